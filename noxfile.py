@@ -1,0 +1,30 @@
+"""The project's whole toolbelt: ``nox -s lint tests`` is what CI runs."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+# Pinned so that a clean clone lints exactly as it did when the change was made.
+RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
+TEST_DEPS = ["pytest>=8.3", "hypothesis>=6.100"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite against the bundled emulator over real HTTP."""
+    session.install("-e", ".", *TEST_DEPS)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check) and mypy --strict on the package."""
+    session.install("-e", ".", RUFF, MYPY, *TEST_DEPS)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "--strict", "hubcrm")
