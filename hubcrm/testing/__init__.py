@@ -1,0 +1,1 @@
+"""HubSpot emulator for tests (under construction)."""
