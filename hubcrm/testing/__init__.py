@@ -1,1 +1,35 @@
-"""HubSpot emulator for tests (under construction)."""
+"""hubcrm.testing: a local HubSpot CRM objects API to test against.
+
+``Emulator`` serves HubSpot's 2026-03 (and v3) objects endpoints over real HTTP, with
+HubSpot's validation, error bodies, rate limits, OAuth refresh and injected faults. See
+docs/emulator.md.
+"""
+
+from __future__ import annotations
+
+from ._emulator import ConflictStyle, Emulator
+from ._faults import FaultKind, FaultRecord, FaultRule, Faults, Operation
+from ._schema import (
+    AssociationCategory,
+    AssociationTypeDef,
+    ObjectTypeDef,
+    PropertyDef,
+    PropertyType,
+)
+from ._stats import Stats
+
+__all__ = [
+    "AssociationCategory",
+    "AssociationTypeDef",
+    "ConflictStyle",
+    "Emulator",
+    "FaultKind",
+    "FaultRecord",
+    "FaultRule",
+    "Faults",
+    "ObjectTypeDef",
+    "Operation",
+    "PropertyDef",
+    "PropertyType",
+    "Stats",
+]

@@ -1,0 +1,111 @@
+"""``python -m hubcrm.testing``: run the emulator standalone until SIGINT / SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+
+from ._emulator import Emulator
+
+
+def _rate_limit(text: str) -> tuple[int, float] | None:
+    if text.lower() == "none":
+        return None
+    try:
+        count, _, window = text.partition("/")
+        parsed = (int(count), float(window))
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected N/W (e.g. 190/10) or none") from None
+    if parsed[0] < 1 or parsed[1] <= 0:
+        raise argparse.ArgumentTypeError("expected N >= 1 and W > 0")
+    return parsed
+
+
+def _oauth_app(text: str) -> tuple[str, str, str | None]:
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise argparse.ArgumentTypeError("expected CLIENT_ID:CLIENT_SECRET[:REFRESH_TOKEN]")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m hubcrm.testing``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m hubcrm.testing",
+        description="Run the hubcrm HubSpot emulator until interrupted.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port; 0 = a free one")
+    parser.add_argument(
+        "--token",
+        action="append",
+        help="accepted bearer token (repeatable; default test-token)",
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        default=(190, 10.0),
+        metavar="N/W|none",
+        help="N requests per W seconds per app (default 190/10)",
+    )
+    parser.add_argument("--daily-limit", type=int, default=None, help="daily request cap")
+    parser.add_argument("--seed", type=int, default=0, help="seed for shuffles and faults")
+    parser.add_argument("--portal-id", type=int, default=12345678, help="account id")
+    parser.add_argument(
+        "--access-token-ttl", type=float, default=1800.0, help="OAuth access token lifetime (s)"
+    )
+    parser.add_argument(
+        "--oauth-app",
+        action="append",
+        type=_oauth_app,
+        default=[],
+        metavar="ID:SECRET[:REFRESH]",
+        help="register an OAuth app (repeatable); its refresh token is printed",
+    )
+    return parser
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run until SIGINT or SIGTERM."""
+    emulator = Emulator(
+        token=args.token or ["test-token"],
+        host=args.host,
+        port=args.port,
+        rate_limit=args.rate_limit,
+        daily_limit=args.daily_limit,
+        access_token_ttl=args.access_token_ttl,
+        seed=args.seed,
+        portal_id=args.portal_id,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # Windows
+            loop.add_signal_handler(signum, stop.set)
+    async with emulator:
+        print(f"hubcrm emulator listening on {emulator.base_url}", flush=True)
+        for client_id, secret, refresh in args.oauth_app:
+            token = emulator.register_oauth_app(client_id, secret, refresh_token=refresh)
+            print(f"oauth app {client_id}: refresh token {token}", flush=True)
+        await stop.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        asyncio.run(serve(args))
+    except OSError as exc:
+        print(f"hubcrm emulator: cannot listen: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:  # pragma: no cover - a signal before the handler was set
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

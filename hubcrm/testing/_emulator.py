@@ -1,0 +1,349 @@
+"""The public :class:`Emulator`: lifecycle (async, background thread) and inspection."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterable
+from types import EllipsisType, TracebackType
+from typing import Any, Literal
+
+from aiohttp import web
+
+from ._app import Api
+from ._faults import Faults
+from ._schema import AssociationCategory, ObjectTypeDef, PropertyDef
+from ._stats import Stats
+
+ConflictStyle = Literal["CONFLICT", "OBJECT_ALREADY_EXISTS", "conflict", "object_already_exists"]
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class Emulator:
+    """A local HubSpot CRM objects API (2026-03 and v3 paths) over real HTTP.
+
+    Use it as ``async with Emulator() as emu:`` (served by the running event loop) or
+    ``with Emulator() as emu:`` (served by a background thread with its own loop). Every
+    configuration and inspection method is thread-safe.
+
+    Args:
+        token: the static bearer token(s) accepted (private-app tokens); each is its own
+            app for rate limiting.
+        host: interface to listen on.
+        port: TCP port; 0 picks a free one (read :attr:`base_url`).
+        rate_limit: ``(N, W)``: at most N processed requests per app in any W seconds
+            (HubSpot's rolling window); ``None`` turns it off.
+        daily_limit: requests per day for the whole account; ``None`` means no cap.
+        access_token_ttl: lifetime in seconds of the OAuth access tokens it issues.
+        seed: seeds the shuffling of batch results and the random faults; ``None`` for
+            a fresh seed.
+        max_body_bytes: larger request bodies get a 413.
+        portal_id: the account id (custom type names are ``p<portal_id>_<name>``).
+        conflict_style: body of a duplicate-value 409: ``"CONFLICT"`` (classic:
+            ``category: CONFLICT``) or ``"OBJECT_ALREADY_EXISTS"`` (newer: that category
+            plus ``errors[].in`` naming the property); case-insensitive.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | Iterable[str] = "test-token",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        rate_limit: tuple[int, float] | None = (190, 10.0),
+        daily_limit: int | None = None,
+        access_token_ttl: float = 1800.0,
+        seed: int | None = 0,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        portal_id: int = 12345678,
+        conflict_style: ConflictStyle = "CONFLICT",
+    ) -> None:
+        tokens = [token] if isinstance(token, str) else list(token)
+        if not tokens or not all(isinstance(t, str) and t for t in tokens):
+            raise ValueError("give at least one non-empty token")
+        style = str(conflict_style).upper()
+        if style not in ("CONFLICT", "OBJECT_ALREADY_EXISTS"):
+            raise ValueError("conflict_style is 'CONFLICT' or 'OBJECT_ALREADY_EXISTS'")
+        if max_body_bytes < 1:
+            raise ValueError("max_body_bytes must be positive")
+        if access_token_ttl < 0:
+            raise ValueError("access_token_ttl must be >= 0")
+        self.token = tokens[0]
+        self.host = host
+        self.port = port
+        self._api = Api(
+            tokens=tokens,
+            rate_limit=rate_limit,
+            daily_limit=daily_limit,
+            access_token_ttl=access_token_ttl,
+            seed=seed,
+            max_body_bytes=max_body_bytes,
+            portal_id=portal_id,
+            conflict_style=style,
+        )
+        self._runner: web.AppRunner | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
+
+    def __repr__(self) -> str:
+        return f"<Emulator {self._base_url or 'not started'}>"
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT`` once started."""
+        if self._base_url is None:
+            raise RuntimeError("the emulator is not running")
+        return self._base_url
+
+    @property
+    def portal_id(self) -> int:
+        """The emulated account id."""
+        return self._api.portal_id
+
+    async def start(self) -> None:
+        """Start serving on the running event loop."""
+        if self._runner is not None:
+            raise RuntimeError("the emulator is already running")
+        self._api.stopping = asyncio.Event()
+        runner = web.AppRunner(
+            self._api.build_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
+        )
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.host, self.port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        address = runner.addresses[0]
+        host = address[0]
+        if ":" in host:
+            host = f"[{host}]"
+        self._base_url = f"http://{host}:{address[1]}"
+
+    async def stop(self) -> None:
+        """Stop serving: pending slow responses are cut, connections closed."""
+        runner = self._runner
+        if runner is None:
+            return
+        self._runner = None
+        if self._api.stopping is not None:
+            self._api.stopping.set()
+        await runner.cleanup()
+        self._base_url = None
+
+    async def __aenter__(self) -> Emulator:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def __enter__(self) -> Emulator:
+        if self._thread is not None or self._runner is not None:
+            raise RuntimeError("the emulator is already running")
+        loop = asyncio.new_event_loop()
+        thread = threading.Thread(
+            target=self._run_loop, args=(loop,), name="hubcrm-emulator", daemon=True
+        )
+        thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self.start(), loop).result(timeout=30)
+        except BaseException:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            raise
+        self._loop = loop
+        self._thread = thread
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self.stop(), loop).result(timeout=30)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join()
+            self._loop = None
+            self._thread = None
+
+    @staticmethod
+    def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_forever()
+            pending = asyncio.all_tasks(loop)
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+
+    # --- configuration -------------------------------------------------------------------
+
+    def define_object_type(
+        self,
+        name: str,
+        *,
+        properties: Iterable[PropertyDef] = (),
+        required: Iterable[str] = (),
+        singular: str | None = None,
+        type_number: int | None = None,
+        default_read_properties: Iterable[str] | None = None,
+    ) -> ObjectTypeDef:
+        """Declare a custom object type, reachable as ``2-<n>`` and ``p<portal>_<name>``.
+
+        Args:
+            name: the schema name (``cars``); the full name is ``p<portal_id>_cars``.
+            properties: its properties (``hs_object_id``, ``hs_createdate`` and
+                ``hs_lastmodifieddate`` are added).
+            required: properties that must be set at creation.
+            singular: label used in messages (defaults to ``name``).
+            type_number: the ``n`` of ``2-<n>``; by default the next free one.
+            default_read_properties: what a read without ``properties`` returns; by
+                default every set property.
+
+        Returns:
+            The definition, with its ``object_type_id`` and ``name``.
+        """
+        with self._api.lock:
+            return self._api.store.define_type(
+                name,
+                properties,
+                required=required,
+                singular=singular,
+                type_number=type_number,
+                default_read_properties=default_read_properties,
+            )
+
+    def add_property(self, object_type: str, prop: PropertyDef) -> None:
+        """Add (or replace) a property of any type, standard or custom."""
+        with self._api.lock:
+            self._api.store.add_property(object_type, prop)
+
+    def object_type(self, object_type: str) -> ObjectTypeDef:
+        """The definition of a type, by name or id (``ValueError`` if unknown)."""
+        with self._api.lock:
+            return self._api.store.require(object_type)
+
+    def define_association_type(
+        self,
+        from_type: str,
+        to_type: str,
+        type_id: int,
+        *,
+        category: AssociationCategory = "USER_DEFINED",
+        label: str | None = None,
+    ) -> None:
+        """Accept ``type_id`` in ``category`` for associations from ``from_type`` to ``to_type``.
+
+        ``HUBSPOT_DEFINED`` ids are built in (hubspot-api.md section 8); this declares
+        ``USER_DEFINED``, ``INTEGRATOR_DEFINED`` and ``WORK`` ones.
+        """
+        with self._api.lock:
+            self._api.store.define_association_type(from_type, to_type, type_id, category, label)
+
+    def register_oauth_app(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        rotate_refresh_tokens: bool = False,
+        refresh_token: str | None = None,
+    ) -> str:
+        """Register an OAuth app for the token endpoint; returns a valid refresh token.
+
+        Args:
+            client_id, client_secret: what the refresh-token grant must send.
+            rotate_refresh_tokens: each refresh returns a new refresh token and
+                invalidates the one used (HubSpot keeps the same one by default).
+            refresh_token: use this refresh token instead of a random one.
+        """
+        return self._api.register_oauth_app(
+            client_id,
+            client_secret,
+            rotate_refresh_tokens=rotate_refresh_tokens,
+            refresh_token=refresh_token,
+        )
+
+    def set_rate_limit(
+        self,
+        rate_limit: tuple[int, float] | None,
+        daily_limit: int | EllipsisType | None = ...,
+    ) -> None:
+        """Change the burst limit (and the daily cap unless ``...``); windows restart.
+
+        Setting ``daily_limit`` also zeroes the requests counted today.
+        """
+        with self._api.lock:
+            limiter = self._api.limiter
+            if daily_limit is ...:
+                limiter.configure(rate_limit, limiter.daily_limit)
+            else:
+                limiter.configure(rate_limit, daily_limit)
+                limiter.daily_used = 0
+
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's clock forward: rate-limit windows and OAuth expiry follow."""
+        with self._api.lock:
+            self._api.clock.advance(seconds)
+
+    @property
+    def faults(self) -> Faults:
+        """The fault injector: ``emu.faults.error_after(502, times=3, operation="create")``."""
+        return self._api.faults
+
+    # --- inspection ----------------------------------------------------------------------
+
+    def objects(self, object_type: str) -> list[dict[str, Any]]:
+        """Stored objects of a type, oldest first, as the API renders them.
+
+        Each carries every stored property and ``associations``: a list of
+        ``{"toObjectTypeId", "toObjectId", "types": [{"associationCategory",
+        "associationTypeId"}]}``.
+        """
+        api = self._api
+        with api.lock:
+            tdef = api.store.require(object_type)
+            objects = api.store.objects[tdef.object_type_id]
+            return [
+                api.store.render_with_associations(objects[k]) for k in sorted(objects, key=int)
+            ]
+
+    def count(self, object_type: str) -> int:
+        """How many objects of a type are stored."""
+        with self._api.lock:
+            tdef = self._api.store.require(object_type)
+            return len(self._api.store.objects[tdef.object_type_id])
+
+    @property
+    def stats(self) -> Stats:
+        """A snapshot of the counters."""
+        with self._api.lock:
+            return self._api.counters.snapshot()
+
+    def reset(self) -> None:
+        """Clear objects, counters, faults (rules and log) and rate-limit windows.
+
+        Object types, properties, tokens and OAuth apps stay; object ids keep counting.
+        """
+        self._api.reset()

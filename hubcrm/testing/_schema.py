@@ -1,0 +1,584 @@
+"""Object types, their property schemas, value validation and association types."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Literal, NamedTuple
+
+import attrs
+
+PropertyType = Literal[
+    "string", "number", "bool", "enumeration", "date", "datetime", "phone_number"
+]
+"""HubSpot's property data types."""
+
+AssociationCategory = Literal["HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED", "WORK"]
+ASSOCIATION_CATEGORIES: frozenset[str] = frozenset(
+    ("HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED", "WORK")
+)
+
+
+def _to_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+@attrs.frozen(kw_only=True)
+class PropertyDef:
+    """One property of an object type, as the emulator validates it.
+
+    Args:
+        name: the internal name (``email``, ``amount``, ...).
+        type: HubSpot's data type: ``string``, ``number``, ``bool``, ``enumeration``,
+            ``date`` (midnight UTC only), ``datetime`` or ``phone_number``.
+        options: allowed values of an ``enumeration``.
+        multiple: an ``enumeration`` that takes several options joined with ``;``
+            (checkbox / multi-select).
+        unique: values must be unique across the type (like a contact's ``email``); such
+            a property can be used as ``idProperty`` to read and upsert.
+        email: the value must be an email address (``INVALID_EMAIL``).
+        read_only: writing it is rejected (``READ_ONLY_VALUE``).
+    """
+
+    name: str
+    type: PropertyType = "string"
+    options: tuple[str, ...] = attrs.field(default=(), converter=_to_tuple)
+    multiple: bool = False
+    unique: bool = False
+    email: bool = False
+    read_only: bool = False
+
+
+@attrs.frozen(kw_only=True)
+class ObjectTypeDef:
+    """An object type: its ids, its property schema and the properties it requires.
+
+    Attributes:
+        object_type_id: ``0-1`` for contacts, ``2-<n>`` for a custom type.
+        name: ``contacts``, or ``p<portal>_<name>`` for a custom type.
+        singular: singular label used in messages (``contact``).
+        properties: every property the type accepts, by name (system ones included).
+        required: properties that must be set (non-empty) at creation.
+        required_one_of: at least one of these must be set at creation (companies:
+            ``domain`` or ``name``).
+        created_property / modified_property: the system properties holding the
+            creation and last-modification timestamps (``createdate`` /
+            ``lastmodifieddate`` for contacts, ``hs_createdate`` / ``hs_lastmodifieddate``
+            for activities and custom objects, as HubSpot does).
+        default_read_properties: what a read without ``properties`` returns (plus the
+            three system properties); ``None`` means every set property.
+    """
+
+    object_type_id: str
+    name: str
+    singular: str
+    properties: Mapping[str, PropertyDef]
+    required: tuple[str, ...] = ()
+    required_one_of: tuple[str, ...] = ()
+    created_property: str = "hs_createdate"
+    modified_property: str = "hs_lastmodifieddate"
+    default_read_properties: tuple[str, ...] | None = None
+
+    @property
+    def unique_properties(self) -> tuple[str, ...]:
+        """Names of the unique-value properties (usable as ``idProperty``)."""
+        return tuple(p.name for p in self.properties.values() if p.unique)
+
+
+@attrs.frozen(kw_only=True)
+class AssociationTypeDef:
+    """A (from type, to type) association type id in one category."""
+
+    from_type_id: str
+    to_type_id: str
+    type_id: int
+    category: AssociationCategory = "USER_DEFINED"
+    label: str | None = None
+
+
+class PropertyError(NamedTuple):
+    """One failed property value: HubSpot's ``error`` code, message and property name."""
+
+    name: str
+    code: str
+    message: str
+
+
+# --- value validation -----------------------------------------------------------------
+
+_NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
+_EMAIL_RE = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[^@\s\"(),:;<>\[\]\\]+\.[^@\s\"(),:;<>\[\]\\.]+\Z")
+_EPOCH_MS_RE = re.compile(r"-?\d{1,15}\Z")
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def iso_ms(dt: datetime) -> str:
+    """Render a UTC datetime as HubSpot does: ``2024-11-20T20:12:09.236Z``."""
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:"
+        f"{dt.second:02d}.{dt.microsecond // 1000:03d}Z"
+    )
+
+
+def _parse_instant(value: str) -> datetime | None:
+    """Parse epoch milliseconds, ``YYYY-MM-DD`` or ISO 8601 (``Z`` allowed) into UTC."""
+    try:
+        if _EPOCH_MS_RE.match(value):
+            return _EPOCH + timedelta(milliseconds=int(value))
+        if _DATE_RE.match(value):
+            return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+        text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+        dt = datetime.fromisoformat(text)
+    except (ValueError, OverflowError):
+        return None
+    if dt.tzinfo is None:
+        return dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)
+
+
+def validate_value(prop: PropertyDef, value: str) -> tuple[str, PropertyError | None]:
+    """Check one non-empty value against its property; return it normalized, or an error."""
+    ptype = prop.type
+    if ptype == "string" or ptype == "phone_number":
+        if prop.email:
+            if not _EMAIL_RE.match(value):
+                return value, PropertyError(
+                    prop.name, "INVALID_EMAIL", f"Email address {value} is invalid"
+                )
+            return value.lower(), None
+        return value, None
+    if ptype == "number":
+        if _NUMBER_RE.match(value):
+            return value, None
+        return value, PropertyError(
+            prop.name, "INVALID_INTEGER", f"{value} was not a valid number."
+        )
+    if ptype == "bool":
+        lowered = value.lower()
+        if lowered in ("true", "false"):
+            return lowered, None
+        return value, PropertyError(
+            prop.name, "INVALID_BOOLEAN", f"{value} was not a valid boolean."
+        )
+    if ptype == "enumeration":
+        options = prop.options
+        parts = value.split(";") if prop.multiple else (value,)
+        for part in parts:
+            if part not in options:
+                return value, PropertyError(
+                    prop.name,
+                    "INVALID_OPTION",
+                    f"{part} was not one of the allowed options: [{', '.join(options)}]",
+                )
+        return value, None
+    instant = None if value != value.strip() else _parse_instant(value)
+    if ptype == "date":
+        if instant is None:
+            return value, PropertyError(prop.name, "INVALID_DATE", f"{value} is not a valid date.")
+        if instant.hour or instant.minute or instant.second or instant.microsecond:
+            clock = (
+                f"{instant.hour:02d}:{instant.minute:02d}:{instant.second:02d}."
+                f"{instant.microsecond // 1000:03d}"
+            )
+            return value, PropertyError(
+                prop.name, "INVALID_DATE", f"{value} is at {clock} UTC, not midnight!"
+            )
+        return f"{instant.year:04d}-{instant.month:02d}-{instant.day:02d}", None
+    # datetime
+    if instant is None:
+        return value, PropertyError(prop.name, "INVALID_LONG", f"{value} was not a valid long.")
+    return iso_ms(instant), None
+
+
+# --- the standard object types --------------------------------------------------------
+
+
+def _s(*names: str) -> list[PropertyDef]:
+    return [PropertyDef(name=n) for n in names]
+
+
+def _n(*names: str) -> list[PropertyDef]:
+    return [PropertyDef(name=n, type="number") for n in names]
+
+
+def _b(*names: str) -> list[PropertyDef]:
+    return [PropertyDef(name=n, type="bool") for n in names]
+
+
+def _dt(*names: str) -> list[PropertyDef]:
+    return [PropertyDef(name=n, type="datetime") for n in names]
+
+
+def _d(*names: str) -> list[PropertyDef]:
+    return [PropertyDef(name=n, type="date") for n in names]
+
+
+def _e(name: str, *options: str, multiple: bool = False) -> PropertyDef:
+    return PropertyDef(name=name, type="enumeration", options=options, multiple=multiple)
+
+
+LIFECYCLE_STAGES = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+LEAD_STATUSES = (
+    "NEW",
+    "OPEN",
+    "IN_PROGRESS",
+    "OPEN_DEAL",
+    "UNQUALIFIED",
+    "ATTEMPTED_TO_CONTACT",
+    "CONNECTED",
+    "BAD_TIMING",
+)
+INDUSTRIES = (
+    "ACCOUNTING",
+    "AIRLINES_AVIATION",
+    "APPAREL_FASHION",
+    "AUTOMOTIVE",
+    "BANKING",
+    "BIOTECHNOLOGY",
+    "COMPUTER_HARDWARE",
+    "COMPUTER_SOFTWARE",
+    "CONSTRUCTION",
+    "CONSUMER_GOODS",
+    "EDUCATION_MANAGEMENT",
+    "FINANCIAL_SERVICES",
+    "FOOD_BEVERAGES",
+    "HOSPITAL_HEALTH_CARE",
+    "INFORMATION_TECHNOLOGY_AND_SERVICES",
+    "INSURANCE",
+    "INTERNET",
+    "LEGAL_SERVICES",
+    "MANAGEMENT_CONSULTING",
+    "MARKETING_AND_ADVERTISING",
+    "MEDIA_PRODUCTION",
+    "NONPROFIT_ORGANIZATION_MANAGEMENT",
+    "REAL_ESTATE",
+    "RETAIL",
+    "TELECOMMUNICATIONS",
+    "TRANSPORTATION_TRUCKING_RAILROAD",
+)
+DEAL_STAGES = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+    "closedwon",
+    "closedlost",
+)
+
+
+def _type(
+    type_id: str,
+    name: str,
+    singular: str,
+    props: Iterable[PropertyDef],
+    *,
+    required: tuple[str, ...] = (),
+    required_one_of: tuple[str, ...] = (),
+    created: str = "hs_createdate",
+    modified: str = "hs_lastmodifieddate",
+    defaults: tuple[str, ...] | None = None,
+) -> ObjectTypeDef:
+    return ObjectTypeDef(
+        object_type_id=type_id,
+        name=name,
+        singular=singular,
+        properties=with_system_properties(props, created, modified),
+        required=required,
+        required_one_of=required_one_of,
+        created_property=created,
+        modified_property=modified,
+        default_read_properties=defaults,
+    )
+
+
+def with_system_properties(
+    props: Iterable[PropertyDef], created: str, modified: str
+) -> dict[str, PropertyDef]:
+    """The property map of a type: its own properties plus id and timestamps."""
+    result = {p.name: p for p in props}
+    result["hs_object_id"] = PropertyDef(name="hs_object_id", type="number", read_only=True)
+    result[created] = PropertyDef(name=created, type="datetime")
+    result[modified] = PropertyDef(name=modified, type="datetime", read_only=True)
+    return result
+
+
+_ACTIVITY_COMMON = [*_dt("hs_timestamp"), *_s("hubspot_owner_id")]
+_ACTIVITY_REQUIRED = ("hs_timestamp",)
+
+
+def standard_types() -> list[ObjectTypeDef]:
+    """HubSpot's standard object types with realistic property schemas."""
+    return [
+        _type(
+            "0-1",
+            "contacts",
+            "contact",
+            [
+                PropertyDef(name="email", unique=True, email=True),
+                *_s("firstname", "lastname", "phone", "mobilephone", "company", "website"),
+                *_s("jobtitle", "address", "city", "state", "zip", "country", "hubspot_owner_id"),
+                _e("lifecyclestage", *LIFECYCLE_STAGES),
+                _e("hs_lead_status", *LEAD_STATUSES),
+                *_n("total_revenue", "hs_lead_score"),
+                *_b("hs_email_optout"),
+                *_d("date_of_birth"),
+                *_dt("closedate"),
+            ],
+            created="createdate",
+            modified="lastmodifieddate",
+            defaults=("email", "firstname", "lastname"),
+        ),
+        _type(
+            "0-2",
+            "companies",
+            "company",
+            [
+                *_s("name", "domain", "phone", "website", "city", "state", "zip", "country"),
+                *_s("address", "description", "founded_year", "hubspot_owner_id"),
+                _e("industry", *INDUSTRIES),
+                _e("type", "PROSPECT", "PARTNER", "RESELLER", "VENDOR", "OTHER"),
+                _e("lifecyclestage", *LIFECYCLE_STAGES),
+                _e("hs_lead_status", *LEAD_STATUSES),
+                *_n("numberofemployees", "annualrevenue"),
+                *_b("is_public"),
+            ],
+            required_one_of=("domain", "name"),
+            created="createdate",
+            defaults=("name", "domain"),
+        ),
+        _type(
+            "0-3",
+            "deals",
+            "deal",
+            [
+                *_s("dealname", "description", "hubspot_owner_id"),
+                _e("dealstage", *DEAL_STAGES),
+                _e("pipeline", "default"),
+                _e("dealtype", "newbusiness", "existingbusiness"),
+                _e("hs_priority", "low", "medium", "high"),
+                *_n("amount"),
+                *_dt("closedate"),
+            ],
+            required=("dealname", "dealstage", "pipeline"),
+            created="createdate",
+            defaults=("dealname", "amount", "dealstage", "pipeline", "closedate"),
+        ),
+        _type(
+            "0-5",
+            "tickets",
+            "ticket",
+            [
+                *_s("subject", "content", "hubspot_owner_id"),
+                _e("hs_pipeline", "0"),
+                _e("hs_pipeline_stage", "1", "2", "3", "4"),
+                _e("hs_ticket_priority", "LOW", "MEDIUM", "HIGH", "URGENT"),
+                _e(
+                    "hs_ticket_category",
+                    "PRODUCT_ISSUE",
+                    "BILLING_ISSUE",
+                    "FEATURE_REQUEST",
+                    "GENERAL_INQUIRY",
+                    multiple=True,
+                ),
+                _e("source_type", "EMAIL", "CHAT", "PHONE", "FORM"),
+            ],
+            required=("subject", "hs_pipeline", "hs_pipeline_stage"),
+            created="createdate",
+            defaults=("subject", "content", "hs_pipeline", "hs_pipeline_stage"),
+        ),
+        _type(
+            "0-7",
+            "products",
+            "product",
+            [
+                *_s("name", "description", "hs_sku"),
+                *_n("price", "hs_cost_of_goods_sold"),
+                _e("recurringbillingfrequency", "monthly", "quarterly", "annually"),
+            ],
+            created="createdate",
+            defaults=("name", "description", "price"),
+        ),
+        _type(
+            "0-8",
+            "line_items",
+            "line_item",
+            [*_s("name", "hs_product_id", "hs_sku"), *_n("quantity", "price", "amount")],
+            created="createdate",
+            defaults=("name", "quantity", "price", "amount"),
+        ),
+        _type(
+            "0-14",
+            "quotes",
+            "quote",
+            [
+                *_s("hs_title", "hs_language", "hs_currency"),
+                *_dt("hs_expiration_date"),
+                _e("hs_status", "DRAFT", "APPROVAL_NOT_NEEDED", "PENDING_APPROVAL", "APPROVED"),
+            ],
+            required=("hs_title", "hs_expiration_date"),
+        ),
+        _type(
+            "0-18",
+            "communications",
+            "communication",
+            [
+                *_ACTIVITY_COMMON,
+                *_s("hs_communication_body", "hs_communication_logged_from"),
+                _e("hs_communication_channel_type", "WHATS_APP", "LINKEDIN_MESSAGE", "SMS"),
+            ],
+            required=_ACTIVITY_REQUIRED,
+        ),
+        _type(
+            "0-27",
+            "tasks",
+            "task",
+            [
+                *_ACTIVITY_COMMON,
+                *_s("hs_task_body", "hs_task_subject"),
+                _e(
+                    "hs_task_status",
+                    "NOT_STARTED",
+                    "IN_PROGRESS",
+                    "WAITING",
+                    "COMPLETED",
+                    "DEFERRED",
+                ),
+                _e("hs_task_priority", "NONE", "LOW", "MEDIUM", "HIGH"),
+                _e("hs_task_type", "EMAIL", "CALL", "TODO"),
+            ],
+            required=_ACTIVITY_REQUIRED,
+        ),
+        _type(
+            "0-46",
+            "notes",
+            "note",
+            [*_ACTIVITY_COMMON, *_s("hs_note_body")],
+            required=_ACTIVITY_REQUIRED,
+        ),
+        _type(
+            "0-47",
+            "meetings",
+            "meeting",
+            [
+                *_ACTIVITY_COMMON,
+                *_s("hs_meeting_title", "hs_meeting_body", "hs_meeting_location"),
+                *_dt("hs_meeting_start_time", "hs_meeting_end_time"),
+                _e(
+                    "hs_meeting_outcome",
+                    "SCHEDULED",
+                    "COMPLETED",
+                    "RESCHEDULED",
+                    "NO_SHOW",
+                    "CANCELED",
+                ),
+            ],
+            required=_ACTIVITY_REQUIRED,
+        ),
+        _type(
+            "0-48",
+            "calls",
+            "call",
+            [
+                *_ACTIVITY_COMMON,
+                *_s("hs_call_title", "hs_call_body", "hs_call_from_number", "hs_call_to_number"),
+                *_n("hs_call_duration"),
+                _e("hs_call_direction", "INBOUND", "OUTBOUND"),
+                _e(
+                    "hs_call_status",
+                    "BUSY",
+                    "CALLING_CRM_USER",
+                    "CANCELED",
+                    "COMPLETED",
+                    "CONNECTING",
+                    "FAILED",
+                    "IN_PROGRESS",
+                    "NO_ANSWER",
+                    "QUEUED",
+                    "RINGING",
+                ),
+            ],
+            required=_ACTIVITY_REQUIRED,
+        ),
+        _type(
+            "0-49",
+            "emails",
+            "email",
+            [
+                *_ACTIVITY_COMMON,
+                *_s("hs_email_subject", "hs_email_text", "hs_email_html"),
+                _e("hs_email_direction", "EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL"),
+                _e("hs_email_status", "BOUNCED", "FAILED", "SCHEDULED", "SENDING", "SENT"),
+            ],
+            required=_ACTIVITY_REQUIRED,
+        ),
+        _type(
+            "0-53",
+            "invoices",
+            "invoice",
+            [
+                *_s("hs_currency", "hs_purchase_order_number", "hs_comments"),
+                *_d("hs_invoice_date", "hs_due_date"),
+                _e("hs_invoice_status", "draft", "open", "paid", "voided"),
+            ],
+        ),
+        _type(
+            "0-136",
+            "leads",
+            "lead",
+            [
+                *_s("hs_lead_name", "hubspot_owner_id"),
+                _e("hs_lead_type", "NEW_BUSINESS", "UPSELL", "RE_ATTEMPTING"),
+                _e("hs_lead_label", "COLD", "WARM", "HOT"),
+            ],
+        ),
+    ]
+
+
+# --- HUBSPOT_DEFINED association types (hubspot-api.md section 8) ----------------------
+
+# type id -> (from object type id, to object type id)
+HUBSPOT_DEFINED_ASSOCIATIONS: dict[int, tuple[str, str]] = {
+    1: ("0-1", "0-2"),
+    279: ("0-1", "0-2"),
+    2: ("0-2", "0-1"),
+    280: ("0-2", "0-1"),
+    3: ("0-3", "0-1"),
+    4: ("0-1", "0-3"),
+    5: ("0-3", "0-2"),
+    341: ("0-3", "0-2"),
+    6: ("0-2", "0-3"),
+    342: ("0-2", "0-3"),
+    15: ("0-1", "0-5"),
+    16: ("0-5", "0-1"),
+    25: ("0-2", "0-5"),
+    26: ("0-5", "0-2"),
+    339: ("0-5", "0-2"),
+    27: ("0-3", "0-5"),
+    28: ("0-5", "0-3"),
+    19: ("0-3", "0-8"),
+    20: ("0-8", "0-3"),
+    193: ("0-1", "0-48"),
+    197: ("0-1", "0-49"),
+    199: ("0-1", "0-47"),
+    201: ("0-1", "0-46"),
+    203: ("0-1", "0-27"),
+    190: ("0-46", "0-2"),
+    202: ("0-46", "0-1"),
+    214: ("0-46", "0-3"),
+    192: ("0-27", "0-2"),
+    204: ("0-27", "0-1"),
+    216: ("0-27", "0-3"),
+}
+UNLABELED_ASSOCIATIONS = frozenset((279, 280, 341, 342, 339))
