@@ -1,0 +1,321 @@
+"""Write ``hubcrm/_sync.py``, the blocking facade, from the async classes.
+
+Usage::
+
+    python -m hubcrm._codegen            # regenerate hubcrm/_sync.py
+    python -m hubcrm._codegen --check    # exit 1 (with a diff) if it is stale
+
+The generator reads the async classes' source with :mod:`ast`, so signatures, defaults,
+type hints and docstrings are copied exactly as written. A class whose blocking twin
+needs different prose (threads instead of tasks) says so in a ``_sync_doc`` string.
+Each ``async def`` becomes a blocking method that runs the coroutine on the sync
+client's portal; a method returning an ``AsyncIterator`` becomes one returning an
+``Iterator``. The output is passed through
+``ruff`` (import pruning, then formatting), so ruff must be installed to run this; it is
+not needed to *use* the generated module.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import difflib
+import inspect
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+__all__ = ["generate", "main"]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+TARGET = PACKAGE_DIR / "_sync.py"
+
+
+@attrs.frozen
+class ClassSpec:
+    """One async class and the name of its blocking twin."""
+
+    module: str  # file stem inside the package, e.g. "_client"
+    async_name: str
+    sync_name: str
+    is_client: bool = False
+
+
+CLASSES: tuple[ClassSpec, ...] = (
+    ClassSpec("_objects", "AsyncObjects", "Objects"),
+    ClassSpec("_client", "AsyncHubCRM", "HubCRM", is_client=True),
+)
+
+# Methods of the async client that the hand-written SyncClientBase provides.
+_CLIENT_MANAGED = frozenset({"aclose", "__aenter__", "__aexit__", "closed"})
+_RENAMES = {spec.async_name: spec.sync_name for spec in CLASSES}
+_RENAMES.update({"AsyncIterator": "Iterator", "AsyncIterable": "Iterable"})
+
+
+def _rename_text(text: str) -> str:
+    for old, new in _RENAMES.items():
+        text = text.replace(old, new)
+    return text.replace("async with ", "with ").replace("async for ", "for ").replace("await ", "")
+
+
+def _sync_annotation(node: ast.expr | None) -> str | None:
+    """Return the annotation's source, with async class names replaced by sync ones."""
+    if node is None:
+        return None
+    src = ast.unparse(node)
+    for old, new in _RENAMES.items():
+        src = src.replace(old, new)
+    return src
+
+
+def _returns_async_iterator(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    return func.returns is not None and ast.unparse(func.returns).startswith("AsyncIterator")
+
+
+def _forward_args(args: ast.arguments) -> str:
+    """The argument list that passes every parameter of ``args`` on, minus ``self``."""
+    out: list[str] = []
+    positional = [*args.posonlyargs, *args.args][1:]
+    out.extend(a.arg for a in positional)
+    if args.vararg is not None:
+        out.append(f"*{args.vararg.arg}")
+    out.extend(f"{a.arg}={a.arg}" for a in args.kwonlyargs)
+    if args.kwarg is not None:
+        out.append(f"**{args.kwarg.arg}")
+    return ", ".join(out)
+
+
+def _signature(func: ast.FunctionDef | ast.AsyncFunctionDef, returns: str | None) -> str:
+    clone = copy.copy(func)
+    clone.body = [ast.Pass()]
+    clone.decorator_list = []
+    clone.returns = None
+    head = ast.unparse(clone).split("\n", 1)[0].removeprefix("async ")  # "def f(args):"
+    head = _rename_text(head[:-1])
+    return f"{head} -> {returns}:" if returns else f"{head}:"
+
+
+def _docstring_lines(doc: str | None, indent: str, *, rename: bool = True) -> list[str]:
+    if not doc:
+        return []
+    if rename:
+        doc = _rename_text(doc)
+    lines = doc.splitlines()
+    body = [f"{indent}{line}" if line else "" for line in lines[1:]]
+    if len(lines) == 1:
+        return [f'{indent}"""{lines[0]}"""']
+    return [f'{indent}"""{lines[0]}', *body, f'{indent}"""']
+
+
+def _sync_doc(cls: ast.ClassDef) -> str | None:
+    """The class's ``_sync_doc`` string: the twin's docstring where the two must differ."""
+    for node in cls.body:
+        if (
+            isinstance(node, ast.Assign)
+            and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["_sync_doc"]
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            return inspect.cleandoc(node.value.value)
+    return None
+
+
+def _attribute_docs(cls: ast.ClassDef) -> dict[str, str]:
+    """Map annotated class attributes to the string literal that follows each."""
+    docs: dict[str, str] = {}
+    body = cls.body
+    for i, node in enumerate(body[:-1]):
+        nxt = body[i + 1]
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(nxt, ast.Expr)
+            and isinstance(nxt.value, ast.Constant)
+            and isinstance(nxt.value.value, str)
+        ):
+            docs[node.target.id] = nxt.value.value
+    return docs
+
+
+def _resource_attributes(cls: ast.ClassDef) -> list[tuple[str, str]]:
+    """Annotated attributes whose type is another async class: (name, sync class)."""
+    found = []
+    for node in cls.body:
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and isinstance(node.annotation, ast.Name)
+            and node.annotation.id in _RENAMES
+        ):
+            found.append((node.target.id, _RENAMES[node.annotation.id]))
+    return found
+
+
+def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == spec.async_name)
+    base = "SyncClientBase" if spec.is_client else ""
+    out = [f"class {spec.sync_name}({base}):" if base else f"class {spec.sync_name}:"]
+    sync_doc = _sync_doc(cls)
+    if sync_doc is not None:
+        out += _docstring_lines(sync_doc, "    ", rename=False)
+    else:
+        out += _docstring_lines(ast.get_docstring(cls, clean=True), "    ")
+    out.append("")
+    attr_docs = _attribute_docs(cls)
+    resources = _resource_attributes(cls)
+    for name, sync_cls in resources:
+        out.append(f"    {name}: {sync_cls}")
+        if name in attr_docs:
+            out += _docstring_lines(attr_docs[name], "    ")
+        out.append("")
+
+    if not spec.is_client:
+        out += [
+            f"    def __init__(self, async_resource: {spec.async_name}, portal: Portal) -> None:",
+            "        self._async = async_resource",
+            "        self._portal = portal",
+            "",
+        ]
+
+    for node in cls.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        name = node.name
+        doc = ast.get_docstring(node, clean=True)
+        if spec.is_client and name == "__init__":
+            out.append("    " + _signature(node, "None"))
+            out += _docstring_lines(doc, "        ")
+            out.append(
+                f"        self._async_client = {spec.async_name}({_forward_args(node.args)})"
+            )
+            out.append(f"        self._portal = Portal({spec.sync_name!r})")
+            for attr, sync_cls in resources:
+                out.append(
+                    f"        self.{attr} = {sync_cls}(self._async_client.{attr}, self._portal)"
+                )
+            out.append("")
+            continue
+        if name.startswith("_") or (spec.is_client and name in _CLIENT_MANAGED):
+            continue
+        target = "self._async_client" if spec.is_client else "self._async"
+        call = f"functools.partial({target}.{name}, {_forward_args(node.args)})"
+        is_property = any(
+            isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list
+        )
+        if is_property:
+            out.append("    @property")
+            out.append("    " + _signature(node, _sync_annotation(node.returns)))
+            out += _docstring_lines(doc, "        ")
+            out.append(f"        return {target}.{name}")
+        elif isinstance(node, ast.AsyncFunctionDef):
+            out.append("    " + _signature(node, _sync_annotation(node.returns)))
+            out += _docstring_lines(doc, "        ")
+            out.append(f"        return self._portal.call({call})")
+        elif _returns_async_iterator(node):
+            out.append("    " + _signature(node, _sync_annotation(node.returns)))
+            out += _docstring_lines(doc, "        ")
+            out.append(f"        return self._portal.iterate({call})")
+        else:
+            out.append("    " + _signature(node, _sync_annotation(node.returns)))
+            out += _docstring_lines(doc, "        ")
+            out.append(f"        return {target}.{name}({_forward_args(node.args)})")
+        out.append("")
+    return out
+
+
+def _module_imports(tree: ast.Module) -> list[str]:
+    lines = []
+    for node in tree.body:
+        if (
+            isinstance(node, (ast.Import, ast.ImportFrom))
+            and not (isinstance(node, ast.ImportFrom) and node.module == "__future__")
+        ) or (
+            isinstance(node, ast.If)
+            and isinstance(node.test, ast.Name)
+            and node.test.id == "TYPE_CHECKING"
+        ):
+            lines.append(ast.unparse(node))
+    return lines
+
+
+def _ruff(args: Sequence[str], source: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ruff", *args, "--stdin-filename", str(TARGET), "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        cwd=PACKAGE_DIR.parent,
+        check=False,
+    )
+    if proc.returncode not in (0, 1) or not proc.stdout:
+        raise RuntimeError(f"ruff {' '.join(args)} failed: {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def generate() -> str:
+    """Return the source of ``_sync.py`` for the async classes as they are now."""
+    trees = {
+        spec.module: ast.parse((PACKAGE_DIR / f"{spec.module}.py").read_text("utf-8"))
+        for spec in CLASSES
+    }
+    sources = ", ".join(f"hubcrm/{spec.module}.py" for spec in CLASSES)
+    header = [
+        f"# GENERATED by `python -m hubcrm._codegen` from {sources}.",
+        "# Do not edit: change the async classes and regenerate (`nox -s codegen`).",
+        '"""The blocking facade: HubCRM and its resources, run through one portal."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "import functools",
+        "from collections.abc import Iterable, Iterator",
+    ]
+    seen: set[str] = set()
+    for tree in trees.values():
+        for line in _module_imports(tree):
+            if line not in seen:
+                seen.add(line)
+                header.append(line)
+    header += [f"from .{spec.module} import {spec.async_name}" for spec in CLASSES]
+    header += ["from ._portal import Portal, SyncClientBase", ""]
+    names = ", ".join(repr(spec.sync_name) for spec in CLASSES)
+    header += [f"__all__ = [{names}]", "", ""]
+    body: list[str] = []
+    for spec in CLASSES:
+        body += _emit_class(spec, trees[spec.module])
+        body.append("")
+    source = "\n".join(header + body)
+    source = _ruff(["check", "--fix", "--quiet", "--select", "F401,I001"], source)
+    return _ruff(["format", "--quiet"], source)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m hubcrm._codegen``."""
+    parser = argparse.ArgumentParser(prog="python -m hubcrm._codegen", description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if hubcrm/_sync.py is stale")
+    args = parser.parse_args(argv)
+    fresh = generate()
+    current = TARGET.read_text("utf-8") if TARGET.exists() else ""
+    if args.check:
+        if fresh == current:
+            return 0
+        diff = difflib.unified_diff(
+            current.splitlines(keepends=True),
+            fresh.splitlines(keepends=True),
+            "hubcrm/_sync.py (checked in)",
+            "hubcrm/_sync.py (generated)",
+        )
+        sys.stderr.writelines(diff)
+        sys.stderr.write("\nhubcrm/_sync.py is stale: run `nox -s codegen`.\n")
+        return 1
+    if fresh != current:
+        TARGET.write_text(fresh, "utf-8")
+        print("wrote hubcrm/_sync.py")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""HubCRM, the generated blocking facade: threads, fork, running loops, closing."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import os
+import threading
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from hubcrm import ConflictError, CrmObject, HubCRM, HubCRMError
+from hubcrm.testing import Emulator
+
+
+def _portal_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "HubCRM"]
+
+
+def test_create_blocks_and_returns_the_object(hubspot_emulator: Emulator) -> None:
+    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        obj = crm.objects.create("contacts", {"email": "ada@example.com", "firstname": "Ada"})
+    assert isinstance(obj, CrmObject)
+    assert obj.properties["firstname"] == "Ada"
+    assert [o["id"] for o in hubspot_emulator.objects("contacts")] == [obj.id]
+
+
+def test_errors_cross_the_portal_unchanged(hubspot_emulator: Emulator) -> None:
+    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        first = crm.objects.create("contacts", {"email": "dup@example.com"})
+        with pytest.raises(ConflictError) as info:
+            crm.objects.create("contacts", {"email": "dup@example.com"})
+    assert info.value.existing_id == first.id
+
+
+def test_bad_input_fails_in_the_callers_thread_before_io(hubspot_emulator: Emulator) -> None:
+    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        with pytest.raises(ValueError, match="object_type"):
+            crm.objects.create("", {"email": "a@example.com"})
+        with pytest.raises(TypeError, match="'age'"):
+            crm.objects.create("contacts", {"age": b"1"})  # type: ignore[dict-item]
+    assert hubspot_emulator.stats.requests == 0
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+def test_one_portal_and_one_pool_shared_by_64_threads(hubspot_emulator: Emulator) -> None:
+    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    try:
+        assert _portal_threads() == []  # started lazily, on first use
+        crm.objects.create("contacts", {"email": "warmup@example.com"})
+        pool = crm._async_client._session._client
+
+        def work(i: int) -> str:
+            return crm.objects.create("contacts", {"email": f"t{i}@example.com"}).id
+
+        with ThreadPoolExecutor(64) as executor:
+            ids = list(executor.map(work, range(640)))
+        assert len(set(ids)) == 640
+        assert len(_portal_threads()) == 1
+        assert crm._async_client._session._client is pool
+    finally:
+        crm.close()
+    assert hubspot_emulator.count("contacts") == 641
+    assert _portal_threads() == []
+
+
+def test_usable_from_a_thread_whose_loop_is_running(hubspot_emulator: Emulator) -> None:
+    """As in Jupyter, or a sync helper called from inside an async app."""
+    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+
+        async def inside_a_loop() -> str:
+            return crm.objects.create("contacts", {"email": "loop@example.com"}).id
+
+        object_id = asyncio.run(inside_a_loop())
+    assert [o["id"] for o in hubspot_emulator.objects("contacts")] == [object_id]
+
+
+def test_call_from_the_portal_thread_is_a_clear_error(hubspot_emulator: Emulator) -> None:
+    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+
+        async def callback_on_the_clients_loop() -> None:
+            crm.objects.create("contacts", {"email": "deadlock@example.com"})
+
+        with pytest.raises(HubCRMError, match="own event loop thread"):
+            crm._portal.call(callback_on_the_clients_loop)
+    assert hubspot_emulator.count("contacts") == 0
+
+
+def test_close_is_idempotent_and_final(hubspot_emulator: Emulator) -> None:
+    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    crm.objects.create("contacts", {"email": "a@example.com"})
+    crm.close()
+    crm.close()
+    assert crm.closed
+    with pytest.raises(HubCRMError, match="closed"):
+        crm.objects.create("contacts", {"email": "b@example.com"})
+    with pytest.raises(HubCRMError, match="closed"), crm:
+        pass
+    gc.collect()  # "Unclosed client session" would be raised here: warnings are errors
+    assert _portal_threads() == []
+    assert hubspot_emulator.count("contacts") == 1
+
+
+def test_closing_an_unused_client_starts_nothing() -> None:
+    crm = HubCRM("t", base_url="http://127.0.0.1:9")
+    crm.close()
+    assert crm.closed
+    assert _portal_threads() == []
+    with pytest.raises(HubCRMError, match="closed"):
+        crm.objects.create("contacts", {"email": "a@example.com"})
+
+
+def _fork() -> int:
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that fork() in a multi-threaded process may deadlock; the
+        # point of this test is that hubcrm's own threads don't.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return os.fork()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_child_process_after_fork_gets_a_working_client(hubspot_emulator: Emulator) -> None:
+    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    parent = crm.objects.create("contacts", {"email": "parent@example.com"})
+    pid = _fork()
+    if pid == 0:  # child: must end with os._exit, never return into pytest
+        code = 1
+        try:
+            child = crm.objects.create("contacts", {"email": "child@example.com"})
+            crm.close()
+            code = 0 if child.id != parent.id else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status)
+    assert os.WEXITSTATUS(status) == 0
+    # The parent's client is untouched by the child's use and close.
+    again = crm.objects.create("contacts", {"email": "parent-again@example.com"})
+    crm.close()
+    emails = sorted(o["properties"]["email"] for o in hubspot_emulator.objects("contacts"))
+    assert emails == ["child@example.com", "parent-again@example.com", "parent@example.com"]
+    assert again.id != parent.id
