@@ -26,6 +26,17 @@ class AsyncObjects:
             self._prefix = "/crm/v3/objects/"
         else:
             self._prefix = f"/crm/objects/{api_version}/"
+        self._paths: dict[str, str] = {}
+
+    def _path(self, object_type: str) -> str:
+        # An application uses a handful of object types; validating and quoting each
+        # once keeps both off the per-request path.
+        path = self._paths.get(object_type) if type(object_type) is str else None
+        if path is None:
+            path = self._prefix + object_type_segment(object_type)
+            if len(self._paths) < 1024:
+                self._paths[object_type] = path
+        return path
 
     async def create(
         self,
@@ -62,7 +73,7 @@ class AsyncObjects:
                 timeout or a dropped connection after sending, or a 5xx answer). It
                 carries the input and the underlying error as ``cause``.
         """
-        path = self._prefix + object_type_segment(object_type)
+        path = self._path(object_type)
         obj = ObjectInput(properties, associations=associations)
         try:
             response = await self._session.request("POST", path, json_body=dump_input(obj))

@@ -33,6 +33,11 @@ DEFAULT_BASE_URL = "https://api.hubapi.com"
 
 _BAD_OBJECT_TYPE_CHARS = frozenset("/?#%")
 
+# Made once: json.dumps() with any non-default argument builds a new encoder per call,
+# and json.loads() on bytes sniffs the encoding first. Both show up per request.
+_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_decode_json = json.JSONDecoder().decode
+
 
 def object_type_segment(object_type: object) -> str:
     """Validate an object type name or id and return it URL-quoted for a path.
@@ -72,6 +77,10 @@ class Timeouts:
     total: float = 30.0
     connect: float = 10.0
 
+    def aiohttp(self) -> aiohttp.ClientTimeout:
+        """The same limits as aiohttp's timeout object."""
+        return aiohttp.ClientTimeout(total=self.total, sock_connect=self.connect)
+
     def __attrs_post_init__(self) -> None:
         for name in ("total", "connect"):
             value = getattr(self, name)
@@ -94,8 +103,8 @@ class Response:
             HubCRMError: the body is not JSON.
         """
         try:
-            return json.loads(self.body)
-        except ValueError as exc:
+            return _decode_json(self.body.decode("utf-8"))
+        except ValueError as exc:  # UnicodeDecodeError is a ValueError too
             snippet = self.body[:120].decode("utf-8", "replace")
             raise HubCRMError(
                 f"HubSpot answered {self.status} with a body that is not JSON: {snippet!r}"
@@ -132,6 +141,7 @@ class Session:
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
+        self._client_timeout = timeouts.aiohttp()
         self._closed = False
         self._loop_guard: AsyncGenerator[None, None] | None = None
 
@@ -206,20 +216,26 @@ class Session:
             APIConnectionError: the exchange failed at the transport level.
             APITimeoutError: it took longer than the timeout.
         """
-        client, slots = await self._client_for_this_loop()
-        data = None if json_body is None else json.dumps(json_body, separators=(",", ":"))
+        client, slots = self._client, self._slots
+        if client is None or slots is None or self._loop is not asyncio.get_running_loop():
+            client, slots = await self._client_for_this_loop()
+        data = None if json_body is None else _encode_json(json_body).encode()
         token = await self._token_provider.token()
         headers = {"Authorization": f"Bearer {token}"}
         if data is not None:
             headers["Content-Type"] = "application/json"
         t = timeouts or self.timeouts
-        timeout = aiohttp.ClientTimeout(total=t.total, sock_connect=t.connect)
         url = self._base_url + path
         async with slots:
             started = time.perf_counter()
             try:
                 async with client.request(
-                    method, url, data=data, params=params, headers=headers, timeout=timeout
+                    method,
+                    url,
+                    data=data,
+                    params=params,
+                    headers=headers,
+                    timeout=self._client_timeout if timeouts is None else timeouts.aiohttp(),
                 ) as resp:
                     body = await resp.read()
                     status = resp.status
