@@ -1,0 +1,498 @@
+"""Client-side rate limiting: a rolling window that mirrors HubSpot's burst limit.
+
+HubSpot counts the requests of an app in a rolling window (100, 110, 190 or 250 per
+10 seconds, depending on the plan) and answers 429 past it. :class:`RollingWindowLimiter`
+keeps the client under that limit: at most ``max_requests`` request *starts* in any
+``interval`` seconds, shared by every task that sends through one client (and, through
+the sync facade, every thread, since they all run on the facade's one loop).
+
+The session talks to a limiter only through the small :class:`Limiter` protocol
+(acquire / observe / penalize), so that a limiter shared between processes can replace
+the in-process one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import ClassVar, Protocol, runtime_checkable
+
+import attrs
+
+__all__ = [
+    "INTERVAL_HEADER",
+    "MAX_HEADER",
+    "Limiter",
+    "NoLimiter",
+    "RateLimit",
+    "RollingWindowLimiter",
+]
+
+logger = logging.getLogger("hubcrm")
+
+MAX_HEADER = "X-HubSpot-RateLimit-Max"
+INTERVAL_HEADER = "X-HubSpot-RateLimit-Interval-Milliseconds"
+# Fallbacks for a plain dict with lower-cased keys; aiohttp's headers are case-insensitive.
+_MAX_HEADER_LOWER = MAX_HEADER.lower()
+_INTERVAL_HEADER_LOWER = INTERVAL_HEADER.lower()
+
+# Waits shorter than this are float dust (a timer fires a hair early, a sum of floats is
+# off in its last bit): sleeping again for them would only spin the loop.
+_NEGLIGIBLE = 1e-6
+
+_PARSE_RE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d*)?|\.\d+)\s*s?\s*", re.IGNORECASE)
+
+
+def _check_max_requests(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"max_requests must be an int, not {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"max_requests must be at least 1, not {value}")
+    return value
+
+
+def _check_interval(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"interval must be a number of seconds, not {type(value).__name__}")
+    interval = float(value)
+    if not (0.0 < interval < math.inf):
+        raise ValueError(f"interval must be a positive, finite number of seconds, not {value!r}")
+    return interval
+
+
+@attrs.frozen
+class RateLimit:
+    """At most ``max_requests`` request starts in any ``interval`` seconds.
+
+    The class attributes are HubSpot's burst limits per plan (private apps unless
+    noted): ``FREE`` and ``STARTER`` (100 per 10 s), ``PROFESSIONAL`` and
+    ``ENTERPRISE`` (190), ``API_LIMIT_INCREASE`` (250), ``OAUTH_APP`` (110 per
+    installing account) and ``DEFAULT`` (100 per 10 s, safe for every plan).
+
+    Attributes:
+        max_requests: how many requests may start in one window; at least 1.
+        interval: the window's length in seconds; positive.
+
+    Raises:
+        TypeError: ``max_requests`` is not an int, or ``interval`` not a number.
+        ValueError: either is zero or negative, or ``interval`` is not finite.
+    """
+
+    max_requests: int = attrs.field(converter=_check_max_requests)
+    interval: float = attrs.field(converter=_check_interval)
+
+    FREE: ClassVar[RateLimit]
+    STARTER: ClassVar[RateLimit]
+    PROFESSIONAL: ClassVar[RateLimit]
+    ENTERPRISE: ClassVar[RateLimit]
+    API_LIMIT_INCREASE: ClassVar[RateLimit]
+    OAUTH_APP: ClassVar[RateLimit]
+    DEFAULT: ClassVar[RateLimit]
+
+    @property
+    def per_second(self) -> float:
+        """The sustained rate this limit permits, in requests per second."""
+        return self.max_requests / self.interval
+
+    @classmethod
+    def parse(cls, text: str) -> RateLimit:
+        """Read a limit written as ``"190/10"`` or ``"190/10s"`` (requests / seconds).
+
+        Raises:
+            ValueError: ``text`` is not of that form, or a number in it is zero.
+        """
+        match = _PARSE_RE.fullmatch(text) if isinstance(text, str) else None
+        if match is None:
+            raise ValueError(
+                f"a rate limit is written REQUESTS/SECONDS, such as '190/10' or '20/0.5s', "
+                f"not {text!r}"
+            )
+        return cls(int(match[1]), float(match[2]))
+
+    def __str__(self) -> str:
+        return f"{self.max_requests}/{self.interval:g}s"
+
+
+RateLimit.FREE = RateLimit(100, 10.0)
+RateLimit.STARTER = RateLimit(100, 10.0)
+RateLimit.PROFESSIONAL = RateLimit(190, 10.0)
+RateLimit.ENTERPRISE = RateLimit(190, 10.0)
+RateLimit.API_LIMIT_INCREASE = RateLimit(250, 10.0)
+RateLimit.OAUTH_APP = RateLimit(110, 10.0)
+RateLimit.DEFAULT = RateLimit(100, 10.0)
+
+
+@runtime_checkable
+class Limiter(Protocol):
+    """What the session needs from a limiter.
+
+    The in-process :class:`RollingWindowLimiter` implements it; a limiter shared between
+    processes (Redis, say) can implement it too.
+    """
+
+    async def acquire(self) -> float:
+        """Wait until one more request may start, count it, and return the seconds waited."""
+        ...
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Learn from a response's ``X-HubSpot-RateLimit-*`` headers."""
+        ...
+
+    def penalize(self, wait: float | None = None) -> float:
+        """Hold every sender after a 429 ``TEN_SECONDLY_ROLLING``; return the pause length."""
+        ...
+
+
+def _margin(interval: float) -> float:
+    # A request starts here but HubSpot stamps it when it arrives. If an earlier request
+    # was delayed on its way (a new connection, a busy loop) and a later one was not, the
+    # server would see both inside one window: a 429. Waiting a little past the window
+    # absorbs that jitter. It keeps 98% of the permitted rate on HubSpot's 10-second
+    # windows, 97% at 50 per second and 96% at 20 per half second.
+    return 0.02 * interval + 0.010
+
+
+def _parse_announced(max_text: str | None, interval_text: str | None) -> RateLimit | None:
+    if not max_text or not interval_text:
+        return None
+    max_text = max_text.strip()
+    interval_text = interval_text.strip()
+    # int() alone would accept "+5", "1_000" and non-ASCII digits.
+    if not (max_text.isascii() and max_text.isdigit()):
+        return None
+    if not (interval_text.isascii() and interval_text.isdigit()):
+        return None
+    max_requests, interval_ms = int(max_text), int(interval_text)
+    if max_requests <= 0 or interval_ms <= 0:
+        return None
+    return RateLimit(max_requests, interval_ms / 1000)
+
+
+def _within_both(a: RateLimit, b: RateLimit) -> RateLimit:
+    """The fastest single limit that keeps to both ``a`` and ``b``.
+
+    With equal intervals that is simply the lower ``max_requests``. With different ones,
+    keeping N starts per window W keeps at most ``N * ceil(W' / W)`` in any window W', so
+    each candidate window (``a``'s or ``b``'s) gets the largest N that fits both.
+    """
+    if a == b:
+        return a
+    best: RateLimit | None = None
+    for window in (a.interval, b.interval):
+        n = min(limit.max_requests // math.ceil(limit.interval / window - 1e-9) for limit in (a, b))
+        if n >= 1:
+            candidate = RateLimit(n, window)
+            if best is None or candidate.per_second > best.per_second:
+                best = candidate
+    assert best is not None  # the longer window always fits min(max_requests) >= 1
+    return best
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class _Gate:
+    """What both limiters share: a FIFO queue of waiters, one timer, and penalties.
+
+    Waiters queue on one ``asyncio.Lock``, which is first-in, first-out; only the waiter
+    at its head sleeps on a timer, so thousands of waiters cost one future each. The
+    loop-bound primitives are made lazily and made afresh when the running loop changes
+    (a second ``asyncio.run()``); everything else carries over.
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._paused_until = 0.0
+        self.total_wait = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+        self._wakeup: asyncio.Future[None] | None = None
+
+    @property
+    def paused_until(self) -> float:
+        """The clock value until which every sender is held, or ``0.0`` if none is."""
+        until = self._paused_until
+        if until and until <= self._clock():
+            self._paused_until = until = 0.0
+        return until
+
+    def _delay(self, now: float) -> float:
+        """Seconds until one more request may start (zero or less: now)."""
+        return self._paused_until - now
+
+    def _record(self, now: float) -> None:
+        """Count a request as started at ``now``."""
+
+    def _lock_for_running_loop(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._lock
+        if lock is None or self._loop is not loop:
+            # First use, or a new loop (asyncio.run() called again): an asyncio.Lock binds
+            # itself to the loop it first waits on, so the old one is of no use here.
+            self._loop = loop
+            self._lock = lock = asyncio.Lock()
+            self._wakeup = None
+        return lock
+
+    async def _wait_turn(self) -> float:
+        lock = self._lock_for_running_loop()
+        clock = self._clock
+        start = clock()
+        async with lock:
+            # Read the clock again: queueing for the lock took time too.
+            now = clock()
+            delay = self._delay(now)
+            while delay > _NEGLIGIBLE:
+                await self._sleep(delay)
+                now = clock()
+                delay = self._delay(now)
+            # No await from the last check to here: the slot cannot be lost or doubled.
+            self._record(now)
+        waited = now - start
+        if waited > 0:
+            self.total_wait += waited
+            return waited
+        return 0.0
+
+    async def _sleep(self, delay: float) -> None:
+        # A future, not asyncio.sleep(): observe() resolves it early when the limit changes,
+        # so the head waiter re-checks at once instead of sleeping out the old window.
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        handle = loop.call_later(delay, _wake, future)
+        self._wakeup = future
+        try:
+            await future
+        finally:
+            handle.cancel()
+            if self._wakeup is future:
+                self._wakeup = None
+
+    def _wake_head_waiter(self) -> None:
+        future, loop = self._wakeup, self._loop
+        if future is None or loop is None or future.done():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            future.set_result(None)
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(_wake, future)
+
+    def _pause(self, wait: float | None, interval: float) -> float:
+        now = self._clock()
+        if wait is None or not (0.0 <= wait < math.inf):
+            wait = interval + _margin(interval)
+        until = max(self._paused_until, now + wait)
+        self._paused_until = until
+        return until - now
+
+
+class NoLimiter(_Gate):
+    """No client-side limit (what ``rate_limit=None`` means), but 429s still pause.
+
+    :meth:`acquire` returns at once, except while a :meth:`penalize` pause is on: a 429
+    then still holds every sender instead of letting each retry on its own.
+
+    Args:
+        clock: seconds on a monotonic clock; injectable for tests.
+
+    Attributes:
+        total_wait: seconds all :meth:`acquire` calls together have spent paused.
+    """
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(clock)
+        self._interval = RateLimit.DEFAULT.interval  # until HubSpot says otherwise
+        self._seen_interval: str | None = None
+
+    def __repr__(self) -> str:
+        return "NoLimiter()"
+
+    async def acquire(self) -> float:
+        """Return ``0.0`` at once, unless a penalty holds every sender.
+
+        Returns:
+            The seconds this call waited.
+        """
+        if not self._paused_until:
+            return 0.0
+        waited = await self._wait_turn()
+        if self._paused_until and self._paused_until <= self._clock():
+            self._paused_until = 0.0  # back to the fast path
+        return waited
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Note the window length HubSpot announces, for :meth:`penalize`; nothing else."""
+        text = headers.get(INTERVAL_HEADER)
+        if text is None:
+            text = headers.get(_INTERVAL_HEADER_LOWER)
+        if text is None or text == self._seen_interval:
+            return
+        self._seen_interval = text
+        announced = _parse_announced("1", text)
+        if announced is not None:
+            self._interval = announced.interval
+
+    def penalize(self, wait: float | None = None) -> float:
+        """Hold every sender after a 429 ``TEN_SECONDLY_ROLLING``.
+
+        Args:
+            wait: seconds to pause, from ``Retry-After`` when HubSpot sent one. ``None``
+                (or a value that is negative or not finite) pauses for one window (the
+                last one HubSpot announced, else 10 s) plus a safety margin.
+
+        Returns:
+            How long senders are now held, in seconds from now. Overlapping penalties do
+            not add up: the pause ends at the latest of their ends.
+        """
+        return self._pause(wait, self._interval)
+
+
+class RollingWindowLimiter(_Gate):
+    """At most N request starts in any W seconds, the way HubSpot counts them.
+
+    The start times of the last N requests are kept in a deque. A new request may start
+    once the N-th most recent start is more than W (plus a small safety margin) in the
+    past. Waiters queue on one ``asyncio.Lock``, which is first-in, first-out; only the
+    waiter at its head sleeps on a timer, so thousands of waiters cost one future each.
+
+    One instance serves one event loop at a time. When it is used from a new loop (after
+    the previous one has closed, as with a second ``asyncio.run()``), its loop-bound
+    primitives are made afresh; the recorded start times carry over.
+
+    Args:
+        rate_limit: the limit to keep to.
+        explicit: whether the user chose ``rate_limit``. If so, a limit announced by
+            HubSpot is adopted only where it is stricter; otherwise (the client's
+            default) the announced limit replaces it.
+        clock: seconds on a monotonic clock; injectable for tests.
+
+    Attributes:
+        total_wait: seconds all :meth:`acquire` calls together have spent waiting.
+    """
+
+    def __init__(
+        self,
+        rate_limit: RateLimit = RateLimit.DEFAULT,
+        *,
+        explicit: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not isinstance(rate_limit, RateLimit):
+            raise TypeError(
+                f"rate_limit must be a hubcrm.RateLimit, not {type(rate_limit).__name__}"
+            )
+        super().__init__(clock)
+        self._chosen = rate_limit
+        self._explicit = explicit
+        self._rate_limit = rate_limit
+        self._margin = _margin(rate_limit.interval)
+        self._announced: RateLimit | None = None
+        self._seen: tuple[str | None, str | None] = (None, None)
+        self._starts: deque[float] = deque()
+
+    def __repr__(self) -> str:
+        return f"RollingWindowLimiter(rate_limit={self._rate_limit}, explicit={self._explicit})"
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """The limit kept to now; :meth:`observe` may change it."""
+        return self._rate_limit
+
+    @property
+    def explicit(self) -> bool:
+        """Whether the limit was chosen by the user (then HubSpot may only lower it)."""
+        return self._explicit
+
+    @property
+    def announced(self) -> RateLimit | None:
+        """The last limit HubSpot announced in its headers, if any."""
+        return self._announced
+
+    def _delay(self, now: float) -> float:
+        delay = self._paused_until - now
+        n = self._rate_limit.max_requests
+        starts = self._starts
+        if len(starts) >= n:
+            delay = max(delay, starts[-n] + self._rate_limit.interval + self._margin - now)
+        return delay
+
+    async def acquire(self) -> float:
+        """Wait until one more request may start, and count it as started.
+
+        Waiters are served first come, first served. Cancelling a waiter is safe: it
+        leaves no slot counted and does not hold up the others.
+
+        Returns:
+            The seconds this call waited.
+        """
+        return await self._wait_turn()
+
+    def _record(self, now: float) -> None:
+        starts = self._starts
+        starts.append(now)
+        excess = len(starts) - self._rate_limit.max_requests
+        for _ in range(excess):
+            starts.popleft()
+
+    def observe(self, headers: Mapping[str, str]) -> None:
+        """Learn the limit HubSpot announces in a response's headers.
+
+        Reads ``X-HubSpot-RateLimit-Max`` and ``X-HubSpot-RateLimit-Interval-Milliseconds``
+        (from a case-insensitive mapping such as aiohttp's). Missing or malformed values
+        are ignored. With ``explicit=False`` the announced limit is adopted as it is;
+        with ``explicit=True`` it only ever makes the user's limit stricter. The start
+        times already recorded stay, so a smaller limit never lets a burst through.
+        """
+        max_text = headers.get(MAX_HEADER)
+        if max_text is None:
+            max_text = headers.get(_MAX_HEADER_LOWER)
+            if max_text is None:
+                return  # search endpoints and errors before auth carry none
+        interval_text = headers.get(INTERVAL_HEADER)
+        if interval_text is None:
+            interval_text = headers.get(_INTERVAL_HEADER_LOWER)
+        seen = (max_text, interval_text)
+        if seen == self._seen:
+            return  # the common case: the same values as the last response
+        self._seen = seen
+        announced = _parse_announced(max_text, interval_text)
+        if announced is None:
+            return
+        self._announced = announced
+        target = _within_both(self._chosen, announced) if self._explicit else announced
+        if target == self._rate_limit:
+            return
+        logger.debug(
+            "rate limit: HubSpot announces %s; keeping to %s (was %s)",
+            announced,
+            target,
+            self._rate_limit,
+        )
+        self._rate_limit = target
+        self._margin = _margin(target.interval)
+        self._wake_head_waiter()
+
+    def penalize(self, wait: float | None = None) -> float:
+        """Hold every sender after a 429 ``TEN_SECONDLY_ROLLING``.
+
+        Args:
+            wait: seconds to pause, from ``Retry-After`` when HubSpot sent one. ``None``
+                (or a value that is negative or not finite) pauses until the window has
+                drained: one interval plus the safety margin.
+
+        Returns:
+            How long senders are now held, in seconds from now. Overlapping penalties do
+            not add up: the pause ends at the latest of their ends.
+        """
+        return self._pause(wait, self._rate_limit.interval)
