@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
+from ._bulk import BulkError, BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._client import AsyncHubCRM
 from ._errors import (
     APIConnectionError,
@@ -36,6 +38,9 @@ from ._models import (
     ObjectWarning,
     ValueWithTimestamp,
 )
+from ._ratelimit import Limiter, NoLimiter, RateLimit, RollingWindowLimiter
+from ._retry import RetryWrites
+from ._session import ClientStats, RateLimitStatus
 from ._sync import HubCRM
 from ._values import PropertyValue
 
@@ -54,22 +59,39 @@ __all__ = [
     "AssociationType",
     "AsyncHubCRM",
     "AuthenticationError",
+    "BulkError",
+    "BulkInput",
+    "BulkInputs",
+    "BulkOutcome",
+    "BulkProgress",
+    "BulkResult",
     "BadRequestError",
     "ConflictError",
+    "ClientStats",
     "CrmObject",
     "DailyLimitError",
     "ErrorDetail",
     "ForbiddenError",
     "HubCRM",
     "HubCRMError",
+    "Limiter",
+    "NoLimiter",
     "NotFoundError",
+    "OAuth",
     "ObjectInput",
     "ObjectWarning",
     "OutcomeUnknownError",
     "PropertyValue",
+    "RateLimit",
+    "RateLimitStatus",
     "RateLimitError",
     "ResponseParseError",
+    "RetryWrites",
+    "RollingWindowLimiter",
     "ServerError",
+    "StaticToken",
+    "TokenProvider",
+    "TokenSet",
     "ValueWithTimestamp",
     "__version__",
 ]

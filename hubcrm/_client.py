@@ -2,18 +2,47 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 from types import TracebackType
 
-from ._auth import StaticToken
+import attrs
+
+from ._auth import OAuth, StaticToken, TokenProvider
 from ._errors import HubCRMError
 from ._objects import AsyncObjects
-from ._session import DEFAULT_BASE_URL, Session, Timeouts
+from ._ratelimit import Limiter, NoLimiter, RateLimit, RollingWindowLimiter
+from ._retry import RetryPolicy, RetryWrites
+from ._session import DEFAULT_BASE_URL, ClientStats, RequestOptions, Session, Timeouts
 
 __all__ = ["AsyncHubCRM"]
 
 _API_VERSION = re.compile(r"\d{4}-\d{2}|v3")
+
+
+def _token_provider(access_token: str | TokenProvider) -> TokenProvider:
+    if isinstance(access_token, str):
+        return StaticToken(access_token)
+    if not callable(getattr(access_token, "token", None)):
+        raise TypeError(
+            "access_token must be a str or a token provider (an object with "
+            f"'async def token() -> str'), not {type(access_token).__name__}"
+        )
+    return access_token
+
+
+def _limiter(rate_limit: RateLimit | Limiter | None) -> Limiter:
+    if rate_limit is None:
+        return NoLimiter()
+    if isinstance(rate_limit, RateLimit):
+        # The default adapts to the limit HubSpot announces; a chosen one is a ceiling.
+        return RollingWindowLimiter(rate_limit, explicit=rate_limit is not RateLimit.DEFAULT)
+    if all(callable(getattr(rate_limit, m, None)) for m in ("acquire", "observe", "penalize")):
+        return rate_limit
+    raise TypeError(
+        f"rate_limit must be a RateLimit, a Limiter or None, not {type(rate_limit).__name__}"
+    )
 
 
 class AsyncHubCRM:
@@ -48,19 +77,24 @@ class AsyncHubCRM:
 
     def __init__(
         self,
-        access_token: str | None = None,
+        access_token: str | TokenProvider | None = None,
         *,
         base_url: str = DEFAULT_BASE_URL,
         api_version: str = "2026-03",
         timeout: float = 30.0,
         connect_timeout: float = 10.0,
         max_connections: int = 100,
+        rate_limit: RateLimit | Limiter | None = RateLimit.DEFAULT,
+        max_retries: int = 3,
+        retry_writes: RetryWrites = "safe",
+        rate_limit_deadline: float = 300.0,
     ) -> None:
         """Create a client. No connection is made until the first request.
 
         Args:
-            access_token: a private-app token (``pat-...``) or an OAuth access token.
-                Defaults to the ``HUBSPOT_ACCESS_TOKEN`` environment variable.
+            access_token: a private-app token (``pat-...``), an OAuth access token, or a
+                token provider such as :class:`OAuth`. Defaults to the
+                ``HUBSPOT_ACCESS_TOKEN`` environment variable.
             base_url: where HubSpot's API lives; point it at ``hubcrm.testing``'s
                 emulator in tests.
             api_version: the date-based API version used in paths, e.g. ``"2026-03"``
@@ -69,6 +103,19 @@ class AsyncHubCRM:
             connect_timeout: seconds to open a new connection.
             max_connections: the most requests in flight at once; further requests
                 wait for a free connection.
+            rate_limit: the most requests to start in a rolling window, shared by every
+                task (and, with :class:`HubCRM`, every thread) using this client. The
+                default, 100 per 10 s, is safe for every HubSpot plan and adapts to the
+                limit HubSpot announces in its headers; a limit you pass is never
+                exceeded. A :class:`Limiter` shares one budget more widely; ``None``
+                turns limiting off.
+            max_retries: retries after transient failures (connection errors, 5xx, 423,
+                477). Waits for rate limits are bounded by ``rate_limit_deadline``.
+            retry_writes: ``"safe"`` retries a create after an ambiguous failure only
+                when that cannot duplicate it; ``"always"`` retries anyway
+                (at-least-once); ``"never"`` never does.
+            rate_limit_deadline: the most seconds one request may be held by 429 pauses
+                before its ``RateLimitError`` is raised.
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
@@ -81,7 +128,7 @@ class AsyncHubCRM:
                     "no HubSpot access token: pass access_token=... or set the "
                     "HUBSPOT_ACCESS_TOKEN environment variable"
                 )
-        token = StaticToken(access_token)
+        provider = _token_provider(access_token)
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http:// or https:// URL, not {base_url!r}")
         if not isinstance(api_version, str) or not _API_VERSION.fullmatch(api_version):
@@ -90,15 +137,78 @@ class AsyncHubCRM:
             raise TypeError("max_connections must be an int")
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
+        if isinstance(provider, OAuth):
+            provider._use_base_url(base_url.rstrip("/"))
         self._base_url = base_url
         self._api_version = api_version
+        self._options = RequestOptions(
+            timeouts=Timeouts(total=timeout, connect=connect_timeout),
+            retry=RetryPolicy(
+                max_retries=max_retries,
+                retry_writes=retry_writes,
+                rate_limit_deadline=rate_limit_deadline,
+            ),
+        )
         self._session = Session(
             base_url=base_url,
-            token_provider=token,
-            timeouts=Timeouts(total=timeout, connect=connect_timeout),
+            token_provider=provider,
+            options=self._options,
+            limiter=_limiter(rate_limit),
             max_connections=max_connections,
         )
-        self.objects = AsyncObjects(self._session, api_version)
+        self.objects = AsyncObjects(self._session, api_version, self._options)
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_writes: RetryWrites | None = None,
+        rate_limit_deadline: float | None = None,
+    ) -> AsyncHubCRM:
+        """A client with other per-request options, sharing this one's connections,
+        rate limiter and counters.
+
+        ``crm.with_options(timeout=5).objects.create(...)`` changes one call; closing
+        either client closes the connections of both.
+
+        Args:
+            timeout: as in the constructor; ``None`` keeps this client's.
+            connect_timeout: as in the constructor.
+            max_retries: as in the constructor.
+            retry_writes: as in the constructor.
+            rate_limit_deadline: as in the constructor.
+
+        Returns:
+            The new client.
+        """
+        timeouts = self._options.timeouts
+        retry = self._options.retry
+        options = RequestOptions(
+            timeouts=Timeouts(
+                total=timeouts.total if timeout is None else timeout,
+                connect=timeouts.connect if connect_timeout is None else connect_timeout,
+            ),
+            retry=attrs.evolve(
+                retry,
+                max_retries=retry.max_retries if max_retries is None else max_retries,
+                retry_writes=retry.retry_writes if retry_writes is None else retry_writes,
+                rate_limit_deadline=retry.rate_limit_deadline
+                if rate_limit_deadline is None
+                else rate_limit_deadline,
+            ),
+        )
+        clone = copy.copy(self)
+        clone._options = options
+        clone.objects = AsyncObjects(self._session, self._api_version, options)
+        return clone
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters: requests, retries by reason, 429s, time held by the rate limiter,
+        and the latest rate-limit headers (with the daily remaining count)."""
+        return self._session.stats()
 
     @property
     def closed(self) -> bool:

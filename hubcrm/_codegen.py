@@ -167,6 +167,8 @@ def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
     out.append("")
     attr_docs = _attribute_docs(cls)
     resources = _resource_attributes(cls)
+    if spec.is_client:
+        out += [f"    _async_client: {spec.async_name}", ""]
     for name, sync_cls in resources:
         out.append(f"    {name}: {sync_cls}")
         if name in attr_docs:
@@ -197,7 +199,19 @@ def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
                 out.append(
                     f"        self.{attr} = {sync_cls}(self._async_client.{attr}, self._portal)"
                 )
-            out.append("")
+            out += [
+                "",
+                "    @classmethod",
+                f"    def _wrap(cls, async_client: {spec.async_name}, portal: Portal)"
+                f" -> {spec.sync_name}:",
+                '        """A twin of ``async_client`` that runs on ``portal``."""',
+                "        self = cls.__new__(cls)",
+                "        self._async_client = async_client",
+                "        self._portal = portal",
+            ]
+            for attr, sync_cls in resources:
+                out.append(f"        self.{attr} = {sync_cls}(async_client.{attr}, portal)")
+            out += ["        return self", ""]
             continue
         if name.startswith("_") or (spec.is_client and name in _CLIENT_MANAGED):
             continue
@@ -219,6 +233,16 @@ def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
             out.append("    " + _signature(node, _sync_annotation(node.returns)))
             out += _docstring_lines(doc, "        ")
             out.append(f"        return self._portal.iterate({call})")
+        elif (
+            spec.is_client
+            and node.returns is not None
+            and (ast.unparse(node.returns) == spec.async_name)
+        ):
+            # Returns another async client (with_options): its twin shares the portal.
+            out.append("    " + _signature(node, _sync_annotation(node.returns)))
+            out += _docstring_lines(doc, "        ")
+            forwarded = f"{target}.{name}({_forward_args(node.args)})"
+            out.append(f"        return {spec.sync_name}._wrap({forwarded}, self._portal)")
         else:
             out.append("    " + _signature(node, _sync_annotation(node.returns)))
             out += _docstring_lines(doc, "        ")

@@ -521,3 +521,80 @@ def error_from_response(
         path=path,
         body=fields if is_object else None,
     )
+
+
+# --- errors of one input of a batch ----------------------------------------------------
+
+# A batch answer's ``errors[]`` entries carry ``status: "error"``, not an HTTP status:
+# the category says which status a single request would have had.
+_CATEGORY_STATUS = {
+    "VALIDATION_ERROR": 400,
+    "INVALID_PARAMS": 400,
+    "CONFLICT": 409,
+    "OBJECT_ALREADY_EXISTS": 409,
+    "OBJECT_NOT_FOUND": 404,
+    "INVALID_AUTHENTICATION": 401,
+    "EXPIRED_AUTHENTICATION": 401,
+    "MISSING_SCOPES": 403,
+    "RATE_LIMIT": 429,
+}
+
+
+def _entry_status(entry: Mapping[str, Any], category: str | None, message: str) -> int:
+    status = entry.get("status")
+    if isinstance(status, str) and status.isascii() and status.isdigit():
+        status = int(status)
+    if isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599:
+        return status
+    if category is not None and category in _CATEGORY_STATUS:
+        return _CATEGORY_STATUS[category]
+    if "already exists" in message.lower():
+        return 409
+    return 400
+
+
+def error_from_batch_entry(
+    entry: Mapping[str, Any],
+    *,
+    headers: Mapping[str, str] | None = None,
+    method: str | None = None,
+    path: str | None = None,
+) -> APIError:
+    """Build the exception for one entry of a batch answer's ``errors`` list.
+
+    The entry (HubSpot's ``StandardError``) has no HTTP status of its own; it is
+    inferred from its ``category`` (``CONFLICT`` and ``OBJECT_ALREADY_EXISTS`` give a
+    `ConflictError` with ``existing_id``, ``VALIDATION_ERROR`` a `BadRequestError`, ...).
+    The correlation id is the batch response's.
+
+    Args:
+        entry: The decoded entry.
+        headers: The batch response's headers.
+        method: The request's HTTP method, for the message.
+        path: The request's path, for the message.
+
+    Returns:
+        The `APIError` subclass for the inferred status.
+    """
+    category = _text(entry.get("category")) or _text(entry.get("errorType"))
+    message = _body_message(entry.get("message"), 400)
+    status = _entry_status(entry, category, message)
+    cls = _STATUS_CLASSES.get(status)
+    if cls is None:
+        cls = ServerError if 500 <= status <= 599 else APIError
+    return cls(
+        message,
+        status=status,
+        category=category,
+        sub_category=_text(entry.get("subCategory")),
+        correlation_id=_text(entry.get("correlationId")),
+        errors=_error_details(entry.get("errors")),
+        context=_context(entry.get("context")),
+        headers=headers,
+        method=method,
+        path=path,
+        body=entry,
+    )
+
+
+__all__ += ["error_from_batch_entry"]

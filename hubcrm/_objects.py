@@ -1,17 +1,30 @@
-"""AsyncObjects: the CRM objects resource (create and friends)."""
+"""AsyncObjects: the CRM objects resource (create, get)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import Literal
+from urllib.parse import quote
 
+from . import _bulk
+from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._convert import dump_input, load_object
-from ._errors import HubCRMError, OutcomeUnknownError
+from ._errors import ConflictError, HubCRMError, NotFoundError, OutcomeUnknownError
 from ._models import Association, CrmObject, ObjectInput
-from ._retry import FailureClass, classify
-from ._session import Session, object_type_segment
+from ._retry import FailureClass, RequestKind, backoff, classify
+from ._session import RequestOptions, Session, object_type_segment
 from ._values import PropertyValue
 
 __all__ = ["AsyncObjects"]
+
+# How far HubSpot's clock may be behind ours when deciding whether a record found after
+# an ambiguous create is the one that create made (created after it began) or one that
+# existed before (then the create's honest answer is HubSpot's 409).
+_CLOCK_SKEW = 60.0
+
+_CONTACT_TYPES = frozenset({"contacts", "0-1"})
 
 
 class AsyncObjects:
@@ -20,8 +33,9 @@ class AsyncObjects:
     Reached as ``crm.objects`` on a client; not constructed directly.
     """
 
-    def __init__(self, session: Session, api_version: str) -> None:
+    def __init__(self, session: Session, api_version: str, options: RequestOptions) -> None:
         self._session = session
+        self._options = options
         if api_version == "v3":
             self._prefix = "/crm/v3/objects/"
         else:
@@ -43,6 +57,8 @@ class AsyncObjects:
         object_type: str,
         properties: Mapping[str, PropertyValue],
         associations: Iterable[Association] = (),
+        *,
+        id_property: str | None = None,
     ) -> CrmObject:
         """Create one CRM object.
 
@@ -52,12 +68,22 @@ class AsyncObjects:
         multi-select value and ``None`` as ``""`` (clears the value). Every input is
         checked before any request is sent.
 
+        A create is not idempotent, so after an ambiguous failure (a timeout, a dropped
+        connection, a 5xx) it is retried only when that cannot duplicate the record: with
+        ``id_property`` (the record is looked up by that unique property first), or for
+        a contact with an email (HubSpot answers a retry with 409, naming the record the
+        first attempt made). Otherwise :class:`OutcomeUnknownError` is raised, unless
+        the client was made with ``retry_writes="always"``.
+
         Args:
             object_type: a type name (``"contacts"``, ``"deals"``, ``"p1234_cars"``) or
                 id (``"0-1"``, ``"2-123"``).
             properties: property names mapped to values.
             associations: records to associate the new one with, e.g.
                 ``[Association(company_id, AssociationType.CONTACT_TO_COMPANY)]``.
+            id_property: a unique-value property of the type (``"email"`` for contacts,
+                or a custom one) whose value is in ``properties``; makes the create safe
+                to retry.
 
         Returns:
             The created object as HubSpot returned it.
@@ -65,22 +91,241 @@ class AsyncObjects:
         Raises:
             TypeError: an argument or a property value has a type hubcrm cannot send.
             ValueError: an argument or a property value is malformed (an empty object
-                type, a naive datetime, a NaN).
+                type, a naive datetime, a NaN, an ``id_property`` with no value).
             APIError: HubSpot rejected the request; the subclass says why
                 (``BadRequestError``, ``ConflictError``, ``AuthenticationError``, ...).
+            DailyLimitError: the account's daily request limit is used up.
             APIConnectionError: no connection could be made; nothing was sent.
-            OutcomeUnknownError: the request may or may not have created the record (a
-                timeout or a dropped connection after sending, or a 5xx answer). It
-                carries the input and the underlying error as ``cause``.
+            OutcomeUnknownError: the request may or may not have created the record and
+                could not be made safe to retry. It carries the input, and the
+                underlying error as ``cause``.
         """
         path = self._path(object_type)
         obj = ObjectInput(properties, associations=associations)
+        if id_property is not None and (
+            not isinstance(id_property, str) or not obj.properties.get(id_property)
+        ):
+            raise ValueError(f"id_property {id_property!r} needs a non-empty value in properties")
+        body = dump_input(obj)
+        started = time.time()
         try:
-            response = await self._session.request("POST", path, json_body=dump_input(obj))
+            return await self._send_create(path, body)
         except HubCRMError as exc:
-            if classify(exc) is FailureClass.AMBIGUOUS:
-                # The record may exist now. Saying "failed" could make the caller create
-                # it twice; saying "created" could lose it. Say what is known.
-                raise OutcomeUnknownError(object_type, obj, cause=exc) from exc
-            raise
+            if classify(exc) is not FailureClass.AMBIGUOUS:
+                raise
+            error = exc
+        return await self._recover_create(object_type, path, obj, body, id_property, started, error)
+
+    async def _send_create(self, path: str, body: object) -> CrmObject:
+        response = await self._session.request(
+            "POST", path, kind=RequestKind.CREATE, json_body=body, options=self._options
+        )
         return load_object(response.json())
+
+    async def _recover_create(
+        self,
+        object_type: str,
+        path: str,
+        obj: ObjectInput,
+        body: object,
+        id_property: str | None,
+        started: float,
+        error: HubCRMError,
+    ) -> CrmObject:
+        """After an ambiguous create: find or finish the record without duplicating it."""
+        policy = self._options.retry
+        by_email = (
+            id_property is None
+            and object_type in _CONTACT_TYPES
+            and bool(obj.properties.get("email"))
+        )
+        if policy.retry_writes != "safe" or not (id_property is not None or by_email):
+            # "always" was already retried by the session; "never" means never.
+            raise OutcomeUnknownError(object_type, obj, cause=error) from error
+        fields = list(obj.properties)
+        reason = (
+            "ambiguous create: looking the record up by id_property"
+            if id_property is not None
+            else "ambiguous contact create: retrying, the email is unique"
+        )
+        for retry in range(1, policy.max_retries + 1):
+            wait = backoff(policy, retry)
+            self._session.count_retry(reason, wait, "POST", path, error)
+            await asyncio.sleep(wait)
+            try:
+                if id_property is not None:
+                    value = obj.properties[id_property]
+                    found = await self._find(object_type, value, id_property, fields)
+                    if found is not None and found.created_at.timestamp() >= started - _CLOCK_SKEW:
+                        return found  # the ambiguous attempt made it
+                    # Absent: create it. Or it existed before we began: re-send, so that
+                    # HubSpot itself answers why this create cannot happen (a 409).
+                    return await self._send_create(path, body)
+                return await self._send_create(path, body)
+            except ConflictError as conflict:
+                # The contact's email is taken: by the ambiguous attempt, or before it.
+                if not by_email or conflict.existing_id is None:
+                    raise
+                existing = await self.get(object_type, conflict.existing_id, fields)
+                if existing.created_at.timestamp() >= started - _CLOCK_SKEW:
+                    return existing
+                raise
+            except HubCRMError as exc:
+                if classify(exc) is not FailureClass.AMBIGUOUS:
+                    raise
+                error = exc
+        raise OutcomeUnknownError(object_type, obj, cause=error) from error
+
+    async def _find(
+        self, object_type: str, object_id: str, id_property: str | None, fields: list[str]
+    ) -> CrmObject | None:
+        try:
+            return await self.get(object_type, object_id, fields, id_property=id_property)
+        except NotFoundError:
+            return None
+
+    async def get(
+        self,
+        object_type: str,
+        object_id: str,
+        properties: Iterable[str] = (),
+        *,
+        id_property: str | None = None,
+    ) -> CrmObject:
+        """Read one CRM object by its id, or by the value of a unique property.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            object_id: the record's id, or with ``id_property`` the property's value.
+            properties: the properties to return; HubSpot's defaults when empty.
+            id_property: a unique-value property (``"email"`` for contacts) to look the
+                record up by instead of its id.
+
+        Returns:
+            The object.
+
+        Raises:
+            NotFoundError: there is no such record.
+            APIError: HubSpot rejected the request.
+        """
+        if not isinstance(object_id, str) or not object_id:
+            raise ValueError("object_id must be a non-empty str")
+        path = f"{self._path(object_type)}/{quote(object_id, safe='')}"
+        params: dict[str, str] = {}
+        names = [properties] if isinstance(properties, str) else list(properties)
+        if names:
+            params["properties"] = ",".join(names)
+        log_path = None
+        if id_property is not None:
+            params["idProperty"] = id_property
+            # The value of a unique property (an email) is personal data: not for logs.
+            log_path = f"{self._path(object_type)}/<{id_property}>"
+        response = await self._session.request(
+            "GET",
+            path,
+            kind=RequestKind.READ,
+            params=params or None,
+            options=self._options,
+            log_path=log_path,
+        )
+        return load_object(response.json())
+
+    async def create_many(
+        self,
+        object_type: str,
+        inputs: BulkInputs,
+        *,
+        batch_size: int = 100,
+        concurrency: int | None = None,
+        id_property: str | None = None,
+        mode: Literal["batch", "single"] = "batch",
+        on_progress: Callable[[BulkProgress], object] | None = None,
+    ) -> BulkResult:
+        """Create many CRM objects concurrently; every input is accounted for.
+
+        Inputs are taken lazily and sent through ``batch/create`` in batches of up to
+        ``batch_size``, each input with its own ``objectWriteTraceId`` so that HubSpot
+        answers per input and every answer is matched to its input by that id. A batch
+        rejected as a whole is split until the bad inputs are isolated; inputs sharing a
+        unique value (a contact's email, the ``id_property``) go in different batches,
+        in input order, so the first one is created and the later ones get HubSpot's
+        409 (a ``ConflictError`` with ``existing_id``).
+
+        After an ambiguous failure (a timeout, a dropped connection, a 5xx) a batch's
+        inputs are reported as unknown outcomes (``OutcomeUnknownError``) and not
+        resent, unless the client has ``retry_writes="always"``. With ``id_property``
+        the batches go through ``batch/upsert`` instead, which is retried safely: every
+        record then exists exactly once.
+
+        A ``DailyLimitError`` (or a rejected token) stops the run: no more inputs are
+        taken, and the ones taken but not sent are reported as not attempted (see
+        :meth:`BulkResult.not_attempted_inputs`), to be sent again later.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            inputs: an iterable or async iterable of ``ObjectInput``, or of mappings
+                (each mapping is an input's properties). A plain iterator is read on
+                the event loop: it should not block.
+            batch_size: inputs per request, 1 to 100.
+            concurrency: requests in flight at once. By default enough to use the
+                client's whole rate limit (and never more than its connection pool).
+            id_property: a unique-value property (``"email"`` for contacts) whose value
+                every input has: makes the run exactly-once through ``batch/upsert``.
+                Existing records with those values are updated (``new`` is False).
+            mode: ``"batch"``, or ``"single"`` for one :meth:`create` per input (slower,
+                same outcomes; ``id_property`` then means a look-up before retrying).
+            on_progress: called with a :class:`BulkProgress` at most a few times per
+                second, and once at the end, on the event loop.
+
+        Returns:
+            A :class:`BulkResult`: ``results[i]`` is input ``i``'s record or None, and
+            ``errors`` lists every input without one.
+
+        Raises:
+            TypeError, ValueError: an argument is invalid (checked before any request).
+                A malformed input only fails that input.
+        """
+        return await _bulk.create_many(
+            self,
+            object_type,
+            inputs,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            id_property=id_property,
+            mode=mode,
+            on_progress=on_progress,
+        )
+
+    def iter_create_many(
+        self,
+        object_type: str,
+        inputs: BulkInputs,
+        *,
+        batch_size: int = 100,
+        concurrency: int | None = None,
+        id_property: str | None = None,
+        mode: Literal["batch", "single"] = "batch",
+        on_progress: Callable[[BulkProgress], object] | None = None,
+    ) -> AsyncIterator[BulkOutcome]:
+        """Create many CRM objects, yielding each input's :class:`BulkOutcome` as it is known.
+
+        The same engine and arguments as :meth:`create_many`, but outcomes come in
+        completion order and nothing is collected: at most ``concurrency x batch_size``
+        inputs are taken and not yet yielded, whatever the size of ``inputs``.
+        Stopping the iteration early (``break``, then closing the iterator, e.g. with
+        ``contextlib.aclosing``) cancels the requests in flight; their outcome is then
+        unknown and is logged as a count of inputs.
+
+        Raises:
+            TypeError, ValueError: an argument is invalid (raised by this call).
+        """
+        return _bulk.iter_create_many(
+            self,
+            object_type,
+            inputs,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            id_property=id_property,
+            mode=mode,
+            on_progress=on_progress,
+        )

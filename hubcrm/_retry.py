@@ -1,4 +1,4 @@
-"""Write safety: which failures may have changed HubSpot's data.
+"""Write safety and the retry decision.
 
 Every failed request falls in one of three classes (see docs/architecture.md):
 
@@ -8,18 +8,41 @@ Every failed request falls in one of three classes (see docs/architecture.md):
    after the body was sent, or a 5xx). Repeating a create could duplicate the record.
 3. **rejected**: HubSpot refused it (any other 4xx). Sending it again cannot help.
 
-:func:`classify` is a pure function of the exception, so it is tested on its own.
+:func:`classify` and :func:`decide` are pure functions of their arguments, so the whole
+policy is unit-tested without a network.
 """
 
 from __future__ import annotations
 
 import enum
+import random
+from collections.abc import Callable
+from typing import Any, Literal
 
-from ._errors import APIConnectionError, APIError, HubCRMError
+import attrs
 
-__all__ = ["FailureClass", "classify"]
+from ._errors import APIConnectionError, APIError, DailyLimitError, HubCRMError, RateLimitError
+
+__all__ = [
+    "Decision",
+    "FailureClass",
+    "RequestKind",
+    "RetryPolicy",
+    "RetryWrites",
+    "backoff",
+    "classify",
+    "decide",
+]
 
 _NOT_PROCESSED_STATUSES = frozenset({423, 429, 477})
+
+RetryWrites = Literal["safe", "always", "never"]
+"""How creates are retried after an ambiguous failure.
+
+``"safe"`` (default): only when a retry cannot duplicate the record (a unique
+``id_property`` is looked up first, or a contact's email makes HubSpot answer 409).
+``"always"``: at-least-once; a retry may create a duplicate. ``"never"``: never.
+"""
 
 
 class FailureClass(enum.Enum):
@@ -28,6 +51,17 @@ class FailureClass(enum.Enum):
     NOT_PROCESSED = "not processed"
     AMBIGUOUS = "ambiguous"
     REJECTED = "rejected"
+
+
+class RequestKind(enum.Enum):
+    """What repeating a request can do, which decides whether it may be retried."""
+
+    READ = "read"
+    """No side effect: always safe to repeat."""
+    UPSERT = "upsert"
+    """An idempotent write: repeating it updates the record it wrote."""
+    CREATE = "create"
+    """Not idempotent: repeating it after it was processed creates a second record."""
 
 
 def classify(error: HubCRMError) -> FailureClass:
@@ -41,3 +75,94 @@ def classify(error: HubCRMError) -> FailureClass:
             return FailureClass.AMBIGUOUS
         return FailureClass.REJECTED
     return FailureClass.REJECTED
+
+
+def _non_negative(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"{attribute.name} must be a number >= 0, not {value!r}")
+
+
+def _check_retry_writes(_: object, __: object, value: str) -> None:
+    if value not in ("safe", "always", "never"):
+        raise ValueError(f"retry_writes must be 'safe', 'always' or 'never', not {value!r}")
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How hard a request tries before it gives up.
+
+    Attributes:
+        max_retries: retries after transient failures (connection errors, 5xx, 423,
+            477). Rate-limit waits do not count here.
+        backoff_base: the first backoff wait, in seconds; it doubles with each retry.
+        backoff_max: the longest backoff wait.
+        rate_limit_deadline: the most seconds one request may spend held by 429
+            pauses before its ``RateLimitError`` is raised.
+        retry_writes: see :data:`RetryWrites`.
+    """
+
+    max_retries: int = attrs.field(default=3, validator=_non_negative)
+    backoff_base: float = attrs.field(default=0.5, validator=_non_negative)
+    backoff_max: float = attrs.field(default=8.0, validator=_non_negative)
+    rate_limit_deadline: float = attrs.field(default=300.0, validator=_non_negative)
+    retry_writes: RetryWrites = attrs.field(default="safe", validator=_check_retry_writes)
+
+
+@attrs.frozen
+class Decision:
+    """What to do after a failed attempt."""
+
+    retry: bool
+    reason: str
+    wait: float | None = None
+    """Seconds to wait first; for a rate limit, ``None`` means "until the window drains"."""
+    rate_limited: bool = False
+    """A 429 for the burst window: every sender of the client pauses, not only this one."""
+
+
+def backoff(policy: RetryPolicy, retry: int, rand: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with full jitter for the ``retry``-th retry (1-based)."""
+    ceiling = min(policy.backoff_max, policy.backoff_base * 2.0 ** max(retry - 1, 0))
+    return ceiling * (0.5 + rand() / 2)
+
+
+def decide(
+    policy: RetryPolicy,
+    kind: RequestKind,
+    error: HubCRMError,
+    retries_so_far: int,
+    rand: Callable[[], float] = random.random,
+) -> Decision:
+    """Decide whether a failed attempt is retried, and after how long.
+
+    Args:
+        policy: the request's retry policy.
+        kind: what repeating the request can do.
+        error: how the attempt failed.
+        retries_so_far: transient retries already made for this request (rate-limit
+            waits are not counted; the session bounds them by ``rate_limit_deadline``).
+        rand: a source of jitter in ``[0, 1)``.
+    """
+    if isinstance(error, DailyLimitError):
+        return Decision(False, "daily limit reached: retrying today cannot succeed")
+    if isinstance(error, RateLimitError):
+        return Decision(True, "rate limited (429)", error.retry_after, rate_limited=True)
+    failure = classify(error)
+    if failure is FailureClass.REJECTED:
+        return Decision(False, "rejected by HubSpot")
+    if retries_so_far >= policy.max_retries:
+        return Decision(False, f"gave up after {retries_so_far} retries")
+    if (
+        failure is FailureClass.AMBIGUOUS
+        and kind is RequestKind.CREATE
+        and policy.retry_writes != "always"
+    ):
+        return Decision(False, "a retried create could duplicate the record")
+    wait = backoff(policy, retries_so_far + 1, rand)
+    if isinstance(error, APIError):
+        if error.retry_after is not None:
+            wait = max(wait, error.retry_after)
+        if error.status == 423:
+            wait = max(wait, 2.0)  # HubSpot asks for at least 2 s after a 423
+    reason = f"{error.status} answer" if isinstance(error, APIError) else type(error).__name__
+    return Decision(True, f"{failure.value}: {reason}", wait)

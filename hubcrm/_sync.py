@@ -5,13 +5,21 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Literal
 
+from ._auth import TokenProvider
+from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._client import AsyncHubCRM
 from ._models import Association, CrmObject
 from ._objects import AsyncObjects
 from ._portal import Portal, SyncClientBase
-from ._session import DEFAULT_BASE_URL
+from ._ratelimit import Limiter, RateLimit
+from ._retry import RetryWrites
+from ._session import (
+    DEFAULT_BASE_URL,
+    ClientStats,
+)
 from ._values import PropertyValue
 
 __all__ = ["Objects", "HubCRM"]
@@ -32,6 +40,8 @@ class Objects:
         object_type: str,
         properties: Mapping[str, PropertyValue],
         associations: Iterable[Association] = (),
+        *,
+        id_property: str | None = None,
     ) -> CrmObject:
         """Create one CRM object.
 
@@ -41,12 +51,22 @@ class Objects:
         multi-select value and ``None`` as ``""`` (clears the value). Every input is
         checked before any request is sent.
 
+        A create is not idempotent, so after an ambiguous failure (a timeout, a dropped
+        connection, a 5xx) it is retried only when that cannot duplicate the record: with
+        ``id_property`` (the record is looked up by that unique property first), or for
+        a contact with an email (HubSpot answers a retry with 409, naming the record the
+        first attempt made). Otherwise :class:`OutcomeUnknownError` is raised, unless
+        the client was made with ``retry_writes="always"``.
+
         Args:
             object_type: a type name (``"contacts"``, ``"deals"``, ``"p1234_cars"``) or
                 id (``"0-1"``, ``"2-123"``).
             properties: property names mapped to values.
             associations: records to associate the new one with, e.g.
                 ``[Association(company_id, AssociationType.CONTACT_TO_COMPANY)]``.
+            id_property: a unique-value property of the type (``"email"`` for contacts,
+                or a custom one) whose value is in ``properties``; makes the create safe
+                to retry.
 
         Returns:
             The created object as HubSpot returned it.
@@ -54,16 +74,153 @@ class Objects:
         Raises:
             TypeError: an argument or a property value has a type hubcrm cannot send.
             ValueError: an argument or a property value is malformed (an empty object
-                type, a naive datetime, a NaN).
+                type, a naive datetime, a NaN, an ``id_property`` with no value).
             APIError: HubSpot rejected the request; the subclass says why
                 (``BadRequestError``, ``ConflictError``, ``AuthenticationError``, ...).
+            DailyLimitError: the account's daily request limit is used up.
             APIConnectionError: no connection could be made; nothing was sent.
-            OutcomeUnknownError: the request may or may not have created the record (a
-                timeout or a dropped connection after sending, or a 5xx answer). It
-                carries the input and the underlying error as ``cause``.
+            OutcomeUnknownError: the request may or may not have created the record and
+                could not be made safe to retry. It carries the input, and the
+                underlying error as ``cause``.
         """
         return self._portal.call(
-            functools.partial(self._async.create, object_type, properties, associations)
+            functools.partial(
+                self._async.create, object_type, properties, associations, id_property=id_property
+            )
+        )
+
+    def get(
+        self,
+        object_type: str,
+        object_id: str,
+        properties: Iterable[str] = (),
+        *,
+        id_property: str | None = None,
+    ) -> CrmObject:
+        """Read one CRM object by its id, or by the value of a unique property.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            object_id: the record's id, or with ``id_property`` the property's value.
+            properties: the properties to return; HubSpot's defaults when empty.
+            id_property: a unique-value property (``"email"`` for contacts) to look the
+                record up by instead of its id.
+
+        Returns:
+            The object.
+
+        Raises:
+            NotFoundError: there is no such record.
+            APIError: HubSpot rejected the request.
+        """
+        return self._portal.call(
+            functools.partial(
+                self._async.get, object_type, object_id, properties, id_property=id_property
+            )
+        )
+
+    def create_many(
+        self,
+        object_type: str,
+        inputs: BulkInputs,
+        *,
+        batch_size: int = 100,
+        concurrency: int | None = None,
+        id_property: str | None = None,
+        mode: Literal["batch", "single"] = "batch",
+        on_progress: Callable[[BulkProgress], object] | None = None,
+    ) -> BulkResult:
+        """Create many CRM objects concurrently; every input is accounted for.
+
+        Inputs are taken lazily and sent through ``batch/create`` in batches of up to
+        ``batch_size``, each input with its own ``objectWriteTraceId`` so that HubSpot
+        answers per input and every answer is matched to its input by that id. A batch
+        rejected as a whole is split until the bad inputs are isolated; inputs sharing a
+        unique value (a contact's email, the ``id_property``) go in different batches,
+        in input order, so the first one is created and the later ones get HubSpot's
+        409 (a ``ConflictError`` with ``existing_id``).
+
+        After an ambiguous failure (a timeout, a dropped connection, a 5xx) a batch's
+        inputs are reported as unknown outcomes (``OutcomeUnknownError``) and not
+        resent, unless the client has ``retry_writes="always"``. With ``id_property``
+        the batches go through ``batch/upsert`` instead, which is retried safely: every
+        record then exists exactly once.
+
+        A ``DailyLimitError`` (or a rejected token) stops the run: no more inputs are
+        taken, and the ones taken but not sent are reported as not attempted (see
+        :meth:`BulkResult.not_attempted_inputs`), to be sent again later.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            inputs: an iterable or async iterable of ``ObjectInput``, or of mappings
+                (each mapping is an input's properties). A plain iterator is read on
+                the event loop: it should not block.
+            batch_size: inputs per request, 1 to 100.
+            concurrency: requests in flight at once. By default enough to use the
+                client's whole rate limit (and never more than its connection pool).
+            id_property: a unique-value property (``"email"`` for contacts) whose value
+                every input has: makes the run exactly-once through ``batch/upsert``.
+                Existing records with those values are updated (``new`` is False).
+            mode: ``"batch"``, or ``"single"`` for one :meth:`create` per input (slower,
+                same outcomes; ``id_property`` then means a look-up before retrying).
+            on_progress: called with a :class:`BulkProgress` at most a few times per
+                second, and once at the end, on the event loop.
+
+        Returns:
+            A :class:`BulkResult`: ``results[i]`` is input ``i``'s record or None, and
+            ``errors`` lists every input without one.
+
+        Raises:
+            TypeError, ValueError: an argument is invalid (checked before any request).
+                A malformed input only fails that input.
+        """
+        return self._portal.call(
+            functools.partial(
+                self._async.create_many,
+                object_type,
+                inputs,
+                batch_size=batch_size,
+                concurrency=concurrency,
+                id_property=id_property,
+                mode=mode,
+                on_progress=on_progress,
+            )
+        )
+
+    def iter_create_many(
+        self,
+        object_type: str,
+        inputs: BulkInputs,
+        *,
+        batch_size: int = 100,
+        concurrency: int | None = None,
+        id_property: str | None = None,
+        mode: Literal["batch", "single"] = "batch",
+        on_progress: Callable[[BulkProgress], object] | None = None,
+    ) -> Iterator[BulkOutcome]:
+        """Create many CRM objects, yielding each input's :class:`BulkOutcome` as it is known.
+
+        The same engine and arguments as :meth:`create_many`, but outcomes come in
+        completion order and nothing is collected: at most ``concurrency x batch_size``
+        inputs are taken and not yet yielded, whatever the size of ``inputs``.
+        Stopping the iteration early (``break``, then closing the iterator, e.g. with
+        ``contextlib.aclosing``) cancels the requests in flight; their outcome is then
+        unknown and is logged as a count of inputs.
+
+        Raises:
+            TypeError, ValueError: an argument is invalid (raised by this call).
+        """
+        return self._portal.iterate(
+            functools.partial(
+                self._async.iter_create_many,
+                object_type,
+                inputs,
+                batch_size=batch_size,
+                concurrency=concurrency,
+                id_property=id_property,
+                mode=mode,
+                on_progress=on_progress,
+            )
         )
 
 
@@ -82,24 +239,31 @@ class HubCRM(SyncClientBase):
     (they block that loop); in async code, prefer :class:`AsyncHubCRM`.
     """
 
+    _async_client: AsyncHubCRM
+
     objects: Objects
     """CRM objects: ``create`` contacts, companies, deals, tickets and custom objects."""
 
     def __init__(
         self,
-        access_token: str | None = None,
+        access_token: str | TokenProvider | None = None,
         *,
         base_url: str = DEFAULT_BASE_URL,
         api_version: str = "2026-03",
         timeout: float = 30.0,
         connect_timeout: float = 10.0,
         max_connections: int = 100,
+        rate_limit: RateLimit | Limiter | None = RateLimit.DEFAULT,
+        max_retries: int = 3,
+        retry_writes: RetryWrites = "safe",
+        rate_limit_deadline: float = 300.0,
     ) -> None:
         """Create a client. No connection is made until the first request.
 
         Args:
-            access_token: a private-app token (``pat-...``) or an OAuth access token.
-                Defaults to the ``HUBSPOT_ACCESS_TOKEN`` environment variable.
+            access_token: a private-app token (``pat-...``), an OAuth access token, or a
+                token provider such as :class:`OAuth`. Defaults to the
+                ``HUBSPOT_ACCESS_TOKEN`` environment variable.
             base_url: where HubSpot's API lives; point it at ``hubcrm.testing``'s
                 emulator in tests.
             api_version: the date-based API version used in paths, e.g. ``"2026-03"``
@@ -108,6 +272,19 @@ class HubCRM(SyncClientBase):
             connect_timeout: seconds to open a new connection.
             max_connections: the most requests in flight at once; further requests
                 wait for a free connection.
+            rate_limit: the most requests to start in a rolling window, shared by every
+                task (and, with :class:`HubCRM`, every thread) using this client. The
+                default, 100 per 10 s, is safe for every HubSpot plan and adapts to the
+                limit HubSpot announces in its headers; a limit you pass is never
+                exceeded. A :class:`Limiter` shares one budget more widely; ``None``
+                turns limiting off.
+            max_retries: retries after transient failures (connection errors, 5xx, 423,
+                477). Waits for rate limits are bounded by ``rate_limit_deadline``.
+            retry_writes: ``"safe"`` retries a create after an ambiguous failure only
+                when that cannot duplicate it; ``"always"`` retries anyway
+                (at-least-once); ``"never"`` never does.
+            rate_limit_deadline: the most seconds one request may be held by 429 pauses
+                before its ``RateLimitError`` is raised.
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
@@ -120,6 +297,62 @@ class HubCRM(SyncClientBase):
             timeout=timeout,
             connect_timeout=connect_timeout,
             max_connections=max_connections,
+            rate_limit=rate_limit,
+            max_retries=max_retries,
+            retry_writes=retry_writes,
+            rate_limit_deadline=rate_limit_deadline,
         )
         self._portal = Portal("HubCRM")
         self.objects = Objects(self._async_client.objects, self._portal)
+
+    @classmethod
+    def _wrap(cls, async_client: AsyncHubCRM, portal: Portal) -> HubCRM:
+        """A twin of ``async_client`` that runs on ``portal``."""
+        self = cls.__new__(cls)
+        self._async_client = async_client
+        self._portal = portal
+        self.objects = Objects(async_client.objects, portal)
+        return self
+
+    def with_options(
+        self,
+        *,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
+        max_retries: int | None = None,
+        retry_writes: RetryWrites | None = None,
+        rate_limit_deadline: float | None = None,
+    ) -> HubCRM:
+        """A client with other per-request options, sharing this one's connections,
+        rate limiter and counters.
+
+        ``crm.with_options(timeout=5).objects.create(...)`` changes one call; closing
+        either client closes the connections of both.
+
+        Args:
+            timeout: as in the constructor; ``None`` keeps this client's.
+            connect_timeout: as in the constructor.
+            max_retries: as in the constructor.
+            retry_writes: as in the constructor.
+            rate_limit_deadline: as in the constructor.
+
+        Returns:
+            The new client.
+        """
+        return HubCRM._wrap(
+            self._async_client.with_options(
+                timeout=timeout,
+                connect_timeout=connect_timeout,
+                max_retries=max_retries,
+                retry_writes=retry_writes,
+                rate_limit_deadline=rate_limit_deadline,
+            ),
+            self._portal,
+        )
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters: requests, retries by reason, 429s, time held by the rate limiter,
+        and the latest rate-limit headers (with the daily remaining count).
+        """
+        return self._async_client.stats

@@ -37,6 +37,8 @@ from hubcrm.testing import Emulator
 
 pytestmark = pytest.mark.anyio
 
+DEAL = {"dealname": "d", "dealstage": "closedwon", "pipeline": "default"}
+
 
 @pytest.fixture
 async def crm(hubspot_emulator: Emulator) -> AsyncIterator[AsyncHubCRM]:
@@ -198,13 +200,20 @@ async def test_unknown_object_type_is_a_bad_request(crm: AsyncHubCRM) -> None:
 
 
 @pytest.mark.hubspot_emulator(rate_limit=(2, 60.0))
-async def test_rate_limited_request_is_a_rate_limit_error(crm: AsyncHubCRM) -> None:
-    await crm.objects.create("contacts", {"email": "a@example.com"})
-    await crm.objects.create("contacts", {"email": "b@example.com"})
-    with pytest.raises(RateLimitError) as info:
-        await crm.objects.create("contacts", {"email": "c@example.com"})
+async def test_429_beyond_the_deadline_is_a_rate_limit_error(hubspot_emulator: Emulator) -> None:
+    async with AsyncHubCRM(
+        hubspot_emulator.token,
+        base_url=hubspot_emulator.base_url,
+        rate_limit=None,  # no local limiting: HubSpot's 429 is what stops it
+        rate_limit_deadline=0,
+    ) as crm:
+        await crm.objects.create("contacts", {"email": "a@example.com"})
+        await crm.objects.create("contacts", {"email": "b@example.com"})
+        with pytest.raises(RateLimitError) as info:
+            await crm.objects.create("contacts", {"email": "c@example.com"})
     assert info.value.status == 429
     assert info.value.policy_name == "TEN_SECONDLY_ROLLING"
+    assert hubspot_emulator.count("contacts") == 2
 
 
 async def test_error_before_processing_is_a_server_error(
@@ -244,10 +253,10 @@ async def test_dropped_connection_after_commit_is_an_unknown_outcome(
 ) -> None:
     hubspot_emulator.faults.disconnect_after(times=1)
     with pytest.raises(OutcomeUnknownError) as info:
-        await crm.objects.create("contacts", {"email": "gone@example.com"})
+        await crm.objects.create("deals", DEAL)  # a deal has no unique key to retry safely
     assert isinstance(info.value.cause, APIConnectionError)
     assert info.value.cause.request_sent is True
-    assert hubspot_emulator.count("contacts") == 1
+    assert hubspot_emulator.count("deals") == 1
 
 
 async def test_slow_response_is_a_timeout_and_an_unknown_outcome(
@@ -258,9 +267,9 @@ async def test_slow_response_is_a_timeout_and_an_unknown_outcome(
         hubspot_emulator.token, base_url=hubspot_emulator.base_url, timeout=0.3
     ) as crm:
         with pytest.raises(OutcomeUnknownError) as info:
-            await crm.objects.create("contacts", {"email": "slow@example.com"})
+            await crm.objects.create("deals", DEAL)
     assert isinstance(info.value.cause, APITimeoutError)
-    assert hubspot_emulator.count("contacts") == 1
+    assert hubspot_emulator.count("deals") == 1
 
 
 async def test_connection_refused_is_a_connection_error_not_an_unknown_outcome() -> None:

@@ -1,0 +1,318 @@
+"""Rate limits, retries and write safety against the emulator, asserting counts.
+
+These are the promises of docs/guides/rate-limits-and-retries.md: the limit is held,
+nothing is lost, nothing is duplicated, and what cannot be known is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from hubcrm import (
+    AsyncHubCRM,
+    CrmObject,
+    DailyLimitError,
+    HubCRM,
+    OAuth,
+    OutcomeUnknownError,
+    RateLimit,
+    TokenSet,
+)
+from hubcrm.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+FAULT_KINDS = ("error_before", "error_after", "disconnect_after", "timeout_after")
+
+
+def _deal(i: int) -> dict[str, str]:
+    return {"dealname": f"deal-{i}", "dealstage": "appointmentscheduled", "pipeline": "default"}
+
+
+def _share_of_429s(emu: Emulator) -> float:
+    stats = emu.stats
+    return sum(stats.rate_limited.values()) / stats.requests
+
+
+# --- rate limits ---------------------------------------------------------------------------
+
+
+@pytest.mark.hubspot_emulator(rate_limit=(50, 1.0))
+async def test_2000_concurrent_creates_hold_the_limit_with_default_settings(
+    hubspot_emulator: Emulator,
+) -> None:
+    """No user-side throttling, no limit configured: the client learns 50/1 s from
+    HubSpot's headers (after a one-request slow start) and stays under it."""
+    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        results = await asyncio.gather(
+            *(crm.objects.create("contacts", {"email": f"c{i}@example.com"}) for i in range(2000))
+        )
+        stats = crm.stats
+    assert len({r.id for r in results}) == 2000
+    emails = Counter(o["properties"]["email"] for o in hubspot_emulator.objects("contacts"))
+    assert len(emails) == 2000
+    assert set(emails.values()) == {1}
+    share = _share_of_429s(hubspot_emulator)
+    print(f"\n2000 async creates at 50/1 s: 429s {share:.2%} of {stats.requests} requests")
+    assert share <= 0.01
+    assert stats.rate_limit is not None
+    assert stats.rate_limit.max_requests == 50
+
+
+@pytest.mark.hubspot_emulator(rate_limit=(50, 1.0))
+def test_sync_facade_from_16_threads_holds_the_limit(hubspot_emulator: Emulator) -> None:
+    with HubCRM(
+        hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=RateLimit(50, 1.0)
+    ) as crm:
+
+        def create(i: int) -> CrmObject:
+            return crm.objects.create("contacts", {"email": f"t{i}@example.com"})
+
+        with ThreadPoolExecutor(16) as pool:
+            results = list(pool.map(create, range(2000)))
+    assert len({r.id for r in results}) == 2000
+    assert hubspot_emulator.count("contacts") == 2000
+    share = _share_of_429s(hubspot_emulator)
+    print(f"\n2000 sync creates from 16 threads at 50/1 s: 429s {share:.2%}")
+    assert share <= 0.01
+
+
+@pytest.mark.hubspot_emulator(rate_limit=(10, 0.5))
+async def test_429s_pause_every_sender_even_without_a_local_limit(
+    hubspot_emulator: Emulator,
+) -> None:
+    async with AsyncHubCRM(
+        hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None
+    ) as crm:
+        await asyncio.gather(
+            *(crm.objects.create("contacts", {"email": f"p{i}@example.com"}) for i in range(60))
+        )
+        stats = crm.stats
+    assert hubspot_emulator.count("contacts") == 60
+    assert stats.rate_limited > 0  # without a limiter the burst does hit the limit...
+    assert stats.pauses > 0  # ...and every 429 became a pause for all senders
+    # Held senders restart together after each pause, so each pause costs one burst
+    # (about 50 + 40 + 30 + 20 + 10 here): the price of rate_limit=None. Without the
+    # pause every task would retry at once, thousands of times within the window.
+    assert stats.rate_limited <= 200
+
+
+@pytest.mark.hubspot_emulator(daily_limit=5, rate_limit=None)
+async def test_daily_limit_raises_within_one_request(hubspot_emulator: Emulator) -> None:
+    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        for i in range(5):
+            await crm.objects.create("contacts", {"email": f"d{i}@example.com"})
+        before = hubspot_emulator.stats.requests
+        with pytest.raises(DailyLimitError) as info:
+            await crm.objects.create("contacts", {"email": "d5@example.com"})
+        status = crm.stats.rate_limit
+    assert hubspot_emulator.stats.requests == before + 1
+    assert info.value.policy_name == "DAILY"
+    assert status is not None
+    assert status.daily == 5
+    assert status.daily_remaining == 0
+
+
+# --- faults and write safety ---------------------------------------------------------------
+
+
+def _arm_faults(emu: Emulator, object_type: str) -> None:
+    emu.faults.error_before(503, probability=0.05, object_type=object_type)
+    emu.faults.error_after(502, probability=0.02, object_type=object_type)
+    emu.faults.disconnect_after(probability=0.01, object_type=object_type)
+    emu.faults.timeout_after(3.0, probability=0.01, object_type=object_type)
+
+
+def _faults_on(emu: Emulator, object_type: str) -> Counter[str]:
+    return Counter(r.kind for r in emu.faults.log if r.object_type == object_type)
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_contacts_under_faults_exist_exactly_once(hubspot_emulator: Emulator) -> None:
+    _arm_faults(hubspot_emulator, "contacts")
+    async with AsyncHubCRM(
+        hubspot_emulator.token,
+        base_url=hubspot_emulator.base_url,
+        timeout=1.0,
+        max_retries=5,
+        rate_limit=None,
+    ) as crm:
+        results = await asyncio.gather(
+            *(crm.objects.create("contacts", {"email": f"f{i}@example.com"}) for i in range(400))
+        )
+    injected = _faults_on(hubspot_emulator, "contacts")
+    print(f"\nfaults injected into contact creates: {dict(injected)}")
+    assert sum(injected.values()) >= 10  # the run really was under fire
+    stored = hubspot_emulator.objects("contacts")
+    assert Counter(o["properties"]["email"] for o in stored) == Counter(
+        f"f{i}@example.com" for i in range(400)
+    )
+    # Every call returned its own record.
+    assert sorted(r.id for r in results) == sorted(o["id"] for o in stored)
+    assert [r.properties["email"] for r in results] == [f"f{i}@example.com" for i in range(400)]
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_deals_under_faults_are_never_duplicated(hubspot_emulator: Emulator) -> None:
+    _arm_faults(hubspot_emulator, "deals")
+    async with AsyncHubCRM(
+        hubspot_emulator.token, base_url=hubspot_emulator.base_url, timeout=1.0, rate_limit=None
+    ) as crm:
+        outcomes = await asyncio.gather(
+            *(crm.objects.create("deals", _deal(i)) for i in range(400)), return_exceptions=True
+        )
+    unknown = [o for o in outcomes if isinstance(o, OutcomeUnknownError)]
+    created = [o for o in outcomes if isinstance(o, CrmObject)]
+    assert len(unknown) + len(created) == 400, [o for o in outcomes if isinstance(o, Exception)]
+    names = Counter(o["properties"]["dealname"] for o in hubspot_emulator.objects("deals"))
+    assert set(names.values()) == {1}  # no duplicates at all
+    injected = _faults_on(hubspot_emulator, "deals")
+    print(f"\nfaults injected into deal creates: {dict(injected)}; unknown: {len(unknown)}")
+    assert len(unknown) == sum(injected.values())
+    # Each unknown outcome's record exists once (committed, then the answer was lost) or
+    # not at all (a 503 before processing); the fault log says which.
+    committed = {i for r in hubspot_emulator.faults.log if r.object_type == "deals" for i in r.ids}
+    assert len(committed) == sum(v for k, v in injected.items() if k != "error_before")
+    for err in unknown:
+        assert err.input is not None
+        assert names[err.input.properties["dealname"]] in (0, 1)
+    assert len(names) == len(created) + len(committed)
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_deals_with_retry_writes_always_all_exist_and_duplicates_are_counted(
+    hubspot_emulator: Emulator,
+) -> None:
+    _arm_faults(hubspot_emulator, "deals")
+    async with AsyncHubCRM(
+        hubspot_emulator.token,
+        base_url=hubspot_emulator.base_url,
+        timeout=1.0,
+        max_retries=8,
+        retry_writes="always",
+        rate_limit=None,
+    ) as crm:
+        await asyncio.gather(*(crm.objects.create("deals", _deal(i)) for i in range(400)))
+    names = Counter(o["properties"]["dealname"] for o in hubspot_emulator.objects("deals"))
+    assert set(names) == {f"deal-{i}" for i in range(400)}  # at least once: nothing lost
+    duplicates = sum(n - 1 for n in names.values())
+    committed_then_failed = sum(
+        1 for r in hubspot_emulator.faults.log if r.object_type == "deals" and r.ids
+    )
+    print(f"\nretry_writes='always': {duplicates} duplicate deals of 400")
+    assert duplicates == committed_then_failed  # each lost answer cost one duplicate
+
+
+async def test_id_property_makes_a_create_safe_to_retry(hubspot_emulator: Emulator) -> None:
+    hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
+    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        obj = await crm.objects.create(
+            "contacts", {"email": "once@example.com", "firstname": "Once"}, id_property="email"
+        )
+        retries = crm.stats.retries
+    assert [o["id"] for o in hubspot_emulator.objects("contacts")] == [obj.id]
+    assert obj.properties["firstname"] == "Once"
+    assert hubspot_emulator.stats.requests_by_operation["read"] == 1  # looked up, found
+    assert retries == {"ambiguous create: looking the record up by id_property": 1}
+
+
+async def test_contact_retry_answered_409_returns_the_record_the_first_attempt_made(
+    hubspot_emulator: Emulator,
+) -> None:
+    hubspot_emulator.faults.disconnect_after(times=1, object_type="contacts")
+    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        obj = await crm.objects.create("contacts", {"email": "x@example.com", "lastname": "X"})
+    stored = hubspot_emulator.objects("contacts")
+    assert [o["id"] for o in stored] == [obj.id]
+    assert obj.properties["lastname"] == "X"
+    assert hubspot_emulator.stats.responses_by_status[409] == 1
+
+
+async def test_locked_and_migrating_answers_are_retried(hubspot_emulator: Emulator) -> None:
+    hubspot_emulator.faults.error_before(477, times=1, retry_after=0.2, object_type="deals")
+    hubspot_emulator.faults.error_before(423, times=1, object_type="deals")
+    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        await crm.objects.create("deals", _deal(1))
+        retries = crm.stats.retries
+    assert hubspot_emulator.count("deals") == 1
+    assert sum(retries.values()) == 2
+
+
+async def test_with_options_changes_one_call_and_shares_the_pool(
+    hubspot_emulator: Emulator,
+) -> None:
+    hubspot_emulator.faults.timeout_after(5.0, times=1, object_type="deals")
+    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        quick = crm.with_options(timeout=0.3)
+        with pytest.raises(OutcomeUnknownError):
+            await quick.objects.create("deals", _deal(1))
+        await crm.objects.create("deals", _deal(2))  # the original keeps its 30 s
+        assert quick._session is crm._session
+        assert crm.stats.requests == 2  # one set of counters
+    assert quick.closed  # closing either closes the shared connections
+
+
+async def test_logs_name_requests_and_retries_but_never_secrets_or_values(
+    hubspot_emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    hubspot_emulator.faults.error_before(503, times=2, operation="read")
+    caplog.set_level(logging.DEBUG, logger="hubcrm")
+    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        await crm.objects.create(
+            "contacts", {"email": "secret.person@example.com", "phone": "+1 555 0100"}
+        )
+        await crm.objects.get("contacts", "secret.person@example.com", id_property="email")
+        await crm.objects.create("companies", {"name": "Private Name Ltd"})
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "POST /crm/objects/2026-03/contacts -> 201" in text
+    assert "retrying GET /crm/objects/2026-03/contacts/<email>" in text
+    assert "GET /crm/objects/2026-03/contacts/<email> -> 200" in text
+    assert "attempt 3" in text
+    for secret in (hubspot_emulator.token, "secret.person", "555 0100", "Private Name"):
+        assert secret not in text
+
+
+# --- OAuth ------------------------------------------------------------------------------------
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None, access_token_ttl=1800.0)
+async def test_oauth_expiry_during_1000_calls_costs_one_refresh_each_and_no_failure(
+    hubspot_emulator: Emulator,
+) -> None:
+    refresh_token = hubspot_emulator.register_oauth_app("app", "secret")
+    seen: list[TokenSet] = []
+    oauth = OAuth("app", "secret", refresh_token, on_refresh=seen.append)
+    async with AsyncHubCRM(oauth, base_url=hubspot_emulator.base_url, rate_limit=None) as crm:
+        for batch in range(4):
+            if batch:
+                # HubSpot's clock passes the token's expiry while hubcrm's does not: the
+                # next calls meet 401 EXPIRED_AUTHENTICATION, all with the same token.
+                hubspot_emulator.advance_clock(1801)
+            await asyncio.gather(
+                *(
+                    crm.objects.create("contacts", {"email": f"o{batch}-{i}@example.com"})
+                    for i in range(250)
+                )
+            )
+    assert hubspot_emulator.count("contacts") == 1000
+    assert hubspot_emulator.stats.oauth_refreshes == 4  # the first token, then one per expiry
+    assert len(seen) == 4
+    assert oauth.refreshes == 4
+
+
+async def test_a_failing_token_endpoint_never_makes_a_create_unknown(
+    hubspot_emulator: Emulator,
+) -> None:
+    refresh_token = hubspot_emulator.register_oauth_app("app", "secret")
+    hubspot_emulator.faults.error_before(503, times=1, operation="token")
+    oauth = OAuth("app", "secret", refresh_token)
+    async with AsyncHubCRM(oauth, base_url=hubspot_emulator.base_url) as crm:
+        deal = await crm.objects.create("deals", _deal(7))  # a deal: no safe retry of its own
+        retries = crm.stats.retries
+    assert [o["id"] for o in hubspot_emulator.objects("deals")] == [deal.id]
+    assert sum(retries.values()) == 1
