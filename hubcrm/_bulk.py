@@ -47,7 +47,7 @@ from ._errors import (
     ResponseParseError,
     error_from_batch_entry,
 )
-from ._models import CrmObject, ObjectInput
+from ._models import CrmObject, ObjectInput, redacted_properties
 from ._ratelimit import RateLimit
 from ._retry import FailureClass, RequestKind, classify
 from ._values import PropertyValue
@@ -94,6 +94,12 @@ _CONTACT_TYPES = frozenset({"contacts", "0-1"})
 # --- public models ----------------------------------------------------------------------
 
 
+def _redacted_input(value: object) -> str:
+    if isinstance(value, Mapping):
+        return redacted_properties(value)
+    return repr(value)  # an ObjectInput redacts its own properties
+
+
 @attrs.frozen
 class BulkOutcome:
     """What became of one input of a bulk run.
@@ -116,7 +122,7 @@ class BulkOutcome:
     #: The input's position in the iterable, from 0.
     index: int
     #: The input as it was given.
-    input: BulkInput
+    input: BulkInput = attrs.field(repr=_redacted_input)
     #: The record, when there is one.
     object: CrmObject | None = None
     #: Why there is no record.
@@ -168,7 +174,7 @@ class BulkError:
     #: The input's position in the iterable, from 0.
     index: int
     #: The input as it was given.
-    input: BulkInput
+    input: BulkInput = attrs.field(repr=_redacted_input)
     #: What went wrong.
     error: Exception
     #: ``False`` when HubSpot certainly did not act on the input: resend it as it is.
@@ -547,7 +553,9 @@ class _Engine:
             return None
 
     def _item(self, index: int, raw: BulkInput) -> _Item:
-        if isinstance(raw, ObjectInput):
+        if type(raw) is dict:  # the common case first: no ABC check
+            obj = ObjectInput(raw)
+        elif isinstance(raw, ObjectInput):
             obj = raw
         elif isinstance(raw, Mapping):
             obj = ObjectInput(raw)

@@ -219,6 +219,16 @@ def _make_converter(*, detailed_validation: bool) -> cattrs.Converter:
         # CrmObject.properties is the bulk of every response: read it in one pass.
         # The detailed converter keeps cattrs' per-key hook, which names the bad key.
         conv.register_structure_hook_func(_is_property_map, _structure_properties)
+    # Optional scalars are most of CrmObject's fields; cattrs' generic Optional hook
+    # resolves the union on every call, these do not.
+    conv.register_structure_hook(
+        str | None,
+        lambda v, _: None if v is None else _structure_str(v, None),
+    )
+    conv.register_structure_hook(
+        datetime | None,
+        lambda v, _: None if v is None else _structure_datetime(v, None),
+    )
     conv.register_unstructure_hook(datetime, format_utc)
     structure_association, unstructure_association = _association_hooks(conv)
     conv.register_structure_hook(Association, structure_association)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 import attrs
@@ -196,7 +196,19 @@ class Association:
     )
 
 
+def redacted_properties(properties: Mapping[str, object] | None) -> str:
+    """A repr of a property map that names the properties but never shows a value.
+
+    Reprs end up in logs and tracebacks; property values are personal data.
+    """
+    if properties is None:
+        return "None"
+    return "{" + ", ".join(f"{name!r}: ..." for name in properties) + "}"
+
+
 def _to_associations(value: Iterable[Association]) -> tuple[Association, ...]:
+    if value == () and type(value) is tuple:
+        return ()  # the common case, without the ABC checks below
     if isinstance(value, Association):
         raise TypeError("associations must be an iterable of Association; wrap one in a list")
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
@@ -232,7 +244,9 @@ class ObjectInput:
     """
 
     #: Property name to HubSpot string.
-    properties: dict[str, str] = attrs.field(converter=_encode_input_properties)
+    properties: dict[str, str] = attrs.field(
+        converter=_encode_input_properties, repr=redacted_properties
+    )
     #: Records to associate the new record with.
     associations: tuple[Association, ...] = attrs.field(
         default=(), converter=_to_associations, kw_only=True
@@ -246,8 +260,8 @@ class ObjectInput:
 
 
 def _check_aware(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is None:
-        return
+    if value is None or (type(value) is datetime and value.tzinfo is timezone.utc):
+        return  # what the converter always builds: checked without a utcoffset() call
     if not isinstance(value, datetime):
         raise TypeError(f"{attribute.name} must be a datetime, not {_type_name(value)}")
     if value.utcoffset() is None:
@@ -291,7 +305,7 @@ class CrmObject:
     #: The record's id.
     id: str
     #: Property name to value; None where HubSpot sent null.
-    properties: dict[str, str | None] = attrs.field(factory=dict)
+    properties: dict[str, str | None] = attrs.field(factory=dict, repr=redacted_properties)
     #: When the record was created (timezone-aware).
     created_at: datetime = attrs.field(validator=_check_aware)
     #: When the record was last updated (timezone-aware).
@@ -301,7 +315,9 @@ class CrmObject:
     #: When the record was archived, if it is.
     archived_at: datetime | None = attrs.field(default=None, validator=_check_aware)
     #: Past values per property, when asked for.
-    properties_with_history: dict[str, tuple[ValueWithTimestamp, ...]] | None = None
+    properties_with_history: dict[str, tuple[ValueWithTimestamp, ...]] | None = attrs.field(
+        default=None, repr=redacted_properties
+    )
     #: The trace id of the batch input this record was created from.
     object_write_trace_id: str | None = None
     #: A link to the record in HubSpot's UI.

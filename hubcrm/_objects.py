@@ -8,10 +8,18 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Literal
 from urllib.parse import quote
 
+import attrs
+
 from . import _bulk
 from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._convert import dump_input, load_object
-from ._errors import ConflictError, HubCRMError, NotFoundError, OutcomeUnknownError
+from ._errors import (
+    BadRequestError,
+    ConflictError,
+    HubCRMError,
+    NotFoundError,
+    OutcomeUnknownError,
+)
 from ._models import Association, CrmObject, ObjectInput
 from ._retry import FailureClass, RequestKind, backoff, classify
 from ._session import RequestOptions, Session, object_type_segment
@@ -25,6 +33,11 @@ __all__ = ["AsyncObjects"]
 _CLOCK_SKEW = 60.0
 
 _CONTACT_TYPES = frozenset({"contacts", "0-1"})
+
+
+def _made_since(record: CrmObject, started: float) -> bool:
+    """Whether ``record`` was created after a create that began at ``started``."""
+    return record.created_at.timestamp() >= started - _CLOCK_SKEW
 
 
 class AsyncObjects:
@@ -41,6 +54,9 @@ class AsyncObjects:
         else:
             self._prefix = f"/crm/objects/{api_version}/"
         self._paths: dict[str, str] = {}
+        self._create_options = attrs.evolve(
+            options, retry=attrs.evolve(options.retry, retry_writes="safe")
+        )
 
     def _path(self, object_type: str) -> str:
         # An application uses a handful of object types; validating and quoting each
@@ -117,8 +133,11 @@ class AsyncObjects:
         return await self._recover_create(object_type, path, obj, body, id_property, started, error)
 
     async def _send_create(self, path: str, body: object) -> CrmObject:
+        # The session never repeats an ambiguous single create (its options say "safe"):
+        # _recover_create does, for every retry_writes policy, so that a 409 answering a
+        # repeat can be resolved to the record the first attempt made.
         response = await self._session.request(
-            "POST", path, kind=RequestKind.CREATE, json_body=body, options=self._options
+            "POST", path, kind=RequestKind.CREATE, json_body=body, options=self._create_options
         )
         return load_object(response.json())
 
@@ -132,49 +151,77 @@ class AsyncObjects:
         started: float,
         error: HubCRMError,
     ) -> CrmObject:
-        """After an ambiguous create: find or finish the record without duplicating it."""
+        """After an ambiguous create: find or finish the record without duplicating it.
+
+        From here on the first attempt may have made the record, so any failure that
+        does not settle the question ends as OutcomeUnknownError, never as a plain error
+        that would read as "not created".
+        """
         policy = self._options.retry
-        by_email = (
-            id_property is None
-            and object_type in _CONTACT_TYPES
-            and bool(obj.properties.get("email"))
-        )
-        if policy.retry_writes != "safe" or not (id_property is not None or by_email):
-            # "always" was already retried by the session; "never" means never.
+        by_email = object_type in _CONTACT_TYPES and bool(obj.properties.get("email"))
+        if policy.retry_writes == "never" or (
+            policy.retry_writes == "safe" and id_property is None and not by_email
+        ):
             raise OutcomeUnknownError(object_type, obj, cause=error) from error
         fields = list(obj.properties)
-        reason = (
-            "ambiguous create: looking the record up by id_property"
-            if id_property is not None
-            else "ambiguous contact create: retrying, the email is unique"
-        )
+        if id_property is not None:
+            reason = "ambiguous create: looking the record up by id_property"
+        elif policy.retry_writes == "always":
+            reason = "ambiguous create: retrying (retry_writes='always')"
+        else:
+            reason = "ambiguous contact create: retrying, the email is unique"
         for retry in range(1, policy.max_retries + 1):
             wait = backoff(policy, retry)
             self._session.count_retry(reason, wait, "POST", path, error)
             await asyncio.sleep(wait)
             try:
                 if id_property is not None:
-                    value = obj.properties[id_property]
-                    found = await self._find(object_type, value, id_property, fields)
-                    if found is not None and found.created_at.timestamp() >= started - _CLOCK_SKEW:
+                    try:
+                        found = await self._find(
+                            object_type, obj.properties[id_property], id_property, fields
+                        )
+                    except HubCRMError as exc:
+                        # A failed lookup says nothing about the first attempt.
+                        if classify(exc) is FailureClass.AMBIGUOUS:
+                            error = exc
+                            continue
+                        raise OutcomeUnknownError(object_type, obj, cause=exc) from exc
+                    if found is not None and _made_since(found, started):
                         return found  # the ambiguous attempt made it
-                    # Absent: create it. Or it existed before we began: re-send, so that
-                    # HubSpot itself answers why this create cannot happen (a 409).
-                    return await self._send_create(path, body)
+                    # Absent: create it. Or it existed before we began: send it again,
+                    # so that HubSpot itself answers why it cannot be created (a 409).
                 return await self._send_create(path, body)
             except ConflictError as conflict:
-                # The contact's email is taken: by the ambiguous attempt, or before it.
-                if not by_email or conflict.existing_id is None:
-                    raise
-                existing = await self.get(object_type, conflict.existing_id, fields)
-                if existing.created_at.timestamp() >= started - _CLOCK_SKEW:
-                    return existing
-                raise
+                existing = await self._conflicting(object_type, conflict, obj, id_property, fields)
+                if existing is not None and _made_since(existing, started):
+                    return existing  # the repeat met the record the first attempt made
+                raise  # it existed before this create began: a real conflict
+            except BadRequestError:
+                raise  # the same body would have been refused the first time too
             except HubCRMError as exc:
                 if classify(exc) is not FailureClass.AMBIGUOUS:
-                    raise
+                    raise OutcomeUnknownError(object_type, obj, cause=exc) from exc
                 error = exc
         raise OutcomeUnknownError(object_type, obj, cause=error) from error
+
+    async def _conflicting(
+        self,
+        object_type: str,
+        conflict: ConflictError,
+        obj: ObjectInput,
+        id_property: str | None,
+        fields: list[str],
+    ) -> CrmObject | None:
+        """The record a 409 during recovery points at, if it can be read."""
+        try:
+            if conflict.existing_id is not None:
+                return await self.get(object_type, conflict.existing_id, fields)
+            if id_property is not None:
+                value = obj.properties[id_property]
+                return await self._find(object_type, value, id_property, fields)
+        except HubCRMError as exc:
+            raise OutcomeUnknownError(object_type, obj, cause=exc) from exc
+        return None
 
     async def _find(
         self, object_type: str, object_id: str, id_property: str | None, fields: list[str]

@@ -132,16 +132,21 @@ class Portal:
         async def make() -> AsyncIterator[T]:
             return factory()
 
-        async def step(it: AsyncIterator[T]) -> Any:
+        # Made now, not on the first next(): bad arguments raise from this call, as
+        # they do from the async method.
+        return self._drive(portal, portal.call(make))
+
+    @staticmethod
+    def _drive(portal: BlockingPortal, it: AsyncIterator[T]) -> Iterator[T]:
+        async def step() -> Any:
             try:
                 return await it.__anext__()
             except StopAsyncIteration:
                 return _STOP
 
-        it = portal.call(make)
         try:
             while True:
-                item = portal.call(step, it)
+                item = portal.call(step)
                 if item is _STOP:
                     return
                 yield item
@@ -152,6 +157,12 @@ class Portal:
 
     def close(self, finalizer: Callable[[], Awaitable[None]]) -> None:
         """Run ``finalizer()`` on the loop, then stop the loop. Idempotent."""
+        lt = self._loop_thread
+        if lt is not None and lt.thread_id == threading.get_ident():
+            raise HubCRMError(
+                "a hubcrm client cannot be closed from its own event loop thread (for "
+                "example from a callback it is running); close it from your own code"
+            )
         with self._lock:
             if self._closed:
                 return

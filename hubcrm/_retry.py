@@ -21,7 +21,14 @@ from typing import Any, Literal
 
 import attrs
 
-from ._errors import APIConnectionError, APIError, DailyLimitError, HubCRMError, RateLimitError
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    DailyLimitError,
+    HubCRMError,
+    RateLimitError,
+    ResponseParseError,
+)
 
 __all__ = [
     "Decision",
@@ -66,6 +73,10 @@ class RequestKind(enum.Enum):
 
 def classify(error: HubCRMError) -> FailureClass:
     """Return the write-safety class of a failed request's error."""
+    if isinstance(error, ResponseParseError):
+        # HubSpot answered 2xx but the body is unreadable: it did act, on what we can't
+        # tell. Never "rejected": sending it again could write it twice.
+        return FailureClass.AMBIGUOUS
     if isinstance(error, APIConnectionError):
         return FailureClass.AMBIGUOUS if error.request_sent else FailureClass.NOT_PROCESSED
     if isinstance(error, APIError):

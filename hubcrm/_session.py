@@ -27,7 +27,9 @@ from ._errors import (
     APIConnectionError,
     APITimeoutError,
     AuthenticationError,
+    DailyLimitError,
     HubCRMError,
+    ResponseParseError,
     error_from_response,
 )
 from ._ratelimit import Limiter, NoLimiter
@@ -125,14 +127,16 @@ class Response:
         """Decode the body as JSON.
 
         Raises:
-            HubCRMError: the body is not JSON.
+            ResponseParseError: the body is not JSON. HubSpot said the request succeeded,
+                so what it did is known only to HubSpot: an ambiguous outcome.
         """
         try:
             return _decode_json(self.body.decode("utf-8"))
         except ValueError as exc:  # UnicodeDecodeError is a ValueError too
-            snippet = self.body[:120].decode("utf-8", "replace")
-            raise HubCRMError(
-                f"HubSpot answered {self.status} with a body that is not JSON: {snippet!r}"
+            raise ResponseParseError(
+                f"HubSpot answered {self.status} (success) with a body that is not JSON "
+                f"({len(self.body)} bytes); the request was processed but its result "
+                f"cannot be read"
             ) from exc
 
 
@@ -358,6 +362,7 @@ class Session:
                 client, slots = await self._client_for_this_loop()
             if not self._warm and not probing:
                 probing = await self._wait_for_warm_up()
+            token = None
             try:
                 token = await self._token(method, log_path or path)
                 # A connection slot first, then the rate limiter: the limiter counts a
@@ -371,7 +376,7 @@ class Session:
                         client, method, path, data, params, token, opts, log_path, attempt
                     )
             except AuthenticationError as exc:
-                if not exc.expired or refreshed or self._invalidate is None:
+                if not exc.expired or refreshed or self._invalidate is None or token is None:
                     raise
                 refreshed = True
                 self._invalidate(token)
@@ -403,7 +408,7 @@ class Session:
     async def _token(self, method: str, path: str) -> str:
         try:
             return await self._token_provider.token()
-        except AuthenticationError:
+        except (AuthenticationError, DailyLimitError):
             raise
         except HubCRMError as exc:
             # The token endpoint failed (a 5xx, a timeout, a malformed answer): the API

@@ -365,3 +365,24 @@ def test_sync_twins_give_identical_results(hubspot_emulator: Emulator) -> None:
     ]
     assert sync_outcomes == async_outcomes
     assert len(sync_outcomes) == 1000
+
+
+def test_bulk_reprs_never_show_property_values() -> None:
+    from hubcrm import BulkError, HubCRMError
+
+    outcome = BulkOutcome(0, {"email": "ada@example.com"}, None, HubCRMError("x"))
+    error = BulkError(3, {"email": "ada@example.com"}, HubCRMError("x"))
+    for text in (repr(outcome), repr(error)):
+        assert "ada@example.com" not in text
+        assert "'email'" in text
+
+
+def test_sync_iter_create_many_checks_its_arguments_when_called(
+    hubspot_emulator: Emulator,
+) -> None:
+    with (
+        HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm,
+        pytest.raises(ValueError, match="batch_size"),
+    ):
+        crm.objects.iter_create_many("contacts", [], batch_size=500)
+    assert hubspot_emulator.stats.requests == 0

@@ -31,6 +31,7 @@ from hubcrm import (
     HubCRMError,
     OutcomeUnknownError,
     RateLimitError,
+    ResponseParseError,
     ServerError,
 )
 from hubcrm.testing import Emulator
@@ -537,11 +538,15 @@ async def test_body_always_carries_associations_and_strings(
     }
 
 
-async def test_success_body_that_is_not_json_is_a_clear_error(
+async def test_success_body_that_is_not_json_is_an_unknown_outcome(
     scripted_server: Scripted,
 ) -> None:
-    url, _, answers = scripted_server
+    """HubSpot said 201 but the body is unreadable: the record exists, id unknown."""
+    url, seen, answers = scripted_server
     answers.append(web.Response(text="<html>ok</html>", status=201, content_type="text/html"))
     async with AsyncHubCRM("t", base_url=url) as crm:
-        with pytest.raises(HubCRMError, match="not JSON"):
-            await crm.objects.create("contacts", {"email": "a@example.com"})
+        with pytest.raises(OutcomeUnknownError) as info:
+            await crm.objects.create("deals", DEAL)
+    assert isinstance(info.value.cause, ResponseParseError)
+    assert "not JSON" in str(info.value.cause)
+    assert len(seen) == 1  # not sent again: that could create a second deal

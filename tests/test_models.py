@@ -297,3 +297,22 @@ def test_object_warning_context_defaults_to_empty() -> None:
 def test_any_aware_zone_is_accepted() -> None:
     zone = timezone(timedelta(hours=-5))
     assert CrmObject(id="1", created_at=NOW.astimezone(zone), updated_at=NOW).created_at == NOW
+
+
+def test_reprs_name_properties_but_never_show_values() -> None:
+    """Reprs reach logs and tracebacks; property values are personal data."""
+    from datetime import datetime, timezone
+
+    from hubcrm import CrmObject, ObjectInput, OutcomeUnknownError
+
+    obj_input = ObjectInput({"email": "ada@example.com", "phone": "+1 555 0100"})
+    now = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    record = CrmObject(
+        id="1", properties={"email": "ada@example.com"}, created_at=now, updated_at=now
+    )
+    unknown = OutcomeUnknownError("contacts", obj_input)
+    for text in (repr(obj_input), repr(record), repr(unknown), str(unknown)):
+        assert "ada@example.com" not in text
+        assert "555 0100" not in text
+    assert "'email'" in repr(obj_input)
+    assert "'email'" in repr(record)

@@ -12,8 +12,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from aiohttp import web
 
 from hubcrm import (
+    APIError,
     AsyncHubCRM,
     CrmObject,
     DailyLimitError,
@@ -316,3 +318,120 @@ async def test_a_failing_token_endpoint_never_makes_a_create_unknown(
         retries = crm.stats.retries
     assert [o["id"] for o in hubspot_emulator.objects("deals")] == [deal.id]
     assert sum(retries.values()) == 1
+
+
+# --- once an attempt may have written, only a settled answer is not "unknown" ------------------
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None, daily_limit=1)
+async def test_a_daily_limit_met_while_recovering_is_an_unknown_outcome(
+    hubspot_emulator: Emulator,
+) -> None:
+    hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
+    async with AsyncHubCRM(
+        hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None
+    ) as crm:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await crm.objects.create("contacts", {"email": "late@example.com"})
+    assert isinstance(info.value.cause, DailyLimitError)
+    assert hubspot_emulator.count("contacts") == 1  # why "not created" would be false
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_retries_running_out_while_recovering_is_an_unknown_outcome(
+    hubspot_emulator: Emulator,
+) -> None:
+    hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
+    hubspot_emulator.faults.error_before(477, times=10, retry_after=0.01, object_type="contacts")
+    async with AsyncHubCRM(
+        hubspot_emulator.token,
+        base_url=hubspot_emulator.base_url,
+        rate_limit=None,
+        max_retries=1,
+    ) as crm:
+        with pytest.raises(OutcomeUnknownError) as info:
+            await crm.objects.create("contacts", {"email": "busy@example.com"})
+    assert isinstance(info.value.cause, APIError)
+    assert info.value.cause.status == 477
+    assert hubspot_emulator.count("contacts") == 1
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_retry_writes_always_resolves_its_own_409_to_the_record(
+    hubspot_emulator: Emulator,
+) -> None:
+    hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
+    async with AsyncHubCRM(
+        hubspot_emulator.token,
+        base_url=hubspot_emulator.base_url,
+        rate_limit=None,
+        retry_writes="always",
+    ) as crm:
+        obj = await crm.objects.create("contacts", {"email": "mine@example.com"})
+    assert [o["id"] for o in hubspot_emulator.objects("contacts")] == [obj.id]
+    assert hubspot_emulator.stats.responses_by_status[409] == 1
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_slow_first_attempt_that_commits_late_is_found_not_duplicated(
+    hubspot_emulator: Emulator,
+) -> None:
+    """The client gives up at 0.3 s; HubSpot still processes the request at 1 s."""
+    hubspot_emulator.faults.latency(1.0, times=1, operation="create")
+    async with AsyncHubCRM(
+        hubspot_emulator.token,
+        base_url=hubspot_emulator.base_url,
+        rate_limit=None,
+        timeout=0.3,
+    ) as crm:
+        obj = await crm.objects.create("contacts", {"email": "slow@example.com"})
+        await asyncio.sleep(1.0)  # let the first attempt land
+    stored = hubspot_emulator.objects("contacts")
+    assert [o["id"] for o in stored] == [obj.id]  # one record, whichever attempt made it
+
+
+async def test_id_property_409_on_the_repeat_resolves_to_the_first_attempts_record() -> None:
+    """The first attempt commits between the lookup and the repeat (a fake HubSpot)."""
+    created = "2030-01-01T00:00:00.000Z"  # after the create began, whatever the clock says
+    record = {
+        "id": "77",
+        "properties": {"vin": "WVW123", "hs_object_id": "77"},
+        "createdAt": created,
+        "updatedAt": created,
+        "archived": False,
+    }
+    seen: list[tuple[str, str]] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        seen.append((request.method, request.query.get("idProperty", "")))
+        step = len(seen)
+        if step == 1:  # the first attempt: the client times out, the write lands later
+            await asyncio.sleep(0.5)
+            return web.json_response(record, status=201)
+        if step == 2:  # the lookup, before the first attempt landed
+            return web.json_response(
+                {"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"},
+                status=404,
+            )
+        if step == 3:  # the repeat meets the record the first attempt made
+            return web.json_response(
+                {"status": "error", "message": "vin already taken", "category": "CONFLICT"},
+                status=409,
+            )
+        return web.json_response(record)  # the lookup after the 409
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        async with AsyncHubCRM("t", base_url=url, rate_limit=None, timeout=0.2) as crm:
+            obj = await crm.objects.create("p1_cars", {"vin": "WVW123"}, id_property="vin")
+        assert obj.id == "77"
+        assert seen == [("POST", ""), ("GET", "vin"), ("POST", ""), ("GET", "vin")]
+    finally:
+        await runner.cleanup()

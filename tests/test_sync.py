@@ -46,7 +46,7 @@ def test_bad_input_fails_in_the_callers_thread_before_io(hubspot_emulator: Emula
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
 def test_one_portal_and_one_pool_shared_by_64_threads(hubspot_emulator: Emulator) -> None:
-    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None)
     try:
         assert _portal_threads() == []  # started lazily, on first use
         crm.objects.create("contacts", {"email": "warmup@example.com"})

@@ -393,6 +393,15 @@ class Api:
                     self._log_fault(latency, operation, type_name, cid, ())
                 if fault is not None and fault.kind == "error_before":
                     self._log_fault(fault, operation, type_name, cid, ())
+        # The body is read before any latency: like HubSpot, a request that has fully
+        # arrived is processed even if the client gives up waiting for the answer.
+        body: Any = None
+        body_error: ApiError | None = None
+        if request.method == "POST" and (fault is None or fault.kind != "error_before"):
+            try:
+                body = await self._read_json(request)
+            except ApiError as exc:
+                body_error = exc
         if latency is not None and await self._sleep(latency.delay):
             return self._drop(request)
         if fault is not None and fault.kind == "error_before":
@@ -401,7 +410,8 @@ class Api:
         try:
             if tdef is None:
                 raise ApiError(400, f"Unable to infer object type from: {type_key}", None)
-            body = await self._read_json(request) if request.method == "POST" else None
+            if body_error is not None:
+                raise body_error
             with self.lock:
                 status, payload, ids = process(tdef, body)
                 if fault is None:
