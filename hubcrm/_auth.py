@@ -67,6 +67,11 @@ class StaticToken:
         """Return the token."""
         return self._token
 
+    @property
+    def value(self) -> str:
+        """The token itself (the session reads it without an await)."""
+        return self._token
+
     def __repr__(self) -> str:
         # Never show the token itself: reprs end up in logs and tracebacks.
         return "StaticToken(<redacted>)"

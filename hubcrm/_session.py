@@ -22,7 +22,7 @@ from urllib.parse import quote
 import aiohttp
 import attrs
 
-from ._auth import TokenProvider
+from ._auth import StaticToken, TokenProvider
 from ._errors import (
     APIConnectionError,
     APITimeoutError,
@@ -115,9 +115,10 @@ class RequestOptions:
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
 
 
-@attrs.frozen
+@attrs.define
 class Response:
-    """A successful (2xx) HTTP response, body fully read."""
+    """A successful (2xx) HTTP response, body fully read. Internal, so not frozen:
+    a frozen attrs class costs an object.__setattr__ per field on every response."""
 
     status: int
     headers: Mapping[str, str]
@@ -222,6 +223,10 @@ class Session:
         self._base_url = base_url.rstrip("/")
         self._token_provider = token_provider
         self._invalidate: Callable[[str], None] | None = getattr(token_provider, "invalidate", None)
+        # A fixed token needs no await per request.
+        self._static_token = (
+            token_provider.value if isinstance(token_provider, StaticToken) else None
+        )
         self.options = options
         self.limiter = limiter
         self._max_connections = max_connections
@@ -362,9 +367,10 @@ class Session:
                 client, slots = await self._client_for_this_loop()
             if not self._warm and not probing:
                 probing = await self._wait_for_warm_up()
-            token = None
+            token = self._static_token
             try:
-                token = await self._token(method, log_path or path)
+                if token is None:
+                    token = await self._token(method, log_path or path)
                 # A connection slot first, then the rate limiter: the limiter counts a
                 # start the moment it lets a request go, so nothing may delay the send.
                 async with slots:

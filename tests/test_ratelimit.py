@@ -348,7 +348,8 @@ def test_penalize_holds_everyone_until_the_wait_is_over() -> None:
     order, times, paused_until = run_virtual(main)
     assert order == list(range(150))
     assert times[:100] == pytest.approx([4.0] * 100)  # nobody before the pause ends
-    assert times[100:] == pytest.approx([14.0 + DEFAULT_MARGIN] * 50)  # then the window
+    # then the window, with the margin doubled by the 429 (the model had run ahead)
+    assert times[100:] == pytest.approx([14.0 + 2 * DEFAULT_MARGIN] * 50)
     assert paused_until == 0.0  # over
 
 
@@ -734,3 +735,17 @@ async def test_emulator_sees_no_429_and_most_of_the_permitted_rate(
     assert limiter.rate_limit == limit  # the announced limit is the same
     assert_never_over(starts, limit)
     assert use >= 0.9
+
+
+def test_each_429_episode_widens_the_margin_up_to_a_quarter_window() -> None:
+    now = [100.0]
+    limiter = RollingWindowLimiter(RateLimit(10, 1.0), clock=lambda: now[0])
+    first = limiter._margin
+    limiter.penalize()
+    assert limiter._margin == pytest.approx(2 * first)
+    limiter.penalize()  # another 429 of the same burst, during the pause: no change
+    assert limiter._margin == pytest.approx(2 * first)
+    for _ in range(10):
+        now[0] += 5.0  # the pause is over: a new episode each time
+        limiter.penalize()
+    assert limiter._margin == pytest.approx(0.25)
