@@ -6,7 +6,7 @@ private. The HubSpot emulator for tests lives in :mod:`hubcrm.testing`.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
 from ._bulk import BulkError, BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
@@ -44,10 +44,25 @@ from ._session import ClientStats, RateLimitStatus
 from ._sync import HubCRM
 from ._values import PropertyValue
 
-try:
-    __version__ = version("hubcrm")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
-    __version__ = "0.0.0"
+if TYPE_CHECKING:
+    __version__: str
+else:
+
+    def __getattr__(name: str) -> str:
+        # __version__ is read from the package metadata on first use: importing
+        # importlib.metadata costs tens of milliseconds that `import hubcrm` need not
+        # pay. Hidden from type checkers, which would otherwise accept any attribute.
+        if name == "__version__":
+            from importlib.metadata import PackageNotFoundError, version
+
+            try:
+                value = version("hubcrm")
+            except PackageNotFoundError:  # pragma: no cover - a source tree, not installed
+                value = "0.0.0"
+            globals()["__version__"] = value
+            return value
+        raise AttributeError(f"module 'hubcrm' has no attribute {name!r}")
+
 
 __all__ = [
     "APIConnectionError",
