@@ -17,6 +17,7 @@ from aiohttp import web
 from hubcrm import (
     APIError,
     AsyncHubCRM,
+    ConflictError,
     CrmObject,
     DailyLimitError,
     HubCRM,
@@ -433,5 +434,49 @@ async def test_id_property_409_on_the_repeat_resolves_to_the_first_attempts_reco
             obj = await crm.objects.create("p1_cars", {"vin": "WVW123"}, id_property="vin")
         assert obj.id == "77"
         assert seen == [("POST", ""), ("GET", "vin"), ("POST", ""), ("GET", "vin")]
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_409_naming_an_older_record_is_a_real_conflict() -> None:
+    """An ambiguous first attempt, then a repeat meets a contact that existed long
+    before this create began: that is HubSpot's ConflictError, not "created"."""
+    old = "2020-01-01T00:00:00.000Z"
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        seen.append(f"{request.method} {request.path}")
+        if len(seen) == 1:  # the first attempt: a 503, which might have been processed
+            return web.json_response({"status": "error", "message": "busy"}, status=503)
+        if len(seen) == 2:
+            return web.json_response(
+                {
+                    "status": "error",
+                    "message": "Contact already exists. Existing ID: 5",
+                    "category": "CONFLICT",
+                },
+                status=409,
+            )
+        return web.json_response(
+            {"id": "5", "properties": {}, "createdAt": old, "updatedAt": old, "archived": False}
+        )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        async with AsyncHubCRM("t", base_url=url, rate_limit=None) as crm:
+            with pytest.raises(ConflictError) as info:
+                await crm.objects.create("contacts", {"email": "taken@example.com"})
+        assert info.value.existing_id == "5"
+        assert seen == [
+            "POST /crm/objects/2026-03/contacts",
+            "POST /crm/objects/2026-03/contacts",
+            "GET /crm/objects/2026-03/contacts/5",
+        ]
     finally:
         await runner.cleanup()
