@@ -32,10 +32,52 @@ def _oauth_app(text: str) -> tuple[str, str, str | None]:
     return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line of ``python -m hubcrm.testing``."""
+_FAULT_KINDS = ("latency", "error_before", "error_after", "disconnect_after", "timeout_after")
+
+
+def _faults(text: str) -> list[tuple[str, float, float | None]]:
+    """Read ``KIND=P[:ARG],...`` (e.g. ``latency=1:0.2,error_after=0.02``)."""
+    faults: list[tuple[str, float, float | None]] = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, _, spec = part.partition("=")
+        probability, _, arg = spec.partition(":")
+        try:
+            parsed = (kind.strip(), float(probability), float(arg) if arg else None)
+        except ValueError:
+            parsed = ("", 0.0, None)
+        if parsed[0] not in _FAULT_KINDS or not 0 < parsed[1] <= 1:
+            raise argparse.ArgumentTypeError(
+                f"expected KIND=PROBABILITY[:ARG] with KIND in {', '.join(_FAULT_KINDS)} "
+                f"and 0 < PROBABILITY <= 1, not {part!r}"
+            )
+        faults.append(parsed)
+    return faults
+
+
+def arm_faults(emulator: Emulator, faults: Sequence[tuple[str, float, float | None]]) -> None:
+    """Arm the probabilistic faults read by ``--faults`` on a running emulator.
+
+    ``ARG`` is the delay in seconds for ``latency`` (default 0.5) and ``timeout_after``
+    (default 30), the HTTP status for ``error_before`` / ``error_after`` (default 502),
+    and unused for ``disconnect_after``.
+    """
+    for kind, probability, arg in faults:
+        if kind == "latency":
+            emulator.faults.latency(0.5 if arg is None else arg, probability=probability)
+        elif kind == "timeout_after":
+            emulator.faults.timeout_after(30.0 if arg is None else arg, probability=probability)
+        elif kind == "error_before":
+            emulator.faults.error_before(502 if arg is None else int(arg), probability=probability)
+        elif kind == "error_after":
+            emulator.faults.error_after(502 if arg is None else int(arg), probability=probability)
+        else:
+            emulator.faults.disconnect_after(probability=probability)
+
+
+def build_parser(prog: str = "python -m hubcrm.testing") -> argparse.ArgumentParser:
+    """The command line of ``python -m hubcrm.testing`` (and of ``hubcrm emulator``)."""
     parser = argparse.ArgumentParser(
-        prog="python -m hubcrm.testing",
+        prog=prog,
         description="Run the hubcrm HubSpot emulator until interrupted.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
@@ -66,6 +108,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID:SECRET[:REFRESH]",
         help="register an OAuth app (repeatable); its refresh token is printed",
     )
+    parser.add_argument(
+        "--faults",
+        type=_faults,
+        default=[],
+        metavar="KIND=P[:ARG],...",
+        help="probabilistic faults, e.g. latency=1:0.2,error_after=0.02,disconnect_after=0.01 "
+        f"(KIND: {', '.join(_FAULT_KINDS)}; ARG: delay in s or HTTP status)",
+    )
     return parser
 
 
@@ -91,12 +141,21 @@ async def serve(args: argparse.Namespace) -> None:
         for client_id, secret, refresh in args.oauth_app:
             token = emulator.register_oauth_app(client_id, secret, refresh_token=refresh)
             print(f"oauth app {client_id}: refresh token {token}", flush=True)
+        arm_faults(emulator, args.faults)
+        for kind, probability, arg in args.faults:
+            extra = "" if arg is None else f" ({arg:g})"
+            print(f"fault {kind}{extra} on {probability:.1%} of requests", flush=True)
         await stop.wait()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m hubcrm.testing") -> int:
+    """Entry point; returns the exit status.
+
+    Args:
+        argv: The arguments (default: ``sys.argv[1:]``).
+        prog: The program name shown in help and errors.
+    """
+    args = build_parser(prog).parse_args(argv)
     try:
         asyncio.run(serve(args))
     except OSError as exc:

@@ -1,0 +1,602 @@
+"""The ``hubcrm`` command: ``hubcrm import`` and ``hubcrm emulator``.
+
+Needs the ``cli`` extra (``pip install "hubcrm[cli]"``: click and rich). ``import
+hubcrm`` never imports this module. See ``docs/guides/cli.md``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shlex
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from ._bulk import BulkOutcome
+from ._cli_input import InputFileError, Record, detect_format, read_records
+from ._client import AsyncHubCRM
+from ._convert import dump_input
+from ._errors import APIError, HubCRMError, OutcomeUnknownError
+from ._ratelimit import RateLimit
+
+__all__ = ["cli", "main"]
+
+#: Exit statuses of ``hubcrm import``.
+EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+_CONTACTS = ("contacts", "0-1")
+_SHOWN_PROBLEMS = 10
+_PLAIN_INTERVAL = 2.0
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="hubcrm", prog_name="hubcrm")
+def cli() -> None:
+    """Bulk-create HubSpot CRM records from files, and run a local HubSpot emulator."""
+
+
+# --- hubcrm import ----------------------------------------------------------------------
+
+
+def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    try:
+        return RateLimit.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command("import")
+@click.argument("object_type")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--token",
+    envvar="HUBSPOT_ACCESS_TOKEN",
+    show_envvar=True,
+    help="Private-app or OAuth access token.",
+)
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: by extension.")
+@click.option("--id-property", help="Unique property to upsert on (exactly-once; no associations).")
+@click.option(
+    "--batch-size", type=click.IntRange(1, 100), default=100, show_default=True, help="Rows/batch."
+)
+@click.option("--concurrency", type=click.IntRange(1, 256), help="Requests in flight.")
+@click.option("--mode", type=click.Choice(["batch", "single"]), default="batch", show_default=True)
+@click.option(
+    "--rate-limit", callback=_rate_limit, metavar="N/W", help="At most N requests per W s."
+)
+@click.option("--results", type=click.Path(dir_okay=False), help="JSONL of created rows.")
+@click.option("--errors", type=click.Path(dir_okay=False), help="JSONL of rows not created.")
+@click.option("--resume", is_flag=True, help="Skip the rows already in --results.")
+@click.option("--dry-run", is_flag=True, help="Read and encode every row; send nothing.")
+@click.option("--strict", is_flag=True, help="Send nothing if any row cannot be read.")
+@click.option("--emulator", is_flag=True, help="Import into an in-process HubSpot emulator.")
+@click.option("--base-url", help="HubSpot's API root (for tests and proxies).")
+@click.pass_context
+def import_command(ctx: click.Context, /, **options: Any) -> None:
+    """Create OBJECT_TYPE records (contacts, deals, 2-123...) from FILE (CSV or JSONL).
+
+    Rows are numbered from 1, counting data rows only (not the CSV header, not blank
+    lines); results, errors and --resume use that number. Exit status: 0 when every row
+    was created, 1 when some were not, 2 for a usage or unreadable-file error, 130 when
+    interrupted.
+    """
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    job = _Import(ctx, options, out, err)
+    ctx.exit(job.main())
+
+
+class _Import:
+    """One run of ``hubcrm import``: reading, sending, reporting."""
+
+    def __init__(
+        self, ctx: click.Context, options: dict[str, Any], out: Console, err: Console
+    ) -> None:
+        self.ctx = ctx
+        self.o = options
+        self.out = out
+        self.err = err
+        self.object_type: str = options["object_type"]
+        self.path: str = options["file"]
+        self.total = 0
+        self.done_rows: set[int] = set()
+        self.counts: Counter[str] = Counter()
+        self.codes: Counter[str] = Counter()
+        self.first_row: dict[str, int] = {}
+        self.shown_problems = 0
+        self.pending: dict[int, Record] = {}
+        self.stopping = False
+        self.interrupted = False
+        self.stopped_by: HubCRMError | None = None
+        self.results_fh: IO[str] | None = None
+        self.errors_fh: IO[str] | None = None
+        self.started = time.monotonic()
+        self.crm: AsyncHubCRM | None = None
+        self.columns: list[str] = []
+
+    # --- setup ------------------------------------------------------------------------
+
+    def main(self) -> int:
+        o = self.o
+        if o["resume"] and not o["results"]:
+            raise click.UsageError("--resume needs --results (the file of rows already created)")
+        if not (o["dry_run"] or o["emulator"] or o["token"]):
+            raise click.UsageError("no token: pass --token or set HUBSPOT_ACCESS_TOKEN")
+        if o["emulator"] and o["base_url"]:
+            raise click.UsageError("--emulator and --base-url exclude each other")
+        try:
+            fmt = detect_format(self.path, o["fmt"])
+            problems = self._prescan(fmt)
+        except InputFileError as exc:
+            self.err.print(f"error: {exc}", markup=False)
+            return EXIT_USAGE
+        records = read_records(self.path, fmt)
+        if o["resume"]:
+            self.done_rows = self._read_done(o["results"])
+        elif o["results"] and _non_empty(o["results"]) and not o["dry_run"]:
+            raise click.UsageError(
+                f"{o['results']} already holds results: add --resume to continue that import, "
+                "or remove the file"
+            )
+        if o["dry_run"]:
+            return self._dry_run(records)
+        if o["strict"] and problems:
+            self._open_errors()
+            for record in records:
+                if record.problem is not None:
+                    self._problem(record)
+            self._close()
+            self.err.print(f"--strict: {problems} row(s) cannot be read; nothing was sent")
+            return EXIT_INCOMPLETE
+        return asyncio.run(self._run(records))
+
+    def _prescan(self, fmt: Any) -> int:
+        problems = 0
+        for record in read_records(self.path, fmt):
+            self.total += 1
+            problems += record.problem is not None
+            if not self.columns and record.input is not None:
+                self.columns = list(record.input.properties)[:4]
+        return problems
+
+    def _read_done(self, path: str) -> set[int]:
+        done: set[int] = set()
+        with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, 1):
+                try:
+                    done.add(int(json.loads(line)["row"]))
+                except (ValueError, KeyError, TypeError):
+                    if line.strip():
+                        self.err.print(f"{path}:{number}: not a result line; ignored")
+        return done
+
+    def _open_errors(self) -> None:
+        if self.o["errors"]:
+            self.errors_fh = open(self.o["errors"], "w", encoding="utf-8")  # noqa: SIM115
+
+    def _close(self) -> None:
+        for fh in (self.results_fh, self.errors_fh):
+            if fh is not None:
+                fh.close()
+
+    # --- writing outcomes -------------------------------------------------------------
+
+    def _write_error(self, record: Record, status: str, **fields: Any) -> None:
+        code = fields.get("code") or fields.get("category") or status.upper()
+        self.codes[code] += 1
+        self.first_row.setdefault(code, record.row)
+        if self.errors_fh is not None:
+            line = {"row": record.row, "line": record.line, "status": status, **fields}
+            line["input"] = record.data
+            self.errors_fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            self.errors_fh.flush()
+
+    def _problem(self, record: Record) -> None:
+        self.counts["unreadable"] += 1
+        category = "MALFORMED_ROW" if record.kind == "malformed" else "INVALID_INPUT"
+        self._write_error(record, record.kind, category=category, message=record.problem)
+        if self.shown_problems < _SHOWN_PROBLEMS:
+            where = f"{self.path}:{record.line}: row {record.row}"
+            self.err.print(f"{where}: {record.problem}", markup=False)
+        elif self.shown_problems == _SHOWN_PROBLEMS:
+            self.err.print("further unreadable rows are only in the errors file")
+        self.shown_problems += 1
+
+    def _outcome(self, record: Record, outcome: BulkOutcome) -> None:
+        if outcome.object is not None:
+            self.counts["created"] += 1
+            if outcome.new is False:
+                self.counts["updated"] += 1
+            if self.results_fh is not None:
+                line = {"row": record.row, "line": record.line, "id": outcome.object.id}
+                if outcome.new is not None:
+                    line["new"] = outcome.new
+                self.results_fh.write(json.dumps(line) + "\n")
+                self.results_fh.flush()
+            return
+        status = outcome.status
+        self.counts[status] += 1
+        self._write_error(record, status, **_describe(outcome.error))
+
+    # --- sending ----------------------------------------------------------------------
+
+    async def _inputs(self, records: Iterable[Record]) -> AsyncIterator[Any]:
+        index = 0
+        for record in records:
+            if self.stopping:
+                return
+            if record.row in self.done_rows:
+                self.counts["skipped"] += 1
+                continue
+            if record.problem is not None or record.input is None:
+                self._problem(record)
+                continue
+            self.pending[index] = record
+            index += 1
+            yield record.input
+
+    async def _run(self, records: Iterator[Record]) -> int:
+        o = self.o
+        if o["results"]:
+            self.results_fh = open(o["results"], "a", encoding="utf-8")  # noqa: SIM115, ASYNC230
+        self._open_errors()
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+
+        def on_sigint() -> None:
+            if not self.stopping:
+                self.stopping = self.interrupted = True
+                self.err.print(
+                    f"interrupted: finishing the {len(self.pending)} row(s) in flight "
+                    "(Ctrl-C again to abandon them)"
+                )
+            else:
+                task.cancel()
+
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        emulator = None
+        try:
+            if o["emulator"]:
+                from .testing import Emulator
+
+                emulator = Emulator()
+                await emulator.__aenter__()
+                token, base_url = emulator.token, emulator.base_url
+                self.out.print(f"started an in-process HubSpot emulator at {base_url}")
+            else:
+                token, base_url = o["token"], o["base_url"]
+            kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
+            if o["rate_limit"] is not None:
+                kwargs["rate_limit"] = o["rate_limit"]
+            async with AsyncHubCRM(token, **kwargs) as crm:
+                self.crm = crm
+                await self._send(crm, records)
+            if emulator is not None:
+                self._show_stored(emulator)
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+            if emulator is not None:
+                await emulator.__aexit__(None, None, None)
+            self._close()
+        return self._report()
+
+    async def _send(self, crm: AsyncHubCRM, records: Iterator[Record]) -> None:
+        o = self.o
+        outcomes = crm.objects.iter_create_many(
+            self.object_type,
+            self._inputs(records),
+            batch_size=o["batch_size"],
+            concurrency=o["concurrency"],
+            id_property=o["id_property"],
+            mode=o["mode"],
+        )
+        todo = self.total - len(self.done_rows)
+        with _progress(self.out, todo, self.object_type) as progress:
+            try:
+                async for outcome in outcomes:
+                    record = self.pending.pop(outcome.index)
+                    if not outcome.ok and outcome.status == "not_attempted":
+                        err = outcome.error
+                        if isinstance(err, HubCRMError) and self.stopped_by is None:
+                            self.stopped_by = err
+                    self._outcome(record, outcome)
+                    progress(self._snapshot())
+            except asyncio.CancelledError:
+                for record in self.pending.values():
+                    self.counts["unknown"] += 1
+                    self._write_error(
+                        record,
+                        "unknown",
+                        category="INTERRUPTED",
+                        message="abandoned at the second Ctrl-C before HubSpot answered: "
+                        "the record may exist",
+                    )
+                self.pending.clear()
+            finally:
+                closer = getattr(outcomes, "aclose", None)
+                if closer is not None:
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await closer()
+            progress(self._snapshot(), final=True)
+
+    def _snapshot(self) -> dict[str, float]:
+        c = self.counts
+        done = c["created"] + c["failed"] + c["unknown"] + c["not_attempted"] + c["unreadable"]
+        wait = 0.0
+        if self.crm is not None:
+            stats = self.crm.stats
+            wait = stats.rate_limit_wait + stats.pause_time
+        elapsed = time.monotonic() - self.started
+        return {
+            "done": done,
+            "created": c["created"],
+            "failed": done - c["created"],
+            "rate": done / elapsed if elapsed > 0 else 0.0,
+            "wait": wait,
+        }
+
+    # --- reporting --------------------------------------------------------------------
+
+    def _show_stored(self, emulator: Any) -> None:
+        stored = emulator.objects(self.object_type)
+        self.out.print(f"\nThe emulator stored {len(stored):,} {self.object_type}.")
+        if not stored:
+            return
+        table = Table(title=f"first {min(3, len(stored))} stored records", title_justify="left")
+        table.add_column("id")
+        for name in self.columns:
+            table.add_column(name)
+        for obj in stored[:3]:
+            props = obj.get("properties", {})
+            table.add_row(str(obj.get("id")), *(str(props.get(n) or "") for n in self.columns))
+        self.out.print(table)
+
+    def _report(self) -> int:
+        c = self.counts
+        elapsed = time.monotonic() - self.started
+        accounted = c["skipped"] + sum(
+            c[k] for k in ("created", "failed", "unknown", "not_attempted", "unreadable")
+        )
+        not_sent = self.total - accounted
+        table = Table(title=f"hubcrm import {self.object_type} {self.path}", title_justify="left")
+        table.add_column("rows", justify="left")
+        table.add_column("count", justify="right")
+        lines = [
+            ("in the file", self.total),
+            ("already created (--resume)", c["skipped"]),
+            ("created", c["created"]),
+            ("  of which updated (--id-property)", c["updated"]),
+            ("failed (HubSpot said no)", c["failed"]),
+            ("unknown outcome", c["unknown"]),
+            ("not attempted (safe to resend)", c["not_attempted"]),
+            ("unreadable (malformed or invalid)", c["unreadable"]),
+            ("not sent (interrupted or stopped)", not_sent),
+        ]
+        for label, value in lines:
+            if value or label in ("in the file", "created"):
+                table.add_row(label, f"{value:,}")
+        snap = self._snapshot()
+        table.add_section()
+        table.add_row("elapsed", f"{elapsed:.1f} s")
+        table.add_row("rows/s", f"{snap['rate']:,.0f}")
+        table.add_row("rate-limit wait, summed over requests", f"{snap['wait']:.1f} s")
+        if self.crm is not None:
+            stats = self.crm.stats
+            table.add_row("requests (429s)", f"{stats.requests:,} ({stats.rate_limited})")
+        self.out.print(table)
+        if self.codes:
+            codes = Table(title="rows not created, by error code", title_justify="left")
+            codes.add_column("code")
+            codes.add_column("rows", justify="right")
+            codes.add_column("first row", justify="right")
+            for code, count in self.codes.most_common():
+                codes.add_row(code, f"{count:,}", str(self.first_row[code]))
+            self.out.print(codes)
+        for label, path in (("results", self.o["results"]), ("errors", self.o["errors"])):
+            if path:
+                self.out.print(f"{label}: {path}")
+        if self.stopped_by is not None:
+            self.err.print(f"stopped by {type(self.stopped_by).__name__}: {self.stopped_by}")
+        complete = c["skipped"] + c["created"] == self.total
+        if self.interrupted and not complete:
+            self._print_resume()
+            return EXIT_INTERRUPTED
+        return EXIT_OK if complete else EXIT_INCOMPLETE
+
+    def _print_resume(self) -> None:
+        if not self.o["results"]:
+            self.err.print("interrupted: pass --results next time to be able to --resume")
+            return
+        words = ["hubcrm", "import", self.object_type, self.path]
+        for param in self.ctx.command.params:
+            name = param.name
+            if name in ("object_type", "file", "token", "resume") or name is None:
+                continue
+            source = self.ctx.get_parameter_source(name)
+            if source is not click.core.ParameterSource.COMMANDLINE:
+                continue
+            flag = max(param.opts, key=len)
+            value = self.o[name]
+            if isinstance(param, click.Option) and param.is_flag:
+                words.append(flag)
+            else:
+                words += [flag, str(value)]
+        words.append("--resume")
+        command = " ".join(shlex.quote(w) for w in words)
+        self.err.print("to continue where this run stopped (the token as before):")
+        self.out.print(command, markup=False, soft_wrap=True)
+        if self.o["emulator"]:
+            self.err.print("(the in-process emulator's records are gone: resume needs a portal)")
+
+    def _dry_run(self, records: Iterator[Record]) -> int:
+        self._open_errors()
+        unique = "email" if self.object_type in _CONTACTS and not self.o["id_property"] else None
+        seen: dict[str, int] = {}
+        encoded = 0
+        for record in records:
+            if record.row in self.done_rows:
+                self.counts["skipped"] += 1
+                continue
+            if record.problem is not None or record.input is None:
+                self._problem(record)
+                continue
+            dump_input(record.input)
+            value = record.input.properties.get(unique) if unique else None
+            if value is not None and value.lower() in seen:
+                self.counts["duplicate"] += 1
+                message = f"same {unique} as row {seen[value.lower()]}: HubSpot would answer 409"
+                self._write_error(record, "duplicate", category="CONFLICT", message=message)
+                continue
+            if value is not None:
+                seen[value.lower()] = record.row
+            encoded += 1
+        self._close()
+        table = Table(title=f"dry run: {self.object_type} {self.path}", title_justify="left")
+        table.add_column("rows")
+        table.add_column("count", justify="right")
+        table.add_row("in the file", f"{self.total:,}")
+        if self.counts["skipped"]:
+            table.add_row("already created (--resume)", f"{self.counts['skipped']:,}")
+        table.add_row("ready to send", f"{encoded:,}")
+        table.add_row("unreadable (malformed or invalid)", f"{self.counts['unreadable']:,}")
+        table.add_row(
+            f"duplicate {unique or 'unique values'} in the file", str(self.counts["duplicate"])
+        )
+        self.out.print(table)
+        self.out.print("dry run: nothing was sent")
+        return EXIT_OK if encoded + self.counts["skipped"] == self.total else EXIT_INCOMPLETE
+
+
+def _non_empty(path: str) -> bool:
+    try:
+        return Path(path).stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _describe(error: BaseException | None) -> dict[str, Any]:
+    """The errors-file fields for an outcome's error (HubSpot's message, never a token)."""
+    cause = error.cause if isinstance(error, OutcomeUnknownError) else error
+    if isinstance(cause, APIError):
+        code = next((d.code for d in cause.errors if d.code), None)
+        return {
+            "http_status": cause.status,
+            "category": cause.category,
+            "code": code or cause.category,
+            "message": cause.message,
+            "correlation_id": cause.correlation_id,
+        }
+    if isinstance(error, OutcomeUnknownError):
+        reason = type(cause).__name__ if cause is not None else "unknown"
+        return {"category": "OUTCOME_UNKNOWN", "code": reason, "message": str(cause or error)}
+    return {
+        "category": "INVALID_INPUT",
+        "code": type(error).__name__,
+        "message": str(error),
+    }
+
+
+class _progress:
+    """A rich progress bar on a terminal, plain lines elsewhere (a context manager)."""
+
+    def __init__(self, console: Console, total: int, object_type: str) -> None:
+        self.console = console
+        self.total = total
+        self.bar: Progress | None = None
+        self.task: Any = None
+        self.last = time.monotonic()
+        self.object_type = object_type
+
+    def __enter__(self) -> _progress:
+        if self.console.is_terminal:
+            self.bar = Progress(
+                TextColumn(f"[bold]{self.object_type}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("[green]{task.fields[created]:,} created"),
+                TextColumn("[red]{task.fields[failed]:,} not"),
+                TextColumn("{task.fields[rate]:,.0f} rows/s"),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("rate-limit wait Σ{task.fields[wait]:.1f}s"),
+                console=self.console,
+            )
+            self.bar.__enter__()
+            self.task = self.bar.add_task(
+                "import", total=self.total, created=0, failed=0, rate=0.0, wait=0.0
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def __call__(self, snap: dict[str, float], *, final: bool = False) -> None:
+        if self.bar is not None:
+            self.bar.update(
+                self.task,
+                completed=snap["done"],
+                created=snap["created"],
+                failed=snap["failed"],
+                rate=snap["rate"],
+                wait=snap["wait"],
+            )
+            return
+        now = time.monotonic()
+        if not final and now - self.last < _PLAIN_INTERVAL:
+            return
+        self.last = now
+        done = int(snap["done"])
+        eta = (self.total - done) / snap["rate"] if snap["rate"] > 0 else 0.0
+        self.console.print(
+            f"progress: {done:,}/{self.total:,} rows, {int(snap['created']):,} created, "
+            f"{int(snap['failed']):,} not created, {snap['rate']:,.0f} rows/s, "
+            f"ETA {eta:.0f}s, rate-limit wait (summed over requests) {snap['wait']:.1f}s",
+            soft_wrap=True,
+        )
+
+
+# --- hubcrm emulator --------------------------------------------------------------------
+
+
+@cli.command(
+    "emulator",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    add_help_option=False,
+    short_help="Run the HubSpot emulator in the foreground (--help for options).",
+)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def emulator_command(args: tuple[str, ...]) -> None:
+    """Run the HubSpot emulator until Ctrl-C: the options of ``python -m hubcrm.testing``.
+
+    ``--faults KIND=P[:ARG],...`` arms probabilistic faults, e.g.
+    ``latency=1:0.2,error_after=0.02,disconnect_after=0.01``.
+    """
+    from .testing import __main__ as standalone
+
+    sys.exit(standalone.main(list(args), prog="hubcrm emulator"))
+
+
+def main() -> None:
+    """The ``hubcrm`` console script."""
+    cli(prog_name="hubcrm")
+
+
+if __name__ == "__main__":
+    main()
