@@ -87,7 +87,7 @@ class TokenSet:
 
     Its ``repr`` shows neither token, so it is safe to log.
 
-    Args:
+    Attributes:
         access_token: The new access token.
         refresh_token: The refresh token to use next time: the rotated one when HubSpot
             sent a new one, else the one that was used. Persist it.

@@ -104,7 +104,7 @@ def _redacted_input(value: object) -> str:
 class BulkOutcome:
     """What became of one input of a bulk run.
 
-    Args:
+    Attributes:
         index: The input's position in the iterable, from 0.
         input: The input as it was given (an ``ObjectInput`` or a mapping).
         object: The record, when the input was created (or, with ``id_property``,
@@ -164,7 +164,7 @@ def _error_code(error: BaseException) -> str | None:
 class BulkError:
     """An input of a bulk run that has no record: failed, unknown or not attempted.
 
-    Args:
+    Attributes:
         index: The input's position in the iterable, from 0.
         input: The input as it was given.
         error: The error (see :attr:`BulkOutcome.error`).

@@ -70,7 +70,7 @@ class HubCRMError(Exception):
 class ErrorDetail:
     """One entry of the ``errors`` list in a HubSpot error body.
 
-    Args:
+    Attributes:
         message: What went wrong.
         code: A machine-readable code, e.g. ``"PROPERTY_DOESNT_EXIST"``.
         in_: Where the problem is, e.g. ``"email"`` (``in`` on the wire).

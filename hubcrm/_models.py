@@ -122,7 +122,7 @@ def _check_category(_instance: object, _attribute: object, value: object) -> Non
 class AssociationSpec:
     """One association type: its id and who defined it.
 
-    Args:
+    Attributes:
         type_id: The association type id (an int32), e.g. an `AssociationType`.
         category: Who defined the type; ``"HUBSPOT_DEFINED"`` for `AssociationType`.
     """
@@ -182,7 +182,7 @@ class Association:
     ``Association("123", AssociationType.CONTACT_TO_COMPANY)`` is the one-line form
     for the common single, HubSpot-defined type.
 
-    Args:
+    Attributes:
         to_id: The id of the record to associate with (an int is converted to str).
         types: One or more association types: type ids, `AssociationSpec` values,
             or an iterable of those.
@@ -233,7 +233,7 @@ class ObjectInput:
     Properties are encoded as HubSpot strings when the input is built, so a bad value
     fails here, before any I/O.
 
-    Args:
+    Attributes:
         properties: Property name to value (see `hubcrm.encode_value` for the types).
         associations: Records to associate the new record with.
         object_write_trace_id: An id HubSpot echoes back in batch results.

@@ -273,7 +273,8 @@ class Emulator:
         """Register an OAuth app for the token endpoint; returns a valid refresh token.
 
         Args:
-            client_id, client_secret: what the refresh-token grant must send.
+            client_id: the client id the refresh-token grant must send.
+            client_secret: the client secret the refresh-token grant must send.
             rotate_refresh_tokens: each refresh returns a new refresh token and
                 invalidates the one used (HubSpot keeps the same one by default).
             refresh_token: use this refresh token instead of a random one.

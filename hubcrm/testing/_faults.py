@@ -55,7 +55,7 @@ class FaultRule:
     ``probability`` (each matching request, with this seeded probability) is set; with
     neither, ``times=1``.
 
-    Args:
+    Attributes:
         kind: see :data:`FaultKind`.
         times: how many of the next matching requests get the fault.
         probability: chance, in [0, 1], that a matching request gets it.

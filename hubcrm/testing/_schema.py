@@ -28,7 +28,7 @@ def _to_tuple(value: Iterable[str]) -> tuple[str, ...]:
 class PropertyDef:
     """One property of an object type, as the emulator validates it.
 
-    Args:
+    Attributes:
         name: the internal name (``email``, ``amount``, ...).
         type: HubSpot's data type: ``string``, ``number``, ``bool``, ``enumeration``,
             ``date`` (midnight UTC only), ``datetime`` or ``phone_number``.
