@@ -12,36 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
 import aiohttp
+from _harness import TOKEN, emulator_process
 
-TOKEN = "bench-token"
 HEADERS = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def start_emulator() -> tuple[subprocess.Popen[str], str]:
-    """The emulator subprocess and its base URL (read from its first stdout line)."""
-    command = [sys.executable, "-m", "hubcrm.testing", "--port", "0", "--rate-limit", "none"]
-    process = subprocess.Popen(
-        [*command, "--token", TOKEN],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    assert process.stdout is not None
-    line = process.stdout.readline()
-    prefix = "hubcrm emulator listening on "
-    if not line.startswith(prefix):
-        process.kill()
-        raise RuntimeError(f"unexpected first line from the emulator: {line!r}")
-    return process, line[len(prefix) :].strip()
 
 
 async def drive(
@@ -139,13 +118,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=64)
     args = parser.parse_args()
-    process, base_url = start_emulator()
-    try:
+    with emulator_process("--rate-limit", "none") as base_url:
         print(f"emulator at {base_url}; {args.concurrency} in flight, {args.seconds:g} s per run")
         asyncio.run(bench(base_url, args.runs, args.seconds, args.concurrency))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from ._errors import (
     ResponseParseError,
     error_from_batch_entry,
 )
-from ._models import CrmObject, ObjectInput, redacted_properties
+from ._models import CONTACT_TYPES, CrmObject, ObjectInput, redacted_properties
 from ._ratelimit import RateLimit
 from ._retry import FailureClass, RequestKind, classify
 from ._values import PropertyValue
@@ -88,7 +88,6 @@ _ASSUMED_LATENCY = 1.0
 # Without a limiter there is no window to fill: this many batches saturate one server.
 _UNLIMITED_CONCURRENCY = 16
 _PROGRESS_INTERVAL = 0.25
-_CONTACT_TYPES = frozenset({"contacts", "0-1"})
 
 
 # --- public models ----------------------------------------------------------------------
@@ -354,7 +353,7 @@ class _Engine:
         base = objects._path(object_type)
         self._url = base + ("/batch/upsert" if self._upsert else "/batch/create")
         self._kind = RequestKind.UPSERT if self._upsert else RequestKind.CREATE
-        self._contacts = object_type in _CONTACT_TYPES
+        self._contacts = object_type in CONTACT_TYPES
         self._on_progress = on_progress
         self._deliver = deliver
         self._auto_release = auto_release

@@ -14,7 +14,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from ._errors import ResponseParseError
 from ._models import Association, AssociationSpec, CrmObject, ObjectInput
-from ._values import format_utc
+from ._values import format_utc, type_name
 
 __all__ = [
     "converter",
@@ -98,13 +98,9 @@ def _wire_name(cls: type, name: str) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
-def _type_name(value: object) -> str:
-    return type(value).__qualname__
-
-
 def _structure_datetime(value: object, _: object) -> datetime:
     if type(value) is not str:
-        raise TypeError(f"expected an ISO 8601 date-time string, got {_type_name(value)}")
+        raise TypeError(f"expected an ISO 8601 date-time string, got {type_name(value)}")
     return parse_datetime(value)
 
 
@@ -116,13 +112,13 @@ def _structure_str(value: object, _: object) -> str:
         return int.__repr__(value)
     if isinstance(value, float):
         return float.__repr__(value)
-    raise TypeError(f"expected a string, got {_type_name(value)}")
+    raise TypeError(f"expected a string, got {type_name(value)}")
 
 
 def _structure_properties(value: object, _: object) -> dict[str, str | None]:
     if type(value) is not dict:
         if not isinstance(value, Mapping):
-            raise TypeError(f"expected a JSON object, got {_type_name(value)}")
+            raise TypeError(f"expected a JSON object, got {type_name(value)}")
         value = dict(value)
     for item in value.values():
         if item is not None and type(item) is not str:
@@ -146,7 +142,7 @@ def _structure_int(value: object, _: object) -> int:
         return value
     if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
         return int(value)
-    raise TypeError(f"expected an integer, got {_type_name(value)}")
+    raise TypeError(f"expected an integer, got {type_name(value)}")
 
 
 def _structure_bool(value: object, _: object) -> bool:
@@ -156,7 +152,7 @@ def _structure_bool(value: object, _: object) -> bool:
         return True
     if value == "false":
         return False
-    raise TypeError(f"expected true or false, got {_type_name(value)}")
+    raise TypeError(f"expected true or false, got {type_name(value)}")
 
 
 def _is_model(cls: Any) -> bool:
@@ -189,13 +185,13 @@ def _association_hooks(
     # {"to": {"id": "123"}, "types": [{"associationCategory": ..., "associationTypeId": 1}]}
     def structure(data: Any, _: object) -> Association:
         if not isinstance(data, Mapping):
-            raise TypeError(f"expected an association object, got {_type_name(data)}")
+            raise TypeError(f"expected an association object, got {type_name(data)}")
         to = data["to"]
         if not isinstance(to, Mapping):
-            raise TypeError(f"expected 'to' to be an object, got {_type_name(to)}")
+            raise TypeError(f"expected 'to' to be an object, got {type_name(to)}")
         types = data["types"]
         if not isinstance(types, list):
-            raise TypeError(f"expected 'types' to be a list, got {_type_name(types)}")
+            raise TypeError(f"expected 'types' to be a list, got {type_name(types)}")
         spec = conv.get_structure_hook(AssociationSpec)
         return Association(to["id"], [spec(item, AssociationSpec) for item in types])
 
@@ -284,7 +280,7 @@ def load_object(data: Any) -> CrmObject:
 def _parse_error(data: Any, cls: type, exc: Exception) -> ResponseParseError:
     what = f"could not read HubSpot's response as a {cls.__name__}"
     if not isinstance(data, Mapping):
-        return ResponseParseError(f"{what}: expected a JSON object, got {_type_name(data)}")
+        return ResponseParseError(f"{what}: expected a JSON object, got {type_name(data)}")
     problems: list[tuple[str, str]] = []
     try:
         _detailed_converter.structure(data, cls)

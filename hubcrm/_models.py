@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._values import PropertyValue, encode_properties
+from ._values import PropertyValue, encode_properties, type_name
 
 __all__ = [
     "Association",
@@ -23,6 +23,9 @@ __all__ = [
 ]
 
 #: Who defined an association type: HubSpot, an integration, a user, or "WORK".
+CONTACT_TYPES = frozenset({"contacts", "0-1"})
+"""The contacts type by name and by id: the type whose email HubSpot keeps unique."""
+
 AssociationCategory = Literal["HUBSPOT_DEFINED", "INTEGRATOR_DEFINED", "USER_DEFINED", "WORK"]
 
 _CATEGORIES = frozenset(("HUBSPOT_DEFINED", "INTEGRATOR_DEFINED", "USER_DEFINED", "WORK"))
@@ -95,13 +98,9 @@ class AssociationType(enum.IntEnum):
     TASK_TO_DEAL = 216
 
 
-def _type_name(value: object) -> str:
-    return type(value).__qualname__
-
-
 def _to_type_id(value: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"an association type id must be an int, not {_type_name(value)}")
+        raise TypeError(f"an association type id must be an int, not {type_name(value)}")
     # A plain int keeps the dumped body JSON-ready whatever int subclass came in.
     return int(value)
 
@@ -141,7 +140,7 @@ def _to_object_id(value: str | int) -> str:
             raise TypeError("an association's to_id must be a non-empty record id")
         return value
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise TypeError(f"an association's to_id must be a str or int, not {_type_name(value)}")
+        raise TypeError(f"an association's to_id must be a str or int, not {type_name(value)}")
     if isinstance(value, int):
         return int.__repr__(value)
     return _to_object_id(str.__str__(value))
@@ -153,7 +152,7 @@ def _to_spec(value: object) -> AssociationSpec:
     if isinstance(value, int) and not isinstance(value, bool):
         return AssociationSpec(value)
     raise TypeError(
-        f"an association type must be an int type id or an AssociationSpec, not {_type_name(value)}"
+        f"an association type must be an int type id or an AssociationSpec, not {type_name(value)}"
     )
 
 
@@ -165,7 +164,7 @@ def _to_specs(
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
         raise TypeError(
             "association types must be an int type id, an AssociationSpec, or an "
-            f"iterable of those, not {_type_name(value)}"
+            f"iterable of those, not {type_name(value)}"
         )
     return tuple(_to_spec(item) for item in value)
 
@@ -212,12 +211,12 @@ def _to_associations(value: Iterable[Association]) -> tuple[Association, ...]:
     if isinstance(value, Association):
         raise TypeError("associations must be an iterable of Association; wrap one in a list")
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable):
-        raise TypeError(f"associations must be an iterable of Association, not {_type_name(value)}")
+        raise TypeError(f"associations must be an iterable of Association, not {type_name(value)}")
     associations = tuple(value)
     for item in associations:
         if not isinstance(item, Association):
             raise TypeError(
-                f"associations must be an iterable of Association, found {_type_name(item)}"
+                f"associations must be an iterable of Association, found {type_name(item)}"
             )
     return associations
 
@@ -263,7 +262,7 @@ def _check_aware(_instance: object, attribute: attrs.Attribute[Any], value: obje
     if value is None or (type(value) is datetime and value.tzinfo is timezone.utc):
         return  # what the converter always builds: checked without a utcoffset() call
     if not isinstance(value, datetime):
-        raise TypeError(f"{attribute.name} must be a datetime, not {_type_name(value)}")
+        raise TypeError(f"{attribute.name} must be a datetime, not {type_name(value)}")
     if value.utcoffset() is None:
         raise ValueError(f"{attribute.name} must be a timezone-aware datetime")
 

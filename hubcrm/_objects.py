@@ -20,7 +20,7 @@ from ._errors import (
     NotFoundError,
     OutcomeUnknownError,
 )
-from ._models import Association, CrmObject, ObjectInput
+from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from ._retry import FailureClass, RequestKind, backoff, classify
 from ._session import RequestOptions, Session, object_type_segment
 from ._values import PropertyValue
@@ -31,8 +31,6 @@ __all__ = ["AsyncObjects"]
 # an ambiguous create is the one that create made (created after it began) or one that
 # existed before (then the create's honest answer is HubSpot's 409).
 _CLOCK_SKEW = 60.0
-
-_CONTACT_TYPES = frozenset({"contacts", "0-1"})
 
 
 def _made_since(record: CrmObject, started: float) -> bool:
@@ -158,7 +156,7 @@ class AsyncObjects:
         that would read as "not created".
         """
         policy = self._options.retry
-        by_email = object_type in _CONTACT_TYPES and bool(obj.properties.get("email"))
+        by_email = object_type in CONTACT_TYPES and bool(obj.properties.get("email"))
         if policy.retry_writes == "never" or (
             policy.retry_writes == "safe" and id_property is None and not by_email
         ):

@@ -96,15 +96,16 @@ class Timeouts:
     total: float = 30.0
     connect: float = 10.0
 
-    def aiohttp(self) -> aiohttp.ClientTimeout:
-        """The same limits as aiohttp's timeout object."""
-        return aiohttp.ClientTimeout(total=self.total, sock_connect=self.connect)
+    client_timeout: aiohttp.ClientTimeout = attrs.field(init=False, eq=False, repr=False)
+    """The same limits as aiohttp's timeout object, made once."""
 
     def __attrs_post_init__(self) -> None:
         for name in ("total", "connect"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
                 raise ValueError(f"timeout {name} must be a positive number, not {value!r}")
+        timeout = aiohttp.ClientTimeout(total=self.total, sock_connect=self.connect)
+        object.__setattr__(self, "client_timeout", timeout)
 
 
 @attrs.frozen
@@ -235,7 +236,6 @@ class Session:
         self._slots: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
-        self._client_timeout = options.timeouts.aiohttp()
         self._closed = False
         self._loop_guard: AsyncGenerator[None, None] | None = None
         # Slow start: until one response has told the limiter HubSpot's real limits, only
@@ -472,13 +472,12 @@ class Session:
         if data is not None:
             headers["Content-Type"] = "application/json"
         t = opts.timeouts
-        timeout = self._client_timeout if t is self.options.timeouts else t.aiohttp()
         url = self._base_url + path
         self._requests += 1
         started = time.perf_counter()
         try:
             async with client.request(
-                method, url, data=data, params=params, headers=headers, timeout=timeout
+                method, url, data=data, params=params, headers=headers, timeout=t.client_timeout
             ) as resp:
                 body = await resp.read()
                 status = resp.status

@@ -21,7 +21,8 @@ _ACCEPTED = "pass str, bool, int, float, Decimal, date, aware datetime, a list o
 _BYTES_LIKE = (bytes, bytearray, memoryview)
 
 
-def _type_name(value: object) -> str:
+def type_name(value: object) -> str:
+    """The name error messages use for ``value``'s type (qualified unless a builtin)."""
     cls = type(value)
     if cls.__module__ == "builtins":
         return cls.__qualname__
@@ -30,7 +31,7 @@ def _type_name(value: object) -> str:
 
 def _unsupported(name: str, value: object) -> TypeError:
     return TypeError(
-        f"property {name!r}: cannot encode {_type_name(value)} as a HubSpot property "
+        f"property {name!r}: cannot encode {type_name(value)} as a HubSpot property "
         f"value; {_ACCEPTED}"
     )
 
@@ -105,8 +106,7 @@ def _encode_multi(name: str, items: list[object], *, sort: bool) -> str:
         if type(item) is not str:
             if not isinstance(item, str):
                 raise TypeError(
-                    f"property {name!r}: a multi-select value holds only str, "
-                    f"not {_type_name(item)}"
+                    f"property {name!r}: a multi-select value holds only str, not {type_name(item)}"
                 )
             item = str.__str__(item)
         if ";" in item:
@@ -192,14 +192,14 @@ def encode_properties(properties: Mapping[str, object]) -> dict[str, str]:
     # whole encoding of a typical row, and bulk loads do this millions of times.
     if type(properties) is not dict and not isinstance(properties, Mapping):
         raise TypeError(
-            f"properties must be a mapping of property name to value, not {_type_name(properties)}"
+            f"properties must be a mapping of property name to value, not {type_name(properties)}"
         )
     encoded: dict[str, str] = {}
     for name, value in properties.items():
         if type(name) is not str:
             if not isinstance(name, str):
                 raise TypeError(
-                    f"property names must be non-empty str, not {_type_name(name)}: {name!r}"
+                    f"property names must be non-empty str, not {type_name(name)}: {name!r}"
                 )
             name = str.__str__(name)
         if not name:
