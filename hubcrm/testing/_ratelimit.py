@@ -86,12 +86,3 @@ class RateLimiter:
             headers[DAILY_HEADER] = str(self.daily_limit)
             headers[DAILY_REMAINING_HEADER] = str(max(0, self.daily_limit - self.daily_used))
         return refused
-
-    def seconds_until_free(self, app: str) -> float:
-        """How long until ``app``'s window admits one more request (0 if it would now)."""
-        if self.rate_limit is None:
-            return 0.0
-        window = self._windows.get(app)
-        if not window or len(window) < self.rate_limit[0]:
-            return 0.0
-        return max(0.0, window[0] + self.rate_limit[1] - self._clock.monotonic())
