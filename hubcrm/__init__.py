@@ -25,6 +25,7 @@ from ._errors import (
     NotFoundError,
     OutcomeUnknownError,
     RateLimitError,
+    RedisLimiterError,
     ResponseParseError,
     ServerError,
 )
@@ -45,10 +46,19 @@ from ._sync import HubCRM
 from ._values import PropertyValue
 
 if TYPE_CHECKING:
+    from ._redislimiter import OnRedisError, RedisRateLimiter
+
     __version__: str
 else:
 
-    def __getattr__(name: str) -> str:
+    def __getattr__(name: str) -> object:
+        # The Redis limiter imports redis (the hubcrm[redis] extra): loaded on first use.
+        if name in ("RedisRateLimiter", "OnRedisError"):
+            from . import _redislimiter
+
+            value = getattr(_redislimiter, name)
+            globals()[name] = value
+            return value
         # __version__ is read from the package metadata on first use: importing
         # importlib.metadata costs tens of milliseconds that `import hubcrm` need not
         # pay. Hidden from type checkers, which would otherwise accept any attribute.
@@ -95,11 +105,14 @@ __all__ = [
     "OAuth",
     "ObjectInput",
     "ObjectWarning",
+    "OnRedisError",
     "OutcomeUnknownError",
     "PropertyValue",
     "RateLimit",
     "RateLimitStatus",
     "RateLimitError",
+    "RedisLimiterError",
+    "RedisRateLimiter",
     "ResponseParseError",
     "RetryWrites",
     "RollingWindowLimiter",

@@ -44,6 +44,7 @@ from ._errors import (
     HubCRMError,
     NotFoundError,
     OutcomeUnknownError,
+    RedisLimiterError,
     ResponseParseError,
     error_from_batch_entry,
 )
@@ -285,7 +286,7 @@ class _Item:
 
 def _stops_run(error: HubCRMError) -> bool:
     """Errors after which no other request of the run can succeed."""
-    if isinstance(error, (DailyLimitError, AuthenticationError, ForbiddenError)):
+    if isinstance(error, (DailyLimitError, AuthenticationError, ForbiddenError, RedisLimiterError)):
         return True
     if isinstance(error, NotFoundError) and error.category != "OBJECT_NOT_FOUND":
         return True  # the path itself does not exist

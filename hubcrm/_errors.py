@@ -31,6 +31,7 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "RateLimitError",
+    "RedisLimiterError",
     "ResponseParseError",
     "ServerError",
     "error_from_response",
@@ -238,6 +239,25 @@ class RateLimitError(APIError):
 
 class DailyLimitError(RateLimitError):
     """The account's daily request limit was reached (429 ``DAILY``); retrying today is futile."""
+
+
+class RedisLimiterError(HubCRMError):
+    """A :class:`~hubcrm.RedisRateLimiter` could not check the shared budget in Redis.
+
+    The request was not sent. Raised only with ``on_redis_error="raise"`` (the
+    default); with ``"local"`` the limiter falls back to a local share instead.
+
+    Args:
+        message: What went wrong; the underlying error is the ``__cause__``.
+        key: The name of the shared budget.
+    """
+
+    #: The name of the shared budget (the limiter's ``key``).
+    key: str
+
+    def __init__(self, message: str, *, key: str) -> None:
+        self.key = key
+        super().__init__(message)
 
 
 class ServerError(APIError):

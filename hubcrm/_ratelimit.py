@@ -131,8 +131,13 @@ RateLimit.DEFAULT = RateLimit(100, 10.0)
 class Limiter(Protocol):
     """What the session needs from a limiter.
 
-    The in-process :class:`RollingWindowLimiter` implements it; a limiter shared between
-    processes (Redis, say) can implement it too.
+    The in-process :class:`RollingWindowLimiter` implements it, and so does
+    :class:`~hubcrm.RedisRateLimiter`, which shares one budget between processes.
+
+    Two more methods are optional, and used when present: ``daily_limit_reached(error)``
+    is called when HubSpot answers 429 ``DAILY`` (a shared limiter tells the other
+    processes to stop), and ``async aclose()`` is awaited when the client closes (to
+    release connections the limiter owns).
     """
 
     async def acquire(self) -> float:
@@ -370,40 +375,13 @@ class NoLimiter(_Gate):
         return self._pause(wait, self._interval)
 
 
-class RollingWindowLimiter(_Gate):
-    """At most N request starts in any W seconds, the way HubSpot counts them.
-
-    The start times of the last N requests are kept in a deque. A new request may start
-    once the N-th most recent start is more than W (plus a small safety margin) in the
-    past. Waiters queue on one ``asyncio.Lock``, which is first-in, first-out; only the
-    waiter at its head sleeps on a timer, so thousands of waiters cost one future each.
-
-    One instance serves one event loop at a time. When it is used from a new loop (after
-    the previous one has closed, as with a second ``asyncio.run()``), its loop-bound
-    primitives are made afresh; the recorded start times carry over.
-
-    Args:
-        rate_limit: the limit to keep to.
-        explicit: whether the user chose ``rate_limit``. If so, a limit announced by
-            HubSpot is adopted only where it is stricter; otherwise (the client's
-            default) the announced limit replaces it.
-        clock: seconds on a monotonic clock; injectable for tests.
-
-    Attributes:
-        total_wait: seconds all :meth:`acquire` calls together have spent waiting.
-    """
+class _WindowLimiter(_Gate):
+    """What both rolling-window limiters share: the limit kept to, what HubSpot
+    announces, and the safety margin that widens with each 429 episode."""
 
     def __init__(
-        self,
-        rate_limit: RateLimit = RateLimit.DEFAULT,
-        *,
-        explicit: bool = False,
-        clock: Callable[[], float] = time.monotonic,
+        self, rate_limit: RateLimit, *, explicit: bool, clock: Callable[[], float]
     ) -> None:
-        if not isinstance(rate_limit, RateLimit):
-            raise TypeError(
-                f"rate_limit must be a hubcrm.RateLimit, not {type(rate_limit).__name__}"
-            )
         super().__init__(clock)
         self._chosen = rate_limit
         self._explicit = explicit
@@ -411,10 +389,6 @@ class RollingWindowLimiter(_Gate):
         self._margin = _margin(rate_limit.interval)
         self._announced: RateLimit | None = None
         self._seen: tuple[str | None, str | None] = (None, None)
-        self._starts: deque[float] = deque()
-
-    def __repr__(self) -> str:
-        return f"RollingWindowLimiter(rate_limit={self._rate_limit}, explicit={self._explicit})"
 
     @property
     def rate_limit(self) -> RateLimit:
@@ -430,40 +404,6 @@ class RollingWindowLimiter(_Gate):
     def announced(self) -> RateLimit | None:
         """The last limit HubSpot announced in its headers, if any."""
         return self._announced
-
-    def _delay(self, now: float) -> float:
-        delay = self._paused_until - now
-        n = self._rate_limit.max_requests
-        starts = self._starts
-        if len(starts) >= n:
-            delay = max(delay, starts[-n] + self._rate_limit.interval + self._margin - now)
-        return delay
-
-    async def acquire(self) -> float:
-        """Wait until one more request may start, and count it as started.
-
-        Waiters are served first come, first served. Cancelling a waiter is safe: it
-        leaves no slot counted and does not hold up the others.
-
-        Returns:
-            The seconds this call waited.
-        """
-        # The usual case: nobody queued and room in the window. No await between the
-        # check and the record, so no other task can slip in (and FIFO holds: with
-        # anyone queued, this call queues too).
-        if not self._queued and self._loop is asyncio.get_running_loop():
-            now = self._clock()
-            if self._delay(now) <= _NEGLIGIBLE:
-                self._record(now)
-                return 0.0
-        return await self._wait_turn()
-
-    def _record(self, now: float) -> None:
-        starts = self._starts
-        starts.append(now)
-        excess = len(starts) - self._rate_limit.max_requests
-        for _ in range(excess):
-            starts.popleft()
 
     def observe(self, headers: Mapping[str, str]) -> None:
         """Learn the limit HubSpot announces in a response's headers.
@@ -503,6 +443,91 @@ class RollingWindowLimiter(_Gate):
         self._margin = _margin(target.interval)
         self._wake_head_waiter()
 
+    def _penalize_window(self, wait: float | None) -> float:
+        interval = self._rate_limit.interval
+        if self._paused_until <= self._clock():
+            # A new 429 episode (not one more answer from the same burst): the window as
+            # counted here ran ahead of HubSpot's count, which happens when requests
+            # queue on the way or at the server. Widen the safety margin, up to a
+            # quarter of the window, so the model stops overrunning.
+            self._margin = min(self._margin * 2, interval / 4)
+        return self._pause(wait, interval)
+
+
+class RollingWindowLimiter(_WindowLimiter):
+    """At most N request starts in any W seconds, the way HubSpot counts them.
+
+    The start times of the last N requests are kept in a deque. A new request may start
+    once the N-th most recent start is more than W (plus a small safety margin) in the
+    past. Waiters queue on one ``asyncio.Lock``, which is first-in, first-out; only the
+    waiter at its head sleeps on a timer, so thousands of waiters cost one future each.
+
+    One instance serves one event loop at a time. When it is used from a new loop (after
+    the previous one has closed, as with a second ``asyncio.run()``), its loop-bound
+    primitives are made afresh; the recorded start times carry over.
+
+    Args:
+        rate_limit: the limit to keep to.
+        explicit: whether the user chose ``rate_limit``. If so, a limit announced by
+            HubSpot is adopted only where it is stricter; otherwise (the client's
+            default) the announced limit replaces it.
+        clock: seconds on a monotonic clock; injectable for tests.
+
+    Attributes:
+        total_wait: seconds all :meth:`acquire` calls together have spent waiting.
+    """
+
+    def __init__(
+        self,
+        rate_limit: RateLimit = RateLimit.DEFAULT,
+        *,
+        explicit: bool = False,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not isinstance(rate_limit, RateLimit):
+            raise TypeError(
+                f"rate_limit must be a hubcrm.RateLimit, not {type(rate_limit).__name__}"
+            )
+        super().__init__(rate_limit, explicit=explicit, clock=clock)
+        self._starts: deque[float] = deque()
+
+    def __repr__(self) -> str:
+        return f"RollingWindowLimiter(rate_limit={self._rate_limit}, explicit={self._explicit})"
+
+    def _delay(self, now: float) -> float:
+        delay = self._paused_until - now
+        n = self._rate_limit.max_requests
+        starts = self._starts
+        if len(starts) >= n:
+            delay = max(delay, starts[-n] + self._rate_limit.interval + self._margin - now)
+        return delay
+
+    async def acquire(self) -> float:
+        """Wait until one more request may start, and count it as started.
+
+        Waiters are served first come, first served. Cancelling a waiter is safe: it
+        leaves no slot counted and does not hold up the others.
+
+        Returns:
+            The seconds this call waited.
+        """
+        # The usual case: nobody queued and room in the window. No await between the
+        # check and the record, so no other task can slip in (and FIFO holds: with
+        # anyone queued, this call queues too).
+        if not self._queued and self._loop is asyncio.get_running_loop():
+            now = self._clock()
+            if self._delay(now) <= _NEGLIGIBLE:
+                self._record(now)
+                return 0.0
+        return await self._wait_turn()
+
+    def _record(self, now: float) -> None:
+        starts = self._starts
+        starts.append(now)
+        excess = len(starts) - self._rate_limit.max_requests
+        for _ in range(excess):
+            starts.popleft()
+
     def penalize(self, wait: float | None = None) -> float:
         """Hold every sender after a 429 ``TEN_SECONDLY_ROLLING``.
 
@@ -515,11 +540,4 @@ class RollingWindowLimiter(_Gate):
             How long senders are now held, in seconds from now. Overlapping penalties do
             not add up: the pause ends at the latest of their ends.
         """
-        interval = self._rate_limit.interval
-        if self._paused_until <= self._clock():
-            # A new 429 episode (not one more answer from the same burst): the window as
-            # counted here ran ahead of HubSpot's count, which happens when requests
-            # queue on the way or at the server. Widen the safety margin, up to a
-            # quarter of the window, so the model stops overrunning.
-            self._margin = min(self._margin * 2, interval / 4)
-        return self._pause(wait, interval)
+        return self._penalize_window(wait)

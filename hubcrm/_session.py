@@ -389,6 +389,11 @@ class Session:
                 self.count_retry("expired token", 0.0, method, log_path or path, exc)
                 continue
             except HubCRMError as exc:
+                if isinstance(exc, DailyLimitError):
+                    # A limiter shared between processes (Redis) tells the others to stop.
+                    reached = getattr(self.limiter, "daily_limit_reached", None)
+                    if reached is not None:
+                        reached(exc)
                 decision = decide(opts.retry, kind, exc, retries)
                 if not decision.retry:
                     raise
@@ -544,6 +549,11 @@ class Session:
             if guard is not None:
                 await guard.aclose()  # its ``finally`` closes the pool
             await client.close()
+            # A limiter with connections of its own (RedisRateLimiter.from_url) closes
+            # them on this loop, where they were made.
+            limiter_close = getattr(self.limiter, "aclose", None)
+            if limiter_close is not None:
+                await limiter_close()
         else:
             # Made on a loop that is gone, or inherited through fork(): its sockets belong
             # to that loop (or to the parent process), so they are left alone.

@@ -33,6 +33,7 @@ PUBLIC = {
     "NotFoundError",
     "OutcomeUnknownError",
     "RateLimitError",
+    "RedisLimiterError",
     "ResponseParseError",
     "ServerError",
     # auth
@@ -55,6 +56,9 @@ PUBLIC = {
     "RateLimitStatus",
     "RetryWrites",
     "RollingWindowLimiter",
+    # the shared limiter (hubcrm[redis]), loaded on first use
+    "OnRedisError",
+    "RedisRateLimiter",
 }
 
 
@@ -71,3 +75,10 @@ def test_every_exported_name_exists() -> None:
 def test_version_is_a_string() -> None:
     assert isinstance(hubcrm.__version__, str)
     assert hubcrm.__version__
+
+
+def test_redis_limiter_is_loaded_on_first_use() -> None:
+    from hubcrm import _redislimiter
+
+    assert hubcrm.RedisRateLimiter is _redislimiter.RedisRateLimiter
+    assert hubcrm.OnRedisError is _redislimiter.OnRedisError
