@@ -224,7 +224,8 @@ class RedisRateLimiter(_WindowLimiter):
         self._local_until = 0.0  # while clock() < this, the fallback serves acquire()
         self._daily_until = 0.0  # epoch seconds until which the daily limit is spent
         self._owned = False
-        self._member_prefix = f"{os.getpid()}-{id(self):x}-"
+        # Unique across machines too: containers often all run as pid 1.
+        self._member_prefix = f"{os.urandom(6).hex()}-{os.getpid()}-"
         self._members = 0
         self._background: set[asyncio.Task[None]] = set()
         self._failure: tuple[float, RedisLimiterError] | None = None  # the latest, and when
@@ -442,6 +443,9 @@ class RedisRateLimiter(_WindowLimiter):
         pause = self._penalize_window(wait)
         pause_key = self._keys[1]
         micros = math.ceil(pause * 1e6)
+        self._in_background(
+            lambda: self._pause_script(keys=[pause_key], args=[micros]), "burst pause"
+        )
         return pause
 
     def _in_background(self, make: Callable[[], Awaitable[Any]], what: str) -> None:
