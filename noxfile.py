@@ -68,3 +68,18 @@ def docs(session: nox.Session) -> None:
         env={"NO_MKDOCS_2_WARNING": "1"},
     )
 
+
+# HubSpot's official SDKs, for comparison only: they live in this session's environment,
+# never in hubcrm's dependencies.
+BENCH_DEPS = [
+    "hubspot-sdk[aiohttp]==0.1.0a9",
+    "hubspot-api-client==12.0.0",
+    "matplotlib==3.11.2",
+]
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """hubcrm against HubSpot's official SDKs, one emulator (``-- --quick``: < 2 min)."""
+    session.install("-e", ".", *BENCH_DEPS)
+    session.run("python", "benchmarks/suite.py", *session.posargs)

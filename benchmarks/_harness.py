@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import statistics
@@ -16,6 +17,14 @@ from typing import Any
 import attrs
 
 TOKEN = "bench-token"
+UNLIMITED = [1_000_000, 1.0]  # what emulator_process() announces: "unthrottled"
+
+Props = dict[str, str]
+
+
+def props(run: int, i: int) -> Props:
+    """One contact's properties, with an email unique to (run, i)."""
+    return {"email": f"r{run}-u{i}@example.com", "firstname": "Ada", "lastname": "Lovelace"}
 
 
 @contextmanager
@@ -73,6 +82,8 @@ class Sample:
     ops: int
     wall: float
     cpu: float
+    # What the client raised, by exception type (for runs that count failures).
+    errors: collections.Counter[str] = attrs.field(factory=collections.Counter)
 
 
 @contextmanager
@@ -103,6 +114,67 @@ def rate(samples: list[Sample]) -> tuple[float, float, float]:
 def cpu_ms(samples: list[Sample]) -> float:
     """Median client CPU milliseconds per operation."""
     return statistics.median(s.cpu / s.ops * 1000 for s in samples)
+
+
+def spread(values: Sequence[float], fmt: str) -> str:
+    """``median (min-max)``, or the one value when all runs agreed."""
+    mid = format(statistics.median(values), fmt)
+    if min(values) == max(values):
+        return mid
+    return f"{mid} ({format(min(values), fmt)}-{format(max(values), fmt)})"
+
+
+def set_limit(base_url: str, limit: Sequence[float] | None) -> None:
+    """Reset the emulator's store and stats, and set its rolling limit (None: unthrottled).
+
+    Sleeps out the current window first, so that no earlier run's requests count.
+    """
+    window = float(limit[1]) if limit else 0.0
+    time.sleep(window + 0.2)
+    admin(base_url, "reset", {})
+    admin(base_url, "rate-limit", {"rate_limit": list(limit) if limit else UNLIMITED})
+
+
+@attrs.frozen
+class Tally:
+    """What the emulator saw of one run: requests, 429s, and the records it stored."""
+
+    requests: int
+    rate_limited: int
+    stored: int  # intended emails with at least one record
+    lost: int  # intended emails with none
+    duplicates: int  # records beyond one per intended email
+
+    @classmethod
+    def of(cls, base_url: str, inputs: Sequence[Props]) -> Tally:
+        stats = admin(base_url, "stats")
+        stored = collections.Counter(
+            str(o["properties"].get("email") or "").lower()
+            for o in admin(base_url, "objects/contacts")["results"]
+        )
+        intended = {p["email"].lower() for p in inputs}
+        return cls(
+            requests=stats["requests"],
+            rate_limited=sum(stats["rate_limited"].values()),
+            stored=sum(1 for email in intended if stored[email] > 0),
+            lost=sum(1 for email in intended if stored[email] == 0),
+            duplicates=sum(stored[email] - 1 for email in intended if stored[email] > 1),
+        )
+
+
+def peak_rss_kib(field: str = "VmHWM") -> int:
+    """This process's peak (VmHWM) or current (VmRSS) resident set, in KiB.
+
+    /proc rather than ru_maxrss: on Linux ru_maxrss of a child started from a big parent
+    counts the parent's RSS at fork time, not only the child's own.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            return int(next(line.split()[1] for line in status if line.startswith(field)))
+    except OSError:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def machine() -> str:

@@ -41,7 +41,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
-import importlib.metadata
 import itertools
 import json
 import shlex
@@ -50,41 +49,36 @@ import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
+import _sdks
 import aiohttp
 import attrs
 from _harness import (
     TOKEN,
     Sample,
+    Tally,
     admin,
     cpu_ms,
     emulator_process,
     interleave,
     machine,
+    props,
     rate,
+    set_limit,
+    spread,
     timed,
 )
 
 from hubcrm import AsyncHubCRM
 from hubcrm._bulk import _UNLIMITED_CONCURRENCY
 
-try:
-    from hubspot_sdk import AsyncHubSpot, DefaultAioHttpClient
-except ImportError:  # not a hubcrm dependency; see the docstring for the bench venv
-    AsyncHubSpot = None
-    DefaultAioHttpClient = None
-
 SDK_MISSING = 'hubspot-sdk not installed (pip install "hubspot-sdk[aiohttp]==0.1.0a9")'
 LIMIT, WINDOW = 190, 1.0  # HubSpot's 190 per 10 s, scaled into 1 s
 REAL_WINDOW = 10.0  # HubSpot's own window, for section 2b
-UNLIMITED = [1000000, 1.0]  # what emulator_process() announces
 SDK_CHUNK = 100  # HubSpot's batch/create maximum; the caller chunks for hubspot-sdk
 
 _run_ids = itertools.count()
-
-
-def _props(run: int, i: int) -> dict[str, str]:
-    return {"email": f"r{run}-u{i}@example.com", "firstname": "Ada", "lastname": "Lovelace"}
 
 
 def bench_ceiling(base_url: str, n: int, concurrency: int, samples: list[Sample]) -> None:
@@ -95,7 +89,7 @@ def bench_ceiling(base_url: str, n: int, concurrency: int, samples: list[Sample]
         json.dumps(
             {
                 "inputs": [
-                    {"properties": _props(run, i), "associations": [], "objectWriteTraceId": str(i)}
+                    {"properties": props(run, i), "associations": [], "objectWriteTraceId": str(i)}
                     for i in range(start, min(start + 100, n))
                 ]
             }
@@ -130,7 +124,7 @@ def bench_hubcrm(base_url: str, n: int, samples: list[Sample]) -> None:
         async with AsyncHubCRM(TOKEN, base_url=base_url) as crm:
             with timed(n, samples):
                 result = await crm.objects.create_many(
-                    "contacts", (_props(run, i) for i in range(n))
+                    "contacts", (props(run, i) for i in range(n))
                 )
         assert result.ok, result.errors[:3]
 
@@ -154,12 +148,8 @@ def _sdk_chunks(inputs: list[dict[str, str]]) -> list[list[dict[str, object]]]:
 
 async def drive_sdk(base_url: str, inputs: list[dict[str, str]]) -> Calls:
     """hubspot-sdk's contacts batch create: user-side chunks of 100, all gathered."""
-    assert AsyncHubSpot is not None
-    assert DefaultAioHttpClient is not None
     chunks = _sdk_chunks(inputs)
-    async with AsyncHubSpot(
-        access_token=TOKEN, base_url=base_url, http_client=DefaultAioHttpClient()
-    ) as client:
+    async with _sdks.sdk_async(base_url, TOKEN, "aiohttp") as client:
         create = client.crm.objects.contacts.batch.create
         results = await asyncio.gather(
             *(create(inputs=chunk) for chunk in chunks), return_exceptions=True
@@ -184,6 +174,7 @@ async def drive_hubcrm(base_url: str, inputs: list[dict[str, str]]) -> Calls:
 
 
 Driver = Callable[[str, list[dict[str, str]]], Awaitable[Calls]]
+DRIVERS: dict[str, Driver] = {"hubcrm": drive_hubcrm, "hubspot-sdk": drive_sdk}
 
 
 @attrs.frozen
@@ -191,7 +182,7 @@ class Outcome:
     """One run of one client, as the client reported it and the emulator saw it."""
 
     n: int
-    window: float  # the limit was LIMIT requests per window seconds
+    window: float | None  # the limit was LIMIT requests per window seconds (None: none)
     elapsed: float
     cpu: float
     requests: int
@@ -208,45 +199,34 @@ class Outcome:
     @property
     def use(self) -> float:
         """Accepted requests per second, as a share of the permitted rate."""
+        if self.window is None:
+            return float("nan")
         return self.accepted / self.elapsed / (LIMIT / self.window)
 
 
-def run_once(base_url: str, driver: Driver, n: int, window: float) -> Outcome:
-    """Reset the emulator, set LIMIT per window, run one client, count what it stored."""
-    time.sleep(window + 0.2)  # the previous run's requests leave the rolling window
-    admin(base_url, "reset", {})
-    admin(base_url, "rate-limit", {"rate_limit": [LIMIT, window]})
+def run_once(base_url: str, driver: Driver, n: int, window: float | None) -> Outcome:
+    """Empty the emulator, set LIMIT per window (None: unthrottled), run one client,
+    and count what it stored."""
+    set_limit(base_url, (LIMIT, window) if window else None)
     run = next(_run_ids)
-    inputs = [_props(run, i) for i in range(n)]
+    inputs = [props(run, i) for i in range(n)]
     wall0, cpu0 = time.perf_counter(), time.process_time()
     calls = asyncio.run(driver(base_url, inputs))
     elapsed, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-    stats = admin(base_url, "stats")
-    admin(base_url, "rate-limit", {"rate_limit": UNLIMITED})
-    stored = collections.Counter(
-        str(o["properties"].get("email") or "").lower()
-        for o in admin(base_url, "objects/contacts")["results"]
-    )
-    intended = {p["email"].lower() for p in inputs}
+    tally = Tally.of(base_url, inputs)
+    set_limit(base_url, None)
     return Outcome(
         n=n,
         window=window,
         elapsed=elapsed,
         cpu=cpu,
-        requests=stats["requests"],
-        rate_limited=sum(stats["rate_limited"].values()),
-        stored=sum(1 for email in intended if stored[email] > 0),
-        lost=sum(1 for email in intended if stored[email] == 0),
-        duplicates=sum(stored[email] - 1 for email in intended if stored[email] > 1),
+        requests=tally.requests,
+        rate_limited=tally.rate_limited,
+        stored=tally.stored,
+        lost=tally.lost,
+        duplicates=tally.duplicates,
         calls=calls,
     )
-
-
-def _spread(values: Sequence[float], fmt: str) -> str:
-    mid = format(statistics.median(values), fmt)
-    if min(values) == max(values):
-        return mid
-    return f"{mid} ({format(min(values), fmt)} - {format(max(values), fmt)})"
 
 
 LIMITED_HEADER = (
@@ -259,19 +239,19 @@ LIMITED_HEADER = (
 def limited_row(name: str, outcomes: list[Outcome]) -> str:
     failed_batches = [o.calls.failed_batches for o in outcomes]
     cells = [
-        _spread([o.stored / o.elapsed for o in outcomes], ",.0f"),
-        _spread([o.requests for o in outcomes], ",.0f"),
-        _spread([o.rate_limited for o in outcomes], ",.0f"),
-        _spread([100 * o.rate_limited / max(o.requests, 1) for o in outcomes], ".2f"),
-        _spread([o.stored / max(o.accepted, 1) for o in outcomes], ".2f"),
-        _spread([o.use for o in outcomes], ".2f"),
+        spread([o.stored / o.elapsed for o in outcomes], ",.0f"),
+        spread([o.requests for o in outcomes], ",.0f"),
+        spread([o.rate_limited for o in outcomes], ",.0f"),
+        spread([100 * o.rate_limited / max(o.requests, 1) for o in outcomes], ".2f"),
+        spread([o.stored / max(o.accepted, 1) for o in outcomes], ".2f"),
+        spread([o.use for o in outcomes], ".2f"),
         "n/a (no user batches)"
         if any(f is None for f in failed_batches)
-        else _spread([f or 0 for f in failed_batches], ",.0f"),
-        _spread([o.calls.failed_inputs for o in outcomes], ",.0f"),
-        _spread([o.lost for o in outcomes], ",.0f"),
-        _spread([o.duplicates for o in outcomes], ",.0f"),
-        _spread([o.cpu / o.n * 1e6 for o in outcomes], ",.0f"),
+        else spread([f or 0 for f in failed_batches], ",.0f"),
+        spread([o.calls.failed_inputs for o in outcomes], ",.0f"),
+        spread([o.lost for o in outcomes], ",.0f"),
+        spread([o.duplicates for o in outcomes], ",.0f"),
+        spread([o.cpu / o.n * 1e6 for o in outcomes], ",.0f"),
     ]
     return f"| {name} | " + " | ".join(cells) + " |"
 
@@ -339,14 +319,13 @@ def bench_sdk_unthrottled(base_url: str, n: int, samples: list[Sample], log: lis
     """hubspot-sdk's batch create unthrottled, for the rotation of section 1."""
     admin(base_url, "reset", {})
     run = next(_run_ids)
-    inputs = [_props(run, i) for i in range(n)]
+    inputs = [props(run, i) for i in range(n)]
     with timed(n, samples):
         calls = asyncio.run(drive_sdk(base_url, inputs))
     log.append(calls)
 
 
-_RSS_CHILD = """
-import asyncio, resource, sys
+_STREAM_CHILD = """
 from hubcrm import AsyncHubCRM
 base_url, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
@@ -362,25 +341,51 @@ async def main():
     assert count == n, count
 
 asyncio.run(main())
-# VmHWM: this process's own peak since exec. ru_maxrss would also count the parent's
-# RSS at fork time (Linux carries it across exec), i.e. the benchmark's, not hubcrm's.
-try:
-    with open("/proc/self/status") as status:
-        print(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
-except OSError:
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(peak_rss_kib())
+"""
+
+# Workload 4 in a fresh process: the baseline is taken with the client's library loaded
+# and the inputs built, so that peak - baseline is what the bulk create itself holds.
+_DRIVER_CHILD = """
+import bulk
+name, base_url, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+if name == "hubspot-sdk":
+    import hubspot_sdk  # noqa: F401  (hubcrm came with `import bulk`)
+inputs = [props(-1, i) for i in range(n)]
+baseline = peak_rss_kib("VmRSS")
+calls = asyncio.run(bulk.DRIVERS[name](base_url, inputs))
+assert calls.failed_inputs == 0, calls
+print(baseline, peak_rss_kib())
 """
 
 
-def peak_rss_mib(base_url: str, n: int) -> float:
-    admin(base_url, "reset", {})
+def _in_child(code: str, *args: str) -> list[int]:
+    """Run ``code`` in a fresh interpreter, this folder importable; its last line's ints.
+
+    Peaks come from /proc (VmHWM): ru_maxrss of a child would count this process's
+    RSS at fork time too.
+    """
+    prelude = (
+        f"import asyncio, sys\nsys.path.insert(0, {str(Path(__file__).parent)!r})\n"
+        "from _harness import peak_rss_kib, props\n"
+    )
     out = subprocess.run(
-        [sys.executable, "-c", _RSS_CHILD, base_url, TOKEN, str(n)],
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, "-c", prelude + code, *args], check=True, capture_output=True, text=True
     ).stdout
-    return int(out.strip().splitlines()[-1]) / 1024  # VmHWM and ru_maxrss are KiB
+    return [int(word) for word in out.strip().splitlines()[-1].split()]
+
+
+def peak_rss_mib(base_url: str, n: int) -> float:
+    """Peak RSS of a process streaming ``n`` inputs through ``iter_create_many``."""
+    admin(base_url, "reset", {})
+    return _in_child(_STREAM_CHILD, base_url, TOKEN, str(n))[0] / 1024
+
+
+def driver_rss_mib(base_url: str, name: str, n: int) -> tuple[float, float]:
+    """Workload 4's memory: (peak, peak - baseline) of ``DRIVERS[name]`` creating ``n``."""
+    set_limit(base_url, None)
+    baseline, peak = _in_child(_DRIVER_CHILD, name, base_url, str(n))
+    return peak / 1024, (peak - baseline) / 1024
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -396,10 +401,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     concurrency = _UNLIMITED_CONCURRENCY
-    sdk = AsyncHubSpot is not None
-    sdk_name = "hubspot-sdk"
-    if sdk:
-        sdk_name = f"hubspot-sdk {importlib.metadata.version('hubspot-sdk')}"
+    sdk_version = _sdks.version(_sdks.SDK)
+    sdk = sdk_version is not None
+    sdk_name = f"hubspot-sdk {sdk_version}" if sdk else "hubspot-sdk"
 
     sdk_unthrottled: list[Calls] = []
     with emulator_process() as base_url:

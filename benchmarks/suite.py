@@ -1,0 +1,433 @@
+"""hubcrm against HubSpot's official SDKs: the whole benchmark suite, in one run.
+
+    nox -s bench                 # the published figures (docs/benchmarks.md)
+    nox -s bench -- --quick      # a reduced run, under 2 minutes
+    python benchmarks/suite.py [--quick] [--only 2,3] [--out DIR] [--chart PNG]
+
+Starts ONE emulator process on 127.0.0.1 and runs every client against it, the variants
+of each workload interleaved (A B C A B C ...), and reports medians with min-max:
+
+1. sequential single creates (``client.py``);
+2. 64 creates in flight, unthrottled (``client.py``);
+3. 1,000 concurrent creates under a 50 per 1 s rolling limit (``ratelimit.py``);
+4. bulk, 50,000 objects, unthrottled and at 190 per 1 s, and its peak RSS (``bulk.py``);
+5. import time (``imports.py``).
+
+Writes ``results.md`` (the tables), ``results.json`` (every sample) and a chart of
+workloads 2 and 3 into ``--out``. The official SDKs (``hubspot-sdk``,
+``hubspot-api-client``) are never hubcrm dependencies: ``nox -s bench`` installs them in
+its own environment, and their rows are left out when they are missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import _sdks
+import attrs
+import bulk
+import client
+import imports
+import ratelimit
+from _harness import Sample, cpu_ms, emulator_process, machine, rate, spread
+
+
+@attrs.frozen
+class Sizes:
+    """How much each workload does: the full run or ``--quick``."""
+
+    sequential: int = 500  # workload 1: creates per run
+    in_flight: int = 2000  # workload 2: creates per run
+    single_repeats: int = 5  # workloads 1 and 2
+    limited: int = 1000  # workload 3: creates per run
+    limited_repeats: int = 3
+    bulk: int = 50_000  # workload 4: objects per run
+    bulk_repeats: int = 3
+    imports: int = 10  # workload 5: fresh processes per import
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    sequential=100,
+    in_flight=500,
+    single_repeats=1,
+    limited=200,
+    limited_repeats=1,
+    bulk=5_000,
+    bulk_repeats=1,
+    imports=3,
+)
+
+
+class Report:
+    """The Markdown page being written, and the goals checked along the way."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.goals: list[tuple[str, str, bool]] = []  # (goal, measured, met)
+
+    def add(self, *lines: str) -> None:
+        for line in lines:
+            print(line, flush=True)
+        self.lines.extend(lines)
+
+    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+        self.add(
+            "",
+            "| " + " | ".join(header) + " |",
+            "|" + "---|" * len(header),
+            *("| " + " | ".join(row) + " |" for row in rows),
+            "",
+        )
+
+    def section(self, title: str, text: str) -> None:
+        self.add("", f"## {title}", "", text)
+
+    def goal(self, goal: str, measured: str, met: bool) -> None:
+        self.goals.append((goal, measured, met))
+        self.add(f"- goal {goal}: {measured}, **{'met' if met else 'MISSED'}**")
+
+
+def _rate_cells(samples: list[Sample]) -> list[str]:
+    errors = sum(sum(s.errors.values()) for s in samples)
+    rates = [s.ops / s.wall for s in samples]
+    return [spread(rates, ",.0f"), f"{cpu_ms(samples):.3f}", f"{errors:,}"]
+
+
+def workload_1(report: Report, base_url: str, sizes: Sizes) -> dict[str, list[Sample]]:
+    results = client.single_creates(
+        base_url, client.SEQUENTIAL, sizes.sequential, sizes.single_repeats
+    )
+    report.section(
+        "1. Sequential single creates",
+        f"{sizes.sequential:,} creates per run, one at a time, unthrottled; median (min-max) "
+        f"of {sizes.single_repeats} interleaved runs.",
+    )
+    report.table(
+        ["client", "creates/s", "client CPU ms/create", "failed calls"],
+        [[name, *_rate_cells(samples)] for name, samples in results.items()],
+    )
+    return results
+
+
+def workload_2(report: Report, base_url: str, sizes: Sizes) -> dict[str, list[Sample]]:
+    results = client.single_creates(
+        base_url, client.IN_FLIGHT, sizes.in_flight, sizes.single_repeats
+    )
+    ceiling = rate(results[client.Case(client.PLAIN_AIOHTTP, 64).name])[0]
+    report.section(
+        "2. 64 creates in flight, unthrottled",
+        f"{sizes.in_flight:,} creates per run; async clients keep 64 in flight, blocking "
+        f"ones run 16 threads sharing one client; median (min-max) of "
+        f"{sizes.single_repeats} interleaved runs. The ceiling posts prebuilt JSON bodies "
+        f"with plain aiohttp.",
+    )
+    report.table(
+        ["client", "creates/s", "client CPU ms/create", "failed calls", "x ceiling"],
+        [
+            [name, *_rate_cells(samples), f"{rate(samples)[0] / ceiling:.2f}"]
+            for name, samples in results.items()
+        ],
+    )
+    ours = rate(results[client.Case(client.HUBCRM_ASYNC, 64).name])[0]
+    report.goal(
+        "hubcrm async >= 0.85x the ceiling", f"{ours / ceiling:.2f}x", ours >= 0.85 * ceiling
+    )
+    sdk = results.get(client.Case(client.SDK_AIOHTTP, 64).name)
+    if sdk:
+        theirs = rate(sdk)[0]
+        report.goal(
+            "hubcrm async >= 3x hubspot-sdk async (aiohttp)",
+            f"{ours / theirs:.2f}x",
+            ours >= 3 * theirs,
+        )
+    return results
+
+
+def workload_3(report: Report, base_url: str, sizes: Sizes) -> dict[str, list[ratelimit.Outcome]]:
+    results = ratelimit.limited_creates(
+        base_url, ratelimit.CASES, sizes.limited, sizes.limited_repeats
+    )
+    n, (limit, window) = sizes.limited, ratelimit.LIMIT
+    best = ratelimit.fastest(n)
+    report.section(
+        f"3. {n:,} concurrent creates under a {limit} per {window:g} s rolling limit",
+        f"At most {limit} requests in any {window:g} s; median (min-max) of "
+        f"{sizes.limited_repeats} interleaved runs. Async clients start every create at "
+        f"once, blocking ones use 16 threads, plain aiohttp (no retry) keeps 64 in flight. "
+        f"Default retry settings throughout.",
+    )
+    rows = []
+    for name, outs in results.items():
+        rows.append(
+            [
+                name,
+                spread([o.sample.wall for o in outs], ".1f"),
+                spread([o.tally.requests for o in outs], ",.0f"),
+                spread([o.tally.rate_limited for o in outs], ",.0f"),
+                spread([100 * o.share_429 for o in outs], ".1f"),
+                spread([o.failed for o in outs], ",.0f"),
+                spread([o.tally.lost for o in outs], ",.0f"),
+                spread([o.tally.duplicates for o in outs], ",.0f"),
+                spread([o.use for o in outs], ".2f"),
+            ]
+        )
+    report.table(
+        [
+            *("client", "elapsed s", "requests", "429s", "429s %", "failed calls"),
+            *("lost", "duplicates", "use"),
+        ],
+        rows,
+    )
+    report.add(
+        f"- use = successful creates / elapsed / {limit / window:g} per s. A rolling window "
+        f"admits a full burst at once, so {n:,} creates can be stored in {best:g} s plus a "
+        f"round trip: use can reach {n / max(best, window) / (limit / window):.2f}. It only "
+        f"means something for a client that stored every record.",
+    )
+    for name, outs in results.items():
+        errors = sum((o.sample.errors for o in outs), Sample(0, 0, 0).errors)
+        if errors:
+            listed = ", ".join(f"{k:,} x {kind}" for kind, k in errors.most_common())
+            report.add(f"- {name}, errors over all runs: {listed}")
+    for case in ratelimit.CASES[:2]:
+        for goal, (measured, met) in ratelimit.goals(results[case.name]).items():
+            report.goal(f"{case.client.name}: {goal}", measured, met)
+    return results
+
+
+def workload_4(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
+    n = sizes.bulk
+    names = {
+        "hubcrm": "hubcrm create_many",
+        "hubspot-sdk": "hubspot-sdk batch.create, chunks of 100",
+    }
+    drivers = {k: v for k, v in bulk.DRIVERS.items() if k == "hubcrm" or _sdks.version(_sdks.SDK)}
+    limits: dict[str, float | None] = {"unthrottled": None, f"{bulk.LIMIT} per 1 s": bulk.WINDOW}
+    outcomes: dict[tuple[str, str], list[bulk.Outcome]] = {}
+    for _ in range(sizes.bulk_repeats):
+        for limit, window in limits.items():
+            for key, driver in drivers.items():
+                outcome = bulk.run_once(base_url, driver, n, window)
+                outcomes.setdefault((key, limit), []).append(outcome)
+    rss = {key: bulk.driver_rss_mib(base_url, key, n) for key in drivers}
+
+    report.section(
+        f"4. Bulk: {n:,} contacts",
+        f"hubcrm `create_many` against hubspot-sdk's `batch.create` with the caller "
+        f"chunking into 100s and gathering every chunk (aiohttp transport, default "
+        f"retries), unthrottled and at {bulk.LIMIT} requests per 1 s (HubSpot's default "
+        f"190 per 10 s, scaled); median (min-max) of {sizes.bulk_repeats} interleaved runs.",
+    )
+    rows = []
+    for (key, limit), outs in outcomes.items():
+        rows.append(
+            [
+                names[key],
+                limit,
+                spread([o.stored / o.elapsed for o in outs], ",.0f"),
+                spread([o.requests for o in outs], ",.0f"),
+                spread([o.rate_limited for o in outs], ",.0f"),
+                spread([o.calls.failed_inputs for o in outs], ",.0f"),
+                spread([o.lost for o in outs], ",.0f"),
+                spread([o.duplicates for o in outs], ",.0f"),
+                spread([o.cpu / o.n * 1e6 for o in outs], ",.0f"),
+            ]
+        )
+    report.table(
+        [
+            *("client", "limit", "stored objects/s", "requests", "429s", "failed inputs"),
+            *("lost", "duplicates", "client CPU µs/object"),
+        ],
+        rows,
+    )
+    report.add(
+        f"Peak RSS of the same {n:,}-object run (unthrottled) in a fresh process each; "
+        f"'run' is the peak less the RSS once the library is imported and the {n:,} "
+        f"input dicts are built.",
+    )
+    report.table(
+        ["client", "peak RSS MiB", "run MiB"],
+        [[names[key], f"{peak:.1f}", f"{delta:.1f}"] for key, (peak, delta) in rss.items()],
+    )
+    return {"outcomes": {" / ".join(k): v for k, v in outcomes.items()}, "rss": rss}
+
+
+def workload_5(report: Report, sizes: Sizes) -> dict[str, list[float]]:
+    times = imports.import_times(sizes.imports)
+    deps_label = list(imports.TARGETS)[1]
+    deps = statistics.median(times[deps_label])
+    report.section(
+        "5. Import time",
+        f'`python -X importtime -c "import ..."`: the cumulative time of the imported '
+        f"top-level modules, median (min-max) of {sizes.imports} fresh processes each, "
+        f"interleaved.",
+    )
+    report.table(
+        ["import", "ms", "x hubcrm's dependencies"],
+        [
+            [label, spread(ms, ",.0f"), f"{statistics.median(ms) / deps:.2f}"]
+            for label, ms in times.items()
+        ],
+    )
+    ours = statistics.median(times["hubcrm"])
+    report.goal(
+        "import hubcrm <= its dependencies + 30%", f"{ours / deps:.2f}x", ours <= 1.3 * deps
+    )
+    loaded = imports.loaded_by_import()
+    report.goal(
+        "`import hubcrm` loads no CLI, emulator or codegen",
+        ", ".join(loaded) if loaded else "none loaded",
+        not loaded,
+    )
+    return times
+
+
+def chart(path: Path, w2: dict[str, list[Sample]], w3: dict[str, list[ratelimit.Outcome]]) -> None:
+    """Workload 2's creates/s and workload 3's stored and lost records, as one PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), layout="constrained")
+    if w2:
+        names = list(w2)[::-1]
+        meds, los, his = zip(*(rate(w2[n]) for n in names), strict=True)
+        colors = [_color(n) for n in names]
+        left.barh(names, meds, color=colors)
+        left.errorbar(
+            meds,
+            names,
+            xerr=[
+                [m - lo for m, lo in zip(meds, los, strict=True)],
+                [h - m for m, h in zip(meds, his, strict=True)],
+            ],
+            fmt="none",
+            ecolor="black",
+            capsize=3,
+        )
+        for y, m in enumerate(meds):
+            left.text(m, y, f" {m:,.0f}", va="center", fontsize=8)
+        left.set_xlabel("creates/s (median, min-max), higher is better")
+        left.set_title("2. 64 creates in flight, unthrottled")
+        left.set_xlim(0, max(his) * 1.18)
+    if w3:
+        names = list(w3)[::-1]
+        stored = [statistics.median(o.tally.stored for o in w3[n]) for n in names]
+        lost = [statistics.median(o.tally.lost for o in w3[n]) for n in names]
+        right.barh(names, stored, color=[_color(n) for n in names])
+        right.barh(names, lost, left=stored, color=LOST)
+        for y, n in enumerate(names):
+            outs = w3[n]
+            wall = statistics.median(o.sample.wall for o in outs)
+            share = statistics.median(o.share_429 for o in outs)
+            right.text(
+                stored[y] + lost[y],
+                y,
+                f" {wall:.1f} s, {100 * share:.0f}% 429s",
+                va="center",
+                fontsize=8,
+            )
+        total = stored[0] + lost[0]
+        right.set_xlim(0, total * 1.45)
+        right.set_xlabel("records (median): stored, lost")
+        right.set_title(f"3. {total:,.0f} concurrent creates at 50 per 1 s")
+        right.legend(
+            handles=[
+                Patch(color=_color("hubcrm"), label="stored: hubcrm"),
+                Patch(color=_color("hubspot"), label="stored: official SDKs"),
+                Patch(color=_color("plain"), label="stored: plain aiohttp"),
+                Patch(color=LOST, label="lost"),
+            ],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.14),
+            ncol=4,
+            fontsize=8,
+        )
+    for axis in (left, right):
+        axis.tick_params(axis="y", labelsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+LOST = "#f2b8b5"
+
+
+def _color(name: str) -> str:
+    if name.startswith("hubcrm"):
+        return "#1f77b4"
+    if name.startswith("plain"):
+        return "#7f7f7f"
+    return "#ff7f0e"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="a reduced run, under 2 minutes")
+    parser.add_argument("--only", default="1,2,3,4,5", help="workloads to run, e.g. 2,3")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
+    parser.add_argument("--chart", type=Path, help="the PNG (default: OUT/workloads-2-3.png)")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    only = {int(w) for w in args.only.split(",")}
+    chart_path = args.chart or args.out / "workloads-2-3.png"
+    command = shlex.join(["python", "benchmarks/suite.py", *(argv or sys.argv[1:])])
+    versions = ", ".join(
+        f"{dist} {_sdks.version(dist) or 'not installed'}"
+        for dist in ("hubcrm", _sdks.SDK, _sdks.API_CLIENT)
+    )
+
+    report = Report()
+    report.add(f"Machine: {machine()}.", f"Clients: {versions}.", f"Command: `{command}`.", "")
+    started = time.perf_counter()
+    raw: dict[str, Any] = {}
+    steps: list[tuple[int, Callable[[str], Any]]] = [
+        (1, lambda url: workload_1(report, url, sizes)),
+        (2, lambda url: workload_2(report, url, sizes)),
+        (3, lambda url: workload_3(report, url, sizes)),
+        (4, lambda url: workload_4(report, url, sizes)),
+    ]
+    with emulator_process() as base_url:
+        for number, step in steps:
+            if number in only:
+                raw[str(number)] = step(base_url)
+    if 5 in only:
+        raw["5"] = workload_5(report, sizes)
+    if 2 in only or 3 in only:
+        chart(chart_path, raw.get("2", {}), raw.get("3", {}))
+    elapsed = time.perf_counter() - started
+
+    report.add("", "## Goals")
+    report.table(
+        ["goal", "measured", ""],
+        [[goal, measured, "met" if met else "**missed**"] for goal, measured, met in report.goals],
+    )
+    report.add(f"Suite wall time: {elapsed:.0f} s.")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.md").write_text("\n".join(report.lines) + "\n", "utf-8")
+    (args.out / "results.json").write_text(
+        json.dumps(raw, default=_jsonable, indent=1) + "\n", "utf-8"
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if attrs.has(type(value)):
+        return attrs.asdict(value)
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return str(value)
+
+
+if __name__ == "__main__":
+    main()
