@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
+import signal
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -142,3 +143,41 @@ def test_child_process_after_fork_gets_a_working_client(hubspot_emulator: Emulat
     emails = sorted(o["properties"]["email"] for o in hubspot_emulator.objects("contacts"))
     assert emails == ["child@example.com", "parent-again@example.com", "parent@example.com"]
     assert again.id != parent.id
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_fork_while_another_thread_holds_the_portal_lock(hubspot_emulator: Emulator) -> None:
+    # Without the at-fork reset, the child inherits the lock held, by a thread that does
+    # not exist in the child, and its first call waits for it forever.
+    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    crm.objects.create("contacts", {"email": "before-fork@example.com"})
+    portal_lock = crm._portal._lock
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with portal_lock:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(10)
+    try:
+        pid = _fork()
+        if pid == 0:  # child: must end with os._exit, never return into pytest
+            code = 1
+            try:
+                signal.alarm(20)  # a deadlock ends the child (status: killed by SIGALRM)
+                crm.objects.create("contacts", {"email": "forked-child@example.com"})
+                crm.close()
+                code = 0
+            finally:
+                os._exit(code)
+    finally:
+        release.set()
+        holder.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status), f"the child did not exit normally: status {status}"
+    assert os.WEXITSTATUS(status) == 0
+    crm.close()
+    assert hubspot_emulator.count("contacts") == 2
