@@ -59,6 +59,8 @@ def emulator_process(*extra_args: str) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
 
 def admin(base_url: str, path: str, body: dict[str, Any] | None = None) -> Any:

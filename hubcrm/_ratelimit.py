@@ -19,7 +19,7 @@ import math
 import re
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar, Protocol, runtime_checkable
 
 import attrs
@@ -520,6 +520,11 @@ class RollingWindowLimiter(_WindowLimiter):
                 self._record(now)
                 return 0.0
         return await self._wait_turn()
+
+    def _seed(self, starts: Iterable[float]) -> None:
+        """Count earlier starts (clock values, oldest first) as made through this limiter."""
+        for start in starts:
+            self._record(start)
 
     def _record(self, now: float) -> None:
         starts = self._starts

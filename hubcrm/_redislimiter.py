@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,8 +53,10 @@ OnRedisError = Literal["raise", "local"]
 """What :class:`RedisRateLimiter` does when Redis fails: raise, or limit locally."""
 
 # KEYS: starts (zset), pause, daily. ARGV: max requests, window in µs (margin included),
-# a member id unique to this start. Returns {status, µs}: 1 = granted, 0 = wait that
-# long, -1 = the daily limit is spent (µs: until the key expires).
+# a member id unique to this start, then the ages in µs of starts this process made while
+# Redis was unreachable (recorded first, so the shared window counts them). Returns
+# {status, µs}: 1 = granted, 0 = wait that long, -1 = the daily limit is spent (µs: until
+# the key expires).
 _ACQUIRE = """
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
@@ -65,6 +68,10 @@ if paused > now then return {0, paused - now} end
 local max = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+for i = 4, #ARGV do
+  local age = tonumber(ARGV[i])
+  if age < window then redis.call('ZADD', KEYS[1], now - age, ARGV[3] .. ':' .. i) end
+end
 local n = redis.call('ZCARD', KEYS[1])
 if n < max then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
@@ -222,6 +229,10 @@ class RedisRateLimiter(_WindowLimiter):
         self._local_share = local_share
         self._local: RollingWindowLimiter | None = None
         self._local_until = 0.0  # while clock() < this, the fallback serves acquire()
+        # This process's own recent starts (local clock): a fallback limiter starts from
+        # them, and the starts it grants itself are written to Redis once it answers.
+        self._recent: deque[float] = deque(maxlen=limit.max_requests)
+        self._unshared: deque[float] = deque(maxlen=limit.max_requests)
         self._daily_until = 0.0  # epoch seconds until which the daily limit is spent
         self._owned = False
         # Unique across machines too: containers often all run as pid 1.
@@ -242,7 +253,10 @@ class RedisRateLimiter(_WindowLimiter):
 
         Args:
             url: a Redis URL such as ``redis://localhost:6379/0``.
-            key, max_requests, interval, options: as for the constructor.
+            key: as for the constructor.
+            max_requests: as for the constructor.
+            interval: as for the constructor.
+            **options: the constructor's other keyword arguments.
         """
         from redis.asyncio import Redis
 
@@ -288,9 +302,7 @@ class RedisRateLimiter(_WindowLimiter):
         """
         self._check_daily()
         if self._local_until and self._local_until > self._clock():
-            local = self._local
-            assert local is not None
-            return await local.acquire()
+            return await self._acquire_local()
         lock = self._lock_for_running_loop()
         clock = self._clock
         start = clock()
@@ -301,10 +313,17 @@ class RedisRateLimiter(_WindowLimiter):
         finally:
             self._queued -= 1
         if granted is None:  # Redis failed: the fallback serves this call
-            local = self._local
-            assert local is not None
-            return self._counted_wait(start, clock()) + await local.acquire()
+            return self._counted_wait(start, clock()) + await self._acquire_local()
         return self._counted_wait(start, granted)
+
+    async def _acquire_local(self) -> float:
+        local = self._local
+        assert local is not None
+        waited = await local.acquire()
+        now = self._clock()
+        self._recent.append(now)
+        self._unshared.append(now)
+        return waited
 
     async def _acquire_shared(self, queued_at: float) -> float | None:
         """With the lock held: the clock value when Redis granted, or None to fall back."""
@@ -322,11 +341,15 @@ class RedisRateLimiter(_WindowLimiter):
                 await self._sleep(delay)
                 continue
             self._members += 1
+            window = self._rate_limit.interval + self._margin
             args: list[int | str] = [
                 self._rate_limit.max_requests,
-                math.ceil((self._rate_limit.interval + self._margin) * 1e6),
+                math.ceil(window * 1e6),
                 f"{self._member_prefix}{self._members}",
             ]
+            if self._unshared:  # Redis is being tried again after a fallback
+                now = clock()
+                args += [round((now - t) * 1e6) for t in self._unshared if now - t < window]
             try:
                 self.redis_calls += 1
                 status, micros = await self._call(self._acquire_script(keys=self._keys, args=args))
@@ -336,11 +359,16 @@ class RedisRateLimiter(_WindowLimiter):
                     raise
                 self._fall_back(exc)
                 return None
+            # Recorded by the script; or moot, when it answered with a shared pause or the
+            # daily stop (both outlast them).
+            self._unshared.clear()
             if self._local_until:
                 self._local_until = 0.0
                 logger.warning("shared rate limit %r: Redis answers; sharing resumed", self._key)
             if status == 1:
-                return clock()
+                now = clock()
+                self._recent.append(now)
+                return now
             if status == -1:
                 self._daily_spent(micros / 1e6 if micros > 0 else None)
                 self._check_daily()
@@ -374,6 +402,12 @@ class RedisRateLimiter(_WindowLimiter):
         if local is None or local.rate_limit != local_limit:
             local = RollingWindowLimiter(local_limit, explicit=True, clock=self._clock)
             self._local = local
+        if not self._local_until:
+            # The local window starts from this process's own starts in the last window,
+            # so the switch itself cannot make a burst. (Other processes' starts can't be
+            # known without Redis: that is what local_share is for.)
+            horizon = self._clock() - limit.interval - self._margin
+            local._seed(t for t in self._recent if t > horizon)
         reprobe = max(_REPROBE_MIN, limit.interval)
         if not self._local_until:
             logger.warning(

@@ -689,6 +689,68 @@ async def test_redis_down_falls_back_to_the_local_share_then_back(
     assert hubspot_emulator.count("contacts") == 2
 
 
+async def test_the_fallback_counts_this_processs_own_recent_starts(
+    private_redis: RedisServer,
+) -> None:
+    # 10 per 2 s shared, a local share of 5: five shared starts just made fill the local
+    # window, so the first acquire after Redis goes waits for them to age out.
+    limiter = RedisRateLimiter.from_url(
+        private_redis.url,
+        key=_key(),
+        max_requests=10,
+        interval=2.0,
+        on_redis_error="local",
+        local_share=0.5,
+        redis_timeout=0.5,
+    )
+    try:
+        for _ in range(5):
+            assert await limiter.acquire() < 0.2
+        private_redis.stop()
+        started = time.monotonic()
+        await limiter.acquire()
+        waited = time.monotonic() - started
+        assert limiter.mode == "local"
+    finally:
+        await limiter.aclose()
+    assert 1.5 <= waited <= 4.0, waited
+
+
+async def test_starts_made_while_redis_was_down_are_shared_once_it_answers(
+    private_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redislimiter_module, "_REPROBE_MIN", 0.2)
+    key = _key()
+    options: dict[str, Any] = {"key": key, "max_requests": 10, "interval": 4.0}
+    limiter = RedisRateLimiter.from_url(
+        private_redis.url, on_redis_error="local", local_share=0.5, redis_timeout=0.5, **options
+    )
+    other = RedisRateLimiter.from_url(private_redis.url, **options)
+    try:
+        private_redis.stop()
+        for _ in range(4):  # four local starts, unknown to Redis
+            await limiter.acquire()
+        assert limiter.mode == "local"
+        private_redis.start()
+        await asyncio.sleep(4.0 * 0.02 + 0.3)  # past the re-probe time, well inside the window
+        monkeypatch.setattr(limiter, "_local_until", 1e-9)  # re-probe at the next acquire
+        await limiter.acquire()
+        assert limiter.mode == "shared"
+        starts, _, _ = limiter.redis_keys
+        async with _clients(private_redis, 1) as (admin,):
+            recorded = await admin.zcard(starts)
+        # The four local starts and this one: another process now has 5 of the 10 left.
+        assert recorded == 5
+        for _ in range(5):
+            assert await other.acquire() < 0.2
+        with pytest.raises(TimeoutError):
+            with anyio.fail_after(0.5):
+                await other.acquire()
+    finally:
+        await limiter.aclose()
+        await other.aclose()
+
+
 # --- 8. a Redis that hangs ---------------------------------------------------------------------
 
 
