@@ -20,6 +20,7 @@ This module imports ``redis`` (the ``hubcrm[redis]`` extra); ``import hubcrm`` d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import math
@@ -28,7 +29,7 @@ import re
 import sys
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -52,34 +53,54 @@ logger = logging.getLogger("hubcrm")
 OnRedisError = Literal["raise", "local"]
 """What :class:`RedisRateLimiter` does when Redis fails: raise, or limit locally."""
 
-# KEYS: starts (zset), pause, daily. ARGV: max requests, window in µs (margin included),
-# a member id unique to this start, then the ages in µs of starts this process made while
-# Redis was unreachable (recorded first, so the shared window counts them). Returns
-# {status, µs}: 1 = granted, 0 = wait that long, -1 = the daily limit is spent (µs: until
-# the key expires).
+# KEYS: starts (zset), pause, daily. ARGV: max requests, this process's window in µs
+# (margin included), the trim horizon in µs, a member id unique to this start, then the
+# ages in µs of starts this process made while Redis was unreachable. Returns {status, µs}:
+# 1 = granted, 0 = wait that long, -1 = the daily limit is spent (µs: until the key
+# expires).
+#
+# Processes may use different windows (each 429 episode widens one process's margin, up
+# to a quarter interval; observe() may change the limit), so the set is trimmed only past
+# a horizon longer than any of them, and each counts the starts inside its own window.
+# The unshared starts are recorded before any early answer: they were made, whatever the
+# pause or the daily flag now say. Scores are µs since the epoch (16 digits): Lua prints
+# numbers with 14, so they go to Redis as numbers or through string.format('%d').
 _ACQUIRE = """
 if redis.replicate_commands then redis.replicate_commands() end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local max = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local horizon = tonumber(ARGV[3])
+local ttl = math.ceil(horizon / 1000) + 1000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - horizon)
+-- Starts stamped after now (Redis' clock went back: a failover) count as made now.
+local ahead = redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%d', now), '+inf')
+for _, member in ipairs(ahead) do redis.call('ZADD', KEYS[1], now, member) end
+for i = 5, #ARGV do
+  local age = tonumber(ARGV[i])
+  if age < window then redis.call('ZADD', KEYS[1], now - age, ARGV[4] .. ':' .. i) end
+end
+if #ARGV > 4 then redis.call('PEXPIRE', KEYS[1], ttl) end
 local daily = redis.call('PTTL', KEYS[3])
 if daily > 0 or daily == -1 then return {-1, daily * 1000} end
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > now then return {0, paused - now} end
-local max = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-for i = 4, #ARGV do
-  local age = tonumber(ARGV[i])
-  if age < window then redis.call('ZADD', KEYS[1], now - age, ARGV[3] .. ':' .. i) end
+if paused > now then
+  local left = redis.call('PTTL', KEYS[2])
+  if left >= 0 and paused - now > left * 1000 then return {0, left * 1000} end
+  return {0, paused - now}
 end
-local n = redis.call('ZCARD', KEYS[1])
+local n = redis.call('ZCOUNT', KEYS[1], string.format('(%d', now - window), '+inf')
 if n < max then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], ttl)
   return {1, 0}
 end
-local first = redis.call('ZRANGE', KEYS[1], n - max, n - max, 'WITHSCORES')
-return {0, tonumber(first[2]) + window - now}
+-- The set is sorted by score and the starts outside this window are the oldest, so the
+-- (n - max)-th start inside it is the (total - max)-th of the whole set.
+local total = redis.call('ZCARD', KEYS[1])
+local first = redis.call('ZRANGE', KEYS[1], total - max, total - max, 'WITHSCORES')
+return {0, math.min(tonumber(first[2]) + window - now, window)}
 """
 
 # KEYS: pause. ARGV: pause length in µs. Extends the shared pause, never shortens it.
@@ -99,6 +120,13 @@ return current - now
 """
 
 _KEY_RE = re.compile(r"[^\s{}]+")
+# What a forked child inherited from its parent (Redis clients, pooled connections, the
+# parent loop's guard): kept, never used or closed. Their sockets and the parent loop's
+# selector are shared with the parent, so closing them here, or letting the garbage
+# collector do it, could cut the parent's connections.
+_INHERITED: list[object] = []
+# Marks the DailyLimitError instances a limiter raises itself, refusing a request.
+_REFUSAL = "_hubcrm_refused_by_shared_limiter"
 # How long a fallen-back limiter keeps to its local share before trying Redis again.
 _REPROBE_MIN = 5.0
 
@@ -145,6 +173,14 @@ class RedisRateLimiter(_WindowLimiter):
 
     Within one process, requests wait their turn first come, first served, and only
     the one at the head of the queue talks to Redis.
+
+    One limiter serves one event loop at a time. A later loop may take it over (a second
+    ``asyncio.run()``): when ``asyncio.run()`` ends, the limiter closes its client's
+    pooled connections on that loop (a client passed in too; redis-py reconnects on the
+    next use). If a loop is closed without that, its connections are set aside unclosed
+    and, for :meth:`from_url`, a new client is made. After ``os.fork()`` a child gets
+    start ids of its own and new connections (a new client for :meth:`from_url`, the
+    passed client's pool emptied), and never touches the parent's sockets.
 
     Args:
         redis: a ``redis.asyncio.Redis`` client (the ``hubcrm[redis]`` extra). It must
@@ -221,10 +257,8 @@ class RedisRateLimiter(_WindowLimiter):
         except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
             raise ValueError(f"unknown account_timezone {account_timezone!r}") from exc
         self._key = _check_key(key)
-        self._redis = redis
         self._keys = [f"hubcrm:{{{key}}}:{part}" for part in ("starts", "pause", "daily")]
-        self._acquire_script = redis.register_script(_ACQUIRE)
-        self._pause_script = redis.register_script(_PAUSE)
+        self._use_client(redis)
         self._on_redis_error: OnRedisError = on_redis_error
         self._local_share = local_share
         self._local: RollingWindowLimiter | None = None
@@ -235,11 +269,19 @@ class RedisRateLimiter(_WindowLimiter):
         self._unshared: deque[float] = deque(maxlen=limit.max_requests)
         self._daily_until = 0.0  # epoch seconds until which the daily limit is spent
         self._owned = False
-        # Unique across machines too: containers often all run as pid 1.
-        self._member_prefix = f"{os.urandom(6).hex()}-{os.getpid()}-"
+        self._url = ""  # from_url's, to make this process a client of its own
+        self._pid = os.getpid()
+        self._member_prefix = self._new_member_prefix()
         self._members = 0
+        # The loop the client's pooled connections belong to (None: none are open), and
+        # an async generator that closes them when that loop shuts down.
+        self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._loop_guard: AsyncGenerator[None, None] | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._failure: tuple[float, RedisLimiterError] | None = None  # the latest, and when
+        # Redis failures met by acquire(), and the latest: a waiter that queued before a
+        # failure fails at once rather than waiting out a timeout of its own.
+        self._failures = 0
+        self._failure: RedisLimiterError | None = None
         #: Round trips to Redis made by :meth:`acquire` (more than one when it waited).
         self.redis_calls = 0
         #: Redis failures met (each raised, or each switching to the fallback).
@@ -264,7 +306,70 @@ class RedisRateLimiter(_WindowLimiter):
             Redis.from_url(url), key=key, max_requests=max_requests, interval=interval, **options
         )
         limiter._owned = True
+        limiter._url = url
         return limiter
+
+    def _use_client(self, redis: Redis) -> None:
+        self._redis = redis
+        self._acquire_script = redis.register_script(_ACQUIRE)
+        self._pause_script = redis.register_script(_PAUSE)
+
+    @staticmethod
+    def _new_member_prefix() -> str:
+        # Unique across machines too: containers often all run as pid 1.
+        return f"{os.urandom(6).hex()}-{os.getpid()}-"
+
+    # -- processes and event loops ---------------------------------------------------
+
+    async def _bind(self) -> None:
+        """Make the Redis client usable here: in this process, on the running loop."""
+        loop = asyncio.get_running_loop()
+        if self._pid == os.getpid() and self._client_loop in (loop, None):
+            if self._client_loop is None:
+                await self._guard(loop)
+            return
+        if self._pid != os.getpid():
+            # A forked child: its own start ids, and connections of its own. What it
+            # inherited is shared with the parent: left untouched (not even closed).
+            self._pid = os.getpid()
+            self._member_prefix = self._new_member_prefix()
+            self._members = 0
+            self._background = set()
+            self._failure = None
+        # Else the loop the connections were made on ended without closing its async
+        # generators (loop.close() without asyncio.run), or is not running: they cannot
+        # be closed from this loop either, so they are set aside like a child's.
+        if self._loop_guard is not None:
+            _INHERITED.append(self._loop_guard)
+        if self._owned:
+            from redis.asyncio import Redis
+
+            _INHERITED.append(self._redis)
+            self._use_client(Redis.from_url(self._url))
+        else:
+            pool = self._redis.connection_pool
+            _INHERITED.append(list(getattr(pool, "_available_connections", ())))
+            _INHERITED.append(list(getattr(pool, "_in_use_connections", ())))
+            pool.reset()  # type: ignore[no-untyped-call]  # forgets them, closes none
+        await self._guard(loop)
+
+    async def _guard(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._client_loop = loop
+        # asyncio.run() (and asyncio.Runner) close every unfinished async generator of
+        # their loop while it still runs: this one's ``finally`` then closes the pooled
+        # connections on their own loop, so the next asyncio.run() starts clean.
+        self._loop_guard = guard = self._close_with_loop(loop)
+        await guard.__anext__()
+
+    async def _close_with_loop(self, loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
+        try:
+            yield
+            await asyncio.Event().wait()  # pragma: no cover - never resumed
+        finally:
+            if self._client_loop is loop and self._pid == os.getpid():
+                self._client_loop = None
+                with contextlib.suppress(Exception):
+                    await self._redis.connection_pool.disconnect()
 
     def __repr__(self) -> str:
         return (
@@ -303,13 +408,15 @@ class RedisRateLimiter(_WindowLimiter):
         self._check_daily()
         if self._local_until and self._local_until > self._clock():
             return await self._acquire_local()
+        await self._bind()
         lock = self._lock_for_running_loop()
         clock = self._clock
         start = clock()
+        failures = self._failures
         self._queued += 1
         try:
             async with lock:
-                granted = await self._acquire_shared(start)
+                granted = await self._acquire_shared(failures)
         finally:
             self._queued -= 1
         if granted is None:  # Redis failed: the fallback serves this call
@@ -325,26 +432,34 @@ class RedisRateLimiter(_WindowLimiter):
         self._unshared.append(now)
         return waited
 
-    async def _acquire_shared(self, queued_at: float) -> float | None:
-        """With the lock held: the clock value when Redis granted, or None to fall back."""
+    async def _acquire_shared(self, failures: int) -> float | None:
+        """With the lock held: the clock value when Redis granted, or None to fall back.
+
+        ``failures`` is the count of Redis failures when this waiter queued.
+        """
         clock = self._clock
         while True:
             if self._local_until > clock():
                 return None  # another waiter found Redis failing while this one queued
             failure = self._failure
-            if failure is not None and failure[0] >= queued_at:
+            if failure is not None and self._failures != failures:
                 # Redis failed while this waiter queued: fail at once rather than each
                 # queued request waiting out its own timeout against a hung server.
-                raise RedisLimiterError(str(failure[1]), key=self._key) from failure[1].__cause__
+                raise RedisLimiterError(str(failure), key=self._key) from failure.__cause__
             delay = self._paused_until - clock()
             if delay > _NEGLIGIBLE:  # a pause this process already knows of
                 await self._sleep(delay)
                 continue
             self._members += 1
-            window = self._rate_limit.interval + self._margin
+            limit = self._rate_limit
+            window = limit.interval + self._margin
+            # Trim only what no process sharing the key still counts: the widest window
+            # of a process with the same configured limit is 1.25 intervals.
+            horizon = 2 * max(window, 1.25 * self._chosen.interval)
             args: list[int | str] = [
-                self._rate_limit.max_requests,
+                limit.max_requests,
                 math.ceil(window * 1e6),
+                math.ceil(horizon * 1e6),
                 f"{self._member_prefix}{self._members}",
             ]
             if self._unshared:  # Redis is being tried again after a fallback
@@ -354,14 +469,13 @@ class RedisRateLimiter(_WindowLimiter):
                 self.redis_calls += 1
                 status, micros = await self._call(self._acquire_script(keys=self._keys, args=args))
             except RedisLimiterError as exc:
-                self._failure = (clock(), exc)
+                self._failures += 1
+                self._failure = exc
                 if self._on_redis_error == "raise":
                     raise
                 self._fall_back(exc)
                 return None
-            # Recorded by the script; or moot, when it answered with a shared pause or the
-            # daily stop (both outlast them).
-            self._unshared.clear()
+            self._unshared.clear()  # recorded by the script, whatever it answered
             if self._local_until:
                 self._local_until = 0.0
                 logger.warning("shared rate limit %r: Redis answers; sharing resumed", self._key)
@@ -399,10 +513,11 @@ class RedisRateLimiter(_WindowLimiter):
         limit = self._rate_limit
         local_limit = RateLimit(max(1, math.floor(limit.max_requests * share)), limit.interval)
         local = self._local
-        if local is None or local.rate_limit != local_limit:
+        fresh = local is None or local.rate_limit != local_limit
+        if local is None or fresh:
             local = RollingWindowLimiter(local_limit, explicit=True, clock=self._clock)
             self._local = local
-        if not self._local_until:
+        if fresh or not self._local_until:
             # The local window starts from this process's own starts in the last window,
             # so the switch itself cannot make a burst. (Other processes' starts can't be
             # known without Redis: that is what local_share is for.)
@@ -430,7 +545,7 @@ class RedisRateLimiter(_WindowLimiter):
         if until <= time.time():
             self._daily_until = 0.0
             return
-        raise DailyLimitError(
+        error = DailyLimitError(
             f"the account's daily limit is spent (a process sharing the rate limit "
             f"{self._key!r} got 429 DAILY); it resets at "
             f"{dt.datetime.fromtimestamp(until, self._zone).isoformat()}; the request was not sent",
@@ -438,6 +553,9 @@ class RedisRateLimiter(_WindowLimiter):
             category="RATE_LIMITS",
             body={"status": "error", "policyName": "DAILY"},
         )
+        # The session passes every DailyLimitError to daily_limit_reached(), this one too.
+        setattr(error, _REFUSAL, True)
+        raise error
 
     def _daily_spent(self, seconds_left: float | None) -> None:
         now = time.time()
@@ -449,13 +567,16 @@ class RedisRateLimiter(_WindowLimiter):
         The session calls this when HubSpot answers 429 ``DAILY``. From then on,
         :meth:`acquire` here raises :class:`~hubcrm.DailyLimitError` at once, and so does
         every other process's, as soon as Redis has the flag (written in the background).
+        The limiter's own refusals (raised by :meth:`acquire`) are not new 429s: ignored.
         """
+        if getattr(error, _REFUSAL, False):
+            return
         now = time.time()
         until = _next_midnight(self._zone, now)
         self._daily_until = until
         daily_key = self._keys[2]
-        at = math.ceil(until)
-        self._in_background(lambda: self._redis.set(daily_key, "1", exat=at), "daily limit")
+        ms = max(1, math.ceil((until - now) * 1000))  # PX, not EXAT: Redis before 6.2 too
+        self._in_background(lambda: self._redis.set(daily_key, "1", px=ms), "daily limit")
 
     # -- 429s ------------------------------------------------------------------------
 
@@ -491,6 +612,7 @@ class RedisRateLimiter(_WindowLimiter):
 
         async def write() -> None:
             try:
+                await self._bind()
                 await asyncio.wait_for(make(), self._redis_timeout)
             except asyncio.CancelledError:
                 raise
@@ -511,8 +633,13 @@ class RedisRateLimiter(_WindowLimiter):
 
     async def aclose(self) -> None:
         """Finish pending Redis writes; close the Redis client if :meth:`from_url` made it."""
-        pending = [task for task in self._background if not task.done()]
+        loop = asyncio.get_running_loop()
+        pending = [t for t in self._background if not t.done() and t.get_loop() is loop]
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+        guard, self._loop_guard = self._loop_guard, None
+        if guard is not None and self._client_loop is loop and self._pid == os.getpid():
+            self._client_loop = None  # closed below, if this limiter's own
+            await guard.aclose()
         if self._owned:
             await self._redis.aclose()

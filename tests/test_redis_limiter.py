@@ -18,6 +18,7 @@ import gc
 import inspect
 import logging
 import math
+import os
 import socket
 import subprocess
 import sys
@@ -232,11 +233,13 @@ async def test_the_acquire_script_gets_the_three_keys_and_the_window() -> None:
     calls = limiter._redis.script("ZADD").calls  # type: ignore[attr-defined]
     assert len(calls) == 2
     assert calls[0][0] == list(limiter.redis_keys)
-    max_requests, window_us, member_1 = calls[0][1]
-    member_2 = calls[1][1][2]
+    max_requests, window_us, horizon_us, member_1 = calls[0][1]
+    member_2 = calls[1][1][3]
     assert max_requests == 7
     # The window in µs: the interval plus the safety margin (2% + 10 ms).
     assert window_us == math.ceil((2.0 + 0.02 * 2.0 + 0.010) * 1e6)
+    # Trimmed past twice the widest window a process may use: 1.25 intervals.
+    assert horizon_us == math.ceil(2 * 1.25 * 2.0 * 1e6)
     assert member_1 != member_2  # each start is its own member of the sorted set
     assert limiter.redis_calls == 2
 
@@ -531,10 +534,12 @@ async def test_keys_expire_on_their_own(redis_server: RedisServer) -> None:
         limiter = RedisRateLimiter(conn, key=key, max_requests=5, interval=0.2)
         starts, pause, daily = limiter.redis_keys
         sizes = []
-        for _ in range(13):
+        for _ in range(25):
             await limiter.acquire()
             sizes.append(await admin.zcard(starts))
-        assert max(sizes) == 5  # trimmed: never more than max_requests entries
+        # Trimmed past 2.5 intervals (0.5 s: other processes' windows may be wider than
+        # this one's): the starts of three windows of 0.214 s at most.
+        assert 5 < max(sizes) <= 15
         limiter.penalize(0.3)
         other = RedisRateLimiter(conn, key=key, max_requests=5, interval=0.2)
         other.daily_limit_reached(_daily_error())
@@ -544,9 +549,9 @@ async def test_keys_expire_on_their_own(redis_server: RedisServer) -> None:
         assert names == {starts, pause, daily}
         ttls = {name: await admin.pttl(name) for name in names}
         assert all(ttl > 0 for ttl in ttls.values()), ttls  # never -1 (no expiry)
-        assert ttls[starts] <= (0.2 + 0.014) * 1000 + 1000 + 1
+        assert ttls[starts] <= 2 * 1.25 * 0.2 * 1000 + 1000 + 1
         assert ttls[pause] <= 301
-        await asyncio.sleep(0.2 + 0.014 + 1.0 + 0.3)
+        await asyncio.sleep(2 * 1.25 * 0.2 + 1.0 + 0.3)
         assert await admin.exists(starts) == 0
         assert await admin.exists(pause) == 0
         assert await admin.exists(daily) == 1  # until midnight
@@ -912,3 +917,239 @@ async def test_each_429_episode_widens_the_margin_up_to_a_quarter_window() -> No
     assert len(pauses) == 10
     assert all(100_000 <= args[0] <= 100_001 for _, args in pauses)  # µs
     assert {tuple(keys) for keys, _ in pauses} == {(limiter.redis_keys[1],)}
+
+
+# --- 13. windows of different widths, outages, processes and loops ---------------------------
+
+
+async def test_a_narrower_window_does_not_trim_starts_a_wider_one_still_counts(
+    redis_server: RedisServer,
+) -> None:
+    key = _key()
+    async with _clients(redis_server, 2) as (conn_a, conn_b):
+        a = RedisRateLimiter(conn_a, key=key, max_requests=5, interval=1.0)
+        b = RedisRateLimiter(conn_b, key=key, max_requests=5, interval=1.0)
+        for _ in range(3):  # three 429 episodes widen B's margin: 0.03 s -> 0.24 s
+            b.penalize(0.0)
+        await b.aclose()
+        for _ in range(5):
+            await b.acquire()
+        started = time.monotonic()
+        await asyncio.sleep(1.1)  # past A's window (1.03 s), inside B's (1.24 s)
+        await a.acquire()  # its script must not trim B's five starts
+        waited = await b.acquire()
+    # B's own window holds its next start until its 2nd start is 1.24 s old.
+    assert waited >= 0.05, waited
+    assert time.monotonic() - started >= 1.2
+
+
+async def test_starts_made_while_redis_was_down_are_shared_even_during_a_pause(
+    private_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redislimiter_module, "_REPROBE_MIN", 0.2)
+    options: dict[str, Any] = {"key": _key(), "max_requests": 10, "interval": 4.0}
+    limiter = RedisRateLimiter.from_url(
+        private_redis.url, on_redis_error="local", local_share=0.5, redis_timeout=0.5, **options
+    )
+    other = RedisRateLimiter.from_url(private_redis.url, **options)
+    try:
+        private_redis.stop()
+        for _ in range(4):  # four local starts, unknown to Redis
+            await limiter.acquire()
+        private_redis.start()
+        other.penalize(0.3)  # another process got a 429: a shared pause
+        await other.aclose()  # written
+        monkeypatch.setattr(limiter, "_local_until", 1e-9)  # re-probe at the next acquire
+        waited = await limiter.acquire()  # meets the pause, waits it out, is granted
+        assert limiter.mode == "shared"
+        async with _clients(private_redis, 1) as (admin,):
+            recorded = await admin.zcard(limiter.redis_keys[0])
+    finally:
+        await limiter.aclose()
+        await other.aclose()
+    assert 0.1 <= waited <= 1.0
+    assert recorded == 5  # the four local starts were written, not dropped
+
+
+async def test_a_limit_change_while_local_keeps_the_starts_made(
+    private_redis: RedisServer,
+) -> None:
+    private_redis.stop()
+    limiter = RedisRateLimiter.from_url(
+        private_redis.url,
+        key=_key(),
+        max_requests=100,
+        interval=10.0,
+        on_redis_error="local",
+        local_share=0.1,
+        redis_timeout=0.5,
+    )
+    try:
+        for _ in range(10):  # the local share, 10 per 10 s, spent at once
+            await limiter.acquire()
+        assert limiter.mode == "local"
+        limiter.observe({MAX_HEADER: "50", INTERVAL_HEADER: "10000"})  # local share: 5
+        limiter._local_until = 1e-9  # the re-probe (it fails) makes a new local limiter
+        with pytest.raises(TimeoutError):
+            with anyio.fail_after(0.5):
+                await limiter.acquire()  # the 10 starts fill its window: it waits
+        assert limiter.mode == "local"
+    finally:
+        await limiter.aclose()
+
+
+async def test_the_limiters_own_refusals_are_not_shared_as_new_daily_hits(
+    redis_server: RedisServer,
+) -> None:
+    async with _clients(redis_server, 2) as (conn, admin):
+        limiter = RedisRateLimiter(conn, key=_key(), max_requests=5, interval=1.0)
+        daily = limiter.redis_keys[2]
+        limiter.daily_limit_reached(_daily_error())  # HubSpot's 429 DAILY
+        await limiter.aclose()
+        assert await admin.exists(daily) == 1
+        await admin.delete(daily)  # an operator lifts the stop (a limit increase bought)
+        with pytest.raises(DailyLimitError) as info:
+            await limiter.acquire()  # this process still knows of it
+        limiter.daily_limit_reached(info.value)  # as the session does with every one
+        await limiter.aclose()
+        assert await admin.exists(daily) == 0  # not re-created by a refusal
+        limiter.daily_limit_reached(_daily_error())  # a real 429 DAILY still is shared
+        await limiter.aclose()
+        assert await admin.exists(daily) == 1
+
+
+async def test_the_daily_flag_is_written_with_px_not_exat() -> None:
+    # SET ... EXAT needs Redis 6.2; PX works on every Redis with scripting.
+    calls: list[dict[str, Any]] = []
+
+    class Redis(_StubRedis):
+        async def set(self, name: str, value: str, **options: Any) -> bool:
+            calls.append({"name": name, **options})
+            return True
+
+    limiter = RedisRateLimiter(Redis(), key="app-1", max_requests=5, interval=1.0)  # type: ignore[arg-type]
+    limiter.daily_limit_reached(_daily_error())
+    await limiter.aclose()
+    [call] = calls
+    assert set(call) == {"name", "px"}
+    assert call["px"] / 1000 == pytest.approx(_seconds_to_midnight("UTC"), abs=3)
+
+
+async def test_a_pause_stamped_by_a_clock_far_ahead_waits_no_longer_than_its_ttl(
+    redis_server: RedisServer,
+) -> None:
+    async with _clients(redis_server, 2) as (conn, admin):
+        limiter = RedisRateLimiter(conn, key=_key(), max_requests=5, interval=1.0)
+        seconds, micros = await admin.time()
+        an_hour_ahead = (seconds + 3600) * 1_000_000 + micros
+        await admin.set(limiter.redis_keys[1], str(an_hour_ahead), px=300)
+        with anyio.fail_after(5):
+            waited = await limiter.acquire()
+    assert 0.2 <= waited <= 1.5
+
+
+async def test_starts_stamped_by_a_clock_far_ahead_hold_no_longer_than_a_window(
+    redis_server: RedisServer,
+) -> None:
+    async with _clients(redis_server, 2) as (conn, admin):
+        limiter = RedisRateLimiter(conn, key=_key(), max_requests=5, interval=0.5)
+        seconds, micros = await admin.time()
+        an_hour_ahead = (seconds + 3600) * 1_000_000 + micros
+        starts = limiter.redis_keys[0]
+        await admin.zadd(starts, {f"ahead-{i}": an_hour_ahead + i for i in range(5)})
+        with anyio.fail_after(5):
+            waited = await limiter.acquire()
+    assert 0.4 <= waited <= 1.5
+
+
+async def test_a_frozen_clock_does_not_make_a_waiter_fail_without_trying_redis(
+    private_redis: RedisServer,
+) -> None:
+    limiter = RedisRateLimiter.from_url(
+        private_redis.url, key=_key(), max_requests=5, interval=1.0, clock=lambda: 1000.0
+    )
+    try:
+        private_redis.stop()
+        with pytest.raises(RedisLimiterError):
+            await limiter.acquire()
+        private_redis.start()
+        assert await limiter.acquire() == 0.0  # Redis answers again: granted
+    finally:
+        await limiter.aclose()
+    assert limiter.redis_errors == 1
+
+
+@pytest.mark.parametrize("client", ["from_url", "caller's"])
+def test_a_second_asyncio_run_uses_the_same_limiter(
+    redis_server: RedisServer, client: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    from redis.asyncio import Redis
+
+    caplog.set_level(logging.WARNING, logger="hubcrm")
+    options: dict[str, Any] = {
+        "key": _key(),
+        "max_requests": 50,
+        "interval": 1.0,
+        "on_redis_error": "local",
+        "local_share": 0.5,
+    }
+    own = None if client == "from_url" else Redis.from_url(redis_server.url)
+    if own is None:
+        limiter = RedisRateLimiter.from_url(redis_server.url, **options)
+    else:
+        limiter = RedisRateLimiter(own, **options)
+
+    async def use() -> str:
+        await limiter.acquire()
+        limiter.penalize(0.0)  # a background write on this loop too
+        await limiter.acquire()
+        return limiter.mode
+
+    modes = [asyncio.run(use()) for _ in range(3)]  # not closed between the runs
+    asyncio.run(limiter.aclose() if own is None else own.aclose())
+    gc.collect()  # a socket left open on a finished loop would warn here
+    assert modes == ["shared"] * 3
+    assert limiter.redis_errors == 0
+    assert limiter.redis_calls == 6
+    assert not caplog.records  # no fallback, no failed background write
+
+
+def test_a_limiter_made_before_fork_gives_each_child_its_own_ids_and_connections(
+    redis_server: RedisServer,
+) -> None:
+    limiter = RedisRateLimiter.from_url(redis_server.url, key=_key(), max_requests=50, interval=5)
+    loop = asyncio.new_event_loop()  # the parent's loop lives on, as a portal thread's does
+    try:
+        loop.run_until_complete(limiter.acquire())  # the parent has a pooled connection
+        children = []
+        for _ in range(2):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child
+                code = 1
+                try:
+                    for _ in range(2):  # two runs, as a Celery task's asyncio.run() each
+
+                        async def three() -> None:
+                            for _ in range(3):
+                                await limiter.acquire()
+
+                        asyncio.run(three())
+                    code = 0 if limiter.redis_errors == 0 else 2
+                finally:
+                    os._exit(code)
+            children.append(pid)
+        codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+        # The parent's connection still works.
+        loop.run_until_complete(asyncio.wait_for(limiter.acquire(), 5))
+
+        async def recorded() -> int:
+            async with _clients(redis_server, 1) as (admin,):
+                return int(await admin.zcard(limiter.redis_keys[0]))
+
+        count = loop.run_until_complete(recorded())
+        loop.run_until_complete(limiter.aclose())
+    finally:
+        loop.close()
+    assert codes == [0, 0]
+    assert limiter.redis_errors == 0
+    assert count == 1 + 2 * 6 + 1  # every start its own member: no id was reused
