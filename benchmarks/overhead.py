@@ -1,0 +1,141 @@
+"""Where hubcrm's client CPU per create goes, against plain aiohttp (workload 2's ceiling).
+
+Four ways to create a contact, 64 in flight, unthrottled, against one emulator process,
+interleaved, measuring this process's CPU per create:
+
+- ``plain aiohttp``: POST a prebuilt JSON body, read the answer (the suite's ceiling);
+- ``+ hubcrm's request options``: the same with hubcrm's pool settings, default headers,
+  a per-request timeout, and the answer decoded as JSON;
+- ``+ hubcrm's session``: ``Session.request`` with a prebuilt body dict (connection
+  slot, rate limiter, JSON encoding, counters, error mapping), no models;
+- ``hubcrm objects.create``: the whole call (input checked and encoded, typed result).
+
+    python benchmarks/overhead.py [--creates 4000] [--repeats 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import statistics
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import aiohttp
+from _harness import TOKEN, emulator_process, machine, props
+
+from hubcrm import AsyncHubCRM
+from hubcrm._retry import RequestKind
+
+PATH = "/crm/objects/2026-03/contacts"
+_runs = itertools.count(1000)
+
+
+async def _cpu_per_call(call: Callable[[Any], Awaitable[None]], items: Sequence[Any]) -> float:
+    """Client CPU µs per call, 64 in flight."""
+    slots = asyncio.Semaphore(64)
+
+    async def one(item: Any) -> None:
+        async with slots:
+            await call(item)
+
+    cpu0 = time.process_time()
+    await asyncio.gather(*(one(item) for item in items))
+    return (time.process_time() - cpu0) / len(items) * 1e6
+
+
+def _bodies(n: int) -> list[dict[str, Any]]:
+    run = next(_runs)
+    return [{"properties": props(run, i), "associations": []} for i in range(n + 1)]
+
+
+async def plain(base_url: str, n: int) -> float:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    bodies = [json.dumps(b).encode() for b in _bodies(n)]
+    async with aiohttp.ClientSession() as session:
+
+        async def post(body: bytes) -> None:
+            async with session.post(base_url + PATH, data=body, headers=headers) as resp:
+                await resp.read()
+
+        await post(bodies.pop())  # connections and first-call setup, not timed
+        return await _cpu_per_call(post, bodies)
+
+
+async def with_options(base_url: str, n: int) -> float:
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    bodies = [json.dumps(b).encode() for b in _bodies(n)]
+    timeout = aiohttp.ClientTimeout(total=30, connect=10)
+    connector = aiohttp.TCPConnector(limit=100, limit_per_host=0)
+    defaults = {"User-Agent": "hubcrm-overhead", "Accept": "application/json"}
+    async with aiohttp.ClientSession(connector=connector, headers=defaults) as session:
+
+        async def post(body: bytes) -> None:
+            async with session.request(
+                "POST", base_url + PATH, data=body, headers=headers, timeout=timeout
+            ) as resp:
+                json.loads(await resp.read())
+
+        await post(bodies.pop())
+        return await _cpu_per_call(post, bodies)
+
+
+async def session_only(base_url: str, n: int) -> float:
+    bodies = _bodies(n)
+    async with AsyncHubCRM(TOKEN, base_url=base_url) as crm:
+        session = crm._session
+
+        async def post(body: dict[str, Any]) -> None:
+            await session.request("POST", PATH, kind=RequestKind.CREATE, json_body=body)
+
+        await post(bodies.pop())
+        return await _cpu_per_call(post, bodies)
+
+
+async def full(base_url: str, n: int) -> float:
+    inputs = [b["properties"] for b in _bodies(n)]
+    async with AsyncHubCRM(TOKEN, base_url=base_url) as crm:
+
+        async def create(properties: dict[str, str]) -> None:
+            await crm.objects.create("contacts", properties)
+
+        await create(inputs.pop())
+        return await _cpu_per_call(create, inputs)
+
+
+VARIANTS = [
+    ("plain aiohttp, prebuilt bytes", plain),
+    ("+ hubcrm's request options, JSON decoded", with_options),
+    ("+ hubcrm's session (no models)", session_only),
+    ("hubcrm objects.create", full),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--creates", type=int, default=4000)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args()
+    results: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
+    with emulator_process() as base_url:
+        for _ in range(args.repeats):
+            for name, variant in VARIANTS:
+                results[name].append(asyncio.run(variant(base_url, args.creates)))
+    print(machine())
+    print(f"{args.creates} creates per run, 64 in flight; median (min-max) of {args.repeats}")
+    print()
+    print("| variant | client CPU µs/create | more than the previous |")
+    print("|---|---|---|")
+    previous = None
+    for name, values in results.items():
+        mid = statistics.median(values)
+        step = "" if previous is None else f"{mid - previous:+.0f}"
+        print(f"| {name} | {mid:.0f} ({min(values):.0f}-{max(values):.0f}) | {step} |")
+        previous = mid
+
+
+if __name__ == "__main__":
+    main()
