@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import statistics
 import time
@@ -25,13 +24,13 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import aiohttp
-from _harness import TOKEN, emulator_process, machine, props
+from _harness import TOKEN, emulator_process, machine
+from client import new_inputs
 
 from hubcrm import AsyncHubCRM
 from hubcrm._retry import RequestKind
 
 PATH = "/crm/objects/2026-03/contacts"
-_runs = itertools.count(1000)
 
 
 async def _cpu_per_call(call: Callable[[Any], Awaitable[None]], items: Sequence[Any]) -> float:
@@ -48,8 +47,8 @@ async def _cpu_per_call(call: Callable[[Any], Awaitable[None]], items: Sequence[
 
 
 def _bodies(n: int) -> list[dict[str, Any]]:
-    run = next(_runs)
-    return [{"properties": props(run, i), "associations": []} for i in range(n + 1)]
+    """``n`` bodies to time and one more to warm up with, emails never used before."""
+    return [{"properties": p, "associations": []} for p in new_inputs(n + 1)]
 
 
 async def plain(base_url: str, n: int) -> float:
