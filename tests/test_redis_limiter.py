@@ -362,6 +362,32 @@ async def test_clock_skew_between_limiters_does_not_matter(redis_server: RedisSe
     assert 0.85 <= use <= 1.0
 
 
+async def test_only_the_head_waiter_talks_to_redis(redis_server: RedisServer) -> None:
+    # 20 concurrent acquires at 5 per 0.5 s: 5 granted at once, then 15 wait through
+    # three more windows. Only the waiter at the head of the queue asks Redis, so the
+    # round trips are one per grant plus about one per window waited, not one per waiter
+    # per window (15 + 10 + 5 more, if every waiter polled).
+    async with _clients(redis_server, 1) as (conn,):
+        limiter = RedisRateLimiter(conn, key=_key(), max_requests=5, interval=0.5)
+        await asyncio.gather(*(limiter.acquire() for _ in range(20)))
+    assert limiter.redis_calls >= 20 + 3  # it did have to wait three windows
+    assert limiter.redis_calls <= 20 + 6
+
+
+def test_redis_tests_fail_rather_than_skip_when_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import support_redis
+
+    monkeypatch.setattr(support_redis, "REDIS_SERVER", None)
+    monkeypatch.delenv("HUBCRM_REQUIRE_REDIS", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="redis-server program"):
+        support_redis.require_redis()
+    monkeypatch.setenv("HUBCRM_REQUIRE_REDIS", "1")
+    with pytest.raises(pytest.fail.Exception, match="must run"):
+        support_redis.require_redis()
+
+
 # --- 3. shared pause -----------------------------------------------------------------------
 
 
