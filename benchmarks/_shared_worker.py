@@ -10,7 +10,7 @@ It prints indexes and counts, never property values.
 Imported, :func:`run_fleet` starts the workers, starts them together, optionally does
 something to the world meanwhile (stops Redis), and returns a :class:`Fleet`: the
 workers' reports and what the emulator saw. ``benchmarks/shared_limit.py`` runs it at
-full scale and ``tests/test_redis_processes.py`` at CI size.
+full scale and ``tests/session/test_redis_processes.py`` at CI size.
 """
 
 from __future__ import annotations

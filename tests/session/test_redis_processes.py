@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from support_redis import RedisServer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 from _harness import emulator_process
 from _shared_worker import run_fleet, specs_for, stop_after
