@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
 from ._bulk import BulkError, BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._client import AsyncHubCRM
+from ._config import RetryPolicy, RetryWrites, Timeouts
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -39,10 +40,10 @@ from ._models import (
     ObjectWarning,
     ValueWithTimestamp,
 )
-from ._ratelimit import Limiter, NoLimiter, RateLimit, RollingWindowLimiter
-from ._retry import RetryWrites
-from ._session import ClientStats, RateLimitStatus
-from ._sync import HubCRM
+from ._objects import AsyncObjects
+from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
+from ._stats import ClientStats, RateLimitStatus
+from ._sync import HubCRM, Objects
 from ._values import PropertyValue
 
 if TYPE_CHECKING:
@@ -52,6 +53,16 @@ if TYPE_CHECKING:
 else:
 
     def __getattr__(name: str) -> object:
+        if name == "NoLimiter":
+            import warnings
+
+            warnings.warn(
+                "hubcrm.NoLimiter is now hubcrm.PauseOnlyLimiter (it still pauses every "
+                "sender after a 429); the old name goes away in 0.3",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return PauseOnlyLimiter
         # The Redis limiter imports redis (the hubcrm[redis] extra): loaded on first use.
         if name in ("RedisRateLimiter", "OnRedisError"):
             from . import _redislimiter
@@ -78,21 +89,22 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
-    "AssociationCategory",
     "Association",
+    "AssociationCategory",
     "AssociationSpec",
     "AssociationType",
     "AsyncHubCRM",
+    "AsyncObjects",
     "AuthenticationError",
+    "BadRequestError",
     "BulkError",
     "BulkInput",
     "BulkInputs",
     "BulkOutcome",
     "BulkProgress",
     "BulkResult",
-    "BadRequestError",
-    "ConflictError",
     "ClientStats",
+    "ConflictError",
     "CrmObject",
     "DailyLimitError",
     "ErrorDetail",
@@ -100,24 +112,27 @@ __all__ = [
     "HubCRM",
     "HubCRMError",
     "Limiter",
-    "NoLimiter",
     "NotFoundError",
     "OAuth",
     "ObjectInput",
     "ObjectWarning",
+    "Objects",
     "OnRedisError",
     "OutcomeUnknownError",
+    "PauseOnlyLimiter",
     "PropertyValue",
     "RateLimit",
-    "RateLimitStatus",
     "RateLimitError",
+    "RateLimitStatus",
     "RedisLimiterError",
     "RedisRateLimiter",
     "ResponseParseError",
+    "RetryPolicy",
     "RetryWrites",
     "RollingWindowLimiter",
     "ServerError",
     "StaticToken",
+    "Timeouts",
     "TokenProvider",
     "TokenSet",
     "ValueWithTimestamp",

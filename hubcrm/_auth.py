@@ -16,22 +16,20 @@ from urllib.parse import urlsplit
 import aiohttp
 import attrs
 
+from ._config import DEFAULT_BASE_URL
+from ._error_bodies import error_from_response
 from ._errors import (
-    APIConnectionError,
     APIError,
-    APITimeoutError,
     AuthenticationError,
     RateLimitError,
     ResponseParseError,
-    error_from_response,
 )
+from ._transport import map_transport_errors
 
 __all__ = ["OAuth", "StaticToken", "TokenProvider", "TokenSet"]
 
 logger = logging.getLogger("hubcrm")
 
-# Kept here rather than imported from ``_session``, which imports this module.
-_DEFAULT_BASE_URL = "https://api.hubapi.com"
 _TOKEN_PATH = "/oauth/2026-03/token"
 _REDACTED = "<redacted>"
 
@@ -40,17 +38,21 @@ _REDACTED = "<redacted>"
 class TokenProvider(Protocol):
     """Anything that can hand the session a bearer token for the next request.
 
-    A provider may also define ``invalidate(token)``: the session calls it when HubSpot
-    answers ``401 EXPIRED_AUTHENTICATION`` for that token, so the next ``token()`` call
-    fetches a fresh one.
+    Subclass it to write your own: only :meth:`token` is left to implement, and
+    :meth:`invalidate` does nothing unless you override it.
     """
 
     async def token(self) -> str:
         """Return the bearer token to send."""
         ...
 
+    def invalidate(self, token: str) -> None:
+        """HubSpot answered ``401 EXPIRED_AUTHENTICATION`` for ``token``: the next
+        :meth:`token` call should return a fresh one. Does nothing by default."""
+        return None  # noqa: RET501 - a real body: subclasses inherit it
 
-class StaticToken:
+
+class StaticToken(TokenProvider):
     """A fixed token: a private-app token (``pat-...``) or any token managed elsewhere."""
 
     __slots__ = ("_token",)
@@ -119,7 +121,7 @@ def _seconds(name: str, value: object, *, positive: bool) -> float:
     return float(value)
 
 
-class OAuth:
+class OAuth(TokenProvider):
     """HubSpot OAuth 2.0 tokens that refresh themselves before they expire.
 
     The first :meth:`token` call (or any call once the access token is within
@@ -203,7 +205,7 @@ class OAuth:
             if urlsplit(token_url).scheme not in ("http", "https"):
                 raise ValueError("token_url must be an http:// or https:// URL")
         self._token_url = token_url
-        self._base_url = _DEFAULT_BASE_URL
+        self._base_url = DEFAULT_BASE_URL
         self._refreshes = 0
         self._flight: asyncio.Task[str] | None = None
         self._flight_loop: asyncio.AbstractEventLoop | None = None
@@ -294,7 +296,13 @@ class OAuth:
             "refresh_token": self._refresh_token,
         }
         started_wall, started = time.time(), time.monotonic()
-        try:
+        with map_transport_errors(
+            target="the OAuth token endpoint",
+            method="POST",
+            path=path,
+            total=self._timeout,
+            connect=self._timeout,
+        ):
             async with (
                 aiohttp.ClientSession(
                     timeout=aiohttp.ClientTimeout(total=self._timeout),
@@ -306,32 +314,6 @@ class OAuth:
                 body = await resp.read()
                 status = resp.status
                 headers = resp.headers
-        except aiohttp.ClientConnectorError as exc:
-            raise APIConnectionError(
-                f"could not connect to the OAuth token endpoint: {exc.os_error or exc}",
-                method="POST",
-                path=path,
-                request_sent=False,
-            ) from exc
-        except aiohttp.ConnectionTimeoutError as exc:
-            raise APITimeoutError(
-                f"connecting to the OAuth token endpoint took longer than {self._timeout} s",
-                method="POST",
-                path=path,
-                request_sent=False,
-            ) from exc
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise APITimeoutError(
-                f"the OAuth token endpoint did not answer within {self._timeout} s",
-                method="POST",
-                path=path,
-            ) from exc
-        except aiohttp.ClientError as exc:
-            raise APIConnectionError(
-                f"the connection to the OAuth token endpoint failed ({type(exc).__name__})",
-                method="POST",
-                path=path,
-            ) from exc
 
         if status >= 300:
             raise _refusal(status, body, headers, path)

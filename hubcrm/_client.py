@@ -7,14 +7,21 @@ import os
 import re
 from types import TracebackType
 
-import attrs
-
 from ._auth import OAuth, StaticToken, TokenProvider
+from ._config import (
+    DEFAULT_BASE_URL,
+    RequestOptions,
+    RetryPolicy,
+    RetryWrites,
+    Timeouts,
+    merge_options,
+)
 from ._errors import HubCRMError
 from ._objects import AsyncObjects
-from ._ratelimit import Limiter, NoLimiter, RateLimit, RollingWindowLimiter
-from ._retry import RetryPolicy, RetryWrites
-from ._session import DEFAULT_BASE_URL, ClientStats, RequestOptions, Session, Timeouts
+from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
+from ._retry import Retrier
+from ._session import Session
+from ._stats import ClientStats
 
 __all__ = ["AsyncHubCRM"]
 
@@ -24,24 +31,27 @@ _API_VERSION = re.compile(r"\d{4}-\d{2}|v3")
 def _token_provider(access_token: str | TokenProvider) -> TokenProvider:
     if isinstance(access_token, str):
         return StaticToken(access_token)
-    if not callable(getattr(access_token, "token", None)):
+    if not isinstance(access_token, TokenProvider):
         raise TypeError(
-            "access_token must be a str or a token provider (an object with "
-            f"'async def token() -> str'), not {type(access_token).__name__}"
+            "access_token must be a str or a token provider (a hubcrm.TokenProvider "
+            "subclass, or an object with 'async def token() -> str' and "
+            f"'def invalidate(token: str) -> None'), not {type(access_token).__name__}"
         )
     return access_token
 
 
 def _limiter(rate_limit: RateLimit | Limiter | None) -> Limiter:
     if rate_limit is None:
-        return NoLimiter()
+        return PauseOnlyLimiter()
     if isinstance(rate_limit, RateLimit):
         # The default adapts to the limit HubSpot announces; a chosen one is a ceiling.
         return RollingWindowLimiter(rate_limit, explicit=rate_limit is not RateLimit.DEFAULT)
-    if all(callable(getattr(rate_limit, m, None)) for m in ("acquire", "observe", "penalize")):
+    if isinstance(rate_limit, Limiter):
         return rate_limit
     raise TypeError(
-        f"rate_limit must be a RateLimit, a Limiter or None, not {type(rate_limit).__name__}"
+        "rate_limit must be a RateLimit, a Limiter (subclass hubcrm.Limiter, or implement "
+        "every method it declares) or None, not "
+        f"{type(rate_limit).__name__}"
     )
 
 
@@ -81,13 +91,15 @@ class AsyncHubCRM:
         *,
         base_url: str = DEFAULT_BASE_URL,
         api_version: str = "2026-03",
-        timeout: float = 30.0,
-        connect_timeout: float = 10.0,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
         max_connections: int = 100,
         rate_limit: RateLimit | Limiter | None = RateLimit.DEFAULT,
-        max_retries: int = 3,
-        retry_writes: RetryWrites = "safe",
-        rate_limit_deadline: float = 300.0,
+        max_retries: int | None = None,
+        retry_writes: RetryWrites | None = None,
+        rate_limit_deadline: float | None = None,
     ) -> None:
         """Create a client. No connection is made until the first request.
 
@@ -99,8 +111,14 @@ class AsyncHubCRM:
                 emulator in tests.
             api_version: the date-based API version used in paths, e.g. ``"2026-03"``
                 (or ``"v3"`` for the legacy paths).
-            timeout: seconds one request may take once it has a connection.
-            connect_timeout: seconds to open a new connection.
+            timeouts: all timeouts as one :class:`Timeouts` (default: 30 s per request,
+                10 s to connect). ``timeout`` and ``connect_timeout`` override its fields.
+            retry: the whole retry policy as one :class:`RetryPolicy` (default: 3
+                retries, ``retry_writes="safe"``, a 300 s rate-limit deadline).
+                ``max_retries``, ``retry_writes`` and ``rate_limit_deadline`` override
+                its fields.
+            timeout: seconds one request may take once it has a connection (30).
+            connect_timeout: seconds to open a new connection (10).
             max_connections: the most requests in flight at once; further requests
                 wait for a free connection.
             rate_limit: the most requests to start in a rolling window, shared by every
@@ -110,12 +128,12 @@ class AsyncHubCRM:
                 exceeded. A :class:`Limiter` shares one budget more widely; ``None``
                 turns limiting off.
             max_retries: retries after transient failures (connection errors, 5xx, 423,
-                477). Waits for rate limits are bounded by ``rate_limit_deadline``.
-            retry_writes: ``"safe"`` retries a create after an ambiguous failure only
-                when that cannot duplicate it; ``"always"`` retries anyway
+                477); 3. Waits for rate limits are bounded by ``rate_limit_deadline``.
+            retry_writes: ``"safe"`` (the default) retries a create after an ambiguous
+                failure only when that cannot duplicate it; ``"always"`` retries anyway
                 (at-least-once); ``"never"`` never does.
             rate_limit_deadline: the most seconds one request may be held by 429 pauses
-                before its ``RateLimitError`` is raised.
+                before its ``RateLimitError`` is raised (300).
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
@@ -141,13 +159,15 @@ class AsyncHubCRM:
             provider._use_base_url(base_url.rstrip("/"))
         self._base_url = base_url
         self._api_version = api_version
-        self._options = RequestOptions(
-            timeouts=Timeouts(total=timeout, connect=connect_timeout),
-            retry=RetryPolicy(
-                max_retries=max_retries,
-                retry_writes=retry_writes,
-                rate_limit_deadline=rate_limit_deadline,
-            ),
+        self._options = merge_options(
+            RequestOptions(),
+            timeouts=timeouts,
+            retry=retry,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            retry_writes=retry_writes,
+            rate_limit_deadline=rate_limit_deadline,
         )
         self._session = Session(
             base_url=base_url,
@@ -156,11 +176,14 @@ class AsyncHubCRM:
             limiter=_limiter(rate_limit),
             max_connections=max_connections,
         )
-        self.objects = AsyncObjects(self._session, api_version, self._options)
+        self._retrier = Retrier(self._session)
+        self.objects = AsyncObjects(self._retrier, api_version, self._options)
 
     def with_options(
         self,
         *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
         max_retries: int | None = None,
@@ -171,38 +194,45 @@ class AsyncHubCRM:
         rate limiter and counters.
 
         ``crm.with_options(timeout=5).objects.create(...)`` changes one call; closing
-        either client closes the connections of both.
+        either client closes the connections of both. Every argument is as in the
+        constructor; ``None`` keeps this client's setting.
 
         Args:
-            timeout: as in the constructor; ``None`` keeps this client's.
-            connect_timeout: as in the constructor.
-            max_retries: as in the constructor.
-            retry_writes: as in the constructor.
-            rate_limit_deadline: as in the constructor.
+            timeouts: replaces this client's :class:`Timeouts`.
+            retry: replaces this client's :class:`RetryPolicy`.
+            timeout: seconds one request may take once it has a connection.
+            connect_timeout: seconds to open a new connection.
+            max_retries: retries after transient failures.
+            retry_writes: ``"safe"``, ``"always"`` or ``"never"``.
+            rate_limit_deadline: the most seconds one request may be held by 429 pauses.
 
         Returns:
             The new client.
         """
-        timeouts = self._options.timeouts
-        retry = self._options.retry
-        options = RequestOptions(
-            timeouts=Timeouts(
-                total=timeouts.total if timeout is None else timeout,
-                connect=timeouts.connect if connect_timeout is None else connect_timeout,
-            ),
-            retry=attrs.evolve(
-                retry,
-                max_retries=retry.max_retries if max_retries is None else max_retries,
-                retry_writes=retry.retry_writes if retry_writes is None else retry_writes,
-                rate_limit_deadline=retry.rate_limit_deadline
-                if rate_limit_deadline is None
-                else rate_limit_deadline,
-            ),
+        options = merge_options(
+            self._options,
+            timeouts=timeouts,
+            retry=retry,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            retry_writes=retry_writes,
+            rate_limit_deadline=rate_limit_deadline,
         )
         clone = copy.copy(self)
         clone._options = options
-        clone.objects = AsyncObjects(self._session, self._api_version, options)
+        clone.objects = AsyncObjects(self._retrier, self._api_version, options)
         return clone
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The timeouts this client's requests run with."""
+        return self._options.timeouts
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy this client's requests run with."""
+        return self._options.retry
 
     @property
     def stats(self) -> ClientStats:

@@ -305,7 +305,7 @@ def generate() -> str:
                 header.append(line)
     header += [f"from .{spec.module} import {spec.async_name}" for spec in CLASSES]
     header += ["from ._portal import Portal, SyncClientBase", ""]
-    names = ", ".join(repr(spec.sync_name) for spec in CLASSES)
+    names = ", ".join(repr(name) for name in sorted(spec.sync_name for spec in CLASSES))
     header += [f"__all__ = [{names}]", "", ""]
     body: list[str] = []
     for spec in CLASSES:

@@ -1,41 +1,22 @@
-"""AsyncObjects: the CRM objects resource (create, get)."""
+"""AsyncObjects: the CRM objects resource. It builds requests and reads answers;
+sending them (and sending them again) is the retrier's job."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Literal
 from urllib.parse import quote
 
-import attrs
-
 from . import _bulk
 from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
+from ._config import RequestOptions
 from ._convert import dump_input, load_object
-from ._errors import (
-    BadRequestError,
-    ConflictError,
-    HubCRMError,
-    NotFoundError,
-    OutcomeUnknownError,
-)
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
-from ._retry import FailureClass, RequestKind, backoff, classify
-from ._session import RequestOptions, Session, object_type_segment
+from ._retry import RequestKind, Retrier
+from ._session import object_type_segment
 from ._values import PropertyValue
 
 __all__ = ["AsyncObjects"]
-
-# How far HubSpot's clock may be behind ours when deciding whether a record found after
-# an ambiguous create is the one that create made (created after it began) or one that
-# existed before (then the create's honest answer is HubSpot's 409).
-_CLOCK_SKEW = 60.0
-
-
-def _made_since(record: CrmObject, started: float) -> bool:
-    """Whether ``record`` was created after a create that began at ``started``."""
-    return record.created_at.timestamp() >= started - _CLOCK_SKEW
 
 
 class AsyncObjects:
@@ -44,17 +25,15 @@ class AsyncObjects:
     Reached as ``crm.objects`` on a client; not constructed directly.
     """
 
-    def __init__(self, session: Session, api_version: str, options: RequestOptions) -> None:
-        self._session = session
+    def __init__(self, retrier: Retrier, api_version: str, options: RequestOptions) -> None:
+        self._retrier = retrier
+        self._session = retrier  # TODO(merge): the bulk engine is given what it needs
         self._options = options
         if api_version == "v3":
             self._prefix = "/crm/v3/objects/"
         else:
             self._prefix = f"/crm/objects/{api_version}/"
         self._paths: dict[str, str] = {}
-        self._create_options = attrs.evolve(
-            options, retry=attrs.evolve(options.retry, retry_writes="safe")
-        )
 
     def _path(self, object_type: str) -> str:
         # An application uses a handful of object types; validating and quoting each
@@ -120,114 +99,20 @@ class AsyncObjects:
             not isinstance(id_property, str) or not obj.properties.get(id_property)
         ):
             raise ValueError(f"id_property {id_property!r} needs a non-empty value in properties")
-        body = dump_input(obj)
-        started = time.time()
-        try:
-            return await self._send_create(path, body)
-        except HubCRMError as exc:
-            if classify(exc) is not FailureClass.AMBIGUOUS:
-                raise
-            error = exc
-        return await self._recover_create(object_type, path, obj, body, id_property, started, error)
 
-    async def _send_create(self, path: str, body: object) -> CrmObject:
-        # The session never repeats an ambiguous single create (its options say "safe"):
-        # _recover_create does, for every retry_writes policy, so that a 409 answering a
-        # repeat can be resolved to the record the first attempt made.
-        response = await self._session.request(
-            "POST", path, kind=RequestKind.CREATE, json_body=body, options=self._create_options
+        async def look_up(value: str, by: str | None) -> CrmObject:
+            return await self.get(object_type, value, list(obj.properties), id_property=by)
+
+        return await self._retrier.create(
+            path,
+            obj,
+            dump_input(obj),
+            object_type=object_type,
+            id_property=id_property,
+            unique_email=object_type in CONTACT_TYPES and bool(obj.properties.get("email")),
+            options=self._options,
+            look_up=look_up,
         )
-        return load_object(response.json())
-
-    async def _recover_create(
-        self,
-        object_type: str,
-        path: str,
-        obj: ObjectInput,
-        body: object,
-        id_property: str | None,
-        started: float,
-        error: HubCRMError,
-    ) -> CrmObject:
-        """After an ambiguous create: find or finish the record without duplicating it.
-
-        From here on the first attempt may have made the record, so any failure that
-        does not settle the question ends as OutcomeUnknownError, never as a plain error
-        that would read as "not created".
-        """
-        policy = self._options.retry
-        by_email = object_type in CONTACT_TYPES and bool(obj.properties.get("email"))
-        if policy.retry_writes == "never" or (
-            policy.retry_writes == "safe" and id_property is None and not by_email
-        ):
-            raise OutcomeUnknownError(object_type, obj, cause=error) from error
-        fields = list(obj.properties)
-        if id_property is not None:
-            reason = "ambiguous create: looking the record up by id_property"
-        elif policy.retry_writes == "always":
-            reason = "ambiguous create: retrying (retry_writes='always')"
-        else:
-            reason = "ambiguous contact create: retrying, the email is unique"
-        for retry in range(1, policy.max_retries + 1):
-            wait = backoff(policy, retry)
-            self._session.count_retry(reason, wait, "POST", path, error)
-            await asyncio.sleep(wait)
-            try:
-                if id_property is not None:
-                    try:
-                        found = await self._find(
-                            object_type, obj.properties[id_property], id_property, fields
-                        )
-                    except HubCRMError as exc:
-                        # A failed lookup says nothing about the first attempt.
-                        if classify(exc) is FailureClass.AMBIGUOUS:
-                            error = exc
-                            continue
-                        raise OutcomeUnknownError(object_type, obj, cause=exc) from exc
-                    if found is not None and _made_since(found, started):
-                        return found  # the ambiguous attempt made it
-                    # Absent: create it. Or it existed before we began: send it again,
-                    # so that HubSpot itself answers why it cannot be created (a 409).
-                return await self._send_create(path, body)
-            except ConflictError as conflict:
-                existing = await self._conflicting(object_type, conflict, obj, id_property, fields)
-                if existing is not None and _made_since(existing, started):
-                    return existing  # the repeat met the record the first attempt made
-                raise  # it existed before this create began: a real conflict
-            except BadRequestError:
-                raise  # the same body would have been refused the first time too
-            except HubCRMError as exc:
-                if classify(exc) is not FailureClass.AMBIGUOUS:
-                    raise OutcomeUnknownError(object_type, obj, cause=exc) from exc
-                error = exc
-        raise OutcomeUnknownError(object_type, obj, cause=error) from error
-
-    async def _conflicting(
-        self,
-        object_type: str,
-        conflict: ConflictError,
-        obj: ObjectInput,
-        id_property: str | None,
-        fields: list[str],
-    ) -> CrmObject | None:
-        """The record a 409 during recovery points at, if it can be read."""
-        try:
-            if conflict.existing_id is not None:
-                return await self.get(object_type, conflict.existing_id, fields)
-            if id_property is not None:
-                value = obj.properties[id_property]
-                return await self._find(object_type, value, id_property, fields)
-        except HubCRMError as exc:
-            raise OutcomeUnknownError(object_type, obj, cause=exc) from exc
-        return None
-
-    async def _find(
-        self, object_type: str, object_id: str, id_property: str | None, fields: list[str]
-    ) -> CrmObject | None:
-        try:
-            return await self.get(object_type, object_id, fields, id_property=id_property)
-        except NotFoundError:
-            return None
 
     async def get(
         self,
@@ -265,7 +150,7 @@ class AsyncObjects:
             params["idProperty"] = id_property
             # The value of a unique property (an email) is personal data: not for logs.
             log_path = f"{self._path(object_type)}/<{id_property}>"
-        response = await self._session.request(
+        response = await self._retrier.request(
             "GET",
             path,
             kind=RequestKind.READ,

@@ -6,9 +6,10 @@ keeps the client under that limit: at most ``max_requests`` request *starts* in 
 ``interval`` seconds, shared by every task that sends through one client (and, through
 the sync facade, every thread, since they all run on the facade's one loop).
 
-The session talks to a limiter only through the small :class:`Limiter` protocol
-(acquire / observe / penalize), so that a limiter shared between processes can replace
-the in-process one.
+The session talks to a limiter only through the :class:`Limiter` protocol, so that a
+limiter shared between processes can replace the in-process one. Every method the
+session calls is declared there; the optional ones have no-op bodies that a subclass
+inherits.
 """
 
 from __future__ import annotations
@@ -20,15 +21,21 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 import attrs
 
+if TYPE_CHECKING:
+    from ._errors import DailyLimitError
+
 __all__ = [
+    "DAILY_HEADER",
+    "DAILY_REMAINING_HEADER",
     "INTERVAL_HEADER",
     "MAX_HEADER",
+    "REMAINING_HEADER",
     "Limiter",
-    "NoLimiter",
+    "PauseOnlyLimiter",
     "RateLimit",
     "RollingWindowLimiter",
 ]
@@ -37,6 +44,9 @@ logger = logging.getLogger("hubcrm")
 
 MAX_HEADER = "X-HubSpot-RateLimit-Max"
 INTERVAL_HEADER = "X-HubSpot-RateLimit-Interval-Milliseconds"
+REMAINING_HEADER = "X-HubSpot-RateLimit-Remaining"
+DAILY_HEADER = "X-HubSpot-RateLimit-Daily"
+DAILY_REMAINING_HEADER = "X-HubSpot-RateLimit-Daily-Remaining"
 # Fallbacks for a plain dict with lower-cased keys; aiohttp's headers are case-insensitive.
 _MAX_HEADER_LOWER = MAX_HEADER.lower()
 _INTERVAL_HEADER_LOWER = INTERVAL_HEADER.lower()
@@ -129,15 +139,14 @@ RateLimit.DEFAULT = RateLimit(100, 10.0)
 
 @runtime_checkable
 class Limiter(Protocol):
-    """What the session needs from a limiter.
+    """Everything the session asks of a rate limiter.
 
     The in-process :class:`RollingWindowLimiter` implements it, and so does
-    :class:`~hubcrm.RedisRateLimiter`, which shares one budget between processes.
-
-    Two more methods are optional, and used when present: ``daily_limit_reached(error)``
-    is called when HubSpot answers 429 ``DAILY`` (a shared limiter tells the other
-    processes to stop), and ``async aclose()`` is awaited when the client closes (to
-    release connections the limiter owns).
+    :class:`~hubcrm.RedisRateLimiter`, which shares one budget between processes. A
+    limiter of your own may subclass this protocol: it then inherits the no-op bodies of
+    :meth:`daily_limit_reached` and :meth:`aclose` and the default of
+    :attr:`rate_limit`, and only :meth:`acquire`, :meth:`observe` and :meth:`penalize`
+    are left to write.
     """
 
     async def acquire(self) -> float:
@@ -151,6 +160,24 @@ class Limiter(Protocol):
     def penalize(self, wait: float | None = None) -> float:
         """Hold every sender after a 429 ``TEN_SECONDLY_ROLLING``; return the pause length."""
         ...
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The limit kept to now, or ``None`` when the limiter keeps no window.
+
+        The bulk engine sizes its concurrency from it; a limiter with a window learns
+        the real limit from HubSpot's first response, so the session sends one request
+        alone until then.
+        """
+        return None
+
+    def daily_limit_reached(self, error: DailyLimitError) -> None:
+        """HubSpot answered 429 ``DAILY``: a shared limiter tells the other processes."""
+        return None  # noqa: RET501 - a real body: subclasses inherit it
+
+    async def aclose(self) -> None:
+        """Release what the limiter owns (its connections), on the client's loop."""
+        return None  # noqa: RET501 - a real body: subclasses inherit it
 
 
 def _margin(interval: float) -> float:
@@ -314,8 +341,8 @@ class _Gate:
         return until - now
 
 
-class NoLimiter(_Gate):
-    """No client-side limit (what ``rate_limit=None`` means), but 429s still pause.
+class PauseOnlyLimiter(_Gate, Limiter):
+    """No client-side window (what ``rate_limit=None`` means), but a 429 still pauses.
 
     :meth:`acquire` returns at once, except while a :meth:`penalize` pause is on: a 429
     then still holds every sender instead of letting each retry on its own.
@@ -333,7 +360,7 @@ class NoLimiter(_Gate):
         self._seen_interval: str | None = None
 
     def __repr__(self) -> str:
-        return "NoLimiter()"
+        return "PauseOnlyLimiter()"
 
     async def acquire(self) -> float:
         """Return ``0.0`` at once, unless a penalty holds every sender.
@@ -375,7 +402,7 @@ class NoLimiter(_Gate):
         return self._pause(wait, self._interval)
 
 
-class _WindowLimiter(_Gate):
+class _WindowLimiter(_Gate, Limiter):
     """What both rolling-window limiters share: the limit kept to, what HubSpot
     announces, and the safety margin that widens with each 429 episode."""
 

@@ -1,4 +1,4 @@
-"""Write safety and the retry decision.
+"""Retries and write recovery: the one module where a request is sent again.
 
 Every failed request falls in one of three classes (see docs/architecture.md):
 
@@ -8,48 +8,69 @@ Every failed request falls in one of three classes (see docs/architecture.md):
    after the body was sent, or a 5xx). Repeating a create could duplicate the record.
 3. **rejected**: HubSpot refused it (any other 4xx). Sending it again cannot help.
 
-:func:`classify` and :func:`decide` are pure functions of their arguments, so the whole
-policy is unit-tested without a network.
+The module has two halves:
+
+- the **decisions**, pure functions of their arguments, unit-tested without a network:
+  :func:`classify`, :func:`decide` (is a failed attempt sent again, after how long) and
+  :func:`plan_recovery` (how an ambiguous single create is settled);
+- the **loop** that performs them, :class:`Retrier`: :meth:`Retrier.request` sends a
+  request through the session until it succeeds or the decision says stop, and
+  :meth:`Retrier.create` settles an ambiguous create (look the record up, send it
+  again, resolve a 409 to the record the first attempt made) without duplicating it.
+
+Resources build requests and read answers; they never sleep, back off or resend.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import random
-from collections.abc import Callable
-from typing import Any, Literal
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 import attrs
 
+from ._config import RequestOptions, RetryPolicy, RetryWrites
+from ._convert import load_object
 from ._errors import (
     APIConnectionError,
     APIError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
     DailyLimitError,
     HubCRMError,
+    NotFoundError,
+    OutcomeUnknownError,
     RateLimitError,
     ResponseParseError,
 )
+from ._models import CrmObject, ObjectInput
+from ._ratelimit import RateLimit
+from ._session import Response, Session, encode_json
 
 __all__ = [
     "Decision",
     "FailureClass",
+    "Recovery",
     "RequestKind",
+    "Retrier",
     "RetryPolicy",
     "RetryWrites",
     "backoff",
     "classify",
     "decide",
+    "plan_recovery",
 ]
 
 _NOT_PROCESSED_STATUSES = frozenset({423, 429, 477})
 
-RetryWrites = Literal["safe", "always", "never"]
-"""How creates are retried after an ambiguous failure.
-
-``"safe"`` (default): only when a retry cannot duplicate the record (a unique
-``id_property`` is looked up first, or a contact's email makes HubSpot answer 409).
-``"always"``: at-least-once; a retry may create a duplicate. ``"never"``: never.
-"""
+# How far HubSpot's clock may be behind ours when deciding whether a record found after
+# an ambiguous create is the one that create made (created after it began) or one that
+# existed before (then the create's honest answer is HubSpot's 409).
+CLOCK_SKEW = 60.0
 
 
 class FailureClass(enum.Enum):
@@ -88,37 +109,6 @@ def classify(error: HubCRMError) -> FailureClass:
     return FailureClass.REJECTED
 
 
-def _non_negative(_: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-        raise ValueError(f"{attribute.name} must be a number >= 0, not {value!r}")
-
-
-def _check_retry_writes(_: object, __: object, value: str) -> None:
-    if value not in ("safe", "always", "never"):
-        raise ValueError(f"retry_writes must be 'safe', 'always' or 'never', not {value!r}")
-
-
-@attrs.frozen
-class RetryPolicy:
-    """How hard a request tries before it gives up.
-
-    Attributes:
-        max_retries: retries after transient failures (connection errors, 5xx, 423,
-            477). Rate-limit waits do not count here.
-        backoff_base: the first backoff wait, in seconds; it doubles with each retry.
-        backoff_max: the longest backoff wait.
-        rate_limit_deadline: the most seconds one request may spend held by 429
-            pauses before its ``RateLimitError`` is raised.
-        retry_writes: see :data:`RetryWrites`.
-    """
-
-    max_retries: int = attrs.field(default=3, validator=_non_negative)
-    backoff_base: float = attrs.field(default=0.5, validator=_non_negative)
-    backoff_max: float = attrs.field(default=8.0, validator=_non_negative)
-    rate_limit_deadline: float = attrs.field(default=300.0, validator=_non_negative)
-    retry_writes: RetryWrites = attrs.field(default="safe", validator=_check_retry_writes)
-
-
 @attrs.frozen
 class Decision:
     """What to do after a failed attempt."""
@@ -129,6 +119,8 @@ class Decision:
     """Seconds to wait first; for a rate limit, ``None`` means "until the window drains"."""
     rate_limited: bool = False
     """A 429 for the burst window: every sender of the client pauses, not only this one."""
+    refresh_token: bool = False
+    """The token expired: invalidate it, then send again at once with a fresh one."""
 
 
 def backoff(policy: RetryPolicy, retry: int, rand: Callable[[], float] = random.random) -> float:
@@ -143,6 +135,8 @@ def decide(
     error: HubCRMError,
     retries_so_far: int,
     rand: Callable[[], float] = random.random,
+    *,
+    can_refresh_token: bool = False,
 ) -> Decision:
     """Decide whether a failed attempt is retried, and after how long.
 
@@ -151,9 +145,13 @@ def decide(
         kind: what repeating the request can do.
         error: how the attempt failed.
         retries_so_far: transient retries already made for this request (rate-limit
-            waits are not counted; the session bounds them by ``rate_limit_deadline``).
+            waits are not counted; they are bounded by ``rate_limit_deadline``).
         rand: a source of jitter in ``[0, 1)``.
+        can_refresh_token: the token was not refreshed yet for this request; an
+            expired one is then refreshed once and the request sent again.
     """
+    if isinstance(error, AuthenticationError) and error.expired and can_refresh_token:
+        return Decision(True, "expired token", 0.0, refresh_token=True)
     if isinstance(error, DailyLimitError):
         return Decision(False, "daily limit reached: retrying today cannot succeed")
     if isinstance(error, RateLimitError):
@@ -177,3 +175,332 @@ def decide(
             wait = max(wait, 2.0)  # HubSpot asks for at least 2 s after a 423
     reason = f"{error.status} answer" if isinstance(error, APIError) else type(error).__name__
     return Decision(True, f"{failure.value}: {reason}", wait)
+
+
+class Recovery(enum.Enum):
+    """How an ambiguous single create is settled."""
+
+    UNKNOWN = "unknown"
+    """Nothing can tell whether it was made: raise ``OutcomeUnknownError``."""
+    LOOK_UP = "look up"
+    """Look the record up by its unique ``id_property``; send again only if absent."""
+    RESEND = "resend"
+    """Send it again; a 409 naming a record made since the create began is the result."""
+
+
+def plan_recovery(
+    retry_writes: RetryWrites, *, id_property: str | None, unique_email: bool
+) -> tuple[Recovery, str]:
+    """Decide how an ambiguous single create is settled, and why (for logs and stats).
+
+    Args:
+        retry_writes: the policy's ``retry_writes``.
+        id_property: the create's unique property, if it named one.
+        unique_email: the record is a contact with an email, which HubSpot keeps unique.
+    """
+    if retry_writes == "never":
+        return Recovery.UNKNOWN, "retry_writes='never'"
+    if id_property is not None:
+        return Recovery.LOOK_UP, "ambiguous create: looking the record up by id_property"
+    if retry_writes == "always":
+        return Recovery.RESEND, "ambiguous create: retrying (retry_writes='always')"
+    if unique_email:
+        return Recovery.RESEND, "ambiguous contact create: retrying, the email is unique"
+    return Recovery.UNKNOWN, "a retried create could duplicate the record"
+
+
+def made_since(record: CrmObject, started: float) -> bool:
+    """Whether ``record`` was created after a write that began at ``started``."""
+    return record.created_at.timestamp() >= started - CLOCK_SKEW
+
+
+#: Reads one record: ``(object id or unique value, id_property or None)`` to the record.
+#: Raises ``NotFoundError`` when there is none.
+LookUp = Callable[[str, "str | None"], Awaitable[CrmObject]]
+
+
+@attrs.define
+class _Call:
+    """One request on its way, and what its attempts have used so far."""
+
+    method: str
+    path: str
+    shown_path: str  # the path as logs may show it (no personal data)
+    kind: RequestKind
+    options: RequestOptions
+    data: bytes | None
+    params: Mapping[str, str] | None
+    attempts: int = 0
+    retries: int = 0  # transient retries (rate-limit pauses are not counted)
+    paused: float = 0.0  # seconds of 429 pauses so far
+    refreshed: bool = False
+    token: str | None = None
+
+
+class Retrier:
+    """Sends every request of one client, and sends it again when that is safe.
+
+    Reached by resources as ``self._retrier``. Shared by the clients made with
+    ``with_options``, which pass their own options per request.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._safe_creates: dict[RequestOptions, RequestOptions] = {}
+
+    @property
+    def max_connections(self) -> int:
+        """The most requests the session has in flight at once."""
+        return self.session.max_connections
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The limit the client's limiter keeps to now (``None``: no window)."""
+        return self.session.limiter.rate_limit
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: RequestKind,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        options: RequestOptions | None = None,
+        log_path: str | None = None,
+    ) -> Response:
+        """Send a request, again and again as its kind and the retry policy allow.
+
+        Each attempt first waits for the rate limiter. A 429 for the burst window pauses
+        every sender of the client (through the limiter) and is retried; a daily 429 is
+        raised at once. An expired OAuth token is refreshed once. Ambiguous failures
+        are retried only for reads and upserts (and creates with ``retry_writes="always"``).
+
+        Args:
+            method: HTTP method.
+            path: path below the base URL, already quoted, starting with ``/``.
+            kind: what repeating the request can do.
+            json_body: a JSON-ready value to send as the body, or ``None``.
+            params: query parameters.
+            options: the request's options; the client's when ``None``.
+            log_path: the path as it may appear in logs, when ``path`` holds personal
+                data (a lookup by email, say).
+
+        Raises:
+            APIError: HubSpot answered with a status of 400 or more (the subclass says which).
+            APIConnectionError: the exchange failed at the transport level.
+            APITimeoutError: it took longer than the timeout.
+        """
+        call = _Call(
+            method,
+            path,
+            log_path or path,
+            kind,
+            options or self.session.options,
+            None if json_body is None else encode_json(json_body),
+            params,
+        )
+        while True:
+            try:
+                return await self._attempt(call)
+            except HubCRMError as exc:
+                await self._before_next_attempt(call, exc)
+
+    async def _attempt(self, call: _Call) -> Response:
+        session = self.session
+        call.token = token = await session.token(call.method, call.shown_path)
+        call.attempts += 1
+        return await session.send(
+            call.method,
+            call.path,
+            data=call.data,
+            params=call.params,
+            token=token,
+            options=call.options,
+            log_path=call.shown_path,
+            attempt=call.attempts,
+        )
+
+    async def _before_next_attempt(self, call: _Call, error: HubCRMError) -> None:
+        """Decide on a failed attempt and do what the decision says; raise to give up."""
+        session = self.session
+        if isinstance(error, DailyLimitError):
+            session.limiter.daily_limit_reached(error)  # a shared limiter tells the others
+        policy = call.options.retry
+        decision = decide(
+            policy,
+            call.kind,
+            error,
+            call.retries,
+            can_refresh_token=not call.refreshed and call.token is not None,
+        )
+        if not decision.retry:
+            raise error
+        counters = session.counters
+        if decision.refresh_token:
+            call.refreshed = True
+            assert call.token is not None
+            session.token_provider.invalidate(call.token)
+            counters.retry(decision.reason, 0.0, call.method, call.shown_path, error)
+        elif decision.rate_limited:
+            # The limiter holds every sender; this request waits its turn in acquire().
+            pause = session.limiter.penalize(decision.wait)
+            call.paused += pause
+            if call.paused > policy.rate_limit_deadline:
+                raise error
+            counters.pauses += 1
+            counters.pause_time += pause
+            counters.retry(decision.reason, pause, call.method, call.shown_path, error)
+        else:
+            call.retries += 1
+            wait = decision.wait or 0.0
+            counters.retry(decision.reason, wait, call.method, call.shown_path, error)
+            await asyncio.sleep(wait)
+
+    async def create(
+        self,
+        path: str,
+        obj: ObjectInput,
+        body: Any,
+        *,
+        object_type: str,
+        id_property: str | None,
+        unique_email: bool,
+        options: RequestOptions,
+        look_up: LookUp,
+    ) -> CrmObject:
+        """Create one record; after an ambiguous failure, settle it without a duplicate.
+
+        Args:
+            path: the type's create path.
+            obj: the input, for the ``OutcomeUnknownError`` that may carry it.
+            body: the JSON-ready body.
+            object_type: the type, for errors.
+            id_property: the create's unique property, if any.
+            unique_email: the record is a contact with an email.
+            options: the request's options.
+            look_up: reads a record by id or unique value (the settling reads).
+
+        Raises:
+            OutcomeUnknownError: the record may or may not exist, and could not be
+                settled.
+            APIError, APIConnectionError: as for :meth:`request`, when the create
+                certainly did not make the record.
+        """
+        # The loop never resends an ambiguous single create (these options say "safe"):
+        # the settling below does, for every retry_writes policy, so that a 409
+        # answering a resend can be resolved to the record the first attempt made.
+        safe = self._safe_creates.get(options)
+        if safe is None:
+            safe = attrs.evolve(options, retry=attrs.evolve(options.retry, retry_writes="safe"))
+            self._safe_creates[options] = safe
+        started = time.time()
+        try:
+            response = await self.request(
+                "POST", path, kind=RequestKind.CREATE, json_body=body, options=safe
+            )
+            return load_object(response.json())
+        except HubCRMError as exc:
+            if classify(exc) is not FailureClass.AMBIGUOUS:
+                raise
+            error = exc
+        settle = _Settling(self, path, obj, body, object_type, id_property, safe, look_up)
+        recovery, reason = plan_recovery(
+            options.retry.retry_writes, id_property=id_property, unique_email=unique_email
+        )
+        if recovery is Recovery.UNKNOWN:
+            raise OutcomeUnknownError(object_type, obj, cause=error) from error
+        return await settle.run(recovery, reason, options.retry, started, error)
+
+
+@attrs.define
+class _Settling:
+    """The settling of one ambiguous create. From its start the first attempt may have
+    made the record, so any failure that does not settle the question ends as
+    ``OutcomeUnknownError``, never as a plain error that would read as "not created"."""
+
+    retrier: Retrier
+    path: str
+    obj: ObjectInput
+    body: Any
+    object_type: str
+    id_property: str | None
+    options: RequestOptions
+    look_up: LookUp
+
+    def _unknown(self, cause: HubCRMError) -> OutcomeUnknownError:
+        return OutcomeUnknownError(self.object_type, self.obj, cause=cause)
+
+    async def _find(self, value: str, id_property: str | None) -> CrmObject | None:
+        try:
+            return await self.look_up(value, id_property)
+        except NotFoundError:
+            return None
+
+    async def run(
+        self,
+        recovery: Recovery,
+        reason: str,
+        policy: RetryPolicy,
+        started: float,
+        error: HubCRMError,
+    ) -> CrmObject:
+        counters = self.retrier.session.counters
+        for retry in range(1, policy.max_retries + 1):
+            wait = backoff(policy, retry)
+            counters.retry(reason, wait, "POST", self.path, error)
+            await asyncio.sleep(wait)
+            try:
+                if recovery is Recovery.LOOK_UP:
+                    found, lookup_error = await self._look_up_key()
+                    if lookup_error is not None:
+                        error = lookup_error
+                        continue
+                    if found is not None and made_since(found, started):
+                        return found  # the ambiguous attempt made it
+                    # Absent: create it. Or it existed before we began: send it again,
+                    # so that HubSpot itself answers why it cannot be created (a 409).
+                response = await self.retrier.request(
+                    "POST",
+                    self.path,
+                    kind=RequestKind.CREATE,
+                    json_body=self.body,
+                    options=self.options,
+                )
+                return load_object(response.json())
+            except ConflictError as conflict:
+                existing = await self._conflicting(conflict)
+                if existing is not None and made_since(existing, started):
+                    return existing  # the resend met the record the first attempt made
+                raise  # it existed before this create began: a real conflict
+            except (BadRequestError, OutcomeUnknownError):
+                raise  # a 400: the same body would have been refused the first time too
+            except HubCRMError as exc:
+                if classify(exc) is not FailureClass.AMBIGUOUS:
+                    raise self._unknown(exc) from exc
+                error = exc
+        raise self._unknown(error) from error
+
+    async def _look_up_key(self) -> tuple[CrmObject | None, HubCRMError | None]:
+        """The record with the input's unique value; an ambiguous failure is returned."""
+        assert self.id_property is not None
+        value = self.obj.properties[self.id_property]
+        try:
+            return await self._find(value, self.id_property), None
+        except HubCRMError as exc:
+            # A failed lookup says nothing about the first attempt.
+            if classify(exc) is FailureClass.AMBIGUOUS:
+                return None, exc
+            raise self._unknown(exc) from exc
+
+    async def _conflicting(self, conflict: ConflictError) -> CrmObject | None:
+        """The record a 409 during settling points at, if it can be read."""
+        try:
+            if conflict.existing_id is not None:
+                return await self.look_up(conflict.existing_id, None)
+            if self.id_property is not None:
+                value = self.obj.properties[self.id_property]
+                return await self._find(value, self.id_property)
+        except HubCRMError as exc:
+            raise self._unknown(exc) from exc
+        return None

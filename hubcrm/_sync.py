@@ -11,18 +11,20 @@ from typing import Literal
 from ._auth import TokenProvider
 from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._client import AsyncHubCRM
+from ._config import (
+    DEFAULT_BASE_URL,
+    RetryPolicy,
+    RetryWrites,
+    Timeouts,
+)
 from ._models import Association, CrmObject
 from ._objects import AsyncObjects
 from ._portal import Portal, SyncClientBase
 from ._ratelimit import Limiter, RateLimit
-from ._retry import RetryWrites
-from ._session import (
-    DEFAULT_BASE_URL,
-    ClientStats,
-)
+from ._stats import ClientStats
 from ._values import PropertyValue
 
-__all__ = ["Objects", "HubCRM"]
+__all__ = ["HubCRM", "Objects"]
 
 
 class Objects:
@@ -250,13 +252,15 @@ class HubCRM(SyncClientBase):
         *,
         base_url: str = DEFAULT_BASE_URL,
         api_version: str = "2026-03",
-        timeout: float = 30.0,
-        connect_timeout: float = 10.0,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | None = None,
+        connect_timeout: float | None = None,
         max_connections: int = 100,
         rate_limit: RateLimit | Limiter | None = RateLimit.DEFAULT,
-        max_retries: int = 3,
-        retry_writes: RetryWrites = "safe",
-        rate_limit_deadline: float = 300.0,
+        max_retries: int | None = None,
+        retry_writes: RetryWrites | None = None,
+        rate_limit_deadline: float | None = None,
     ) -> None:
         """Create a client. No connection is made until the first request.
 
@@ -268,8 +272,14 @@ class HubCRM(SyncClientBase):
                 emulator in tests.
             api_version: the date-based API version used in paths, e.g. ``"2026-03"``
                 (or ``"v3"`` for the legacy paths).
-            timeout: seconds one request may take once it has a connection.
-            connect_timeout: seconds to open a new connection.
+            timeouts: all timeouts as one :class:`Timeouts` (default: 30 s per request,
+                10 s to connect). ``timeout`` and ``connect_timeout`` override its fields.
+            retry: the whole retry policy as one :class:`RetryPolicy` (default: 3
+                retries, ``retry_writes="safe"``, a 300 s rate-limit deadline).
+                ``max_retries``, ``retry_writes`` and ``rate_limit_deadline`` override
+                its fields.
+            timeout: seconds one request may take once it has a connection (30).
+            connect_timeout: seconds to open a new connection (10).
             max_connections: the most requests in flight at once; further requests
                 wait for a free connection.
             rate_limit: the most requests to start in a rolling window, shared by every
@@ -279,12 +289,12 @@ class HubCRM(SyncClientBase):
                 exceeded. A :class:`Limiter` shares one budget more widely; ``None``
                 turns limiting off.
             max_retries: retries after transient failures (connection errors, 5xx, 423,
-                477). Waits for rate limits are bounded by ``rate_limit_deadline``.
-            retry_writes: ``"safe"`` retries a create after an ambiguous failure only
-                when that cannot duplicate it; ``"always"`` retries anyway
+                477); 3. Waits for rate limits are bounded by ``rate_limit_deadline``.
+            retry_writes: ``"safe"`` (the default) retries a create after an ambiguous
+                failure only when that cannot duplicate it; ``"always"`` retries anyway
                 (at-least-once); ``"never"`` never does.
             rate_limit_deadline: the most seconds one request may be held by 429 pauses
-                before its ``RateLimitError`` is raised.
+                before its ``RateLimitError`` is raised (300).
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
@@ -294,6 +304,8 @@ class HubCRM(SyncClientBase):
             access_token,
             base_url=base_url,
             api_version=api_version,
+            timeouts=timeouts,
+            retry=retry,
             timeout=timeout,
             connect_timeout=connect_timeout,
             max_connections=max_connections,
@@ -317,6 +329,8 @@ class HubCRM(SyncClientBase):
     def with_options(
         self,
         *,
+        timeouts: Timeouts | None = None,
+        retry: RetryPolicy | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
         max_retries: int | None = None,
@@ -327,20 +341,25 @@ class HubCRM(SyncClientBase):
         rate limiter and counters.
 
         ``crm.with_options(timeout=5).objects.create(...)`` changes one call; closing
-        either client closes the connections of both.
+        either client closes the connections of both. Every argument is as in the
+        constructor; ``None`` keeps this client's setting.
 
         Args:
-            timeout: as in the constructor; ``None`` keeps this client's.
-            connect_timeout: as in the constructor.
-            max_retries: as in the constructor.
-            retry_writes: as in the constructor.
-            rate_limit_deadline: as in the constructor.
+            timeouts: replaces this client's :class:`Timeouts`.
+            retry: replaces this client's :class:`RetryPolicy`.
+            timeout: seconds one request may take once it has a connection.
+            connect_timeout: seconds to open a new connection.
+            max_retries: retries after transient failures.
+            retry_writes: ``"safe"``, ``"always"`` or ``"never"``.
+            rate_limit_deadline: the most seconds one request may be held by 429 pauses.
 
         Returns:
             The new client.
         """
         return HubCRM._wrap(
             self._async_client.with_options(
+                timeouts=timeouts,
+                retry=retry,
                 timeout=timeout,
                 connect_timeout=connect_timeout,
                 max_retries=max_retries,
@@ -349,6 +368,16 @@ class HubCRM(SyncClientBase):
             ),
             self._portal,
         )
+
+    @property
+    def timeouts(self) -> Timeouts:
+        """The timeouts this client's requests run with."""
+        return self._async_client.timeouts
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy this client's requests run with."""
+        return self._async_client.retry
 
     @property
     def stats(self) -> ClientStats:

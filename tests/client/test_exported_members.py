@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import pytest
+
 import hubcrm
 
 PUBLIC = {
     "__version__",
-    # clients
+    # clients and their resources
     "AsyncHubCRM",
+    "AsyncObjects",
     "HubCRM",
+    "Objects",
     # models
     "Association",
     "AssociationCategory",
@@ -51,11 +55,13 @@ PUBLIC = {
     # rate limits, retries, stats
     "ClientStats",
     "Limiter",
-    "NoLimiter",
+    "PauseOnlyLimiter",
     "RateLimit",
     "RateLimitStatus",
+    "RetryPolicy",
     "RetryWrites",
     "RollingWindowLimiter",
+    "Timeouts",
     # the shared limiter (hubcrm[redis]), loaded on first use
     "OnRedisError",
     "RedisRateLimiter",
@@ -65,6 +71,37 @@ PUBLIC = {
 def test_all_is_exactly_the_public_surface() -> None:
     assert set(hubcrm.__all__) == PUBLIC
     assert len(hubcrm.__all__) == len(PUBLIC)  # no duplicates
+
+
+def test_all_is_sorted() -> None:
+    assert hubcrm.__all__ == sorted(hubcrm.__all__)
+
+
+def test_every_public_name_in_the_module_is_exported() -> None:
+    # Built from the module itself: a public name imported into hubcrm/__init__.py but
+    # left out of __all__ (or a private module leaking through) fails here.
+    public = {
+        name
+        for name, value in vars(hubcrm).items()
+        if not name.startswith("_") and not isinstance(value, type(hubcrm))
+    }
+    public.discard("TYPE_CHECKING")
+    public.discard("annotations")
+    assert public <= set(hubcrm.__all__), public - set(hubcrm.__all__)
+
+
+def test_exported_classes_are_hubcrm_s_own() -> None:
+    classes = [getattr(hubcrm, name) for name in hubcrm.__all__]
+    classes = [value for value in classes if isinstance(value, type)]
+    assert len(classes) > 30
+    for cls in classes:
+        assert cls.__module__.startswith("hubcrm."), cls
+
+
+def test_no_limiter_is_a_deprecated_name_for_pause_only_limiter() -> None:
+    with pytest.deprecated_call(match="PauseOnlyLimiter"):
+        old = hubcrm.NoLimiter  # type: ignore[attr-defined]
+    assert old is hubcrm.PauseOnlyLimiter
 
 
 def test_every_exported_name_exists() -> None:

@@ -1,4 +1,4 @@
-"""The client-side rate limiter: RateLimit, RollingWindowLimiter and NoLimiter.
+"""The client-side rate limiter: RateLimit, RollingWindowLimiter and PauseOnlyLimiter.
 
 Most tests run on an event loop with virtual time (:func:`run_virtual`): its clock only
 moves when every task is asleep, jumping straight to the next timer. The limiter's
@@ -23,7 +23,7 @@ import pytest
 
 from hubcrm._ratelimit import (
     Limiter,
-    NoLimiter,
+    PauseOnlyLimiter,
     RateLimit,
     RollingWindowLimiter,
 )
@@ -102,7 +102,7 @@ def rate_use(starts: Sequence[float], limit: RateLimit) -> float:
 
 
 async def start_many(
-    limiter: RollingWindowLimiter | NoLimiter, count: int, loop: asyncio.AbstractEventLoop
+    limiter: RollingWindowLimiter | PauseOnlyLimiter, count: int, loop: asyncio.AbstractEventLoop
 ) -> tuple[list[int], list[float], list[float]]:
     """``count`` concurrent acquirers; returns grant order, grant times and waits."""
     order: list[int] = []
@@ -200,12 +200,12 @@ def test_parse_round_trips_str() -> None:
         assert RateLimit.parse(str(limit)) == limit
 
 
-# --- the protocol and NoLimiter ------------------------------------------------------------
+# --- the protocol and PauseOnlyLimiter ------------------------------------------------------------
 
 
 def test_both_limiters_implement_the_protocol() -> None:
     assert isinstance(RollingWindowLimiter(), Limiter)
-    assert isinstance(NoLimiter(), Limiter)
+    assert isinstance(PauseOnlyLimiter(), Limiter)
 
 
 def test_limiter_defaults() -> None:
@@ -222,7 +222,7 @@ def test_limiter_defaults() -> None:
 
 @pytest.mark.anyio
 async def test_no_limiter_never_waits() -> None:
-    limiter = NoLimiter()
+    limiter = PauseOnlyLimiter()
     started = time.monotonic()
     waits = await asyncio.gather(*(limiter.acquire() for _ in range(1000)))
     assert waits == [0.0] * 1000
@@ -237,7 +237,7 @@ async def test_no_limiter_never_waits() -> None:
 
 def test_no_limiter_still_pauses_everyone_on_a_penalty() -> None:
     async def main(loop: asyncio.AbstractEventLoop) -> tuple[Any, ...]:
-        limiter = NoLimiter(clock=loop.time)
+        limiter = PauseOnlyLimiter(clock=loop.time)
         await asyncio.sleep(1)
         assert limiter.penalize() == pytest.approx(10 + DEFAULT_MARGIN)  # HubSpot's 10 s
         limiter.observe({"x-hubspot-ratelimit-interval-milliseconds": "500"})
