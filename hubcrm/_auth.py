@@ -96,11 +96,8 @@ class TokenSet:
         expires_at: When the access token expires, in ``time.time()`` seconds.
     """
 
-    #: The new access token.
     access_token: str = attrs.field(repr=_redact)
-    #: The refresh token to use next time (the rotated one when HubSpot sent one).
     refresh_token: str = attrs.field(repr=_redact)
-    #: When the access token expires, in ``time.time()`` seconds since the epoch.
     expires_at: float
 
 

@@ -126,9 +126,7 @@ class AssociationSpec:
         category: Who defined the type; ``"HUBSPOT_DEFINED"`` for `AssociationType`.
     """
 
-    #: The association type id.
     type_id: int = attrs.field(converter=_to_type_id, validator=_check_type_id)
-    #: Who defined the association type.
     category: AssociationCategory = attrs.field(
         default="HUBSPOT_DEFINED", validator=_check_category
     )
@@ -187,9 +185,7 @@ class Association:
             or an iterable of those.
     """
 
-    #: The id of the record to associate with.
     to_id: str = attrs.field(converter=_to_object_id)
-    #: The association types, at least one.
     types: tuple[AssociationSpec, ...] = attrs.field(
         converter=_to_specs, validator=_check_not_empty
     )
@@ -233,7 +229,8 @@ class ObjectInput:
     fails here, before any I/O.
 
     Attributes:
-        properties: Property name to value (see `hubcrm.encode_value` for the types).
+        properties: Property name to value: a ``PropertyValue`` (str, bool, int, float,
+            Decimal, date, aware datetime, a list or set of str, or None).
         associations: Records to associate the new record with.
         object_write_trace_id: An id HubSpot echoes back in batch results.
 
@@ -242,15 +239,12 @@ class ObjectInput:
         ValueError: A property value cannot be stored (NaN, naive datetime, ...).
     """
 
-    #: Property name to HubSpot string.
     properties: dict[str, str] = attrs.field(
         converter=_encode_input_properties, repr=redacted_properties
     )
-    #: Records to associate the new record with.
     associations: tuple[Association, ...] = attrs.field(
         default=(), converter=_to_associations, kw_only=True
     )
-    #: An id HubSpot echoes back in batch results, to map results to inputs.
     object_write_trace_id: str | None = attrs.field(
         default=None,
         validator=attrs.validators.optional(attrs.validators.instance_of(str)),
