@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Literal, NamedTuple
+from importlib import resources
+from typing import Any, Literal, NamedTuple
 
 import attrs
 
@@ -318,7 +321,7 @@ _ACTIVITY_COMMON = [*_dt("hs_timestamp"), *_s("hubspot_owner_id")]
 _ACTIVITY_REQUIRED = ("hs_timestamp",)
 
 
-def standard_types() -> list[ObjectTypeDef]:
+def _standard_types_table() -> list[ObjectTypeDef]:
     """HubSpot's standard object types with realistic property schemas."""
     return [
         _type(
@@ -544,6 +547,46 @@ def standard_types() -> list[ObjectTypeDef]:
             ],
         ),
     ]
+
+
+STANDARD_TYPES_FILE = "standard_types.json"
+"""The package data file holding HubSpot's standard object types."""
+
+
+def standard_types() -> list[ObjectTypeDef]:
+    """HubSpot's standard object types with realistic property schemas.
+
+    Read from the package's ``standard_types.json`` once per process; each call returns
+    fresh property maps, so one emulator's changes never reach another's.
+    """
+    return [attrs.evolve(t, properties=dict(t.properties)) for t in _load_standard_types()]
+
+
+@functools.cache
+def _load_standard_types() -> tuple[ObjectTypeDef, ...]:
+    data = resources.files(__name__.rpartition(".")[0]).joinpath(STANDARD_TYPES_FILE)
+    document = json.loads(data.read_text(encoding="utf-8"))
+    return tuple(_object_type_from_json(entry) for entry in document["object_types"])
+
+
+def _object_type_from_json(entry: dict[str, Any]) -> ObjectTypeDef:
+    """One entry of the standard types file; it lists only the type's own properties."""
+    created = entry["created_property"]
+    modified = entry["modified_property"]
+    defaults = entry["default_read_properties"]
+    return ObjectTypeDef(
+        object_type_id=entry["object_type_id"],
+        name=entry["name"],
+        singular=entry["singular"],
+        properties=with_system_properties(
+            (PropertyDef(**prop) for prop in entry["properties"]), created, modified
+        ),
+        required=tuple(entry["required"]),
+        required_one_of=tuple(entry["required_one_of"]),
+        created_property=created,
+        modified_property=modified,
+        default_read_properties=None if defaults is None else tuple(defaults),
+    )
 
 
 # --- HUBSPOT_DEFINED association types (hubspot-api.md section 8) ----------------------
