@@ -17,13 +17,13 @@ from urllib.parse import parse_qs
 import attrs
 from aiohttp import web
 
+from ._api_errors import AUTH_MISSING_MESSAGE, ApiError
 from ._clock import Clock
+from ._counters import Counters
 from ._crm import Crm, Result
-from ._errors import AUTH_MISSING_MESSAGE, ApiError
 from ._faults import FaultRecord, FaultRule, Faults
-from ._ratelimit import RateLimiter
+from ._rate_window import RateLimiter
 from ._schema import ObjectTypeDef
-from ._stats import Counters
 from ._store import Store
 
 logger = logging.getLogger("hubcrm.testing")

@@ -11,9 +11,9 @@ from typing import Any, Literal
 from aiohttp import web
 
 from ._app import Api
+from ._counters import Stats
 from ._faults import Faults
 from ._schema import AssociationCategory, ObjectTypeDef, PropertyDef
-from ._stats import Stats
 
 ConflictStyle = Literal["CONFLICT", "OBJECT_ALREADY_EXISTS", "conflict", "object_already_exists"]
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
