@@ -7,6 +7,7 @@ docs/emulator.md.
 
 from __future__ import annotations
 
+from ._counters import Stats
 from ._emulator import ConflictStyle, Emulator
 from ._faults import FaultKind, FaultRecord, FaultRule, Faults, Operation
 from ._schema import (
@@ -16,7 +17,6 @@ from ._schema import (
     PropertyDef,
     PropertyType,
 )
-from ._stats import Stats
 
 __all__ = [
     "AssociationCategory",

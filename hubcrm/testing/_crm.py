@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from ._api_errors import ApiError, bad_json, conflict, property_errors
 from ._clock import Clock
-from ._errors import ApiError, bad_json, conflict, property_errors
+from ._counters import Counters
 from ._schema import ASSOCIATION_CATEGORIES, ObjectTypeDef, PropertyError, iso_ms, validate_value
-from ._stats import Counters
 from ._store import Association, Store, StoredObject
 
 MAX_BATCH = 100

@@ -10,10 +10,12 @@ from typing import Any, Literal
 
 from aiohttp import web
 
-from ._app import Api
+from ._app import build_app
+from ._counters import Stats
 from ._faults import Faults
+from ._oauth import Credentials
 from ._schema import AssociationCategory, ObjectTypeDef, PropertyDef
-from ._stats import Stats
+from ._state import State
 
 ConflictStyle = Literal["CONFLICT", "OBJECT_ALREADY_EXISTS", "conflict", "object_already_exists"]
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -71,16 +73,15 @@ class Emulator:
         self.token = tokens[0]
         self.host = host
         self.port = port
-        self._api = Api(
-            tokens=tokens,
+        self._state = State(
             rate_limit=rate_limit,
             daily_limit=daily_limit,
-            access_token_ttl=access_token_ttl,
             seed=seed,
             max_body_bytes=max_body_bytes,
             portal_id=portal_id,
             conflict_style=style,
         )
+        self._credentials = Credentials(self._state, tokens, access_token_ttl)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -101,16 +102,15 @@ class Emulator:
     @property
     def portal_id(self) -> int:
         """The emulated account id."""
-        return self._api.portal_id
+        return self._state.portal_id
 
     async def start(self) -> None:
         """Start serving on the running event loop."""
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
-        self._api.stopping = asyncio.Event()
-        runner = web.AppRunner(
-            self._api.build_app(), access_log=None, handle_signals=False, shutdown_timeout=1.0
-        )
+        self._state.stopping = asyncio.Event()
+        app = build_app(self._state, self._credentials)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
         await runner.setup()
         try:
             site = web.TCPSite(runner, self.host, self.port)
@@ -131,8 +131,8 @@ class Emulator:
         if runner is None:
             return
         self._runner = None
-        if self._api.stopping is not None:
-            self._api.stopping.set()
+        if self._state.stopping is not None:
+            self._state.stopping.set()
         await runner.cleanup()
         self._base_url = None
 
@@ -225,8 +225,8 @@ class Emulator:
         Returns:
             The definition, with its ``object_type_id`` and ``name``.
         """
-        with self._api.lock:
-            return self._api.store.define_type(
+        with self._state.lock:
+            return self._state.store.define_type(
                 name,
                 properties,
                 required=required,
@@ -237,13 +237,13 @@ class Emulator:
 
     def add_property(self, object_type: str, prop: PropertyDef) -> None:
         """Add (or replace) a property of any type, standard or custom."""
-        with self._api.lock:
-            self._api.store.add_property(object_type, prop)
+        with self._state.lock:
+            self._state.store.add_property(object_type, prop)
 
     def object_type(self, object_type: str) -> ObjectTypeDef:
         """The definition of a type, by name or id (``ValueError`` if unknown)."""
-        with self._api.lock:
-            return self._api.store.require(object_type)
+        with self._state.lock:
+            return self._state.store.require(object_type)
 
     def define_association_type(
         self,
@@ -259,8 +259,8 @@ class Emulator:
         ``HUBSPOT_DEFINED`` ids are built in (hubspot-api.md section 8); this declares
         ``USER_DEFINED``, ``INTEGRATOR_DEFINED`` and ``WORK`` ones.
         """
-        with self._api.lock:
-            self._api.store.define_association_type(from_type, to_type, type_id, category, label)
+        with self._state.lock:
+            self._state.store.define_association_type(from_type, to_type, type_id, category, label)
 
     def register_oauth_app(
         self,
@@ -279,7 +279,7 @@ class Emulator:
                 invalidates the one used (HubSpot keeps the same one by default).
             refresh_token: use this refresh token instead of a random one.
         """
-        return self._api.register_oauth_app(
+        return self._credentials.register_oauth_app(
             client_id,
             client_secret,
             rotate_refresh_tokens=rotate_refresh_tokens,
@@ -295,8 +295,8 @@ class Emulator:
 
         Setting ``daily_limit`` also zeroes the requests counted today.
         """
-        with self._api.lock:
-            limiter = self._api.limiter
+        with self._state.lock:
+            limiter = self._state.limiter
             if daily_limit is ...:
                 limiter.configure(rate_limit, limiter.daily_limit)
             else:
@@ -305,13 +305,13 @@ class Emulator:
 
     def advance_clock(self, seconds: float) -> None:
         """Move the emulator's clock forward: rate-limit windows and OAuth expiry follow."""
-        with self._api.lock:
-            self._api.clock.advance(seconds)
+        with self._state.lock:
+            self._state.clock.advance(seconds)
 
     @property
     def faults(self) -> Faults:
         """The fault injector: ``emu.faults.error_after(502, times=3, operation="create")``."""
-        return self._api.faults
+        return self._state.faults
 
     # --- inspection ----------------------------------------------------------------------
 
@@ -322,29 +322,29 @@ class Emulator:
         ``{"toObjectTypeId", "toObjectId", "types": [{"associationCategory",
         "associationTypeId"}]}``.
         """
-        api = self._api
-        with api.lock:
-            tdef = api.store.require(object_type)
-            objects = api.store.objects[tdef.object_type_id]
+        state = self._state
+        with state.lock:
+            tdef = state.store.require(object_type)
+            objects = state.store.objects[tdef.object_type_id]
             return [
-                api.store.render_with_associations(objects[k]) for k in sorted(objects, key=int)
+                state.store.render_with_associations(objects[k]) for k in sorted(objects, key=int)
             ]
 
     def count(self, object_type: str) -> int:
         """How many objects of a type are stored."""
-        with self._api.lock:
-            tdef = self._api.store.require(object_type)
-            return len(self._api.store.objects[tdef.object_type_id])
+        with self._state.lock:
+            tdef = self._state.store.require(object_type)
+            return len(self._state.store.objects[tdef.object_type_id])
 
     @property
     def stats(self) -> Stats:
         """A snapshot of the counters."""
-        with self._api.lock:
-            return self._api.counters.snapshot()
+        with self._state.lock:
+            return self._state.counters.snapshot()
 
     def reset(self) -> None:
         """Clear objects, counters, faults (rules and log) and rate-limit windows.
 
         Object types, properties, tokens and OAuth apps stay; object ids keep counting.
         """
-        self._api.reset()
+        self._state.reset()

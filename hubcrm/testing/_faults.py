@@ -182,16 +182,7 @@ class Faults:
         object_type: str | None = None,
     ) -> FaultRule:
         """Delay matching requests by ``delay`` seconds before processing them."""
-        return self.add(
-            FaultRule(
-                kind="latency",
-                delay=delay,
-                times=times,
-                probability=probability,
-                operation=operation,
-                object_type=object_type,
-            )
-        )
+        return self._arm("latency", times, probability, operation, object_type, delay=delay)
 
     def error_before(
         self,
@@ -205,17 +196,15 @@ class Faults:
         retry_after: float | None = None,
     ) -> FaultRule:
         """Answer matching requests with ``status`` without processing them."""
-        return self.add(
-            FaultRule(
-                kind="error_before",
-                status=status,
-                times=times,
-                probability=probability,
-                operation=operation,
-                object_type=object_type,
-                html=html,
-                retry_after=retry_after,
-            )
+        return self._arm(
+            "error_before",
+            times,
+            probability,
+            operation,
+            object_type,
+            status=status,
+            html=html,
+            retry_after=retry_after,
         )
 
     def error_after(
@@ -230,17 +219,15 @@ class Faults:
         retry_after: float | None = None,
     ) -> FaultRule:
         """Process and commit matching requests, then answer with ``status``."""
-        return self.add(
-            FaultRule(
-                kind="error_after",
-                status=status,
-                times=times,
-                probability=probability,
-                operation=operation,
-                object_type=object_type,
-                html=html,
-                retry_after=retry_after,
-            )
+        return self._arm(
+            "error_after",
+            times,
+            probability,
+            operation,
+            object_type,
+            status=status,
+            html=html,
+            retry_after=retry_after,
         )
 
     def disconnect_after(
@@ -252,15 +239,7 @@ class Faults:
         object_type: str | None = None,
     ) -> FaultRule:
         """Process and commit matching requests, then drop the connection unanswered."""
-        return self.add(
-            FaultRule(
-                kind="disconnect_after",
-                times=times,
-                probability=probability,
-                operation=operation,
-                object_type=object_type,
-            )
-        )
+        return self._arm("disconnect_after", times, probability, operation, object_type)
 
     def timeout_after(
         self,
@@ -272,16 +251,37 @@ class Faults:
         object_type: str | None = None,
     ) -> FaultRule:
         """Process and commit matching requests, then hold the response ``delay`` seconds."""
-        return self.add(
-            FaultRule(
-                kind="timeout_after",
-                delay=delay,
-                times=times,
-                probability=probability,
-                operation=operation,
-                object_type=object_type,
-            )
+        return self._arm("timeout_after", times, probability, operation, object_type, delay=delay)
+
+    def _arm(
+        self,
+        kind: FaultKind,
+        times: int | None,
+        probability: float | None,
+        operation: Operation | None,
+        object_type: str | None,
+        *,
+        status: int = 502,
+        delay: float | None = None,
+        html: bool = False,
+        retry_after: float | None = None,
+    ) -> FaultRule:
+        """Build the rule one of the builders describes, and arm it.
+
+        A ``delay`` of ``None`` stands for the kind's default delay.
+        """
+        rule = FaultRule(
+            kind=kind,
+            times=times,
+            probability=probability,
+            operation=operation,
+            object_type=object_type,
+            status=status,
+            delay=_DEFAULT_DELAY.get(kind, 0.0) if delay is None else delay,
+            html=html,
+            retry_after=retry_after,
         )
+        return self.add(rule)
 
     def clear(self) -> None:
         """Disarm every rule (the log and counters stay)."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Literal, NamedTuple
+from importlib import resources
+from typing import Any, Literal, NamedTuple
 
 import attrs
 
@@ -195,114 +198,6 @@ def validate_value(prop: PropertyDef, value: str) -> tuple[str, PropertyError | 
 # --- the standard object types --------------------------------------------------------
 
 
-def _s(*names: str) -> list[PropertyDef]:
-    return [PropertyDef(name=n) for n in names]
-
-
-def _n(*names: str) -> list[PropertyDef]:
-    return [PropertyDef(name=n, type="number") for n in names]
-
-
-def _b(*names: str) -> list[PropertyDef]:
-    return [PropertyDef(name=n, type="bool") for n in names]
-
-
-def _dt(*names: str) -> list[PropertyDef]:
-    return [PropertyDef(name=n, type="datetime") for n in names]
-
-
-def _d(*names: str) -> list[PropertyDef]:
-    return [PropertyDef(name=n, type="date") for n in names]
-
-
-def _e(name: str, *options: str, multiple: bool = False) -> PropertyDef:
-    return PropertyDef(name=name, type="enumeration", options=options, multiple=multiple)
-
-
-LIFECYCLE_STAGES = (
-    "subscriber",
-    "lead",
-    "marketingqualifiedlead",
-    "salesqualifiedlead",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-)
-LEAD_STATUSES = (
-    "NEW",
-    "OPEN",
-    "IN_PROGRESS",
-    "OPEN_DEAL",
-    "UNQUALIFIED",
-    "ATTEMPTED_TO_CONTACT",
-    "CONNECTED",
-    "BAD_TIMING",
-)
-INDUSTRIES = (
-    "ACCOUNTING",
-    "AIRLINES_AVIATION",
-    "APPAREL_FASHION",
-    "AUTOMOTIVE",
-    "BANKING",
-    "BIOTECHNOLOGY",
-    "COMPUTER_HARDWARE",
-    "COMPUTER_SOFTWARE",
-    "CONSTRUCTION",
-    "CONSUMER_GOODS",
-    "EDUCATION_MANAGEMENT",
-    "FINANCIAL_SERVICES",
-    "FOOD_BEVERAGES",
-    "HOSPITAL_HEALTH_CARE",
-    "INFORMATION_TECHNOLOGY_AND_SERVICES",
-    "INSURANCE",
-    "INTERNET",
-    "LEGAL_SERVICES",
-    "MANAGEMENT_CONSULTING",
-    "MARKETING_AND_ADVERTISING",
-    "MEDIA_PRODUCTION",
-    "NONPROFIT_ORGANIZATION_MANAGEMENT",
-    "REAL_ESTATE",
-    "RETAIL",
-    "TELECOMMUNICATIONS",
-    "TRANSPORTATION_TRUCKING_RAILROAD",
-)
-DEAL_STAGES = (
-    "appointmentscheduled",
-    "qualifiedtobuy",
-    "presentationscheduled",
-    "decisionmakerboughtin",
-    "contractsent",
-    "closedwon",
-    "closedlost",
-)
-
-
-def _type(
-    type_id: str,
-    name: str,
-    singular: str,
-    props: Iterable[PropertyDef],
-    *,
-    required: tuple[str, ...] = (),
-    required_one_of: tuple[str, ...] = (),
-    created: str = "hs_createdate",
-    modified: str = "hs_lastmodifieddate",
-    defaults: tuple[str, ...] | None = None,
-) -> ObjectTypeDef:
-    return ObjectTypeDef(
-        object_type_id=type_id,
-        name=name,
-        singular=singular,
-        properties=with_system_properties(props, created, modified),
-        required=required,
-        required_one_of=required_one_of,
-        created_property=created,
-        modified_property=modified,
-        default_read_properties=defaults,
-    )
-
-
 def with_system_properties(
     props: Iterable[PropertyDef], created: str, modified: str
 ) -> dict[str, PropertyDef]:
@@ -314,236 +209,44 @@ def with_system_properties(
     return result
 
 
-_ACTIVITY_COMMON = [*_dt("hs_timestamp"), *_s("hubspot_owner_id")]
-_ACTIVITY_REQUIRED = ("hs_timestamp",)
+STANDARD_TYPES_FILE = "standard_types.json"
+"""The package data file holding HubSpot's standard object types."""
 
 
 def standard_types() -> list[ObjectTypeDef]:
-    """HubSpot's standard object types with realistic property schemas."""
-    return [
-        _type(
-            "0-1",
-            "contacts",
-            "contact",
-            [
-                PropertyDef(name="email", unique=True, email=True),
-                *_s("firstname", "lastname", "phone", "mobilephone", "company", "website"),
-                *_s("jobtitle", "address", "city", "state", "zip", "country", "hubspot_owner_id"),
-                _e("lifecyclestage", *LIFECYCLE_STAGES),
-                _e("hs_lead_status", *LEAD_STATUSES),
-                *_n("total_revenue", "hs_lead_score"),
-                *_b("hs_email_optout"),
-                *_d("date_of_birth"),
-                *_dt("closedate"),
-            ],
-            created="createdate",
-            modified="lastmodifieddate",
-            defaults=("email", "firstname", "lastname"),
+    """HubSpot's standard object types with realistic property schemas.
+
+    Read from the package's ``standard_types.json`` once per process; each call returns
+    fresh property maps, so one emulator's changes never reach another's.
+    """
+    return [attrs.evolve(t, properties=dict(t.properties)) for t in _load_standard_types()]
+
+
+@functools.cache
+def _load_standard_types() -> tuple[ObjectTypeDef, ...]:
+    data = resources.files(__name__.rpartition(".")[0]).joinpath(STANDARD_TYPES_FILE)
+    document = json.loads(data.read_text(encoding="utf-8"))
+    return tuple(_object_type_from_json(entry) for entry in document["object_types"])
+
+
+def _object_type_from_json(entry: dict[str, Any]) -> ObjectTypeDef:
+    """One entry of the standard types file; it lists only the type's own properties."""
+    created = entry["created_property"]
+    modified = entry["modified_property"]
+    defaults = entry["default_read_properties"]
+    return ObjectTypeDef(
+        object_type_id=entry["object_type_id"],
+        name=entry["name"],
+        singular=entry["singular"],
+        properties=with_system_properties(
+            (PropertyDef(**prop) for prop in entry["properties"]), created, modified
         ),
-        _type(
-            "0-2",
-            "companies",
-            "company",
-            [
-                *_s("name", "domain", "phone", "website", "city", "state", "zip", "country"),
-                *_s("address", "description", "founded_year", "hubspot_owner_id"),
-                _e("industry", *INDUSTRIES),
-                _e("type", "PROSPECT", "PARTNER", "RESELLER", "VENDOR", "OTHER"),
-                _e("lifecyclestage", *LIFECYCLE_STAGES),
-                _e("hs_lead_status", *LEAD_STATUSES),
-                *_n("numberofemployees", "annualrevenue"),
-                *_b("is_public"),
-            ],
-            required_one_of=("domain", "name"),
-            created="createdate",
-            defaults=("name", "domain"),
-        ),
-        _type(
-            "0-3",
-            "deals",
-            "deal",
-            [
-                *_s("dealname", "description", "hubspot_owner_id"),
-                _e("dealstage", *DEAL_STAGES),
-                _e("pipeline", "default"),
-                _e("dealtype", "newbusiness", "existingbusiness"),
-                _e("hs_priority", "low", "medium", "high"),
-                *_n("amount"),
-                *_dt("closedate"),
-            ],
-            required=("dealname", "dealstage", "pipeline"),
-            created="createdate",
-            defaults=("dealname", "amount", "dealstage", "pipeline", "closedate"),
-        ),
-        _type(
-            "0-5",
-            "tickets",
-            "ticket",
-            [
-                *_s("subject", "content", "hubspot_owner_id"),
-                _e("hs_pipeline", "0"),
-                _e("hs_pipeline_stage", "1", "2", "3", "4"),
-                _e("hs_ticket_priority", "LOW", "MEDIUM", "HIGH", "URGENT"),
-                _e(
-                    "hs_ticket_category",
-                    "PRODUCT_ISSUE",
-                    "BILLING_ISSUE",
-                    "FEATURE_REQUEST",
-                    "GENERAL_INQUIRY",
-                    multiple=True,
-                ),
-                _e("source_type", "EMAIL", "CHAT", "PHONE", "FORM"),
-            ],
-            required=("subject", "hs_pipeline", "hs_pipeline_stage"),
-            created="createdate",
-            defaults=("subject", "content", "hs_pipeline", "hs_pipeline_stage"),
-        ),
-        _type(
-            "0-7",
-            "products",
-            "product",
-            [
-                *_s("name", "description", "hs_sku"),
-                *_n("price", "hs_cost_of_goods_sold"),
-                _e("recurringbillingfrequency", "monthly", "quarterly", "annually"),
-            ],
-            created="createdate",
-            defaults=("name", "description", "price"),
-        ),
-        _type(
-            "0-8",
-            "line_items",
-            "line_item",
-            [*_s("name", "hs_product_id", "hs_sku"), *_n("quantity", "price", "amount")],
-            created="createdate",
-            defaults=("name", "quantity", "price", "amount"),
-        ),
-        _type(
-            "0-14",
-            "quotes",
-            "quote",
-            [
-                *_s("hs_title", "hs_language", "hs_currency"),
-                *_dt("hs_expiration_date"),
-                _e("hs_status", "DRAFT", "APPROVAL_NOT_NEEDED", "PENDING_APPROVAL", "APPROVED"),
-            ],
-            required=("hs_title", "hs_expiration_date"),
-        ),
-        _type(
-            "0-18",
-            "communications",
-            "communication",
-            [
-                *_ACTIVITY_COMMON,
-                *_s("hs_communication_body", "hs_communication_logged_from"),
-                _e("hs_communication_channel_type", "WHATS_APP", "LINKEDIN_MESSAGE", "SMS"),
-            ],
-            required=_ACTIVITY_REQUIRED,
-        ),
-        _type(
-            "0-27",
-            "tasks",
-            "task",
-            [
-                *_ACTIVITY_COMMON,
-                *_s("hs_task_body", "hs_task_subject"),
-                _e(
-                    "hs_task_status",
-                    "NOT_STARTED",
-                    "IN_PROGRESS",
-                    "WAITING",
-                    "COMPLETED",
-                    "DEFERRED",
-                ),
-                _e("hs_task_priority", "NONE", "LOW", "MEDIUM", "HIGH"),
-                _e("hs_task_type", "EMAIL", "CALL", "TODO"),
-            ],
-            required=_ACTIVITY_REQUIRED,
-        ),
-        _type(
-            "0-46",
-            "notes",
-            "note",
-            [*_ACTIVITY_COMMON, *_s("hs_note_body")],
-            required=_ACTIVITY_REQUIRED,
-        ),
-        _type(
-            "0-47",
-            "meetings",
-            "meeting",
-            [
-                *_ACTIVITY_COMMON,
-                *_s("hs_meeting_title", "hs_meeting_body", "hs_meeting_location"),
-                *_dt("hs_meeting_start_time", "hs_meeting_end_time"),
-                _e(
-                    "hs_meeting_outcome",
-                    "SCHEDULED",
-                    "COMPLETED",
-                    "RESCHEDULED",
-                    "NO_SHOW",
-                    "CANCELED",
-                ),
-            ],
-            required=_ACTIVITY_REQUIRED,
-        ),
-        _type(
-            "0-48",
-            "calls",
-            "call",
-            [
-                *_ACTIVITY_COMMON,
-                *_s("hs_call_title", "hs_call_body", "hs_call_from_number", "hs_call_to_number"),
-                *_n("hs_call_duration"),
-                _e("hs_call_direction", "INBOUND", "OUTBOUND"),
-                _e(
-                    "hs_call_status",
-                    "BUSY",
-                    "CALLING_CRM_USER",
-                    "CANCELED",
-                    "COMPLETED",
-                    "CONNECTING",
-                    "FAILED",
-                    "IN_PROGRESS",
-                    "NO_ANSWER",
-                    "QUEUED",
-                    "RINGING",
-                ),
-            ],
-            required=_ACTIVITY_REQUIRED,
-        ),
-        _type(
-            "0-49",
-            "emails",
-            "email",
-            [
-                *_ACTIVITY_COMMON,
-                *_s("hs_email_subject", "hs_email_text", "hs_email_html"),
-                _e("hs_email_direction", "EMAIL", "INCOMING_EMAIL", "FORWARDED_EMAIL"),
-                _e("hs_email_status", "BOUNCED", "FAILED", "SCHEDULED", "SENDING", "SENT"),
-            ],
-            required=_ACTIVITY_REQUIRED,
-        ),
-        _type(
-            "0-53",
-            "invoices",
-            "invoice",
-            [
-                *_s("hs_currency", "hs_purchase_order_number", "hs_comments"),
-                *_d("hs_invoice_date", "hs_due_date"),
-                _e("hs_invoice_status", "draft", "open", "paid", "voided"),
-            ],
-        ),
-        _type(
-            "0-136",
-            "leads",
-            "lead",
-            [
-                *_s("hs_lead_name", "hubspot_owner_id"),
-                _e("hs_lead_type", "NEW_BUSINESS", "UPSELL", "RE_ATTEMPTING"),
-                _e("hs_lead_label", "COLD", "WARM", "HOT"),
-            ],
-        ),
-    ]
+        required=tuple(entry["required"]),
+        required_one_of=tuple(entry["required_one_of"]),
+        created_property=created,
+        modified_property=modified,
+        default_read_properties=None if defaults is None else tuple(defaults),
+    )
 
 
 # --- HUBSPOT_DEFINED association types (hubspot-api.md section 8) ----------------------

@@ -77,6 +77,17 @@ class Counters:
         self.objects_created = 0
         self.objects_updated = 0
 
+    def request(self, operation: str) -> None:
+        """Count one API request received."""
+        self.requests += 1
+        by_operation = self.requests_by_operation
+        by_operation[operation] = by_operation.get(operation, 0) + 1
+
+    def response(self, status: int) -> None:
+        """Count one HTTP response sent."""
+        by_status = self.responses_by_status
+        by_status[status] = by_status.get(status, 0) + 1
+
     def fault(self, kind: str, operation: str) -> None:
         """Count one injected fault."""
         self.faults[kind] = self.faults.get(kind, 0) + 1

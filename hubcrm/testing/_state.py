@@ -1,0 +1,62 @@
+"""The emulator's shared state: store, counters, limits, faults, clock, and their lock."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+
+from ._clock import Clock
+from ._counters import Counters
+from ._crm import Crm
+from ._faults import Faults
+from ._rate_window import RateLimiter
+from ._store import Store
+
+
+class State:
+    """Everything the endpoints share, and the lock that guards it.
+
+    Handlers run on the server's event loop; configuration and inspection come from other
+    threads. ``lock`` guards every piece of mutable state (the OAuth tables too), and is
+    never held across an ``await``.
+    """
+
+    def __init__(
+        self,
+        *,
+        rate_limit: tuple[int, float] | None,
+        daily_limit: int | None,
+        seed: int | None,
+        max_body_bytes: int,
+        portal_id: int,
+        conflict_style: str,
+    ) -> None:
+        self.lock = threading.Lock()
+        self.clock = Clock()
+        self.max_body_bytes = max_body_bytes
+        self.portal_id = portal_id
+        self.seed = seed
+        self.store = Store(portal_id)
+        self.counters = Counters()
+        self.rng = random.Random(seed)
+        self.crm = Crm(self.store, self.clock, self.rng, self.counters, conflict_style)
+        self.limiter = RateLimiter(self.clock, rate_limit, daily_limit)
+        self.faults = Faults(self.lock, seed, self._canonical_type)
+        # set while serving: slow responses wait on it and give up when the emulator stops
+        self.stopping: asyncio.Event | None = None
+
+    def _canonical_type(self, key: str) -> str | None:
+        tdef = self.store.resolve(key)
+        return None if tdef is None else tdef.name
+
+    def reset(self) -> None:
+        """Objects, counters, faults, fault log and rate-limit windows back to empty."""
+        with self.lock:
+            self.store.clear()
+            counters = Counters()
+            self.counters = counters
+            self.crm.counters = counters
+            self.limiter.reset()
+            self.rng.seed(self.seed)
+        self.faults.reset()
