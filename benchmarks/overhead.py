@@ -85,7 +85,7 @@ async def with_options(base_url: str, n: int) -> float:
 async def session_only(base_url: str, n: int) -> float:
     bodies = _bodies(n)
     async with AsyncHubCRM(TOKEN, base_url=base_url) as crm:
-        session = crm._session
+        session = crm._retrier
 
         async def post(body: dict[str, Any]) -> None:
             await session.request("POST", PATH, kind=RequestKind.CREATE, json_body=body)
@@ -108,7 +108,7 @@ async def full(base_url: str, n: int) -> float:
 VARIANTS = [
     ("plain aiohttp, prebuilt bytes", plain),
     ("+ hubcrm's request options, JSON decoded", with_options),
-    ("+ hubcrm's session (no models)", session_only),
+    ("+ hubcrm's request pipeline (no models)", session_only),
     ("hubcrm objects.create", full),
 ]
 
