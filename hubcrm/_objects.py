@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Literal
-from urllib.parse import quote
 
 from . import _bulk
 from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
@@ -13,7 +12,7 @@ from ._config import RequestOptions
 from ._convert import dump_input, load_object
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from ._retry import RequestKind, Retrier
-from ._session import object_type_segment
+from ._session import object_type_segment, path_segment
 from ._values import PropertyValue
 
 __all__ = ["AsyncObjects"]
@@ -135,12 +134,12 @@ class AsyncObjects:
             The object.
 
         Raises:
+            ValueError: ``object_type`` or ``object_id`` is empty, malformed, or ``"."``
+                or ``".."`` (checked before any request).
             NotFoundError: there is no such record.
             APIError: HubSpot rejected the request.
         """
-        if not isinstance(object_id, str) or not object_id:
-            raise ValueError("object_id must be a non-empty str")
-        path = f"{self._path(object_type)}/{quote(object_id, safe='')}"
+        path = f"{self._path(object_type)}/{path_segment(object_id, 'object_id')}"
         params: dict[str, str] = {}
         names = [properties] if isinstance(properties, str) else list(properties)
         if names:

@@ -33,11 +33,14 @@ from ._ratelimit import Limiter
 from ._stats import ClientStats, Counters
 from ._transport import Pool, map_transport_errors
 
-__all__ = ["Response", "Session", "encode_json", "object_type_segment"]
+__all__ = ["Response", "Session", "encode_json", "object_type_segment", "path_segment"]
 
 logger = logging.getLogger("hubcrm")
 
 _BAD_OBJECT_TYPE_CHARS = frozenset("/?#%")
+# URL normalisation removes these segments (or the one before), so a request with one
+# would reach another path than the one meant.
+_DOT_SEGMENTS = frozenset({".", ".."})
 
 # Made once: json.dumps() with any non-default argument builds a new encoder per call,
 # and json.loads() on bytes sniffs the encoding first. Both show up per request.
@@ -64,6 +67,11 @@ def object_type_segment(object_type: object) -> str:
         )
     if not object_type:
         raise ValueError("object_type is empty; pass a type name such as 'contacts' or an id")
+    if object_type in _DOT_SEGMENTS:
+        raise ValueError(
+            f"object_type {object_type!r} is not a type name: a path would read it as "
+            f"'this folder' or 'the folder above'"
+        )
     for ch in object_type:
         if ch in _BAD_OBJECT_TYPE_CHARS or ch.isspace():
             raise ValueError(
@@ -71,6 +79,23 @@ def object_type_segment(object_type: object) -> str:
                 f"('contacts', 'p1234_cars') or ids ('0-1', '2-123')"
             )
     return quote(object_type, safe="")
+
+
+def path_segment(value: object, name: str) -> str:
+    """Validate a record id (or unique value) and return it URL-quoted for a path.
+
+    Raises:
+        ValueError: ``value`` is not a non-empty str, or is ``"."`` or ``".."``, which
+            URL normalisation would turn into another path.
+    """
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{name} must be a non-empty str")
+    if value in _DOT_SEGMENTS:
+        raise ValueError(
+            f"{name} {value!r} cannot be sent: a path would read it as 'this folder' or "
+            f"'the folder above', and the request would reach another endpoint"
+        )
+    return quote(value, safe="")
 
 
 @attrs.define

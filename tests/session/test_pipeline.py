@@ -88,9 +88,7 @@ def test_expired_token_is_refreshed_once(
 
 
 def _connector_error() -> aiohttp.ClientConnectorError:
-    key = aiohttp.client_reqrep.ConnectionKey(
-        "example.invalid", 443, True, True, None, None, None
-    )
+    key = aiohttp.client_reqrep.ConnectionKey("example.invalid", 443, True, True, None, None, None)
     return aiohttp.ClientConnectorError(key, OSError(111, "Connection refused"))
 
 
@@ -303,3 +301,24 @@ def test_refused_connection_is_mapped_by_the_transport() -> None:
     error = asyncio.run(main())
     assert error.request_sent is False
     assert "could not connect to http://127.0.0.1" in str(error)
+
+
+# --- paths: no segment that URL normalisation would change -------------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("segment", [".", ".."])
+async def test_dot_segments_are_refused_before_any_request(
+    hubspot_emulator: Emulator, segment: str
+) -> None:
+    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+        with pytest.raises(ValueError, match="another"):
+            await crm.objects.get("contacts", segment)
+        with pytest.raises(ValueError, match="folder"):
+            await crm.objects.create(segment, {"email": "dot@example.com"})
+        with pytest.raises(ValueError, match="folder"):
+            await crm.objects.get(segment, "1")
+        with pytest.raises(ValueError, match="folder"):
+            await crm.objects.create_many(segment, [{"email": "dot@example.com"}])
+        assert crm.stats.requests == 0
+    assert hubspot_emulator.stats.requests == 0
