@@ -79,15 +79,10 @@ class ErrorDetail:
         context: Extra details, name to list of values.
     """
 
-    #: What went wrong.
     message: str
-    #: A machine-readable code, e.g. ``"PROPERTY_DOESNT_EXIST"``.
     code: str | None = None
-    #: Where the problem is, e.g. ``"email"`` (``in`` on the wire).
     in_: str | None = None
-    #: A finer category.
     sub_category: str | None = None
-    #: Extra details, name to list of values.
     context: dict[str, list[str]] = attrs.field(factory=dict)
 
 
@@ -106,31 +101,35 @@ class APIError(HubCRMError):
         method: The request's HTTP method.
         path: The request's path.
         body: The decoded JSON body, when it was a JSON object.
+
+    Attributes:
+        status: The HTTP status.
+        category: HubSpot's error category, e.g. ``"VALIDATION_ERROR"`` (``errorType``
+            on 429s).
+        sub_category: HubSpot's finer category.
+        message: HubSpot's message, or a description of an unreadable body.
+        correlation_id: HubSpot's correlation id, to quote to HubSpot support.
+        errors: The body's ``errors`` list.
+        context: The body's ``context``: name to list of values.
+        headers: The response headers, names lower-cased.
+        method: The request's HTTP method, when known.
+        path: The request's path, when known.
+        body: The decoded JSON body when it was an object, else None.
+        retry_after: Seconds to wait from the ``Retry-After`` header, when present and
+            valid.
     """
 
-    #: The HTTP status.
     status: int
-    #: HubSpot's error category, e.g. ``"VALIDATION_ERROR"`` (``errorType`` on 429s).
     category: str | None
-    #: HubSpot's finer category.
     sub_category: str | None
-    #: HubSpot's message, or a description of an unreadable body.
     message: str
-    #: HubSpot's correlation id, to quote to HubSpot support.
     correlation_id: str | None
-    #: The body's ``errors`` list.
     errors: tuple[ErrorDetail, ...]
-    #: The body's ``context``: name to list of values.
     context: dict[str, list[str]]
-    #: The response headers, names lower-cased.
     headers: dict[str, str]
-    #: The request's HTTP method, when known.
     method: str | None
-    #: The request's path, when known.
     path: str | None
-    #: The decoded JSON body when it was an object, else None.
     body: dict[str, Any] | None
-    #: Seconds to wait from the ``Retry-After`` header, when present and valid.
     retry_after: float | None
 
     def __init__(
@@ -185,9 +184,13 @@ class BadRequestError(APIError):
 
 
 class AuthenticationError(APIError):
-    """HubSpot did not accept the access token (401)."""
+    """HubSpot did not accept the access token (401).
 
-    #: True when the token has expired (``EXPIRED_AUTHENTICATION``) and a refresh may help.
+    Attributes:
+        expired: True when the token has expired (``EXPIRED_AUTHENTICATION``) and a
+            refresh may help.
+    """
+
     expired: bool
 
     def _derive(self) -> None:
@@ -195,9 +198,12 @@ class AuthenticationError(APIError):
 
 
 class ForbiddenError(APIError):
-    """The token lacks a scope the call needs (403)."""
+    """The token lacks a scope the call needs (403).
 
-    #: The scopes HubSpot says the call needs, when it says.
+    Attributes:
+        required_scopes: The scopes HubSpot says the call needs, when it says.
+    """
+
     required_scopes: tuple[str, ...]
 
     def _derive(self) -> None:
@@ -217,9 +223,12 @@ class NotFoundError(APIError):
 
 
 class ConflictError(APIError):
-    """The record already exists (409), e.g. a contact with the same email."""
+    """The record already exists (409), e.g. a contact with the same email.
 
-    #: The id of the existing record, when HubSpot names it.
+    Attributes:
+        existing_id: The id of the existing record, when HubSpot names it.
+    """
+
     existing_id: str | None
 
     def _derive(self) -> None:
@@ -227,9 +236,13 @@ class ConflictError(APIError):
 
 
 class RateLimitError(APIError):
-    """HubSpot's rate limit was reached (429)."""
+    """HubSpot's rate limit was reached (429).
 
-    #: The limit that was hit: ``"TEN_SECONDLY_ROLLING"``, ``"DAILY"``, or None.
+    Attributes:
+        policy_name: The limit that was hit: ``"TEN_SECONDLY_ROLLING"``, ``"DAILY"``, or
+            None.
+    """
+
     policy_name: str | None
 
     def _derive(self) -> None:
@@ -250,9 +263,11 @@ class RedisLimiterError(HubCRMError):
     Args:
         message: What went wrong; the underlying error is the ``__cause__``.
         key: The name of the shared budget.
+
+    Attributes:
+        key: The name of the shared budget (the limiter's ``key``).
     """
 
-    #: The name of the shared budget (the limiter's ``key``).
     key: str
 
     def __init__(self, message: str, *, key: str) -> None:
@@ -273,15 +288,18 @@ class APIConnectionError(HubCRMError):
         path: The request's path.
         request_sent: Whether the request may have reached HubSpot (False only when
             it certainly did not, e.g. the connection was refused).
+
+    Attributes:
+        message: What went wrong.
+        method: The request's HTTP method, when known.
+        path: The request's path, when known.
+        request_sent: Whether HubSpot may have received the request (and so may have
+            acted on it).
     """
 
-    #: What went wrong.
     message: str
-    #: The request's HTTP method, when known.
     method: str | None
-    #: The request's path, when known.
     path: str | None
-    #: Whether HubSpot may have received the request (and so may have acted on it).
     request_sent: bool
 
     def __init__(
@@ -313,13 +331,15 @@ class OutcomeUnknownError(HubCRMError):
         object_type: The object type written to, e.g. ``"contacts"``.
         input: The input that was sent, when there was one.
         cause: The failure (timeout, dropped connection, 5xx); also ``__cause__``.
+
+    Attributes:
+        object_type: The object type written to.
+        input: The input that was sent, to retry or check by hand.
+        cause: The failure that left the outcome unknown.
     """
 
-    #: The object type written to.
     object_type: str
-    #: The input that was sent, to retry or check by hand.
     input: ObjectInput | None
-    #: The failure that left the outcome unknown.
     cause: BaseException | None
 
     def __init__(
@@ -350,9 +370,11 @@ class ResponseParseError(HubCRMError):
     Args:
         message: What could not be read, naming the field.
         field: The path of the offending field on the wire, e.g. ``"createdAt"``.
+
+    Attributes:
+        field: The path of the offending field on the wire, when known.
     """
 
-    #: The path of the offending field on the wire, when known.
     field: str | None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
