@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import attrs
 
+from ._error_bodies import error_from_response
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -23,7 +24,6 @@ from ._errors import (
     AuthenticationError,
     RateLimitError,
     ResponseParseError,
-    error_from_response,
 )
 
 __all__ = ["OAuth", "StaticToken", "TokenProvider", "TokenSet"]

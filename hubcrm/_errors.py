@@ -1,15 +1,30 @@
-"""The exceptions hubcrm raises, and how they are built from HubSpot's error responses."""
+"""The exceptions hubcrm raises.
+
+The hierarchy:
+
+* HubCRMError
+  + APIError: HubSpot answered with an error status.
+    - BadRequestError (400)
+    - AuthenticationError (401)
+    - ForbiddenError (403)
+    - NotFoundError (404)
+    - ConflictError (409)
+    - RateLimitError (429)
+      · DailyLimitError (429 DAILY)
+    - ServerError (5xx)
+  + APIConnectionError: no HTTP response.
+    - APITimeoutError
+  + OutcomeUnknownError
+  + ResponseParseError
+  + RedisLimiterError
+
+`ErrorDetail` is not an exception: it is one entry of an `APIError`'s ``errors``.
+`hubcrm._error_bodies` builds these exceptions from HubSpot's error responses.
+"""
 
 from __future__ import annotations
 
-import email.utils
-import html
-import http
-import json
-import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -34,17 +49,7 @@ __all__ = [
     "RedisLimiterError",
     "ResponseParseError",
     "ServerError",
-    "error_from_response",
 ]
-
-_SNIPPET_CHARS = 200
-_SNIPPET_SCAN_BYTES = 8192
-_EXISTING_ID_IN_MESSAGE = re.compile(r"existing\s+(?:object\s+)?id\s*[:=#]?\s*(\d+)", re.I)
-_EXISTING_ID_KEYS = ("existingId", "existingObjectId", "id", "objectId", "vid")
-_SCOPE_KEYS = ("requiredGranularScopes", "requiredScopes")
-_DROPPED_BLOCKS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
-_TAG = re.compile(r"<[^>]*>")
-_SPACES = re.compile(r"\s+")
 
 
 def _rebuild(cls: type[HubCRMError], args: tuple[Any, ...], state: dict[str, Any]) -> HubCRMError:
@@ -158,7 +163,7 @@ class APIError(HubCRMError):
         self.method = method
         self.path = path
         self.body = dict(body) if body is not None else None
-        self.retry_after = _parse_retry_after(self.headers.get("retry-after"))
+        self.retry_after = _error_bodies._parse_retry_after(self.headers.get("retry-after"))
         self._derive()
         super().__init__(self._describe())
 
@@ -207,15 +212,7 @@ class ForbiddenError(APIError):
     required_scopes: tuple[str, ...]
 
     def _derive(self) -> None:
-        scopes: list[str] = []
-        contexts = [detail.context for detail in self.errors]
-        contexts.append(self.context)
-        for context in contexts:
-            for key in _SCOPE_KEYS:
-                for scope in context.get(key, ()):
-                    if scope not in scopes:
-                        scopes.append(scope)
-        self.required_scopes = tuple(scopes)
+        self.required_scopes = _error_bodies._required_scopes(self.context, self.errors)
 
 
 class NotFoundError(APIError):
@@ -232,7 +229,7 @@ class ConflictError(APIError):
     existing_id: str | None
 
     def _derive(self) -> None:
-        self.existing_id = _find_existing_id(self.message, self.context, self.errors)
+        self.existing_id = _error_bodies._find_existing_id(self.message, self.context, self.errors)
 
 
 class RateLimitError(APIError):
@@ -252,27 +249,6 @@ class RateLimitError(APIError):
 
 class DailyLimitError(RateLimitError):
     """The account's daily request limit was reached (429 ``DAILY``); retrying today is futile."""
-
-
-class RedisLimiterError(HubCRMError):
-    """A :class:`~hubcrm.RedisRateLimiter` could not check the shared budget in Redis.
-
-    The request was not sent. Raised only with ``on_redis_error="raise"`` (the
-    default); with ``"local"`` the limiter falls back to a local share instead.
-
-    Args:
-        message: What went wrong; the underlying error is the ``__cause__``.
-        key: The name of the shared budget.
-
-    Attributes:
-        key: The name of the shared budget (the limiter's ``key``).
-    """
-
-    key: str
-
-    def __init__(self, message: str, *, key: str) -> None:
-        self.key = key
-        super().__init__(message)
 
 
 class ServerError(APIError):
@@ -382,261 +358,28 @@ class ResponseParseError(HubCRMError):
         super().__init__(message)
 
 
-_STATUS_CLASSES: dict[int, type[APIError]] = {
-    400: BadRequestError,
-    401: AuthenticationError,
-    403: ForbiddenError,
-    404: NotFoundError,
-    409: ConflictError,
-    429: RateLimitError,
-}
+class RedisLimiterError(HubCRMError):
+    """A :class:`~hubcrm.RedisRateLimiter` could not check the shared budget in Redis.
 
-
-def _parse_retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
-        return max(seconds, 0.0)
-    if not math.isfinite(seconds) or seconds < 0:
-        return None
-    return seconds
-
-
-def _text(value: object) -> str | None:
-    """A non-empty str field, else None; anything else is not trusted."""
-    if isinstance(value, str) and value:
-        return value
-    return None
-
-
-def _context(value: object) -> dict[str, list[str]]:
-    if not isinstance(value, Mapping):
-        return {}
-    context: dict[str, list[str]] = {}
-    for key, values in value.items():
-        if isinstance(values, (list, tuple)):
-            context[str(key)] = [v if isinstance(v, str) else json.dumps(v) for v in values]
-        elif values is not None:
-            context[str(key)] = [values if isinstance(values, str) else json.dumps(values)]
-    return context
-
-
-def _error_details(value: object) -> tuple[ErrorDetail, ...]:
-    if not isinstance(value, list):
-        return ()
-    details = []
-    for item in value:
-        if isinstance(item, Mapping):
-            details.append(
-                ErrorDetail(
-                    message=_text(item.get("message")) or "",
-                    code=_text(item.get("code")),
-                    in_=_text(item.get("in")),
-                    sub_category=_text(item.get("subCategory")),
-                    context=_context(item.get("context")),
-                )
-            )
-        elif isinstance(item, str):
-            details.append(ErrorDetail(message=item))
-    return tuple(details)
-
-
-def _find_existing_id(
-    message: str, context: Mapping[str, Sequence[str]], errors: Sequence[ErrorDetail]
-) -> str | None:
-    # The classic shape says "Contact already exists. Existing ID: 123" in the message;
-    # newer ones may name it in context or in errors[]. Look everywhere, message first.
-    messages = [message, *(detail.message for detail in errors)]
-    contexts = [context, *(detail.context for detail in errors)]
-    for text in messages:
-        match = _EXISTING_ID_IN_MESSAGE.search(text)
-        if match:
-            return match.group(1)
-    for ctx in contexts:
-        for key in _EXISTING_ID_KEYS:
-            for candidate in ctx.get(key, ()):
-                candidate = candidate.strip()
-                if candidate:
-                    return candidate
-    return None
-
-
-def _snippet(body: bytes) -> str:
-    # Only the head matters for a snippet; do not run regexes over megabytes.
-    text = body[:_SNIPPET_SCAN_BYTES].decode("utf-8", errors="replace")
-    text = _DROPPED_BLOCKS.sub(" ", text)
-    text = _TAG.sub(" ", text)
-    text = _SPACES.sub(" ", html.unescape(text)).strip()
-    if len(text) > _SNIPPET_CHARS:
-        text = text[: _SNIPPET_CHARS - 1].rstrip() + "…"
-    return text
-
-
-def _unreadable_message(body: bytes, what: str) -> str:
-    if not body.strip():
-        return "HubSpot returned an empty error body"
-    snippet = _snippet(body)
-    if not snippet:
-        return f"HubSpot returned {what} with no readable text"
-    return f"HubSpot returned {what}: {snippet!r}"
-
-
-def _body_message(value: object, status: int) -> str:
-    if isinstance(value, str) and value.strip():
-        return value.strip()
-    if value is None or isinstance(value, str):
-        return _status_phrase(status)
-    return json.dumps(value)
-
-
-def _status_phrase(status: int) -> str:
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return f"HTTP {status}"
-
-
-def error_from_response(
-    status: int,
-    body: bytes,
-    headers: Mapping[str, str],
-    *,
-    method: str | None = None,
-    path: str | None = None,
-) -> APIError:
-    """Build the exception for an HTTP error response from HubSpot.
-
-    The body is read defensively: every field may be missing or of the wrong type,
-    and a body that is not a JSON object (an HTML error page, garbage, nothing)
-    still gives an error whose message quotes a short snippet of it.
+    The request was not sent. Raised only with ``on_redis_error="raise"`` (the
+    default); with ``"local"`` the limiter falls back to a local share instead.
 
     Args:
-        status: The HTTP status (normally 400 or more).
-        body: The raw response body.
-        headers: The response headers.
-        method: The request's HTTP method, for the message.
-        path: The request's path, for the message.
+        message: What went wrong; the underlying error is the ``__cause__``.
+        key: The name of the shared budget.
 
-    Returns:
-        The `APIError` subclass for ``status`` (`DailyLimitError` for a daily 429);
-        a plain `APIError` for other statuses.
+    Attributes:
+        key: The name of the shared budget (the limiter's ``key``).
     """
-    fields: dict[str, Any] = {}
-    is_object = False
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):  # includes invalid UTF-8 (UnicodeDecodeError)
-        message = _unreadable_message(body, "a non-JSON error body")
-    else:
-        if isinstance(data, dict):
-            fields, is_object = data, True
-            message = _body_message(fields.get("message"), status)
-        else:
-            message = _unreadable_message(body, "an error body that is not a JSON object")
 
-    category = _text(fields.get("category")) or _text(fields.get("errorType"))
-    cls = _STATUS_CLASSES.get(status)
-    if cls is None:
-        cls = ServerError if 500 <= status <= 599 else APIError
-    if cls is RateLimitError and fields.get("policyName") == "DAILY":
-        cls = DailyLimitError
-    return cls(
-        message,
-        status=status,
-        category=category,
-        sub_category=_text(fields.get("subCategory")),
-        correlation_id=_text(fields.get("correlationId")),
-        errors=_error_details(fields.get("errors")),
-        context=_context(fields.get("context")),
-        headers=headers,
-        method=method,
-        path=path,
-        body=fields if is_object else None,
-    )
+    key: str
+
+    def __init__(self, message: str, *, key: str) -> None:
+        self.key = key
+        super().__init__(message)
 
 
-# --- errors of one input of a batch ----------------------------------------------------
-
-# A batch answer's ``errors[]`` entries carry ``status: "error"``, not an HTTP status:
-# the category says which status a single request would have had.
-_CATEGORY_STATUS = {
-    "VALIDATION_ERROR": 400,
-    "INVALID_PARAMS": 400,
-    "CONFLICT": 409,
-    "OBJECT_ALREADY_EXISTS": 409,
-    "OBJECT_NOT_FOUND": 404,
-    "INVALID_AUTHENTICATION": 401,
-    "EXPIRED_AUTHENTICATION": 401,
-    "MISSING_SCOPES": 403,
-    "RATE_LIMIT": 429,
-}
-
-
-def _entry_status(entry: Mapping[str, Any], category: str | None, message: str) -> int:
-    status = entry.get("status")
-    if isinstance(status, str) and status.isascii() and status.isdigit():
-        status = int(status)
-    if isinstance(status, int) and not isinstance(status, bool) and 400 <= status <= 599:
-        return status
-    if category is not None and category in _CATEGORY_STATUS:
-        return _CATEGORY_STATUS[category]
-    if "already exists" in message.lower():
-        return 409
-    return 400
-
-
-def error_from_batch_entry(
-    entry: Mapping[str, Any],
-    *,
-    headers: Mapping[str, str] | None = None,
-    method: str | None = None,
-    path: str | None = None,
-) -> APIError:
-    """Build the exception for one entry of a batch answer's ``errors`` list.
-
-    The entry (HubSpot's ``StandardError``) has no HTTP status of its own; it is
-    inferred from its ``category`` (``CONFLICT`` and ``OBJECT_ALREADY_EXISTS`` give a
-    `ConflictError` with ``existing_id``, ``VALIDATION_ERROR`` a `BadRequestError`, ...).
-    The correlation id is the batch response's.
-
-    Args:
-        entry: The decoded entry.
-        headers: The batch response's headers.
-        method: The request's HTTP method, for the message.
-        path: The request's path, for the message.
-
-    Returns:
-        The `APIError` subclass for the inferred status.
-    """
-    category = _text(entry.get("category")) or _text(entry.get("errorType"))
-    message = _body_message(entry.get("message"), 400)
-    status = _entry_status(entry, category, message)
-    cls = _STATUS_CLASSES.get(status)
-    if cls is None:
-        cls = ServerError if 500 <= status <= 599 else APIError
-    return cls(
-        message,
-        status=status,
-        category=category,
-        sub_category=_text(entry.get("subCategory")),
-        correlation_id=_text(entry.get("correlationId")),
-        errors=_error_details(entry.get("errors")),
-        context=_context(entry.get("context")),
-        headers=headers,
-        method=method,
-        path=path,
-        body=entry,
-    )
-
-
-__all__ += ["error_from_batch_entry"]
+# The exceptions read their headers and body with the parsers of ``_error_bodies``,
+# which in turn builds these exceptions. Imported last, as a module, so that either
+# module can be imported first: the parsers are looked up only when an error is made.
+from . import _error_bodies  # noqa: E402
