@@ -36,6 +36,7 @@ import anyio
 import attrs
 
 from ._convert import dump_input, load_object
+from ._error_bodies import error_from_batch_entry
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -46,7 +47,6 @@ from ._errors import (
     OutcomeUnknownError,
     RedisLimiterError,
     ResponseParseError,
-    error_from_batch_entry,
 )
 from ._models import CONTACT_TYPES, CrmObject, ObjectInput, redacted_properties
 from ._ratelimit import RateLimit

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from hubcrm import APIConnectionError, APITimeoutError, HubCRMError
-from hubcrm._errors import error_from_response
+from hubcrm._error_bodies import error_from_response
 from hubcrm._retry import (
     FailureClass,
     RequestKind,
