@@ -112,6 +112,8 @@ class Objects:
             The object.
 
         Raises:
+            ValueError: ``object_type`` or ``object_id`` is empty, malformed, or ``"."``
+                or ``".."`` (checked before any request).
             NotFoundError: there is no such record.
             APIError: HubSpot rejected the request.
         """
