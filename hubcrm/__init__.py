@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
-from ._bulk import BulkError, BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._client import AsyncHubCRM
 from ._errors import (
     APIConnectionError,
@@ -39,6 +38,7 @@ from ._models import (
     ObjectWarning,
     ValueWithTimestamp,
 )
+from ._outcomes import BulkError, BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._ratelimit import Limiter, NoLimiter, RateLimit, RollingWindowLimiter
 from ._retry import RetryWrites
 from ._session import ClientStats, RateLimitStatus

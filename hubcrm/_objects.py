@@ -323,23 +323,29 @@ class AsyncObjects:
                 second, and once at the end, on the event loop.
 
         Returns:
-            A :class:`BulkResult`: ``results[i]`` is input ``i``'s record or None, and
-            ``errors`` lists every input without one.
+            A :class:`BulkResult`: ``outcomes[i]`` is what became of input ``i``,
+            ``results[i]`` its record or None, and ``errors`` the outcomes without one.
 
         Raises:
             TypeError, ValueError: an argument is invalid (checked before any request).
                 A malformed input only fails that input.
         """
-        return await _bulk.create_many(
-            self,
-            object_type,
-            inputs,
+        args = _bulk.BulkArgs(
+            object_type=object_type,
             batch_size=batch_size,
             concurrency=concurrency,
             id_property=id_property,
             mode=mode,
             on_progress=on_progress,
         )
+        endpoint = _bulk.Endpoint(
+            requester=self._session,
+            limiter=self._session.limiter,
+            path=f"{self._path(object_type)}/{args.operation}",
+            options=self._options,
+            create_one=self.create,
+        )
+        return await _bulk.create_many(endpoint, args, inputs)
 
     def iter_create_many(
         self,
@@ -364,13 +370,19 @@ class AsyncObjects:
         Raises:
             TypeError, ValueError: an argument is invalid (raised by this call).
         """
-        return _bulk.iter_create_many(
-            self,
-            object_type,
-            inputs,
+        args = _bulk.BulkArgs(
+            object_type=object_type,
             batch_size=batch_size,
             concurrency=concurrency,
             id_property=id_property,
             mode=mode,
             on_progress=on_progress,
         )
+        endpoint = _bulk.Endpoint(
+            requester=self._session,
+            limiter=self._session.limiter,
+            path=f"{self._path(object_type)}/{args.operation}",
+            options=self._options,
+            create_one=self.create,
+        )
+        return _bulk.iter_create_many(endpoint, args, inputs)

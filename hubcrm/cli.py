@@ -23,11 +23,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ._bulk import BulkOutcome
 from ._cli_input import InputFileError, Record, detect_format, read_records
 from ._client import AsyncHubCRM
 from ._convert import dump_input
 from ._errors import APIError, HubCRMError, OutcomeUnknownError
+from ._outcomes import BulkOutcome
 from ._ratelimit import RateLimit
 
 __all__ = ["cli", "main"]
