@@ -2,14 +2,14 @@
 
 Inputs are pulled lazily from any iterable or async iterable and sent through
 ``batch/create`` (or ``batch/upsert`` with an ``id_property``) by a bounded number of
-concurrent requests. Every input ends as exactly one :class:`BulkOutcome` (see
-``_outcomes``): created or updated (with its record), failed, unknown, or not attempted.
+concurrent requests. Every input ends as exactly one :class:`BulkOutcome`: created or
+updated (with its record), failed, unknown, or not attempted.
 
 How the pieces fit: one scheduler coroutine assembles batches (keeping inputs that
 share a unique value in different batches, in input order) and starts one task per
 batch while fewer than the concurrency target are running. A batch rejected as a whole
 is split in halves until the bad inputs are isolated. A 2xx answer is mapped back to
-its inputs by ``_bulk_answer.map_batch_answer``, a pure function. Memory stays bounded
+its inputs by a pure function, by ``objectWriteTraceId``. Memory stays bounded
 because an input is only pulled while fewer than ``concurrency x batch_size`` inputs
 are pulled and not yet delivered.
 
@@ -100,7 +100,7 @@ class BulkArgs:
 
     Attributes:
         object_type: The object type's name or id.
-        batch_size: Inputs per request, 1 to ``MAX_BATCH_SIZE``.
+        batch_size: Inputs per request, 1 to 100.
         concurrency: Requests in flight at once; None to derive it from the rate limit.
         id_property: The unique-value property every input has, or None.
         mode: ``"batch"``, or ``"single"`` for one create per input.
@@ -296,7 +296,6 @@ class _Engine:
             "unknown": 0,
             "not_attempted": 0,
         }
-        self._done = 0
         self._started = time.monotonic()
         self._last_progress = 0.0
 
@@ -659,7 +658,6 @@ class _Engine:
 
     def _emit(self, outcome: BulkOutcome) -> None:
         self._counts[outcome.status] += 1
-        self._done += 1
         self._deliver(outcome)
         if self._auto_release:
             self._outstanding -= 1
@@ -677,16 +675,17 @@ class _Engine:
         self._last_progress = now
         elapsed = now - self._started
         counts = self._counts
+        done = sum(counts.values())
         callback(
             BulkProgress(
-                done=self._done,
+                done=done,
                 created=counts["created"] + counts["updated"],
                 failed=counts["failed"],
                 unknown=counts["unknown"],
                 not_attempted=counts["not_attempted"],
                 total=self._total,
                 elapsed=elapsed,
-                rate=self._done / elapsed if elapsed > 0 else 0.0,
+                rate=done / elapsed if elapsed > 0 else 0.0,
             )
         )
 
