@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
-from ._bulk import BulkError, BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._client import AsyncHubCRM
 from ._config import RetryPolicy, RetryWrites, Timeouts
 from ._errors import (
@@ -41,6 +40,7 @@ from ._models import (
     ValueWithTimestamp,
 )
 from ._objects import AsyncObjects
+from ._outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
 from ._stats import ClientStats, RateLimitStatus
 from ._sync import HubCRM, Objects
@@ -51,18 +51,31 @@ if TYPE_CHECKING:
 
     __version__: str
 else:
+    _RENAMED = {
+        # old name: (new object, what to say)
+        "NoLimiter": (
+            PauseOnlyLimiter,
+            "hubcrm.NoLimiter is now hubcrm.PauseOnlyLimiter (it still pauses every "
+            "sender after a 429)",
+        ),
+        "BulkError": (
+            BulkOutcome,
+            "hubcrm.BulkError is now hubcrm.BulkOutcome: BulkResult.errors holds the "
+            "outcomes without a record",
+        ),
+    }
 
     def __getattr__(name: str) -> object:
-        if name == "NoLimiter":
+        if name in _RENAMED:
             import warnings
 
+            new, message = _RENAMED[name]
             warnings.warn(
-                "hubcrm.NoLimiter is now hubcrm.PauseOnlyLimiter (it still pauses every "
-                "sender after a 429); the old name goes away in 0.3",
+                f"{message}; the old name goes away in the next minor release",
                 DeprecationWarning,
                 stacklevel=2,
             )
-            return PauseOnlyLimiter
+            return new
         # The Redis limiter imports redis (the hubcrm[redis] extra): loaded on first use.
         if name in ("RedisRateLimiter", "OnRedisError"):
             from . import _redislimiter
@@ -97,7 +110,6 @@ __all__ = [
     "AsyncObjects",
     "AuthenticationError",
     "BadRequestError",
-    "BulkError",
     "BulkInput",
     "BulkInputs",
     "BulkOutcome",

@@ -2,23 +2,20 @@
 
 Inputs are pulled lazily from any iterable or async iterable and sent through
 ``batch/create`` (or ``batch/upsert`` with an ``id_property``) by a bounded number of
-concurrent requests. Every input ends as exactly one :class:`BulkOutcome`:
-
-- **created**: it has its :class:`CrmObject` (with ``new`` saying whether an upsert made
-  the record or found it);
-- **failed**: HubSpot (or a local check) rejected it, with the error;
-- **unknown**: its request failed ambiguously (a timeout, a dropped connection, a 5xx)
-  and could not be made safe to retry; the error is an :class:`OutcomeUnknownError`;
-- **not attempted**: HubSpot certainly did not act on it (the run stopped at a daily
-  limit or a bad token before sending it, or its request was refused before processing).
+concurrent requests. Every input ends as exactly one :class:`BulkOutcome`: created or
+updated (with its record), failed, unknown, or not attempted.
 
 How the pieces fit: one scheduler coroutine assembles batches (keeping inputs that
 share a unique value in different batches, in input order) and starts one task per
 batch while fewer than the concurrency target are running. A batch rejected as a whole
-is split in halves until the bad inputs are isolated. Results and errors are mapped back
-to inputs by ``objectWriteTraceId``, never by position. Memory stays bounded because an
-input is only pulled while fewer than ``concurrency x batch_size`` inputs are pulled
-and not yet delivered.
+is split in halves until the bad inputs are isolated. A 2xx answer is mapped back to
+its inputs by a pure function, by ``objectWriteTraceId``. Memory stays bounded
+because an input is only pulled while fewer than ``concurrency x batch_size`` inputs
+are pulled and not yet delivered.
+
+The engine knows nothing of the resource that calls it: it is given a
+:class:`BulkArgs` (the caller's arguments, checked) and an :class:`Endpoint` (what to
+send requests through, and where).
 """
 
 from __future__ import annotations
@@ -30,13 +27,15 @@ import os
 import time
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from operator import attrgetter
+from typing import Any, Literal, Protocol
 
 import anyio
 import attrs
 
-from ._convert import dump_input, load_object
-from ._error_bodies import error_from_batch_entry
+from ._bulk_answer import map_batch_answer
+from ._config import RequestOptions
+from ._convert import dump_input
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -48,37 +47,39 @@ from ._errors import (
     RedisLimiterError,
     ResponseParseError,
 )
-from ._models import CONTACT_TYPES, CrmObject, ObjectInput, redacted_properties
+from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
+from ._outcomes import (
+    BulkInput,
+    BulkInputs,
+    BulkOutcome,
+    BulkProgress,
+    BulkResult,
+    OutcomeStatus,
+)
 from ._ratelimit import RateLimit
 from ._retry import FailureClass, RequestKind, classify
+from ._session import Response, object_type_segment
 from ._values import PropertyValue
 
-if TYPE_CHECKING:
-    from ._objects import AsyncObjects
-
 __all__ = [
-    "BulkError",
-    "BulkInput",
+    "MAX_BATCH_SIZE",
+    "BulkArgs",
+    # The result types live in _outcomes; the resources import them from here too.
     "BulkInputs",
+    "BulkMode",
     "BulkOutcome",
     "BulkProgress",
     "BulkResult",
+    "CreateOne",
+    "Endpoint",
+    "Requester",
     "create_many",
     "iter_create_many",
 ]
 
 logger = logging.getLogger("hubcrm")
 
-#: One input of a bulk run: an :class:`ObjectInput`, or a mapping that is its properties.
-BulkInput = ObjectInput | Mapping[str, PropertyValue]
-
-#: What ``create_many`` takes: an iterable or an async iterable of inputs (the blocking
-#: client accepts both too: it runs them on its own event loop).
-BulkInputs = Iterable[BulkInput] | AsyncIterable[BulkInput]
-
 BulkMode = Literal["batch", "single"]
-
-OutcomeStatus = Literal["created", "updated", "failed", "unknown", "not_attempted"]
 
 MAX_BATCH_SIZE = 100
 
@@ -91,178 +92,123 @@ _UNLIMITED_CONCURRENCY = 16
 _PROGRESS_INTERVAL = 0.25
 
 
-# --- public models ----------------------------------------------------------------------
-
-
-def _redacted_input(value: object) -> str:
-    if isinstance(value, Mapping):
-        return redacted_properties(value)
-    return repr(value)  # an ObjectInput redacts its own properties
-
-
-@attrs.frozen
-class BulkOutcome:
-    """What became of one input of a bulk run.
-
-    Attributes:
-        index: The input's position in the iterable, from 0.
-        input: The input as it was given (an ``ObjectInput`` or a mapping).
-        object: The record, when the input was created (or, with ``id_property``,
-            upserted).
-        error: Why it was not: a hubcrm ``APIError`` from HubSpot, an
-            ``OutcomeUnknownError``, a ``TypeError``/``ValueError`` for an input that
-            could not be sent, or for a not attempted input the error that stopped the run.
-        new: ``True`` when the record was made by this run; ``False`` when an upsert
-            (``id_property``) found it already there and updated it; ``None`` without
-            a record.
-        attempted: ``False`` when HubSpot certainly did not act on the input: it is safe
-            to send again as it is.
-    """
-
-    #: The input's position in the iterable, from 0.
-    index: int
-    #: The input as it was given.
-    input: BulkInput = attrs.field(repr=_redacted_input)
-    #: The record, when there is one.
-    object: CrmObject | None = None
-    #: Why there is no record.
-    error: Exception | None = None
-    #: Whether the record is new (``False``: an upsert updated an existing one).
-    new: bool | None = None
-    #: ``False`` when HubSpot certainly did not act on the input.
-    attempted: bool = True
-
-    @property
-    def status(self) -> OutcomeStatus:
-        """``"created"``, ``"updated"``, ``"failed"``, ``"unknown"`` or ``"not_attempted"``."""
-        if self.object is not None:
-            return "updated" if self.new is False else "created"
-        if not self.attempted:
-            return "not_attempted"
-        if isinstance(self.error, OutcomeUnknownError):
-            return "unknown"
-        return "failed"
-
-    @property
-    def ok(self) -> bool:
-        """Whether the input has its record."""
-        return self.object is not None
-
-
-def _error_code(error: BaseException) -> str | None:
-    if isinstance(error, APIError):
-        for detail in error.errors:
-            if detail.code:
-                return detail.code
-        return error.category
-    if isinstance(error, OutcomeUnknownError):
-        return None
-    return type(error).__name__
-
-
-@attrs.frozen
-class BulkError:
-    """An input of a bulk run that has no record: failed, unknown or not attempted.
-
-    Attributes:
-        index: The input's position in the iterable, from 0.
-        input: The input as it was given.
-        error: The error (see :attr:`BulkOutcome.error`).
-        attempted: ``False`` when HubSpot certainly did not act on the input.
-    """
-
-    #: The input's position in the iterable, from 0.
-    index: int
-    #: The input as it was given.
-    input: BulkInput = attrs.field(repr=_redacted_input)
-    #: What went wrong.
-    error: Exception
-    #: ``False`` when HubSpot certainly did not act on the input: resend it as it is.
-    attempted: bool = True
-
-    @property
-    def status(self) -> Literal["failed", "unknown", "not_attempted"]:
-        """``"failed"``, ``"unknown"`` (an ``OutcomeUnknownError``) or ``"not_attempted"``."""
-        if not self.attempted:
-            return "not_attempted"
-        if isinstance(self.error, OutcomeUnknownError):
-            return "unknown"
-        return "failed"
-
-    @property
-    def code(self) -> str | None:
-        """HubSpot's error code (``"INVALID_EMAIL"``, ...) or else its category
-        (``"CONFLICT"``); for a local error its type name; ``None`` for unknown outcomes."""
-        return _error_code(self.error)
+# --- what the engine is given ------------------------------------------------------------
 
 
 @attrs.frozen(kw_only=True)
-class BulkProgress:
-    """A snapshot of a bulk run, passed to ``on_progress`` a few times per second."""
+class BulkArgs:
+    """The arguments of one ``create_many`` / ``iter_create_many`` call, checked.
 
-    #: Inputs with an outcome so far.
-    done: int
-    #: Inputs with a record (created or upserted).
-    created: int
-    #: Inputs rejected.
-    failed: int
-    #: Inputs whose outcome is unknown.
-    unknown: int
-    #: Inputs HubSpot did not act on.
-    not_attempted: int
-    #: The number of inputs, when the iterable has a length; else None.
-    total: int | None
-    #: Seconds since the run started.
-    elapsed: float
-    #: Outcomes per second so far.
-    rate: float
+    Attributes:
+        object_type: The object type's name or id.
+        batch_size: Inputs per request, 1 to 100.
+        concurrency: Requests in flight at once; None to derive it from the rate limit.
+        id_property: The unique-value property every input has, or None.
+        mode: ``"batch"``, or ``"single"`` for one create per input.
+        on_progress: Called with a ``BulkProgress`` now and then, or None.
+
+    Raises:
+        TypeError, ValueError: an argument is invalid (the message says which).
+    """
+
+    object_type: str
+    batch_size: int
+    concurrency: int | None
+    id_property: str | None
+    mode: BulkMode
+    on_progress: Callable[[BulkProgress], object] | None
+
+    def __attrs_post_init__(self) -> None:
+        object_type_segment(self.object_type)  # validates the type name
+        batch_size = self.batch_size
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+            raise TypeError("batch_size must be an int")
+        if not 1 <= batch_size <= MAX_BATCH_SIZE:
+            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, not {batch_size}")
+        concurrency = self.concurrency
+        if concurrency is not None:
+            if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+                raise TypeError("concurrency must be an int or None")
+            if concurrency < 1:
+                raise ValueError("concurrency must be at least 1")
+        id_property = self.id_property
+        if id_property is not None and (not isinstance(id_property, str) or not id_property):
+            raise ValueError("id_property must be a non-empty property name or None")
+        if self.mode not in ("batch", "single"):
+            raise ValueError(f"mode must be 'batch' or 'single', not {self.mode!r}")
+        if self.on_progress is not None and not callable(self.on_progress):
+            raise TypeError("on_progress must be callable or None")
+
+    @property
+    def upsert(self) -> bool:
+        """Whether batches go through ``batch/upsert`` (an ``id_property`` in batch mode)."""
+        return self.id_property is not None and self.mode == "batch"
+
+    @property
+    def operation(self) -> str:
+        """The batch endpoint below the object type's path: ``batch/create`` or ``batch/upsert``."""
+        return "batch/upsert" if self.upsert else "batch/create"
+
+
+class Requester(Protocol):
+    """What the engine sends its batches through (the client's retrier)."""
+
+    @property
+    def max_connections(self) -> int:
+        """The most requests in flight at once."""
+        ...
+
+    @property
+    def rate_limit(self) -> RateLimit | None:
+        """The limit the client's limiter keeps to now; ``None`` when it keeps none."""
+        ...
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: RequestKind,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        options: RequestOptions | None = None,
+        log_path: str | None = None,
+    ) -> Response:
+        """Send one request, with the retries its kind allows; a 2xx response or raise."""
+        ...
+
+
+class CreateOne(Protocol):
+    """Creates one object, with its own safe recovery: what ``mode="single"`` calls."""
+
+    async def __call__(
+        self,
+        object_type: str,
+        properties: Mapping[str, PropertyValue],
+        associations: Iterable[Association] = (),
+        *,
+        id_property: str | None = None,
+    ) -> CrmObject:
+        """Create the object, or raise as ``create`` does."""
+        ...
 
 
 @attrs.frozen(kw_only=True)
-class BulkResult:
-    """Every input of a ``create_many`` run, accounted for.
+class Endpoint:
+    """Where a bulk run sends its requests, and through what.
 
-    ``results[i]`` is the record made from input ``i`` (or ``None``); ``errors`` lists
-    every input without a record, in index order, each with its ``status``: ``"failed"``,
-    ``"unknown"`` (the error is an ``OutcomeUnknownError``; the record may exist) or
-    ``"not_attempted"`` (HubSpot certainly did not act on it).
-
-    To resume after a daily limit (``stopped_by`` is a ``DailyLimitError``): send
-    :meth:`not_attempted_inputs` tomorrow, followed by the inputs that were never taken
-    from the iterable: ``inputs[result.total:]`` for a sequence, or simply what is left
-    in an iterator (the run stops pulling when it stops).
+    Attributes:
+        requester: The client's retrier; the concurrency target follows its
+            ``rate_limit``.
+        path: The batch path (``.../batch/create`` or ``.../batch/upsert``).
+        options: Timeouts and retry policy for the batch requests.
+        create_one: Creates one input, for ``mode="single"``.
     """
 
-    #: The record per input, in input order; None where there is none.
-    results: list[CrmObject | None]
-    #: Per input: True for a new record, False for one an upsert updated, else None.
-    new: list[bool | None]
-    #: The inputs without a record, in index order.
-    errors: list[BulkError]
-    #: Inputs with a record (created, or upserted with ``id_property``).
-    created: int
-    #: Of those, the ones an upsert found already there (``new`` is False).
-    updated: int
-    #: Inputs rejected (by HubSpot, or as unsendable).
-    failed: int
-    #: Inputs whose outcome is unknown.
-    unknown: int
-    #: Inputs HubSpot did not act on; safe to send again.
-    not_attempted: int
-    #: Inputs taken from the iterable (all of them unless the run stopped).
-    total: int
-    #: The error that stopped the run early (a ``DailyLimitError``, a rejected token),
-    #: or None when every input was taken.
-    stopped_by: HubCRMError | None = None
-
-    @property
-    def ok(self) -> bool:
-        """Whether every input taken has its record and the run was not stopped."""
-        return self.created == self.total and self.stopped_by is None
-
-    def not_attempted_inputs(self) -> list[BulkInput]:
-        """The inputs HubSpot did not act on, in input order, to send again as they are."""
-        return [e.input for e in self.errors if not e.attempted]
+    requester: Requester
+    path: str
+    options: RequestOptions
+    create_one: CreateOne
 
 
 # --- the engine -------------------------------------------------------------------------
@@ -297,65 +243,30 @@ def _stops_run(error: HubCRMError) -> bool:
     )
 
 
-def _check_args(
-    objects: AsyncObjects,
-    object_type: str,
-    batch_size: int,
-    concurrency: int | None,
-    id_property: str | None,
-    mode: str,
-    on_progress: object,
-) -> None:
-    objects._path(object_type)  # validates the type name
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise TypeError("batch_size must be an int")
-    if not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, not {batch_size}")
-    if concurrency is not None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-            raise TypeError("concurrency must be an int or None")
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-    if id_property is not None and (not isinstance(id_property, str) or not id_property):
-        raise ValueError("id_property must be a non-empty property name or None")
-    if mode not in ("batch", "single"):
-        raise ValueError(f"mode must be 'batch' or 'single', not {mode!r}")
-    if on_progress is not None and not callable(on_progress):
-        raise TypeError("on_progress must be callable or None")
-
-
 class _Engine:
     """One bulk run. Not reusable."""
 
     def __init__(
         self,
-        objects: AsyncObjects,
-        object_type: str,
+        endpoint: Endpoint,
+        args: BulkArgs,
         inputs: BulkInputs,
         *,
-        batch_size: int,
-        concurrency: int | None,
-        id_property: str | None,
-        mode: BulkMode,
-        on_progress: Callable[[BulkProgress], object] | None,
         deliver: Callable[[BulkOutcome], None],
         auto_release: bool,
     ) -> None:
-        self._objects = objects
-        self._session = objects._session
-        self._options = objects._options
-        self._object_type = object_type
-        self._single = mode == "single"
-        self._batch_size = 1 if self._single else batch_size
-        self._fixed_concurrency = concurrency
-        self._pool = self._session.max_connections
-        self._id_property = id_property
-        self._upsert = id_property is not None and not self._single
-        base = objects._path(object_type)
-        self._url = base + ("/batch/upsert" if self._upsert else "/batch/create")
+        self._endpoint = endpoint
+        self._requester = endpoint.requester
+        self._object_type = args.object_type
+        self._single = args.mode == "single"
+        self._batch_size = 1 if self._single else args.batch_size
+        self._fixed_concurrency = args.concurrency
+        self._pool = endpoint.requester.max_connections
+        self._id_property = args.id_property
+        self._upsert = args.upsert
         self._kind = RequestKind.UPSERT if self._upsert else RequestKind.CREATE
-        self._contacts = object_type in CONTACT_TYPES
-        self._on_progress = on_progress
+        self._contacts = args.object_type in CONTACT_TYPES
+        self._on_progress = args.on_progress
         self._deliver = deliver
         self._auto_release = auto_release
         self._trace_prefix = f"hubcrm-{os.urandom(5).hex()}-"
@@ -382,18 +293,18 @@ class _Engine:
         self.stopped_by: HubCRMError | None = None
         self._changed = asyncio.Event()
         self._lost: list[int] = []  # indexes of inputs cancelled while in flight
-        # Counts.
-        self.created = self.updated = self.failed = self.unknown = self.not_attempted = 0
-        self._done = 0
+        # Outcomes so far, by status (for on_progress).
+        self._counts: dict[OutcomeStatus, int] = {
+            "created": 0,
+            "updated": 0,
+            "failed": 0,
+            "unknown": 0,
+            "not_attempted": 0,
+        }
         self._started = time.monotonic()
         self._last_progress = 0.0
 
     # --- public to the drivers --------------------------------------------------------
-
-    @property
-    def pulled(self) -> int:
-        """Inputs taken from the iterable so far."""
-        return self._pulled
 
     def release(self, n: int = 1) -> None:
         """The consumer took ``n`` outcomes: that many more inputs may be pulled."""
@@ -437,8 +348,8 @@ class _Engine:
         """How many batches may run at once now (the limiter may have learned a new limit)."""
         if self._fixed_concurrency is not None:
             return max(1, min(self._fixed_concurrency, self._pool))
-        rate_limit = getattr(self._session.limiter, "rate_limit", None)
-        if isinstance(rate_limit, RateLimit):
+        rate_limit = self._endpoint.requester.rate_limit
+        if rate_limit is not None:
             want = math.ceil(rate_limit.per_second * _ASSUMED_LATENCY) + 1
             return max(1, min(want, rate_limit.max_requests, self._pool))
         return max(1, min(_UNLIMITED_CONCURRENCY, self._pool))
@@ -588,8 +499,7 @@ class _Engine:
         return _Item(index, raw, obj, trace_id, frozenset(keys))
 
     def _finish_local(self, index: int, raw: BulkInput, error: Exception) -> None:
-        self.failed += 1
-        self._emit(BulkOutcome(index, raw, None, error))
+        self._emit(BulkOutcome(index, raw, "failed", None, error))
 
     # --- one batch --------------------------------------------------------------------
 
@@ -601,7 +511,7 @@ class _Engine:
                 stopped = self.stopped_by
                 if stopped is not None:
                     for item in chunk:
-                        self._not_attempted(item, stopped)
+                        self._settle(item, "not_attempted", None, stopped)
                 elif self._single:
                     await self._send_single(chunk[0])
                 else:
@@ -642,19 +552,35 @@ class _Engine:
         return {"inputs": inputs}
 
     async def _send_chunk(self, chunk: list[_Item], chunks: list[list[_Item]]) -> None:
+        endpoint = self._endpoint
         try:
-            response = await self._session.request(
+            response = await self._requester.request(
                 "POST",
-                self._url,
+                endpoint.path,
                 kind=self._kind,
                 json_body=self._body(chunk),
-                options=self._options,
+                options=endpoint.options,
             )
             data = response.json()
         except HubCRMError as exc:
             self._chunk_failed(chunk, exc, chunks)
             return
-        self._map_response(chunk, data, response.headers, chunks)
+        answer = map_batch_answer(
+            [item.trace_id for item in chunk],
+            data,
+            response.headers,
+            upsert=self._upsert,
+            path=endpoint.path,
+            object_type=self._object_type,
+        )
+        settle = self._settle
+        for item, status, record, error, new in zip(
+            chunk, answer.status, answer.record, answer.error, answer.new, strict=True
+        ):
+            if status is not None:
+                settle(item, status, record, error, new)
+        # Popped last first: the groups go in input order.
+        chunks.extend([chunk[i] for i in group] for group in reversed(answer.split))
 
     def _chunk_failed(
         self, chunk: list[_Item], exc: HubCRMError, chunks: list[list[_Item]]
@@ -662,15 +588,15 @@ class _Engine:
         if _stops_run(exc):
             self._stop(exc)
             for item in chunk:
-                self._not_attempted(item, exc)
+                self._settle(item, "not_attempted", None, exc)
             return
         failure = classify(exc)
         if failure is FailureClass.AMBIGUOUS or isinstance(exc, ResponseParseError):
             for item in chunk:
-                self._unknown(item, exc)
+                self._settle(item, "unknown", None, exc)
         elif failure is FailureClass.NOT_PROCESSED:
             for item in chunk:
-                self._not_attempted(item, exc)
+                self._settle(item, "not_attempted", None, exc)
         elif len(chunk) > 1:
             # Rejected as a whole, with no input named: split until each bad input is
             # alone. The halves go in input order (the first half is popped first).
@@ -678,102 +604,31 @@ class _Engine:
             chunks.append(chunk[mid:])
             chunks.append(chunk[:mid])
         else:
-            self._failed(chunk[0], exc)
-
-    def _map_response(
-        self,
-        chunk: list[_Item],
-        data: Any,
-        headers: Mapping[str, str],
-        chunks: list[list[_Item]],
-    ) -> None:
-        """Map a 2xx batch answer back to its inputs by trace id, reading ``errors`` too."""
-        by_trace = {item.trace_id: item for item in chunk}
-        if not isinstance(data, Mapping):
-            data = {}
-        results = data.get("results")
-        all_traced = True
-        for result in results if isinstance(results, list) else ():
-            trace_id = result.get("objectWriteTraceId") if isinstance(result, Mapping) else None
-            item = by_trace.pop(trace_id, None) if isinstance(trace_id, str) else None
-            if item is None:
-                all_traced = False
-                continue
-            try:
-                obj = load_object(result)
-            except ResponseParseError as exc:
-                self._unknown(item, exc)
-                continue
-            new = result.get("new") if self._upsert else True
-            self._created(item, obj, new if isinstance(new, bool) else None)
-        unattributed: list[Mapping[str, Any]] = []
-        errors = data.get("errors")
-        for entry in errors if isinstance(errors, list) else ():
-            if not isinstance(entry, Mapping):
-                continue
-            context = entry.get("context")
-            trace_ids = context.get("objectWriteTraceId") if isinstance(context, Mapping) else None
-            matched = False
-            for trace_id in trace_ids if isinstance(trace_ids, list) else ():
-                item = by_trace.pop(trace_id, None) if isinstance(trace_id, str) else None
-                if item is not None:
-                    matched = True
-                    self._failed(
-                        item,
-                        error_from_batch_entry(
-                            entry, headers=headers, method="POST", path=self._url
-                        ),
-                    )
-            if not matched:
-                unattributed.append(entry)
-        if not by_trace:
-            return
-        left = [item for item in chunk if item.trace_id in by_trace]
-        if unattributed and all_traced:
-            # Every record made is accounted for by its trace id, so these inputs made
-            # none: an error that names no input is theirs. Isolate it.
-            if len(left) == 1:
-                error = error_from_batch_entry(
-                    unattributed[0], headers=headers, method="POST", path=self._url
-                )
-                self._failed(left[0], error)
-            else:
-                mid = len(left) // 2
-                chunks.append(left[mid:])
-                chunks.append(left[:mid])
-            return
-        cause = HubCRMError(
-            f"HubSpot's answer to a {self._object_type!r} batch did not mention "
-            f"{len(left)} of its inputs (correlation id "
-            f"{headers.get('x-hubspot-correlation-id', '-')})"
-        )
-        for item in left:
-            self._unknown(item, cause)
+            self._settle(chunk[0], "failed", None, exc)
 
     async def _send_single(self, item: _Item) -> None:
         obj = item.obj
         try:
-            record = await self._objects.create(
+            record = await self._endpoint.create_one(
                 self._object_type,
                 obj.properties,
                 obj.associations,
                 id_property=self._id_property,
             )
         except OutcomeUnknownError as exc:
-            self._emit_item(item, BulkOutcome(item.index, item.raw, None, exc))
-            self.unknown += 1
+            self._settle(item, "unknown", None, exc)
         except HubCRMError as exc:
             if _stops_run(exc):
                 self._stop(exc)
-                self._not_attempted(item, exc)
+                self._settle(item, "not_attempted", None, exc)
             elif classify(exc) is FailureClass.NOT_PROCESSED:
-                self._not_attempted(item, exc)
+                self._settle(item, "not_attempted", None, exc)
             else:
-                self._failed(item, exc)
+                self._settle(item, "failed", None, exc)
         except (TypeError, ValueError) as exc:
-            self._failed(item, exc)
+            self._settle(item, "failed", None, exc)
         else:
-            self._created(item, record, True)
+            self._settle(item, "created", record, None, True)
 
     # --- outcomes ---------------------------------------------------------------------
 
@@ -789,34 +644,25 @@ class _Engine:
         deferred, self._deferred = self._deferred, deque()
         self._deferred_keys.clear()
         for item in deferred:
-            self._not_attempted(item, error)
+            self._settle(item, "not_attempted", None, error)
         self._changed.set()
 
-    def _created(self, item: _Item, obj: CrmObject, new: bool | None) -> None:
-        self.created += 1
-        if new is False:
-            self.updated += 1
-        self._emit_item(item, BulkOutcome(item.index, item.raw, obj, None, new))
-
-    def _failed(self, item: _Item, error: Exception) -> None:
-        self.failed += 1
-        self._emit_item(item, BulkOutcome(item.index, item.raw, None, error))
-
-    def _unknown(self, item: _Item, cause: HubCRMError) -> None:
-        self.unknown += 1
-        error = OutcomeUnknownError(self._object_type, item.obj, cause=cause)
-        self._emit_item(item, BulkOutcome(item.index, item.raw, None, error))
-
-    def _not_attempted(self, item: _Item, error: HubCRMError) -> None:
-        self.not_attempted += 1
-        self._emit_item(item, BulkOutcome(item.index, item.raw, None, error, None, False))
-
-    def _emit_item(self, item: _Item, outcome: BulkOutcome) -> None:
+    def _settle(
+        self,
+        item: _Item,
+        status: OutcomeStatus,
+        record: CrmObject | None,
+        error: Exception | None,
+        new: bool | None = None,
+    ) -> None:
+        """Give an input its one outcome; for ``"unknown"``, ``error`` may be the cause."""
+        if status == "unknown" and not isinstance(error, OutcomeUnknownError):
+            error = OutcomeUnknownError(self._object_type, item.obj, cause=error)
         item.done = True
-        self._emit(outcome)
+        self._emit(BulkOutcome(item.index, item.raw, status, record, error, new))
 
     def _emit(self, outcome: BulkOutcome) -> None:
-        self._done += 1
+        self._counts[outcome.status] += 1
         self._deliver(outcome)
         if self._auto_release:
             self._outstanding -= 1
@@ -833,16 +679,18 @@ class _Engine:
             return
         self._last_progress = now
         elapsed = now - self._started
+        counts = self._counts
+        done = sum(counts.values())
         callback(
             BulkProgress(
-                done=self._done,
-                created=self.created,
-                failed=self.failed,
-                unknown=self.unknown,
-                not_attempted=self.not_attempted,
+                done=done,
+                created=counts["created"] + counts["updated"],
+                failed=counts["failed"],
+                unknown=counts["unknown"],
+                not_attempted=counts["not_attempted"],
                 total=self._total,
                 elapsed=elapsed,
-                rate=self._done / elapsed if elapsed > 0 else 0.0,
+                rate=done / elapsed if elapsed > 0 else 0.0,
             )
         )
 
@@ -850,65 +698,17 @@ class _Engine:
 # --- the two drivers --------------------------------------------------------------------
 
 
-async def create_many(
-    objects: AsyncObjects,
-    object_type: str,
-    inputs: Iterable[BulkInput] | AsyncIterable[BulkInput],
-    *,
-    batch_size: int,
-    concurrency: int | None,
-    id_property: str | None,
-    mode: BulkMode,
-    on_progress: Callable[[BulkProgress], object] | None,
-) -> BulkResult:
-    """Run a bulk creation to the end and collect every outcome (see AsyncObjects)."""
-    _check_args(objects, object_type, batch_size, concurrency, id_property, mode, on_progress)
-    results: list[CrmObject | None] = []
-    new: list[bool | None] = []
-    errors: list[BulkError] = []
-
-    def collect(outcome: BulkOutcome) -> None:
-        index = outcome.index
-        while len(results) <= index:
-            results.append(None)
-            new.append(None)
-        if outcome.object is not None:
-            results[index] = outcome.object
-            new[index] = outcome.new
-        else:
-            assert outcome.error is not None
-            errors.append(BulkError(index, outcome.input, outcome.error, outcome.attempted))
-
-    engine = _Engine(
-        objects,
-        object_type,
-        inputs,
-        batch_size=batch_size,
-        concurrency=concurrency,
-        id_property=id_property,
-        mode=mode,
-        on_progress=on_progress,
-        deliver=collect,
-        auto_release=True,
-    )
+async def create_many(endpoint: Endpoint, args: BulkArgs, inputs: BulkInputs) -> BulkResult:
+    """Run a bulk creation to the end and collect every outcome, in input order."""
+    outcomes: list[BulkOutcome] = []
+    engine = _Engine(endpoint, args, inputs, deliver=outcomes.append, auto_release=True)
     await engine.run()
-    total = engine.pulled
-    while len(results) < total:
-        results.append(None)
-        new.append(None)
-    errors.sort(key=lambda e: e.index)
-    return BulkResult(
-        results=results,
-        new=new,
-        errors=errors,
-        created=engine.created,
-        updated=engine.updated,
-        failed=engine.failed,
-        unknown=engine.unknown,
-        not_attempted=engine.not_attempted,
-        total=total,
-        stopped_by=engine.stopped_by,
-    )
+    # Delivered in completion order, which is nearly input order: a cheap sort.
+    outcomes.sort(key=_by_index)
+    return BulkResult(outcomes=outcomes, stopped_by=engine.stopped_by)
+
+
+_by_index = attrgetter("index")
 
 
 class _Finished:
@@ -918,59 +718,16 @@ class _Finished:
         self.error = error
 
 
-def iter_create_many(
-    objects: AsyncObjects,
-    object_type: str,
-    inputs: Iterable[BulkInput] | AsyncIterable[BulkInput],
-    *,
-    batch_size: int,
-    concurrency: int | None,
-    id_property: str | None,
-    mode: BulkMode,
-    on_progress: Callable[[BulkProgress], object] | None,
+async def iter_create_many(
+    endpoint: Endpoint, args: BulkArgs, inputs: BulkInputs
 ) -> AsyncIterator[BulkOutcome]:
-    """Check the arguments now; stream outcomes when iterated (see AsyncObjects)."""
-    _check_args(objects, object_type, batch_size, concurrency, id_property, mode, on_progress)
-    return _stream(
-        objects,
-        object_type,
-        inputs,
-        batch_size=batch_size,
-        concurrency=concurrency,
-        id_property=id_property,
-        mode=mode,
-        on_progress=on_progress,
-    )
-
-
-async def _stream(
-    objects: AsyncObjects,
-    object_type: str,
-    inputs: Iterable[BulkInput] | AsyncIterable[BulkInput],
-    *,
-    batch_size: int,
-    concurrency: int | None,
-    id_property: str | None,
-    mode: BulkMode,
-    on_progress: Callable[[BulkProgress], object] | None,
-) -> AsyncIterator[BulkOutcome]:
+    """Stream the outcomes of a bulk creation, in completion order."""
     # The engine runs in a task of its own: this generator may be driven from a new
     # task at every step (the sync facade does that), which a task group inside it
     # would not survive. Outcomes cross over through an unbounded queue; the engine's
     # pull budget (released here, as each outcome is taken) is what bounds it.
     queue: asyncio.Queue[BulkOutcome | _Finished] = asyncio.Queue()
-    engine = _Engine(
-        objects,
-        object_type,
-        inputs,
-        batch_size=batch_size,
-        concurrency=concurrency,
-        id_property=id_property,
-        mode=mode,
-        on_progress=on_progress,
-        deliver=queue.put_nowait,
-        auto_release=False,
-    )
+    engine = _Engine(endpoint, args, inputs, deliver=queue.put_nowait, auto_release=False)
 
     async def drive() -> None:
         try:

@@ -26,7 +26,6 @@ class AsyncObjects:
 
     def __init__(self, retrier: Retrier, api_version: str, options: RequestOptions) -> None:
         self._retrier = retrier
-        self._session = retrier  # TODO(merge): the bulk engine is given what it needs
         self._options = options
         if api_version == "v3":
             self._prefix = "/crm/v3/objects/"
@@ -159,6 +158,14 @@ class AsyncObjects:
         )
         return load_object(response.json())
 
+    def _bulk_endpoint(self, args: _bulk.BulkArgs) -> _bulk.Endpoint:
+        return _bulk.Endpoint(
+            requester=self._retrier,
+            path=f"{self._path(args.object_type)}/{args.operation}",
+            options=self._options,
+            create_one=self.create,
+        )
+
     async def create_many(
         self,
         object_type: str,
@@ -207,23 +214,23 @@ class AsyncObjects:
                 second, and once at the end, on the event loop.
 
         Returns:
-            A :class:`BulkResult`: ``results[i]`` is input ``i``'s record or None, and
-            ``errors`` lists every input without one.
+            A :class:`BulkResult`: ``outcomes[i]`` is what became of input ``i``,
+            ``results[i]`` its record or None, and ``errors`` the outcomes without one.
 
         Raises:
             TypeError, ValueError: an argument is invalid (checked before any request).
                 A malformed input only fails that input.
         """
-        return await _bulk.create_many(
-            self,
-            object_type,
-            inputs,
+        args = _bulk.BulkArgs(
+            object_type=object_type,
             batch_size=batch_size,
             concurrency=concurrency,
             id_property=id_property,
             mode=mode,
             on_progress=on_progress,
         )
+        endpoint = self._bulk_endpoint(args)
+        return await _bulk.create_many(endpoint, args, inputs)
 
     def iter_create_many(
         self,
@@ -248,13 +255,13 @@ class AsyncObjects:
         Raises:
             TypeError, ValueError: an argument is invalid (raised by this call).
         """
-        return _bulk.iter_create_many(
-            self,
-            object_type,
-            inputs,
+        args = _bulk.BulkArgs(
+            object_type=object_type,
             batch_size=batch_size,
             concurrency=concurrency,
             id_property=id_property,
             mode=mode,
             on_progress=on_progress,
         )
+        endpoint = self._bulk_endpoint(args)
+        return _bulk.iter_create_many(endpoint, args, inputs)

@@ -171,8 +171,8 @@ class Objects:
                 second, and once at the end, on the event loop.
 
         Returns:
-            A :class:`BulkResult`: ``results[i]`` is input ``i``'s record or None, and
-            ``errors`` lists every input without one.
+            A :class:`BulkResult`: ``outcomes[i]`` is what became of input ``i``,
+            ``results[i]`` its record or None, and ``errors`` the outcomes without one.
 
         Raises:
             TypeError, ValueError: an argument is invalid (checked before any request).

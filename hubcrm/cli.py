@@ -16,18 +16,20 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
+import attrs
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from ._bulk import BulkOutcome
-from ._cli_input import InputFileError, Record, detect_format, read_records
+from ._cli_input import Format, InputFileError, Record, detect_format, read_records
 from ._client import AsyncHubCRM
 from ._convert import dump_input
 from ._errors import APIError, HubCRMError, OutcomeUnknownError
+from ._models import CONTACT_TYPES
+from ._outcomes import BulkOutcome
 from ._ratelimit import RateLimit
 
 __all__ = ["cli", "main"]
@@ -35,7 +37,6 @@ __all__ = ["cli", "main"]
 #: Exit statuses of ``hubcrm import``.
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
-_CONTACTS = ("contacts", "0-1")
 _SHOWN_PROBLEMS = 10
 _PLAIN_INTERVAL = 2.0
 
@@ -85,7 +86,7 @@ def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option("--emulator", is_flag=True, help="Import into an in-process HubSpot emulator.")
 @click.option("--base-url", help="HubSpot's API root (for tests and proxies).")
 @click.pass_context
-def import_command(ctx: click.Context, /, **options: Any) -> None:
+def import_command(ctx: click.Context, /, **params: Any) -> None:
     """Create OBJECT_TYPE records (contacts, deals, 2-123...) from FILE (CSV or JSONL).
 
     Rows are numbered from 1, counting data rows only (not the CSV header, not blank
@@ -95,22 +96,48 @@ def import_command(ctx: click.Context, /, **options: Any) -> None:
     """
     out = Console(highlight=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
-    job = _Import(ctx, options, out, err)
+    job = _Import(ctx, _ImportOptions(**params), out, err)
     ctx.exit(job.main())
+
+
+@attrs.frozen(kw_only=True)
+class _ImportOptions:
+    """The arguments and options of one ``hubcrm import``, as click parsed them.
+
+    The names are click's parameter names (see ``import_command``); click has applied
+    the defaults, checked the ranges and choices and parsed ``--rate-limit``.
+    """
+
+    object_type: str
+    file: str
+    token: str | None
+    fmt: Format | None
+    id_property: str | None
+    batch_size: int
+    concurrency: int | None
+    mode: Literal["batch", "single"]
+    rate_limit: RateLimit | None
+    results: str | None
+    errors: str | None
+    resume: bool
+    dry_run: bool
+    strict: bool
+    emulator: bool
+    base_url: str | None
 
 
 class _Import:
     """One run of ``hubcrm import``: reading, sending, reporting."""
 
     def __init__(
-        self, ctx: click.Context, options: dict[str, Any], out: Console, err: Console
+        self, ctx: click.Context, options: _ImportOptions, out: Console, err: Console
     ) -> None:
         self.ctx = ctx
         self.o = options
         self.out = out
         self.err = err
-        self.object_type: str = options["object_type"]
-        self.path: str = options["file"]
+        self.object_type = options.object_type
+        self.path = options.file
         self.total = 0
         self.done_rows: set[int] = set()
         self.counts: Counter[str] = Counter()
@@ -131,29 +158,29 @@ class _Import:
 
     def main(self) -> int:
         o = self.o
-        if o["resume"] and not o["results"]:
+        if o.resume and not o.results:
             raise click.UsageError("--resume needs --results (the file of rows already created)")
-        if not (o["dry_run"] or o["emulator"] or o["token"]):
+        if not (o.dry_run or o.emulator or o.token):
             raise click.UsageError("no token: pass --token or set HUBSPOT_ACCESS_TOKEN")
-        if o["emulator"] and o["base_url"]:
+        if o.emulator and o.base_url:
             raise click.UsageError("--emulator and --base-url exclude each other")
         try:
-            fmt = detect_format(self.path, o["fmt"])
+            fmt = detect_format(self.path, o.fmt)
             problems = self._prescan(fmt)
         except InputFileError as exc:
             self.err.print(f"error: {exc}", markup=False)
             return EXIT_USAGE
         records = read_records(self.path, fmt)
-        if o["resume"]:
-            self.done_rows = self._read_done(o["results"])
-        elif o["results"] and _non_empty(o["results"]) and not o["dry_run"]:
+        if o.resume and o.results:
+            self.done_rows = self._read_done(o.results)
+        elif o.results and _non_empty(o.results) and not o.dry_run:
             raise click.UsageError(
-                f"{o['results']} already holds results: add --resume to continue that import, "
+                f"{o.results} already holds results: add --resume to continue that import, "
                 "or remove the file"
             )
-        if o["dry_run"]:
+        if o.dry_run:
             return self._dry_run(records)
-        if o["strict"] and problems:
+        if o.strict and problems:
             self._open_errors()
             for record in records:
                 if record.problem is not None:
@@ -184,8 +211,8 @@ class _Import:
         return done
 
     def _open_errors(self) -> None:
-        if self.o["errors"]:
-            self.errors_fh = open(self.o["errors"], "w", encoding="utf-8")  # noqa: SIM115
+        if self.o.errors:
+            self.errors_fh = open(self.o.errors, "w", encoding="utf-8")  # noqa: SIM115
 
     def _close(self) -> None:
         for fh in (self.results_fh, self.errors_fh):
@@ -229,7 +256,7 @@ class _Import:
             return
         status = outcome.status
         self.counts[status] += 1
-        self._write_error(record, status, **_describe(outcome.error))
+        self._write_error(record, status, **_describe(outcome))
 
     # --- sending ----------------------------------------------------------------------
 
@@ -250,8 +277,8 @@ class _Import:
 
     async def _run(self, records: Iterator[Record]) -> int:
         o = self.o
-        if o["results"]:
-            self.results_fh = open(o["results"], "a", encoding="utf-8")  # noqa: SIM115, ASYNC230
+        if o.results:
+            self.results_fh = open(o.results, "a", encoding="utf-8")  # noqa: SIM115, ASYNC230
         self._open_errors()
         task = asyncio.current_task()
         assert task is not None
@@ -270,8 +297,9 @@ class _Import:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, on_sigint)
         emulator = None
+        base_url: str | None
         try:
-            if o["emulator"]:
+            if o.emulator:
                 from .testing import Emulator
 
                 emulator = Emulator()
@@ -279,10 +307,11 @@ class _Import:
                 token, base_url = emulator.token, emulator.base_url
                 self.out.print(f"started an in-process HubSpot emulator at {base_url}")
             else:
-                token, base_url = o["token"], o["base_url"]
+                assert o.token, "main() refuses a run without a token"
+                token, base_url = o.token, o.base_url
             kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
-            if o["rate_limit"] is not None:
-                kwargs["rate_limit"] = o["rate_limit"]
+            if o.rate_limit is not None:
+                kwargs["rate_limit"] = o.rate_limit
             async with AsyncHubCRM(token, **kwargs) as crm:
                 self.crm = crm
                 await self._send(crm, records)
@@ -301,10 +330,10 @@ class _Import:
         outcomes = crm.objects.iter_create_many(
             self.object_type,
             self._inputs(records),
-            batch_size=o["batch_size"],
-            concurrency=o["concurrency"],
-            id_property=o["id_property"],
-            mode=o["mode"],
+            batch_size=o.batch_size,
+            concurrency=o.concurrency,
+            id_property=o.id_property,
+            mode=o.mode,
         )
         todo = self.total - len(self.done_rows)
         with _progress(self.out, todo, self.object_type) as progress:
@@ -408,7 +437,7 @@ class _Import:
             for code, count in self.codes.most_common():
                 codes.add_row(code, f"{count:,}", str(self.first_row[code]))
             self.out.print(codes)
-        for label, path in (("results", self.o["results"]), ("errors", self.o["errors"])):
+        for label, path in (("results", self.o.results), ("errors", self.o.errors)):
             if path:
                 self.out.print(f"{label}: {path}")
         if self.stopped_by is not None:
@@ -420,7 +449,7 @@ class _Import:
         return EXIT_OK if complete else EXIT_INCOMPLETE
 
     def _print_resume(self) -> None:
-        if not self.o["results"]:
+        if not self.o.results:
             self.err.print("interrupted: pass --results next time to be able to --resume")
             return
         words = ["hubcrm", "import", self.object_type, self.path]
@@ -432,7 +461,7 @@ class _Import:
             if source is not click.core.ParameterSource.COMMANDLINE:
                 continue
             flag = max(param.opts, key=len)
-            value = self.o[name]
+            value = getattr(self.o, name)
             if isinstance(param, click.Option) and param.is_flag:
                 words.append(flag)
             else:
@@ -441,12 +470,12 @@ class _Import:
         command = " ".join(shlex.quote(w) for w in words)
         self.err.print("to continue where this run stopped (the token as before):")
         self.out.print(command, markup=False, soft_wrap=True)
-        if self.o["emulator"]:
+        if self.o.emulator:
             self.err.print("(the in-process emulator's records are gone: resume needs a portal)")
 
     def _dry_run(self, records: Iterator[Record]) -> int:
         self._open_errors()
-        unique = "email" if self.object_type in _CONTACTS and not self.o["id_property"] else None
+        unique = "email" if self.object_type in CONTACT_TYPES and not self.o.id_property else None
         seen: dict[str, int] = {}
         encoded = 0
         for record in records:
@@ -490,26 +519,25 @@ def _non_empty(path: str) -> bool:
         return False
 
 
-def _describe(error: BaseException | None) -> dict[str, Any]:
-    """The errors-file fields for an outcome's error (HubSpot's message, never a token)."""
+def _describe(outcome: BulkOutcome) -> dict[str, Any]:
+    """The errors-file fields for an outcome without a record (HubSpot's message, no token)."""
+    error = outcome.error
     cause = error.cause if isinstance(error, OutcomeUnknownError) else error
     if isinstance(cause, APIError):
-        code = next((d.code for d in cause.errors if d.code), None)
         return {
             "http_status": cause.status,
             "category": cause.category,
-            "code": code or cause.category,
+            "code": outcome.code,
             "message": cause.message,
             "correlation_id": cause.correlation_id,
         }
     if isinstance(error, OutcomeUnknownError):
-        reason = type(cause).__name__ if cause is not None else "unknown"
-        return {"category": "OUTCOME_UNKNOWN", "code": reason, "message": str(cause or error)}
-    return {
-        "category": "INVALID_INPUT",
-        "code": type(error).__name__,
-        "message": str(error),
-    }
+        return {
+            "category": "OUTCOME_UNKNOWN",
+            "code": outcome.code or "unknown",
+            "message": str(cause or error),
+        }
+    return {"category": "INVALID_INPUT", "code": outcome.code, "message": str(error)}
 
 
 class _progress:

@@ -15,8 +15,17 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from hubcrm import AsyncHubCRM, ConflictError, DailyLimitError, HubCRM, OutcomeUnknownError
-from hubcrm._bulk import BulkOutcome, BulkProgress, BulkResult
+from hubcrm import (
+    AsyncHubCRM,
+    BulkOutcome,
+    BulkProgress,
+    BulkResult,
+    ConflictError,
+    DailyLimitError,
+    HubCRM,
+    HubCRMError,
+    OutcomeUnknownError,
+)
 from hubcrm.testing import Emulator
 
 pytestmark = pytest.mark.anyio
@@ -37,6 +46,7 @@ def _client(emu: Emulator, **kwargs: object) -> AsyncHubCRM:
 
 def _assert_accounted(result: BulkResult, n: int) -> None:
     assert result.total == n
+    assert [o.index for o in result.outcomes] == list(range(n))  # one each, in input order
     assert len(result.results) == n
     with_record = [i for i, r in enumerate(result.results) if r is not None]
     without = [e.index for e in result.errors]
@@ -186,7 +196,7 @@ async def test_under_faults_and_a_limit_upserts_exist_exactly_once(
     stored = Counter(o["properties"]["email"] for o in hubspot_emulator.objects("contacts"))
     assert stored == Counter(row["email"] for row in inputs)  # each exactly once
     # A retried upsert after a committed attempt finds its own record: new is False.
-    assert result.updated == sum(1 for n in result.new if n is False)
+    assert result.updated == sum(1 for o in result.outcomes if o.new is False)
 
 
 @pytest.mark.hubspot_emulator(rate_limit=(20, 1.0), seed=11)
@@ -249,7 +259,11 @@ async def test_upsert_says_which_records_were_new(hubspot_emulator: Emulator) ->
         result = await crm.objects.create_many(
             "contacts", [_contact(i) for i in range(3)], id_property="email"
         )
-    assert result.new == [True, False, True]
+    assert [(o.status, o.new) for o in result.outcomes] == [
+        ("created", True),
+        ("updated", False),
+        ("created", True),
+    ]
     assert (result.created, result.updated) == (3, 1)
     assert hubspot_emulator.count("contacts") == 3
 
@@ -353,7 +367,7 @@ def test_sync_twins_give_identical_results(hubspot_emulator: Emulator) -> None:
         async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as c:
             result = await c.objects.create_many("contacts", rows)
             hubspot_emulator.reset()
-            outcomes = sorted(
+            outcomes: list[tuple[int, str]] = sorted(
                 [(o.index, o.status) async for o in c.objects.iter_create_many("contacts", rows)]
             )
         return result, outcomes
@@ -370,11 +384,9 @@ def test_sync_twins_give_identical_results(hubspot_emulator: Emulator) -> None:
 
 
 def test_bulk_reprs_never_show_property_values() -> None:
-    from hubcrm import BulkError, HubCRMError
-
-    outcome = BulkOutcome(0, {"email": "ada@example.com"}, None, HubCRMError("x"))
-    error = BulkError(3, {"email": "ada@example.com"}, HubCRMError("x"))
-    for text in (repr(outcome), repr(error)):
+    outcome = BulkOutcome(0, {"email": "ada@example.com"}, "failed", None, HubCRMError("x"))
+    result = BulkResult(outcomes=[outcome])
+    for text in (repr(outcome), repr(result), repr(result.errors)):
         assert "ada@example.com" not in text
         assert "'email'" in text
 

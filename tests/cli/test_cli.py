@@ -354,3 +354,23 @@ def test_ctrl_c_writes_files_and_resume_completes(tmp_path: Path) -> None:
         assert sorted(d["row"] for d in lines(results)) == list(range(1, 301))
         emails = [o["properties"]["email"] for o in emu.objects("contacts")]
         assert len(emails) == len(set(emails)) == 300
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+def test_unknown_outcomes_are_written_with_their_cause(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    hubspot_emulator.faults.error_after(502, times=1, operation="batch_create")
+    path = tmp_path / "deals.jsonl"
+    deal = {"dealstage": "appointmentscheduled", "pipeline": "default"}
+    path.write_text("".join(json.dumps({**deal, "dealname": f"d{i}"}) + "\n" for i in range(4)))
+    errors = tmp_path / "e.jsonl"
+    result = run("import", "deals", str(path), *remote(hubspot_emulator), "--errors", str(errors))
+    assert result.exit_code == 1
+    written = lines(errors)
+    assert [e["row"] for e in written] == [1, 2, 3, 4]  # the batch was committed, answer lost
+    for e in written:
+        assert (e["status"], e["http_status"]) == ("unknown", 502)
+        assert e["code"] == e["category"] == "INTERNAL_ERROR"  # the 502 names no code
+        assert e["code"] in result.stdout  # the summary counts rows by the same code
+    assert hubspot_emulator.count("deals") == 4

@@ -46,7 +46,6 @@ PUBLIC = {
     "TokenProvider",
     "TokenSet",
     # bulk
-    "BulkError",
     "BulkInput",
     "BulkInputs",
     "BulkOutcome",
