@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -16,19 +15,6 @@ from hubcrm.testing import Emulator, FaultRecord, FaultRule
 pytestmark = pytest.mark.anyio
 
 V = "/crm/objects/2026-03"
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(rate_limit=None) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def http(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emu.token}"}
-    async with aiohttp.ClientSession(base_url=emu.base_url, headers=headers) as session:
-        yield session
 
 
 async def create(http: aiohttp.ClientSession, n: int = 0, object_type: str = "contacts") -> Any:
