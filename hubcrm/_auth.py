@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import attrs
 
+from ._clock import Clock
 from ._errors import (
     APIConnectionError,
     APIError,
@@ -154,9 +155,13 @@ class OAuth:
             For a token that lives less than twice the margin, half its lifetime is
             used instead, so a short-lived token is not refreshed on every call.
         timeout: Seconds one refresh request may take in total.
+        clock: Where the time is read: anything with ``time()`` and ``monotonic()``
+            methods, by default the :mod:`time` module. Expiry is scheduled on
+            ``monotonic()``; ``time()`` converts ``expires_at`` and stamps
+            :attr:`TokenSet.expires_at`. Tests pass a clock they move by hand.
 
     Raises:
-        TypeError: a credential is not a str.
+        TypeError: a credential is not a str, or ``clock`` lacks a method.
         ValueError: a credential is empty, or a number is out of range.
     """
 
@@ -165,6 +170,7 @@ class OAuth:
         "_base_url",
         "_client_id",
         "_client_secret",
+        "_clock",
         "_expires_at",
         "_flight",
         "_flight_loop",
@@ -189,6 +195,7 @@ class OAuth:
         token_url: str | None = None,
         refresh_margin: float = 60.0,
         timeout: float = 30.0,
+        clock: Clock = time,
     ) -> None:
         self._client_id = _secret("client_id", client_id)
         self._client_secret = _secret("client_secret", client_secret)
@@ -204,6 +211,9 @@ class OAuth:
                 raise ValueError("token_url must be an http:// or https:// URL")
         self._token_url = token_url
         self._base_url = _DEFAULT_BASE_URL
+        if not all(callable(getattr(clock, name, None)) for name in ("time", "monotonic")):
+            raise TypeError("clock must have time() and monotonic() methods")
+        self._clock = clock
         self._refreshes = 0
         self._flight: asyncio.Task[str] | None = None
         self._flight_loop: asyncio.AbstractEventLoop | None = None
@@ -218,8 +228,8 @@ class OAuth:
                 self._refresh_at = math.inf
             else:
                 self._expires_at = _seconds("expires_at", expires_at, positive=False)
-                remaining = self._expires_at - time.time()
-                self._refresh_at = time.monotonic() + remaining - self._refresh_margin
+                remaining = self._expires_at - clock.time()
+                self._refresh_at = clock.monotonic() + remaining - self._refresh_margin
         elif expires_at is not None:
             raise ValueError("expires_at was given without access_token")
 
@@ -254,7 +264,7 @@ class OAuth:
             Exception: whatever ``on_refresh`` raised.
         """
         token = self._access_token
-        if token is not None and time.monotonic() < self._refresh_at:
+        if token is not None and self._clock.monotonic() < self._refresh_at:
             return token
         loop = asyncio.get_running_loop()
         flight = self._flight
@@ -293,7 +303,7 @@ class OAuth:
             "client_secret": self._client_secret,
             "refresh_token": self._refresh_token,
         }
-        started_wall, started = time.time(), time.monotonic()
+        started_wall, started = self._clock.time(), self._clock.monotonic()
         try:
             async with (
                 aiohttp.ClientSession(
