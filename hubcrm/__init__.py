@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
 from ._client import AsyncHubCRM
+from ._clock import Clock
 from ._config import RetryPolicy, RetryWrites, Timeouts
 from ._errors import (
     APIConnectionError,
@@ -116,6 +117,7 @@ __all__ = [
     "BulkProgress",
     "BulkResult",
     "ClientStats",
+    "Clock",
     "ConflictError",
     "CrmObject",
     "DailyLimitError",

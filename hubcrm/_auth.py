@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import aiohttp
 import attrs
 
+from ._clock import Clock
 from ._config import DEFAULT_BASE_URL
 from ._error_bodies import error_from_response
 from ._errors import (
@@ -153,9 +154,13 @@ class OAuth(TokenProvider):
             For a token that lives less than twice the margin, half its lifetime is
             used instead, so a short-lived token is not refreshed on every call.
         timeout: Seconds one refresh request may take in total.
+        clock: Where the time is read: anything with ``time()`` and ``monotonic()``
+            methods, by default the :mod:`time` module. Expiry is scheduled on
+            ``monotonic()``; ``time()`` converts ``expires_at`` and stamps
+            :attr:`TokenSet.expires_at`. Tests pass a clock they move by hand.
 
     Raises:
-        TypeError: a credential is not a str.
+        TypeError: a credential is not a str, or ``clock`` lacks a method.
         ValueError: a credential is empty, or a number is out of range.
     """
 
@@ -164,6 +169,7 @@ class OAuth(TokenProvider):
         "_base_url",
         "_client_id",
         "_client_secret",
+        "_clock",
         "_expires_at",
         "_flight",
         "_flight_loop",
@@ -188,6 +194,7 @@ class OAuth(TokenProvider):
         token_url: str | None = None,
         refresh_margin: float = 60.0,
         timeout: float = 30.0,
+        clock: Clock = time,
     ) -> None:
         self._client_id = _secret("client_id", client_id)
         self._client_secret = _secret("client_secret", client_secret)
@@ -203,6 +210,9 @@ class OAuth(TokenProvider):
                 raise ValueError("token_url must be an http:// or https:// URL")
         self._token_url = token_url
         self._base_url = DEFAULT_BASE_URL
+        if not isinstance(clock, Clock):
+            raise TypeError("clock must have time() and monotonic() methods")
+        self._clock = clock
         self._refreshes = 0
         self._flight: asyncio.Task[str] | None = None
         self._flight_loop: asyncio.AbstractEventLoop | None = None
@@ -217,8 +227,8 @@ class OAuth(TokenProvider):
                 self._refresh_at = math.inf
             else:
                 self._expires_at = _seconds("expires_at", expires_at, positive=False)
-                remaining = self._expires_at - time.time()
-                self._refresh_at = time.monotonic() + remaining - self._refresh_margin
+                remaining = self._expires_at - clock.time()
+                self._refresh_at = clock.monotonic() + remaining - self._refresh_margin
         elif expires_at is not None:
             raise ValueError("expires_at was given without access_token")
 
@@ -253,7 +263,7 @@ class OAuth(TokenProvider):
             Exception: whatever ``on_refresh`` raised.
         """
         token = self._access_token
-        if token is not None and time.monotonic() < self._refresh_at:
+        if token is not None and self._clock.monotonic() < self._refresh_at:
             return token
         loop = asyncio.get_running_loop()
         flight = self._flight
@@ -292,7 +302,7 @@ class OAuth(TokenProvider):
             "client_secret": self._client_secret,
             "refresh_token": self._refresh_token,
         }
-        started_wall, started = time.time(), time.monotonic()
+        started_wall, started = self._clock.time(), self._clock.monotonic()
         with map_transport_errors(
             target="the OAuth token endpoint",
             method="POST",

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from support_time import wait_until
 
 from hubcrm import (
     AsyncHubCRM,
@@ -338,7 +339,7 @@ async def test_async_iterable_input_and_cancellation_leave_no_tasks(
 
     async with _client(hubspot_emulator) as crm:
         run = asyncio.ensure_future(crm.objects.create_many("deals", rows(), concurrency=4))
-        await asyncio.sleep(0.3)  # some batches done, some in flight
+        await wait_until(lambda: hubspot_emulator.count("deals") > 0, "some batches landed")
         run.cancel()
         with pytest.raises(asyncio.CancelledError):
             await run

@@ -7,12 +7,12 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from support_time import wait_until_sync
 
 from hubcrm import AssociationType, HubCRM
 from hubcrm.cli import cli
@@ -322,11 +322,11 @@ def test_ctrl_c_writes_files_and_resume_completes(tmp_path: Path) -> None:
             "--concurrency", "2", "--results", str(results), "--errors", str(errors),
         ]  # fmt: skip
         process = hubcrm(*args)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if results.exists() and len(results.read_text("utf-8").splitlines()) >= 40:
-                break
-            time.sleep(0.05)
+        wait_until_sync(
+            lambda: results.exists() and len(results.read_text("utf-8").splitlines()) >= 40,
+            "40 rows are in the results file",
+            timeout=60,
+        )
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
         assert process.returncode == 130, stderr

@@ -6,7 +6,6 @@ import asyncio
 import gc
 import json
 import threading
-from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ import aiohttp
 import attrs
 import pytest
 from aiohttp import web
+from support_servers import Serve
 
 import hubcrm
 from hubcrm import (
@@ -39,12 +39,6 @@ from hubcrm.testing import Emulator
 pytestmark = pytest.mark.anyio
 
 DEAL = {"dealname": "d", "dealstage": "closedwon", "pipeline": "default"}
-
-
-@pytest.fixture
-async def crm(hubspot_emulator: Emulator) -> AsyncIterator[AsyncHubCRM]:
-    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as client:
-        yield client
 
 
 async def test_create_contact_returns_the_stored_object(
@@ -273,10 +267,10 @@ async def test_slow_response_is_a_timeout_and_an_unknown_outcome(
     assert hubspot_emulator.count("deals") == 1
 
 
-async def test_connection_refused_is_a_connection_error_not_an_unknown_outcome() -> None:
-    with socket_port() as port:
-        pass  # the port is free again: nothing listens there
-    async with AsyncHubCRM("t", base_url=f"http://127.0.0.1:{port}") as crm:
+async def test_connection_refused_is_a_connection_error_not_an_unknown_outcome(
+    unused_port: int,
+) -> None:
+    async with AsyncHubCRM("t", base_url=f"http://127.0.0.1:{unused_port}") as crm:
         with pytest.raises(APIConnectionError) as info:
             await crm.objects.create("contacts", {"email": "a@example.com"})
     assert info.value.request_sent is False
@@ -431,21 +425,6 @@ def test_client_in_use_on_another_loop_is_a_clear_error(hubspot_emulator: Emulat
 # --- tolerant reading, headers: a tiny server that answers what a test wants -------------
 
 
-class socket_port:
-    """Reserve a free port on 127.0.0.1 for the duration of a ``with`` block."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        port: int = self._sock.getsockname()[1]
-        return port
-
-    def __exit__(self, *exc: object) -> None:
-        self._sock.close()
-
-
 @attrs.frozen
 class Seen:
     """What the scripted server received."""
@@ -460,7 +439,8 @@ Scripted = tuple[str, list[Seen], list[web.Response]]
 
 
 @pytest.fixture
-async def scripted_server() -> AsyncIterator[Scripted]:
+async def scripted_server(serve: Serve) -> Scripted:
+    """A server that records each request and answers with the next of ``answers``."""
     seen: list[Seen] = []
     answers: list[web.Response] = []
 
@@ -471,15 +451,7 @@ async def scripted_server() -> AsyncIterator[Scripted]:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    try:
-        yield f"http://127.0.0.1:{port}", seen, answers
-    finally:
-        await runner.cleanup()
+    return await serve(app), seen, answers
 
 
 async def test_tolerant_reading_of_an_unusual_success(

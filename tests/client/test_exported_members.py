@@ -41,6 +41,7 @@ PUBLIC = {
     "ResponseParseError",
     "ServerError",
     # auth
+    "Clock",
     "OAuth",
     "StaticToken",
     "TokenProvider",

@@ -20,28 +20,27 @@ def _portal_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "HubCRM"]
 
 
-def test_create_blocks_and_returns_the_object(hubspot_emulator: Emulator) -> None:
-    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
-        obj = crm.objects.create("contacts", {"email": "ada@example.com", "firstname": "Ada"})
+def test_create_blocks_and_returns_the_object(sync_crm: HubCRM, hubspot_emulator: Emulator) -> None:
+    obj = sync_crm.objects.create("contacts", {"email": "ada@example.com", "firstname": "Ada"})
     assert isinstance(obj, CrmObject)
     assert obj.properties["firstname"] == "Ada"
     assert [o["id"] for o in hubspot_emulator.objects("contacts")] == [obj.id]
 
 
-def test_errors_cross_the_portal_unchanged(hubspot_emulator: Emulator) -> None:
-    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
-        first = crm.objects.create("contacts", {"email": "dup@example.com"})
-        with pytest.raises(ConflictError) as info:
-            crm.objects.create("contacts", {"email": "dup@example.com"})
+def test_errors_cross_the_portal_unchanged(sync_crm: HubCRM) -> None:
+    first = sync_crm.objects.create("contacts", {"email": "dup@example.com"})
+    with pytest.raises(ConflictError) as info:
+        sync_crm.objects.create("contacts", {"email": "dup@example.com"})
     assert info.value.existing_id == first.id
 
 
-def test_bad_input_fails_in_the_callers_thread_before_io(hubspot_emulator: Emulator) -> None:
-    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
-        with pytest.raises(ValueError, match="object_type"):
-            crm.objects.create("", {"email": "a@example.com"})
-        with pytest.raises(TypeError, match="'age'"):
-            crm.objects.create("contacts", {"age": b"1"})  # type: ignore[dict-item]
+def test_bad_input_fails_in_the_callers_thread_before_io(
+    sync_crm: HubCRM, hubspot_emulator: Emulator
+) -> None:
+    with pytest.raises(ValueError, match="object_type"):
+        sync_crm.objects.create("", {"email": "a@example.com"})
+    with pytest.raises(TypeError, match="'age'"):
+        sync_crm.objects.create("contacts", {"age": b"1"})  # type: ignore[dict-item]
     assert hubspot_emulator.stats.requests == 0
 
 
@@ -67,25 +66,26 @@ def test_one_portal_and_one_pool_shared_by_64_threads(hubspot_emulator: Emulator
     assert _portal_threads() == []
 
 
-def test_usable_from_a_thread_whose_loop_is_running(hubspot_emulator: Emulator) -> None:
+def test_usable_from_a_thread_whose_loop_is_running(
+    sync_crm: HubCRM, hubspot_emulator: Emulator
+) -> None:
     """As in Jupyter, or a sync helper called from inside an async app."""
-    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
 
-        async def inside_a_loop() -> str:
-            return crm.objects.create("contacts", {"email": "loop@example.com"}).id
+    async def inside_a_loop() -> str:
+        return sync_crm.objects.create("contacts", {"email": "loop@example.com"}).id
 
-        object_id = asyncio.run(inside_a_loop())
+    object_id = asyncio.run(inside_a_loop())
     assert [o["id"] for o in hubspot_emulator.objects("contacts")] == [object_id]
 
 
-def test_call_from_the_portal_thread_is_a_clear_error(hubspot_emulator: Emulator) -> None:
-    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+def test_call_from_the_portal_thread_is_a_clear_error(
+    sync_crm: HubCRM, hubspot_emulator: Emulator
+) -> None:
+    async def callback_on_the_clients_loop() -> None:
+        sync_crm.objects.create("contacts", {"email": "deadlock@example.com"})
 
-        async def callback_on_the_clients_loop() -> None:
-            crm.objects.create("contacts", {"email": "deadlock@example.com"})
-
-        with pytest.raises(HubCRMError, match="own event loop thread"):
-            crm._portal.call(callback_on_the_clients_loop)
+    with pytest.raises(HubCRMError, match="own event loop thread"):
+        sync_crm._portal.call(callback_on_the_clients_loop)
     assert hubspot_emulator.count("contacts") == 0
 
 

@@ -4,31 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import anyio
 import pytest
+from support_time import wait_until
 
 from hubcrm.testing import Emulator, FaultRecord, FaultRule
 
 pytestmark = pytest.mark.anyio
 
 V = "/crm/objects/2026-03"
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(rate_limit=None) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def http(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emu.token}"}
-    async with aiohttp.ClientSession(base_url=emu.base_url, headers=headers) as session:
-        yield session
 
 
 async def create(http: aiohttp.ClientSession, n: int = 0, object_type: str = "contacts") -> Any:
@@ -154,10 +141,7 @@ async def test_timeout_after_does_not_hold_up_stop() -> None:
     headers = {"Authorization": f"Bearer {emu.token}"}
     async with aiohttp.ClientSession(base_url=emu.base_url, headers=headers) as http:
         request = asyncio.ensure_future(create(http))
-        for _ in range(3000):  # wait until the write is committed and the handler sleeps
-            if emu.faults.log:
-                break
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: emu.faults.log, "the write is committed and the handler sleeps")
         with anyio.fail_after(30):  # a hang guard, not a timing claim
             await emu.stop()
         with pytest.raises(aiohttp.ClientError):

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from hubcrm.testing import Emulator
 
-pytestmark = pytest.mark.anyio
+# The emulator of the shared ``emu`` fixture (tests/emulator/conftest.py), with a small
+# body limit so that oversized bodies are cheap to send.
+pytestmark = [pytest.mark.anyio, pytest.mark.hubspot_emulator(max_body_bytes=64 * 1024)]
 
 V = "/crm/objects/2026-03"
 ENDPOINTS = [
@@ -23,19 +25,6 @@ ENDPOINTS = [
     f"{V}/deals/batch/create",
     "/crm/v3/objects/0-2",
 ]
-
-
-@pytest.fixture
-async def emu() -> AsyncIterator[Emulator]:
-    async with Emulator(rate_limit=None, max_body_bytes=64 * 1024) as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def http(emu: Emulator) -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {emu.token}"}
-    async with aiohttp.ClientSession(base_url=emu.base_url, headers=headers) as session:
-        yield session
 
 
 async def send(

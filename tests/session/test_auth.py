@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
-import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
+from support_servers import Serve
+from support_time import VirtualClock, wait_until
 
 from hubcrm import (
     APIConnectionError,
@@ -77,11 +76,10 @@ async def post_refresh(emu: Emulator, refresh_token: str) -> int:
         return resp.status
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+def advance(emu: Emulator, clock: VirtualClock, seconds: float) -> None:
+    """Time passes for both sides: the provider's clock and HubSpot's."""
+    clock.advance(seconds)
+    emu.advance_clock(seconds)
 
 
 # --- first use, base URL, the token works ----------------------------------------------------
@@ -125,10 +123,12 @@ async def test_default_token_url_follows_the_clients_base_url(hubspot_emulator: 
 
 
 @pytest.mark.anyio
-async def test_explicit_token_url_wins_over_base_url(hubspot_emulator: Emulator) -> None:
+async def test_explicit_token_url_wins_over_base_url(
+    hubspot_emulator: Emulator, unused_port: int
+) -> None:
     emu = hubspot_emulator
     auth = oauth(emu, register(emu))
-    auth._use_base_url(f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    auth._use_base_url(f"http://127.0.0.1:{unused_port}")  # nothing listens there
 
     await auth.token()
 
@@ -172,15 +172,16 @@ async def test_on_refresh_sync_receives_the_token_set(hubspot_emulator: Emulator
     emu = hubspot_emulator
     refresh_token = register(emu)
     seen: list[TokenSet] = []
-    auth = oauth(emu, refresh_token, on_refresh=seen.append)
-    before = time.time()
+    clock = VirtualClock()
+    auth = oauth(emu, refresh_token, on_refresh=seen.append, clock=clock)
+    issued = clock.time()
 
     token = await auth.token()
 
     assert len(seen) == 1
     assert seen[0].access_token == token
     assert seen[0].refresh_token == refresh_token  # not rotated: the same one
-    assert before + 1800 - 5 <= seen[0].expires_at <= time.time() + 1800
+    assert seen[0].expires_at == issued + 1800  # the emulator's tokens live 30 minutes
     await auth.token()
     assert len(seen) == 1  # no refresh, no call
 
@@ -193,7 +194,7 @@ async def test_on_refresh_async_is_awaited_after_the_tokens_are_updated(
     seen: list[tuple[TokenSet, str]] = []
 
     async def persist(token_set: TokenSet) -> None:
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0)  # really suspends: the callback is awaited, not just called
         # The new token is already current: asking for it does not refresh again.
         seen.append((token_set, await auth.token()))
 
@@ -264,7 +265,7 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_refresh(
     auth = oauth(emu, register(emu))
 
     tasks = [asyncio.ensure_future(auth.token()) for _ in range(5)]
-    await asyncio.sleep(0.1)
+    await wait_until(lambda: token_requests(emu) == 1, "the refresh request reached HubSpot")
     tasks[0].cancel()
     results = await asyncio.gather(*tasks, return_exceptions=True)
 
@@ -279,13 +280,15 @@ async def test_a_cancelled_caller_does_not_cancel_the_shared_refresh(
 @pytest.mark.hubspot_emulator(access_token_ttl=3.0)
 async def test_refreshes_before_expiry_using_the_margin(hubspot_emulator: Emulator) -> None:
     emu = hubspot_emulator
-    auth = oauth(emu, register(emu), refresh_margin=1.5)  # due 1.5 s after issue
+    clock = VirtualClock()
+    auth = oauth(emu, register(emu), refresh_margin=1.5, clock=clock)  # due 1.5 s after issue
 
     first = await auth.token()
-    assert await auth.token() == first
+    advance(emu, clock, 1.4)
+    assert await auth.token() == first  # not due yet
     assert emu.stats.oauth_refreshes == 1
 
-    await asyncio.sleep(1.7)
+    advance(emu, clock, 0.3)
     second = await auth.token()
 
     assert second != first
@@ -303,12 +306,19 @@ async def test_margin_longer_than_the_token_life_does_not_refresh_every_call(
     hubspot_emulator: Emulator,
 ) -> None:
     emu = hubspot_emulator
-    auth = oauth(emu, register(emu), refresh_margin=60.0)
+    clock = VirtualClock()
+    auth = oauth(emu, register(emu), refresh_margin=60.0, clock=clock)
 
-    tokens = {await auth.token() for _ in range(20)}
+    tokens = set()
+    for _ in range(20):
+        tokens.add(await auth.token())
+        advance(emu, clock, 0.2)  # 4 s in all: inside half the token's 10 s life
 
     assert len(tokens) == 1
     assert emu.stats.oauth_refreshes == 1
+    advance(emu, clock, 1.0)  # 5 s: half its life, the margin used instead of 60 s
+    assert await auth.token() not in tokens
+    assert emu.stats.oauth_refreshes == 2
 
 
 @pytest.mark.anyio
@@ -381,18 +391,28 @@ async def test_50_concurrent_401s_with_the_same_token_cause_one_refresh(
 async def test_given_access_token_is_used_until_it_is_due(hubspot_emulator: Emulator) -> None:
     emu = hubspot_emulator
     refresh_token = register(emu)
+    clock = VirtualClock()
 
-    fresh = oauth(emu, refresh_token, access_token="given", expires_at=time.time() + 600)
+    fresh = oauth(
+        emu, refresh_token, access_token="given", expires_at=clock.time() + 600, clock=clock
+    )
     assert await fresh.token() == "given"
-    unknown_expiry = oauth(emu, refresh_token, access_token="given")
+    unknown_expiry = oauth(emu, refresh_token, access_token="given", clock=clock)
     assert await unknown_expiry.token() == "given"
     assert token_requests(emu) == 0
 
-    due = oauth(emu, refresh_token, access_token="given", expires_at=time.time() + 30)
+    due = oauth(emu, refresh_token, access_token="given", expires_at=clock.time() + 30, clock=clock)
     assert await due.token() != "given"  # within the 60 s margin
     unknown_expiry.invalidate("given")
     assert await unknown_expiry.token() != "given"
     assert token_requests(emu) == 2
+
+    clock.advance(539)  # one second before ``fresh`` is due (600 s less the 60 s margin)
+    assert await fresh.token() == "given"
+    assert token_requests(emu) == 2
+    clock.advance(1)
+    assert await fresh.token() != "given"
+    assert token_requests(emu) == 3
 
 
 # --- failures ----------------------------------------------------------------------------------
@@ -469,12 +489,12 @@ async def test_transient_endpoint_errors_are_not_auth_errors_and_next_call_recov
 
 
 @pytest.mark.anyio
-async def test_connection_refused_raises_api_connection_error() -> None:
+async def test_connection_refused_raises_api_connection_error(unused_port: int) -> None:
     auth = OAuth(
         CLIENT_ID,
         CLIENT_SECRET,
         "rt-s3cr3t",
-        token_url=f"http://127.0.0.1:{free_port()}{TOKEN_PATH}",
+        token_url=f"http://127.0.0.1:{unused_port}{TOKEN_PATH}",
     )
 
     with pytest.raises(APIConnectionError) as info:
@@ -531,20 +551,12 @@ class FakeTokenEndpoint:
 
 
 @pytest.fixture
-async def fake_endpoint() -> AsyncIterator[FakeTokenEndpoint]:
+async def fake_endpoint(serve: Serve) -> FakeTokenEndpoint:
     endpoint = FakeTokenEndpoint()
     app = web.Application()
     app.router.add_post(TOKEN_PATH, endpoint.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    endpoint.url = f"http://127.0.0.1:{port}{TOKEN_PATH}"
-    try:
-        yield endpoint
-    finally:
-        await runner.cleanup()
+    endpoint.url = await serve(app) + TOKEN_PATH
+    return endpoint
 
 
 @pytest.mark.anyio
@@ -637,7 +649,7 @@ def test_refresh_abandoned_with_its_loop_is_started_again_on_the_next(
 
     async def start_and_leave() -> None:
         asyncio.ensure_future(auth.token())  # noqa: RUF006 - abandoned on purpose
-        await asyncio.sleep(0.1)
+        await wait_until(lambda: token_requests(emu) == 1, "the refresh request reached HubSpot")
 
     asyncio.run(start_and_leave())  # cancels the pending refresh as the loop ends
     token = asyncio.run(auth.token())
@@ -707,6 +719,7 @@ async def test_logs_never_show_secrets(
         ({"timeout": 0}, ValueError),
         ({"token_url": "ftp://example.com/token"}, ValueError),
         ({"on_refresh": "not callable"}, TypeError),
+        ({"clock": object()}, TypeError),  # neither time() nor monotonic()
     ],
 )
 def test_bad_arguments_are_refused(kwargs: dict[str, Any], error: type[Exception]) -> None:

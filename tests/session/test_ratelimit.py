@@ -4,7 +4,9 @@ Most tests run on an event loop with virtual time (:func:`run_virtual`): its clo
 moves when every task is asleep, jumping straight to the next timer. The limiter's
 injected clock is that loop's clock, so waits of many seconds take no real time and the
 start times come out exact. A few tests use real time with small windows, and one sends
-real HTTP to the emulator.
+real HTTP to the emulator: they assert order and that no window was exceeded, computed
+from the start times they record, never how long anything took. How close to the
+permitted rate the limiter gets over real HTTP is measured by benchmarks/ratelimit.py.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import aiohttp
+import anyio
 import attrs
 import pytest
 
@@ -220,19 +223,22 @@ def test_limiter_defaults() -> None:
         RollingWindowLimiter((100, 10.0))  # type: ignore[arg-type]
 
 
-@pytest.mark.anyio
-async def test_no_limiter_never_waits() -> None:
-    limiter = PauseOnlyLimiter()
-    started = time.monotonic()
-    waits = await asyncio.gather(*(limiter.acquire() for _ in range(1000)))
-    assert waits == [0.0] * 1000
-    assert time.monotonic() - started < 5  # generous: no waiting at all
-    limiter.observe(
-        {"X-HubSpot-RateLimit-Max": "1", "X-HubSpot-RateLimit-Interval-Milliseconds": "1"}
-    )
-    assert await limiter.acquire() == 0.0
-    assert limiter.paused_until == 0.0
-    assert limiter.total_wait == 0.0
+def test_pause_only_limiter_never_waits() -> None:
+    async def main(loop: asyncio.AbstractEventLoop) -> tuple[Any, ...]:
+        limiter = PauseOnlyLimiter(clock=loop.time)
+        waits = await asyncio.gather(*(limiter.acquire() for _ in range(1000)))
+        after_burst = loop.time()
+        limiter.observe(
+            {"X-HubSpot-RateLimit-Max": "1", "X-HubSpot-RateLimit-Interval-Milliseconds": "1"}
+        )
+        waits.append(await limiter.acquire())
+        return waits, after_burst, loop.time(), limiter.paused_until, limiter.total_wait
+
+    waits, after_burst, after_all, paused_until, total_wait = run_virtual(main)
+    assert waits == [0.0] * 1001
+    assert after_burst == after_all == 0.0  # no time passed at all: nobody slept
+    assert paused_until == 0.0
+    assert total_wait == 0.0
 
 
 def test_no_limiter_still_pauses_everyone_on_a_penalty() -> None:
@@ -315,6 +321,31 @@ def test_thousand_concurrent_acquirers_fifo_and_spacing() -> None:
     use = rate_use(times, limit)
     assert use >= 0.95
     assert use == pytest.approx(10 / step)
+
+
+def test_2000_acquirers_learn_50_per_1s_from_the_first_answer_and_keep_to_it() -> None:
+    """The session's default limiter under a burst, as in test_resilience.py: one request
+    goes first (the slow start), its answer announces 50 per 1 s, then 1,999 wait."""
+    limit = RateLimit(50, 1.0)
+
+    async def main(loop: asyncio.AbstractEventLoop) -> tuple[Any, ...]:
+        limiter = RollingWindowLimiter(clock=loop.time)  # what rate_limit's default makes
+        assert limiter.rate_limit == RateLimit.DEFAULT
+        await limiter.acquire()
+        first = loop.time()
+        limiter.observe(headers(50, 1000))
+        order, times, _ = await start_many(limiter, 1999, loop)
+        return limiter.rate_limit, order, [first, *times]
+
+    learned, order, starts = run_virtual(main)
+    assert learned == limit
+    assert order == list(range(1999))
+    assert len(starts) == 2000
+    assert_never_over(starts, limit)  # no window of 1 s holds more than 50: no 429
+    # ...and no slower than that: 40 full windows, each the limit's 1 s plus its margin.
+    step = 1 + margin(1.0)
+    assert starts == pytest.approx([(i // 50) * step for i in range(2000)])
+    assert rate_use(starts, limit) == pytest.approx(1 / step)
 
 
 def test_only_the_head_waiter_holds_a_timer() -> None:
@@ -639,6 +670,23 @@ def test_cancellation_through_a_timeout() -> None:
 # --- real time -----------------------------------------------------------------------------
 
 
+def test_hundred_acquirers_fifo_and_spacing_at_a_short_window() -> None:
+    """The real-time test below on virtual time: how long it takes, exactly."""
+    limit = RateLimit(20, 0.2)
+
+    async def main(loop: asyncio.AbstractEventLoop) -> tuple[list[int], list[float]]:
+        limiter = RollingWindowLimiter(limit, explicit=True, clock=loop.time)
+        order, times, _ = await start_many(limiter, 100, loop)
+        return order, times
+
+    order, starts = run_virtual(main)
+    assert order == list(range(100))
+    assert_never_over(starts, limit)
+    step = 0.2 + margin(0.2)
+    assert starts == pytest.approx([(i // 20) * step for i in range(100)])
+    assert rate_use(starts, limit) == pytest.approx(0.2 / step)  # 0.935
+
+
 @pytest.mark.anyio
 async def test_real_time_never_over_the_limit_and_fifo() -> None:
     limit = RateLimit(20, 0.2)
@@ -651,13 +699,12 @@ async def test_real_time_never_over_the_limit_and_fifo() -> None:
         starts.append(time.monotonic())
         order.append(i)
 
-    began = time.monotonic()
-    await asyncio.gather(*(one(i) for i in range(100)))
-    elapsed = time.monotonic() - began
+    with anyio.fail_after(60):  # a hang guard, not a timing claim
+        await asyncio.gather(*(one(i) for i in range(100)))
     assert order == list(range(100))
-    assert_never_over(starts, limit)
-    assert 4 * 0.2 <= elapsed < 4 * 0.2 + 2.0  # generous upper bound for a busy machine
-    assert rate_use(starts, limit) >= 0.8  # 0.2 / 0.214 = 0.935 when idle
+    assert len(starts) == 100
+    assert_never_over(starts, limit)  # so the last start is at least 4 windows on
+    assert limiter.total_wait > 0
 
 
 @pytest.mark.anyio
@@ -670,10 +717,10 @@ async def test_real_time_thousand_concurrent_acquirers() -> None:
         await limiter.acquire()
         starts.append(time.monotonic())
 
-    await asyncio.gather(*(one() for _ in range(1000)))
+    with anyio.fail_after(60):  # a hang guard, not a timing claim
+        await asyncio.gather(*(one() for _ in range(1000)))
     assert len(starts) == 1000
-    assert_never_over(starts, limit)
-    assert 3 * 0.1 <= starts[-1] - starts[0] < 3 * 0.1 + 2.0
+    assert_never_over(starts, limit)  # so the last start is at least 3 windows on
     assert limiter.total_wait > 0
 
 
@@ -699,10 +746,17 @@ def test_reuse_after_a_second_asyncio_run() -> None:
 
 
 @pytest.mark.anyio
-@pytest.mark.hubspot_emulator(rate_limit=(20, 0.5))
-async def test_emulator_sees_no_429_and_most_of_the_permitted_rate(
+@pytest.mark.hubspot_emulator(rate_limit=(20, 0.4))
+async def test_emulator_sees_no_429_from_a_limited_burst(
     hubspot_emulator: Emulator,
 ) -> None:
+    """200 concurrent creates through a limiter of 20 per 0.5 s, against HubSpot's 20 per 0.4 s.
+
+    The 100 ms between the two windows is room for delivery: a grant reaches the emulator
+    later than it was made (a new connection, a busy machine), and nothing but the limiter
+    spaces the requests. That the limiter alone never exceeds its own window is asserted
+    below from the recorded grant times, and exactly on virtual time above.
+    """
     limit = RateLimit(20, 0.5)
     limiter = RollingWindowLimiter(limit, explicit=True)
     url = hubspot_emulator.base_url + "/crm/objects/2026-03/contacts"
@@ -727,14 +781,11 @@ async def test_emulator_sees_no_429_and_most_of_the_permitted_rate(
 
         await asyncio.gather(*(create(i) for i in range(200)))
 
-    use = rate_use(starts, limit)
-    print(f"permitted-rate use against the emulator at 20/0.5s: {use:.3f}")
     assert hubspot_emulator.stats.rate_limited == {}
     assert statuses == [201] * 200
     assert hubspot_emulator.count("contacts") == 200
-    assert limiter.rate_limit == limit  # the announced limit is the same
+    assert limiter.rate_limit == limit  # the announced one is looser: the user's is kept
     assert_never_over(starts, limit)
-    assert use >= 0.9
 
 
 def test_each_429_episode_widens_the_margin_up_to_a_quarter_window() -> None:

@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import datetime as dt
 import gc
-import inspect
 import logging
 import math
 import os
@@ -33,6 +32,7 @@ from zoneinfo import ZoneInfo
 import anyio
 import pytest
 from support_redis import RedisServer
+from support_time import wait_until, wait_until_sync
 
 import hubcrm
 from hubcrm import (
@@ -84,18 +84,6 @@ async def _clients(server: RedisServer, n: int) -> AsyncIterator[list[Redis]]:
 
     async with contextlib.AsyncExitStack() as stack:
         yield [await stack.enter_async_context(Redis.from_url(server.url)) for _ in range(n)]
-
-
-async def _eventually(check: Callable[[], Any], within: float = 5.0) -> None:
-    """Wait until ``check()`` (awaited if need be) is true: a background write landed."""
-    deadline = time.monotonic() + within
-    while not await _value(check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.005)
-
-
-async def _value(result: Any) -> Any:
-    return await result if inspect.isawaitable(result) else result
 
 
 def _max_in_window(times: list[float], window: float) -> int:
@@ -447,7 +435,7 @@ async def test_a_429_seen_by_one_client_pauses_the_other(
             burst = asyncio.gather(
                 *(crm_a.objects.create("contacts", _contact("a", i)) for i in range(12))
             )
-            await _eventually(lambda: admin.exists(lim_a.redis_keys[1]))  # A got a 429
+            await wait_until(lambda: admin.exists(lim_a.redis_keys[1]), "A's pause is in Redis")
             await crm_b.objects.create("contacts", _contact("b", 0))
             await burst
             stats_a, stats_b = crm_a.stats, crm_b.stats
@@ -492,7 +480,7 @@ async def test_the_daily_limit_stops_every_client_sharing_the_key(
             with pytest.raises(DailyLimitError):
                 await crm_a.objects.create("contacts", _contact("d", 3))
             daily_key = lim_a.redis_keys[2]
-            await _eventually(lambda: admin.exists(daily_key))
+            await wait_until(lambda: admin.exists(daily_key), "the daily stop is in Redis")
             before = emu.stats.requests
             with pytest.raises(DailyLimitError) as info:
                 await crm_b.objects.create("contacts", _contact("d", 4))
@@ -577,9 +565,12 @@ async def test_keys_expire_on_their_own(redis_server: RedisServer) -> None:
         assert all(ttl > 0 for ttl in ttls.values()), ttls  # never -1 (no expiry)
         assert ttls[starts] <= 2 * 1.25 * 0.2 * 1000 + 1000 + 1
         assert ttls[pause] <= 301
-        await asyncio.sleep(2 * 1.25 * 0.2 + 1.0 + 0.3)
-        assert await admin.exists(starts) == 0
-        assert await admin.exists(pause) == 0
+
+        # Redis expires them itself, on its own clock, within the TTLs asserted above.
+        async def expired() -> bool:
+            return await admin.exists(starts, pause) == 0
+
+        await wait_until(expired, "the starts and the pause keys have expired")
         assert await admin.exists(daily) == 1  # until midnight
 
 
@@ -631,7 +622,7 @@ async def test_redis_stopped_mid_run_stops_create_many_and_nothing_is_created_tw
     inputs = [_contact("mid", i) for i in range(150)]
 
     async def stop_redis_after_some() -> None:
-        await _eventually(lambda: emu.count("contacts") >= 20)
+        await wait_until(lambda: emu.count("contacts") >= 20, "20 contacts were created")
         await anyio.to_thread.run_sync(private_redis.stop)
 
     async with AsyncHubCRM(emu.token, base_url=emu.base_url, rate_limit=limiter) as crm:
@@ -873,10 +864,10 @@ def test_sync_facade_from_8_threads_shares_the_limit_and_closes_cleanly(
     assert limiter.redis_calls >= 80
     # Closing the facade closed the limiter's own Redis connections.
     with redis.Redis.from_url(redis_server.url) as admin:
-        deadline = time.monotonic() + 5
-        while any(c.get("name") == name for c in admin.client_list()):
-            assert time.monotonic() < deadline, "the limiter's connections stayed open"
-            time.sleep(0.02)
+        wait_until_sync(
+            lambda: all(c.get("name") != name for c in admin.client_list()),
+            "the limiter's connections are closed",
+        )
 
 
 # --- 10. observe ---------------------------------------------------------------------------

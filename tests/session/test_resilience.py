@@ -13,6 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from aiohttp import web
+from support_servers import Serve
+from support_time import wait_until
 
 from hubcrm import (
     APIError,
@@ -42,27 +44,37 @@ def _share_of_429s(emu: Emulator) -> float:
     return sum(stats.rate_limited.values()) / stats.requests
 
 
+# Six windows of the emulator's 50 per 1 s: enough to cross window boundaries many times.
+# That no window is ever exceeded is asserted exactly, on virtual time, by
+# test_ratelimit.py::test_2000_acquirers_learn_50_per_1s_from_the_first_answer_and_keep_to_it.
+# Over real HTTP a loaded machine delays a granted request now and then past the limiter's
+# margin, so the share of 429s is a measurement: at most 1% over 1,000 creates is a goal of
+# benchmarks/ratelimit.py (workload 3), with permitted-rate use >= 0.95. Here a client whose
+# limiter did not work would draw far more than MOST_429S (a burst of 300 against 50/1 s).
+CREATES = 300
+MOST_429S = 0.05
+
+
 # --- rate limits ---------------------------------------------------------------------------
 
 
 @pytest.mark.hubspot_emulator(rate_limit=(50, 1.0))
-async def test_2000_concurrent_creates_hold_the_limit_with_default_settings(
-    hubspot_emulator: Emulator,
+async def test_concurrent_creates_hold_the_limit_with_default_settings(
+    crm: AsyncHubCRM, hubspot_emulator: Emulator
 ) -> None:
     """No user-side throttling, no limit configured: the client learns 50/1 s from
     HubSpot's headers (after a one-request slow start) and stays under it."""
-    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
-        results = await asyncio.gather(
-            *(crm.objects.create("contacts", {"email": f"c{i}@example.com"}) for i in range(2000))
-        )
-        stats = crm.stats
-    assert len({r.id for r in results}) == 2000
+    results = await asyncio.gather(
+        *(crm.objects.create("contacts", {"email": f"c{i}@example.com"}) for i in range(CREATES))
+    )
+    stats = crm.stats
+    assert len({r.id for r in results}) == CREATES
     emails = Counter(o["properties"]["email"] for o in hubspot_emulator.objects("contacts"))
-    assert len(emails) == 2000
+    assert len(emails) == CREATES
     assert set(emails.values()) == {1}
     share = _share_of_429s(hubspot_emulator)
-    print(f"\n2000 async creates at 50/1 s: 429s {share:.2%} of {stats.requests} requests")
-    assert share <= 0.01
+    print(f"\n{CREATES} async creates at 50/1 s: 429s {share:.2%} of {stats.requests} requests")
+    assert share <= MOST_429S
     assert stats.rate_limit is not None
     assert stats.rate_limit.max_requests == 50
 
@@ -77,12 +89,12 @@ def test_sync_facade_from_16_threads_holds_the_limit(hubspot_emulator: Emulator)
             return crm.objects.create("contacts", {"email": f"t{i}@example.com"})
 
         with ThreadPoolExecutor(16) as pool:
-            results = list(pool.map(create, range(2000)))
-    assert len({r.id for r in results}) == 2000
-    assert hubspot_emulator.count("contacts") == 2000
+            results = list(pool.map(create, range(CREATES)))
+    assert len({r.id for r in results}) == CREATES
+    assert hubspot_emulator.count("contacts") == CREATES
     share = _share_of_429s(hubspot_emulator)
-    print(f"\n2000 sync creates from 16 threads at 50/1 s: 429s {share:.2%}")
-    assert share <= 0.01
+    print(f"\n{CREATES} sync creates from 16 threads at 50/1 s: 429s {share:.2%}")
+    assert share <= MOST_429S
 
 
 @pytest.mark.hubspot_emulator(rate_limit=(10, 0.5))
@@ -106,14 +118,15 @@ async def test_429s_pause_every_sender_even_without_a_local_limit(
 
 
 @pytest.mark.hubspot_emulator(daily_limit=5, rate_limit=None)
-async def test_daily_limit_raises_within_one_request(hubspot_emulator: Emulator) -> None:
-    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
-        for i in range(5):
-            await crm.objects.create("contacts", {"email": f"d{i}@example.com"})
-        before = hubspot_emulator.stats.requests
-        with pytest.raises(DailyLimitError) as info:
-            await crm.objects.create("contacts", {"email": "d5@example.com"})
-        status = crm.stats.rate_limit
+async def test_daily_limit_raises_within_one_request(
+    crm: AsyncHubCRM, hubspot_emulator: Emulator
+) -> None:
+    for i in range(5):
+        await crm.objects.create("contacts", {"email": f"d{i}@example.com"})
+    before = hubspot_emulator.stats.requests
+    with pytest.raises(DailyLimitError) as info:
+        await crm.objects.create("contacts", {"email": "d5@example.com"})
+    status = crm.stats.rate_limit
     assert hubspot_emulator.stats.requests == before + 1
     assert info.value.policy_name == "DAILY"
     assert status is not None
@@ -211,13 +224,14 @@ async def test_deals_with_retry_writes_always_all_exist_and_duplicates_are_count
     assert duplicates == committed_then_failed  # each lost answer cost one duplicate
 
 
-async def test_id_property_makes_a_create_safe_to_retry(hubspot_emulator: Emulator) -> None:
+async def test_id_property_makes_a_create_safe_to_retry(
+    crm: AsyncHubCRM, hubspot_emulator: Emulator
+) -> None:
     hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
-    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
-        obj = await crm.objects.create(
-            "contacts", {"email": "once@example.com", "firstname": "Once"}, id_property="email"
-        )
-        retries = crm.stats.retries
+    obj = await crm.objects.create(
+        "contacts", {"email": "once@example.com", "firstname": "Once"}, id_property="email"
+    )
+    retries = crm.stats.retries
     assert [o["id"] for o in hubspot_emulator.objects("contacts")] == [obj.id]
     assert obj.properties["firstname"] == "Once"
     assert hubspot_emulator.stats.requests_by_operation["read"] == 1  # looked up, found
@@ -225,23 +239,23 @@ async def test_id_property_makes_a_create_safe_to_retry(hubspot_emulator: Emulat
 
 
 async def test_contact_retry_answered_409_returns_the_record_the_first_attempt_made(
-    hubspot_emulator: Emulator,
+    crm: AsyncHubCRM, hubspot_emulator: Emulator
 ) -> None:
     hubspot_emulator.faults.disconnect_after(times=1, object_type="contacts")
-    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
-        obj = await crm.objects.create("contacts", {"email": "x@example.com", "lastname": "X"})
+    obj = await crm.objects.create("contacts", {"email": "x@example.com", "lastname": "X"})
     stored = hubspot_emulator.objects("contacts")
     assert [o["id"] for o in stored] == [obj.id]
     assert obj.properties["lastname"] == "X"
     assert hubspot_emulator.stats.responses_by_status[409] == 1
 
 
-async def test_locked_and_migrating_answers_are_retried(hubspot_emulator: Emulator) -> None:
+async def test_locked_and_migrating_answers_are_retried(
+    crm: AsyncHubCRM, hubspot_emulator: Emulator
+) -> None:
     hubspot_emulator.faults.error_before(477, times=1, retry_after=0.2, object_type="deals")
     hubspot_emulator.faults.error_before(423, times=1, object_type="deals")
-    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
-        await crm.objects.create("deals", _deal(1))
-        retries = crm.stats.retries
+    await crm.objects.create("deals", _deal(1))
+    retries = crm.stats.retries
     assert hubspot_emulator.count("deals") == 1
     assert sum(retries.values()) == 2
 
@@ -386,12 +400,22 @@ async def test_a_slow_first_attempt_that_commits_late_is_found_not_duplicated(
         timeout=0.3,
     ) as crm:
         obj = await crm.objects.create("contacts", {"email": "slow@example.com"})
-        await asyncio.sleep(1.0)  # let the first attempt land
+    # The first attempt timed out and another was made, while the first still waits.
+    assert hubspot_emulator.stats.requests_by_operation["create"] >= 2
+    await wait_until(
+        lambda: (
+            sum(hubspot_emulator.stats.responses_by_status.values())
+            == hubspot_emulator.stats.requests
+        ),
+        "the emulator has answered every attempt, the slow first one included",
+    )
     stored = hubspot_emulator.objects("contacts")
     assert [o["id"] for o in stored] == [obj.id]  # one record, whichever attempt made it
 
 
-async def test_id_property_409_on_the_repeat_resolves_to_the_first_attempts_record() -> None:
+async def test_id_property_409_on_the_repeat_resolves_to_the_first_attempts_record(
+    serve: Serve,
+) -> None:
     """The first attempt commits between the lookup and the repeat (a fake HubSpot)."""
     created = "2030-01-01T00:00:00.000Z"  # after the create began, whatever the clock says
     record = {
@@ -424,21 +448,14 @@ async def test_id_property_409_on_the_repeat_resolves_to_the_first_attempts_reco
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        async with AsyncHubCRM("t", base_url=url, rate_limit=None, timeout=0.2) as crm:
-            obj = await crm.objects.create("p1_cars", {"vin": "WVW123"}, id_property="vin")
-        assert obj.id == "77"
-        assert seen == [("POST", ""), ("GET", "vin"), ("POST", ""), ("GET", "vin")]
-    finally:
-        await runner.cleanup()
+    url = await serve(app)
+    async with AsyncHubCRM("t", base_url=url, rate_limit=None, timeout=0.2) as crm:
+        obj = await crm.objects.create("p1_cars", {"vin": "WVW123"}, id_property="vin")
+    assert obj.id == "77"
+    assert seen == [("POST", ""), ("GET", "vin"), ("POST", ""), ("GET", "vin")]
 
 
-async def test_a_409_naming_an_older_record_is_a_real_conflict() -> None:
+async def test_a_409_naming_an_older_record_is_a_real_conflict(serve: Serve) -> None:
     """An ambiguous first attempt, then a repeat meets a contact that existed long
     before this create began: that is HubSpot's ConflictError, not "created"."""
     old = "2020-01-01T00:00:00.000Z"
@@ -464,19 +481,13 @@ async def test_a_409_naming_an_older_record_is_a_real_conflict() -> None:
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    try:
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        async with AsyncHubCRM("t", base_url=url, rate_limit=None) as crm:
-            with pytest.raises(ConflictError) as info:
-                await crm.objects.create("contacts", {"email": "taken@example.com"})
-        assert info.value.existing_id == "5"
-        assert seen == [
-            "POST /crm/objects/2026-03/contacts",
-            "POST /crm/objects/2026-03/contacts",
-            "GET /crm/objects/2026-03/contacts/5",
-        ]
-    finally:
-        await runner.cleanup()
+    url = await serve(app)
+    async with AsyncHubCRM("t", base_url=url, rate_limit=None) as crm:
+        with pytest.raises(ConflictError) as info:
+            await crm.objects.create("contacts", {"email": "taken@example.com"})
+    assert info.value.existing_id == "5"
+    assert seen == [
+        "POST /crm/objects/2026-03/contacts",
+        "POST /crm/objects/2026-03/contacts",
+        "GET /crm/objects/2026-03/contacts/5",
+    ]
