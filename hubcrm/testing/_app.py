@@ -28,6 +28,7 @@ from ._http import (
     take_faults,
 )
 from ._oauth import Credentials
+from ._rate_window import OAUTH_APP_PREFIX
 from ._schema import ObjectTypeDef
 from ._state import State
 
@@ -73,8 +74,9 @@ class ObjectsApi:
             group = f"publicapi:private-app-api-calls-daily:{portal_id}"
         else:
             message = "You have reached your ten_secondly_rolling limit."
-            if app.startswith("oauth:"):
-                group = f"publicapi:oauth-app-api-calls-ten-secondly:{app[6:]}:{portal_id}"
+            if app.startswith(OAUTH_APP_PREFIX):
+                client_id = app[len(OAUTH_APP_PREFIX) :]
+                group = f"publicapi:oauth-app-api-calls-ten-secondly:{client_id}:{portal_id}"
             else:
                 group = f"publicapi:private-app-api-calls-ten-secondly:{portal_id}"
         return ApiError(

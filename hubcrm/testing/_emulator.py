@@ -269,8 +269,13 @@ class Emulator:
         *,
         rotate_refresh_tokens: bool = False,
         refresh_token: str | None = None,
+        scopes: Iterable[str] | None = None,
+        user_id: int | None = None,
     ) -> str:
         """Register an OAuth app for the token endpoint; returns a valid refresh token.
+
+        Registering the same client id and secret again adds a refresh token and replaces
+        the app's settings.
 
         Args:
             client_id: the client id the refresh-token grant must send.
@@ -278,12 +283,25 @@ class Emulator:
             rotate_refresh_tokens: each refresh returns a new refresh token and
                 invalidates the one used (HubSpot keeps the same one by default).
             refresh_token: use this refresh token instead of a random one.
+            scopes: the scopes the token answer lists (not enforced); ``None`` lists
+                ``oauth`` and read and write scopes for contacts, companies and deals.
+            user_id: the installing user's id, sent as ``user_id`` in the token answer
+                (as for a user-level token); ``None`` leaves the field out.
+
+        Returns:
+            A refresh token the token endpoint accepts for this app.
+
+        Raises:
+            ValueError: ``scopes`` is not a list of non-empty names, or ``user_id`` is not
+                an integer.
         """
         return self._credentials.register_oauth_app(
             client_id,
             client_secret,
             rotate_refresh_tokens=rotate_refresh_tokens,
             refresh_token=refresh_token,
+            scopes=scopes,
+            user_id=user_id,
         )
 
     def set_rate_limit(
