@@ -30,8 +30,12 @@ _EXTRA_PHRASES = {
 }
 
 
+class NotJson(ValueError):
+    """A token Python's decoder accepts but JSON does not (``NaN``, ``Infinity``)."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise NotJson(f"{name} is not valid JSON")
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
@@ -173,8 +177,13 @@ async def read_json(state: State, request: web.Request) -> Any:
         ) from None
     except UnicodeDecodeError:
         raise ApiError(400, "Invalid input JSON: the body is not UTF-8") from None
-    except (ValueError, RecursionError) as exc:
-        raise ApiError(400, f"Invalid input JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "Invalid input JSON: the document is nested too deeply") from None
+    except ValueError as exc:
+        if isinstance(exc, NotJson):
+            raise ApiError(400, f"Invalid input JSON: {exc}") from None
+        # Python refuses to convert integers of more than 4,300 digits
+        raise ApiError(400, "Invalid input JSON: a number has too many digits") from None
 
 
 # --- injected faults ---------------------------------------------------------------------
