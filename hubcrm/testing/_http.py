@@ -69,6 +69,34 @@ def error_response(
     return json_response(error.status, error.body(cid), headers)
 
 
+_NOT_FOUND_PAGE = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+    "<title>404 Not Found</title></head>\n<body>\n<h1>Not Found</h1>\n"
+    "<p>The requested URL was not found on this server.</p>\n</body>\n</html>\n"
+)
+
+
+def answer_error(
+    state: State, request: web.Request, error: ApiError, cid: str, headers: dict[str, str]
+) -> web.Response:
+    """Like :func:`error_response`, but a 404 to a ``GET`` takes the configured body."""
+    if error.status == 404 and request.method == "GET":
+        style = state.not_found_body
+        if style != "json":
+            with state.lock:
+                state.counters.response(404)
+            return bare_not_found(style, headers)
+    return error_response(state, error, cid, headers)
+
+
+def bare_not_found(style: str, headers: dict[str, str]) -> web.Response:
+    """A 404 without HubSpot's JSON: no body (``"empty"``) or an HTML page (``"html"``)."""
+    if style == "html":
+        headers["Content-Type"] = "text/html;charset=utf-8"
+        return web.Response(body=_NOT_FOUND_PAGE.encode(), status=404, headers=headers)
+    return web.Response(status=404, headers=headers)
+
+
 def fault_response(
     state: State, rule: FaultRule, cid: str, headers: dict[str, str]
 ) -> web.Response:
@@ -253,4 +281,7 @@ async def after_commit(
         return drop(request)
     with state.lock:
         state.counters.response(status)
+        style = state.not_found_body
+    if status == 404 and request.method == "GET" and style != "json":
+        return bare_not_found(style, headers)
     return json_response(status, payload, headers)

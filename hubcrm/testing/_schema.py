@@ -64,7 +64,8 @@ class ObjectTypeDef:
         properties: every property the type accepts, by name (system ones included).
         required: properties that must be set (non-empty) at creation.
         required_one_of: at least one of these must be set at creation (companies:
-            ``domain`` or ``name``).
+            ``domain`` or ``name`` when the emulator is built with
+            ``require_company_domain_or_name=True``; empty otherwise).
         created_property / modified_property: the system properties holding the
             creation and last-modification timestamps (``createdate`` /
             ``lastmodifieddate`` for contacts, ``hs_createdate`` / ``hs_lastmodifieddate``
