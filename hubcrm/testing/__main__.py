@@ -109,6 +109,19 @@ def build_parser(prog: str = "python -m hubcrm.testing") -> argparse.ArgumentPar
         help="register an OAuth app (repeatable); its refresh token is printed",
     )
     parser.add_argument(
+        "--not-found-body",
+        choices=("json", "empty", "html"),
+        default="json",
+        help="body of a 404 answering a GET: HubSpot's JSON error (default), nothing, "
+        "or an HTML page",
+    )
+    parser.add_argument(
+        "--require-company-domain-or-name",
+        action="store_true",
+        help="companies need domain or name at creation (default: neither, as in "
+        "HubSpot's 2026-03 schema)",
+    )
+    parser.add_argument(
         "--faults",
         type=_faults,
         default=[],
@@ -130,6 +143,8 @@ async def serve(args: argparse.Namespace) -> None:
         access_token_ttl=args.access_token_ttl,
         seed=args.seed,
         portal_id=args.portal_id,
+        not_found_body=args.not_found_body,
+        require_company_domain_or_name=args.require_company_domain_or_name,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

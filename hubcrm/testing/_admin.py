@@ -1,20 +1,28 @@
-"""The test-control API under ``/_emulator/``: stats, objects, reset, faults, rate limit.
+"""The test-control API under ``/_emulator/``: stats, objects, reset, faults, rate limit,
+settings.
 
 No authentication, no counting: these endpoints let a test (or another process) inspect
-and steer the emulator.
+and steer the emulator. Bad input gets a JSON 400 ``{"status": "error", "message": ...}``
+whose message says what the endpoint takes; nothing reaches the client as a traceback.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import math
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
 from aiohttp import web
 
 from ._api_errors import ApiError
-from ._faults import FaultRule
+from ._faults import FAULT_KINDS, OPERATIONS, FaultRule
 from ._http import json_response, read_json
-from ._state import State
+from ._state import NOT_FOUND_BODIES, NotFoundBody, State
+
+logger = logging.getLogger("hubcrm.testing")
 
 
 class Admin:
@@ -75,19 +83,10 @@ class Admin:
         if request.method == "POST":
             try:
                 body = await read_json(self._state, request)
-                specs = body if isinstance(body, list) else [body]
-                rules: list[FaultRule] = []
-                clear = False
-                for spec in specs:
-                    if not isinstance(spec, dict):
-                        raise ValueError("each fault is a JSON object")
-                    if spec.get("clear") is True and len(spec) == 1:
-                        clear = True
-                        continue
-                    rules.append(FaultRule(**spec))
+                clear, rules = _fault_specs(body)
             except ApiError as exc:
                 return _error(exc.status, exc.message)
-            except (TypeError, ValueError) as exc:
+            except BadInput as exc:
                 return _error(400, f"invalid fault: {exc}")
             if clear:
                 faults.clear()
@@ -107,42 +106,214 @@ class Admin:
             return _error(405, "use POST")
         state = self._state
         try:
-            body = await read_json(state, request)
-            if not isinstance(body, dict):
-                raise ValueError("the body is a JSON object")
+            body = _object(await read_json(state, request), ("rate_limit", "daily_limit"))
             with state.lock:
                 rate_limit = state.limiter.rate_limit
                 daily_limit = state.limiter.daily_limit
             if "rate_limit" in body:
-                value = body["rate_limit"]
-                if value is None:
-                    rate_limit = None
-                elif (
-                    isinstance(value, list)
-                    and len(value) == 2
-                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-                ):
-                    rate_limit = (int(value[0]), float(value[1]))
-                else:
-                    raise ValueError("rate_limit is [N, W] or null")
+                rate_limit = _rate_limit(body["rate_limit"])
             if "daily_limit" in body:
-                value = body["daily_limit"]
-                if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-                    raise ValueError("daily_limit is an integer or null")
-                daily_limit = value
-                with state.lock:
-                    state.limiter.daily_used = 0
+                daily_limit = _count("daily_limit", body["daily_limit"], minimum=0, null=True)
             with state.lock:
                 state.limiter.configure(rate_limit, daily_limit)
+                if "daily_limit" in body:
+                    state.limiter.daily_used = 0
         except ApiError as exc:
             return _error(exc.status, exc.message)
-        except ValueError as exc:
+        except BadInput as exc:
             return _error(400, str(exc))
         body = {
             "rate_limit": None if rate_limit is None else list(rate_limit),
             "daily_limit": daily_limit,
         }
         return json_response(200, body, {})
+
+    def settings_json(self) -> dict[str, Any]:
+        """The fidelity settings, as ``GET /_emulator/settings`` returns them."""
+        state = self._state
+        with state.lock:
+            return {
+                "not_found_body": state.not_found_body,
+                "require_company_domain_or_name": state.require_company_domain_or_name,
+            }
+
+    async def settings(self, request: web.Request) -> web.StreamResponse:
+        """``GET /_emulator/settings``; ``POST`` changes the settings it names."""
+        if request.method == "POST":
+            state = self._state
+            try:
+                body = _object(
+                    await read_json(state, request),
+                    ("not_found_body", "require_company_domain_or_name"),
+                )
+                not_found_body: NotFoundBody | None = None
+                if "not_found_body" in body:
+                    value = body["not_found_body"]
+                    if value not in NOT_FOUND_BODIES:
+                        choices = ", ".join(NOT_FOUND_BODIES)
+                        raise BadInput(f"not_found_body is one of {choices}")
+                    not_found_body = value
+                company: bool | None = None
+                if "require_company_domain_or_name" in body:
+                    company = body["require_company_domain_or_name"]
+                    if not isinstance(company, bool):
+                        raise BadInput("require_company_domain_or_name is true or false")
+            except ApiError as exc:
+                return _error(exc.status, exc.message)
+            except BadInput as exc:
+                return _error(400, str(exc))
+            with state.lock:
+                if not_found_body is not None:
+                    state.not_found_body = not_found_body
+                if company is not None:
+                    state.set_company_requirement(company)
+        elif request.method != "GET":
+            return _error(405, "use GET or POST")
+        return json_response(200, self.settings_json(), {})
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def guarded(handler: Handler) -> Handler:
+    """``handler``, answering an unexpected exception with a JSON 500 instead of a traceback.
+
+    Bad input never gets here (each handler answers it with a 400); this is a net for
+    bugs, which it logs.
+    """
+
+    @functools.wraps(handler)
+    async def run(request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception:
+            logger.exception("emulator bug in %s %s", request.method, request.path)
+            return _error(500, "internal error in the emulator's admin endpoint")
+
+    return run
+
+
+class BadInput(Exception):
+    """An admin request whose JSON is well-formed but not what the endpoint takes."""
+
+
+def _object(value: Any, fields: tuple[str, ...]) -> dict[str, Any]:
+    """``value`` as a JSON object holding only ``fields``."""
+    if not isinstance(value, dict):
+        raise BadInput("the body is a JSON object")
+    unknown = sorted(set(value) - set(fields))
+    if unknown:
+        raise BadInput(f"unknown field {unknown[0]!r}; expected {', '.join(fields)}")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+    )
+
+
+def _count(name: str, value: Any, *, minimum: int, null: bool = False) -> Any:
+    """An integer >= ``minimum`` (an integral float is fine), or null when allowed."""
+    if value is None and null:
+        return None
+    if _is_number(value) and value == int(value) and value >= minimum:
+        return int(value)
+    raise BadInput(f"{name} is an integer >= {minimum}{' or null' if null else ''}")
+
+
+def _seconds(name: str, value: Any, *, null: bool = False, positive: bool = False) -> Any:
+    """A finite number of seconds (>= 0, or > 0 when ``positive``), or null when allowed."""
+    if value is None and null:
+        return None
+    if _is_number(value) and (value > 0 if positive else value >= 0):
+        return float(value)
+    bound = "> 0" if positive else ">= 0"
+    raise BadInput(f"{name} is a finite number {bound}{' or null' if null else ''}")
+
+
+def _rate_limit(value: Any) -> tuple[int, float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        raise BadInput("rate_limit is [N, W] (N >= 1 requests in W > 0 seconds) or null")
+    try:
+        return (
+            _count("rate_limit's N", value[0], minimum=1),
+            _seconds("rate_limit's W", value[1], positive=True),
+        )
+    except BadInput as exc:
+        raise BadInput(f"rate_limit is [N, W] or null: {exc}") from None
+
+
+_FAULT_FIELDS = tuple(a.name for a in attrs.fields(FaultRule))
+
+
+def _fault_specs(body: Any) -> tuple[bool, list[FaultRule]]:
+    """What ``POST /_emulator/faults`` asks: whether to clear, and the rules to arm."""
+    specs = body if isinstance(body, list) else [body]
+    clear = False
+    rules: list[FaultRule] = []
+    for index, spec in enumerate(specs):
+        where = f"fault {index}: " if isinstance(body, list) else ""
+        if isinstance(spec, dict) and "clear" in spec:
+            if spec != {"clear": True}:
+                raise BadInput(f'{where}{{"clear": true}} takes no other field')
+            clear = True
+            continue
+        try:
+            rules.append(_fault_rule(spec))
+        except BadInput as exc:
+            raise BadInput(f"{where}{exc}") from None
+    return clear, rules
+
+
+def _fault_rule(spec: Any) -> FaultRule:
+    """One ``FaultRule`` from its JSON form, every field checked."""
+    if not isinstance(spec, dict):
+        raise BadInput("each fault is a JSON object")
+    spec = _object(spec, _FAULT_FIELDS)
+    kind = spec.get("kind")
+    if kind not in FAULT_KINDS:
+        raise BadInput(f"kind is one of {', '.join(FAULT_KINDS)}")
+    operation = spec.get("operation")
+    if operation is not None and operation not in OPERATIONS:
+        raise BadInput(f"operation is null or one of {', '.join(OPERATIONS)}")
+    object_type = spec.get("object_type")
+    if object_type is not None and not isinstance(object_type, str):
+        raise BadInput("object_type is a type name or id, or null")
+    html = spec.get("html", False)
+    if not isinstance(html, bool):
+        raise BadInput("html is true or false")
+    times = _count("times", spec.get("times"), minimum=1, null=True)
+    probability = spec.get("probability")
+    if probability is not None and not (_is_number(probability) and 0 <= probability <= 1):
+        raise BadInput("probability is a number within [0, 1], or null")
+    if times is not None and probability is not None:
+        raise BadInput("give either times or probability, not both")
+    status = spec.get("status", 502)
+    if not (_is_number(status) and status == int(status) and 100 <= status <= 599):
+        raise BadInput("status is an HTTP status code (100 to 599)")
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "times": times,
+        "probability": None if probability is None else float(probability),
+        "operation": operation,
+        "object_type": object_type,
+        "status": int(status),
+        "html": html,
+        "retry_after": _seconds("retry_after", spec.get("retry_after"), null=True),
+    }
+    if spec.get("delay") is not None:
+        fields["delay"] = _seconds("delay", spec["delay"])
+    try:
+        return FaultRule(**fields)
+    except (TypeError, ValueError) as exc:  # pragma: no cover - every field is checked above
+        raise BadInput(str(exc)) from None
 
 
 def _error(status: int, message: str) -> web.Response:

@@ -65,6 +65,7 @@ class ApiError(Exception):
         context["objectWriteTraceId"] = [trace_id]
         entry["context"] = context
         entry["errors"] = self.errors if self.errors is not None else []
+        entry["links"] = {}
         return entry
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ._admin import Admin
+from ._admin import Admin, guarded
 from ._api_errors import ApiError
 from ._crm import Result
 from ._faults import FaultRule
@@ -17,6 +17,7 @@ from ._http import (
     CORRELATION_HEADER,
     JSON_TYPE,
     after_commit,
+    answer_error,
     drop,
     dumps,
     error_response,
@@ -28,6 +29,7 @@ from ._http import (
     take_faults,
 )
 from ._oauth import Credentials
+from ._rate_window import OAUTH_APP_PREFIX
 from ._schema import ObjectTypeDef
 from ._state import State
 
@@ -50,11 +52,12 @@ def build_app(state: State, credentials: Credentials) -> web.Application:
         router.add_route("*", prefix + "/{objectType}/{objectId}", objects.handle_object)
     for path in TOKEN_PATHS:
         router.add_route("*", path, credentials.handle_token)
-    router.add_route("*", "/_emulator/stats", admin.stats)
-    router.add_route("*", "/_emulator/objects/{objectType}", admin.objects)
-    router.add_route("*", "/_emulator/reset", admin.reset)
-    router.add_route("*", "/_emulator/faults", admin.faults)
-    router.add_route("*", "/_emulator/rate-limit", admin.rate_limit)
+    router.add_route("*", "/_emulator/stats", guarded(admin.stats))
+    router.add_route("*", "/_emulator/objects/{objectType}", guarded(admin.objects))
+    router.add_route("*", "/_emulator/reset", guarded(admin.reset))
+    router.add_route("*", "/_emulator/faults", guarded(admin.faults))
+    router.add_route("*", "/_emulator/rate-limit", guarded(admin.rate_limit))
+    router.add_route("*", "/_emulator/settings", guarded(admin.settings))
     router.add_route("*", "/{tail:.*}", objects.handle_unknown)
     return app
 
@@ -73,8 +76,9 @@ class ObjectsApi:
             group = f"publicapi:private-app-api-calls-daily:{portal_id}"
         else:
             message = "You have reached your ten_secondly_rolling limit."
-            if app.startswith("oauth:"):
-                group = f"publicapi:oauth-app-api-calls-ten-secondly:{app[6:]}:{portal_id}"
+            if app.startswith(OAUTH_APP_PREFIX):
+                client_id = app[len(OAUTH_APP_PREFIX) :]
+                group = f"publicapi:oauth-app-api-calls-ten-secondly:{client_id}:{portal_id}"
             else:
                 group = f"publicapi:private-app-api-calls-ten-secondly:{portal_id}"
         return ApiError(
@@ -125,7 +129,7 @@ class ObjectsApi:
         with state.lock:
             state.counters.request("other")
         error = ApiError(404, f"No endpoint at {request.method} {request.path}", "OBJECT_NOT_FOUND")
-        return error_response(state, error, cid, {CORRELATION_HEADER: cid})
+        return answer_error(state, request, error, cid, {CORRELATION_HEADER: cid})
 
     async def _serve(
         self,
@@ -200,7 +204,7 @@ class ObjectsApi:
                     )
         except ApiError as exc:
             if fault is None:
-                return error_response(state, exc, cid, headers)
+                return answer_error(state, request, exc, cid, headers)
             status, payload = exc.status, exc.body(cid)
         return await after_commit(
             state, request, fault, operation, type_name, cid, headers, status, payload, ids

@@ -141,6 +141,12 @@ def parse_upsert(value: Any, where: str) -> _Input:
     object_id = item.get("id")
     if isinstance(object_id, bool) or not isinstance(object_id, (str, int)):
         raise bad_json(f"{where}.id must be a string")
+    if isinstance(object_id, str) and not object_id.strip():
+        raise ApiError(
+            400,
+            f"{where}.id must not be blank: an upsert names its record by a non-empty id",
+            context={"id": [object_id]},
+        )
     id_property = item.get("idProperty")
     if id_property is not None and not isinstance(id_property, str):
         raise bad_json(f"{where}.idProperty must be a string")

@@ -15,7 +15,7 @@ from ._counters import Stats
 from ._faults import Faults
 from ._oauth import Credentials
 from ._schema import AssociationCategory, ObjectTypeDef, PropertyDef
-from ._state import State
+from ._state import NOT_FOUND_BODIES, NotFoundBody, State
 
 ConflictStyle = Literal["CONFLICT", "OBJECT_ALREADY_EXISTS", "conflict", "object_already_exists"]
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -44,6 +44,12 @@ class Emulator:
         conflict_style: body of a duplicate-value 409: ``"CONFLICT"`` (classic:
             ``category: CONFLICT``) or ``"OBJECT_ALREADY_EXISTS"`` (newer: that category
             plus ``errors[].in`` naming the property); case-insensitive.
+        not_found_body: what a 404 answering a ``GET`` carries: ``"json"`` (HubSpot's
+            error body), ``"empty"`` (no body at all) or ``"html"`` (an HTML page), as
+            HubSpot's edge sometimes answers.
+        require_company_domain_or_name: companies need ``domain`` or ``name`` at
+            creation (the requirement HubSpot's guides state). By default neither is
+            required, as in HubSpot's 2026-03 OpenAPI schema.
     """
 
     def __init__(
@@ -59,6 +65,8 @@ class Emulator:
         max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
         portal_id: int = 12345678,
         conflict_style: ConflictStyle = "CONFLICT",
+        not_found_body: NotFoundBody = "json",
+        require_company_domain_or_name: bool = False,
     ) -> None:
         tokens = [token] if isinstance(token, str) else list(token)
         if not tokens or not all(isinstance(t, str) and t for t in tokens):
@@ -70,6 +78,8 @@ class Emulator:
             raise ValueError("max_body_bytes must be positive")
         if access_token_ttl < 0:
             raise ValueError("access_token_ttl must be >= 0")
+        _check_not_found_body(not_found_body)
+        _check_bool("require_company_domain_or_name", require_company_domain_or_name)
         self.token = tokens[0]
         self.host = host
         self.port = port
@@ -80,6 +90,8 @@ class Emulator:
             max_body_bytes=max_body_bytes,
             portal_id=portal_id,
             conflict_style=style,
+            not_found_body=not_found_body,
+            require_company_domain_or_name=require_company_domain_or_name,
         )
         self._credentials = Credentials(self._state, tokens, access_token_ttl)
         self._runner: web.AppRunner | None = None
@@ -269,8 +281,13 @@ class Emulator:
         *,
         rotate_refresh_tokens: bool = False,
         refresh_token: str | None = None,
+        scopes: Iterable[str] | None = None,
+        user_id: int | None = None,
     ) -> str:
         """Register an OAuth app for the token endpoint; returns a valid refresh token.
+
+        Registering the same client id and secret again adds a refresh token and replaces
+        the app's settings.
 
         Args:
             client_id: the client id the refresh-token grant must send.
@@ -278,12 +295,25 @@ class Emulator:
             rotate_refresh_tokens: each refresh returns a new refresh token and
                 invalidates the one used (HubSpot keeps the same one by default).
             refresh_token: use this refresh token instead of a random one.
+            scopes: the scopes the token answer lists (not enforced); ``None`` lists
+                ``oauth`` and read and write scopes for contacts, companies and deals.
+            user_id: the installing user's id, sent as ``user_id`` in the token answer
+                (as for a user-level token); ``None`` leaves the field out.
+
+        Returns:
+            A refresh token the token endpoint accepts for this app.
+
+        Raises:
+            ValueError: ``scopes`` is not a list of non-empty names, or ``user_id`` is not
+                an integer.
         """
         return self._credentials.register_oauth_app(
             client_id,
             client_secret,
             rotate_refresh_tokens=rotate_refresh_tokens,
             refresh_token=refresh_token,
+            scopes=scopes,
+            user_id=user_id,
         )
 
     def set_rate_limit(
@@ -302,6 +332,44 @@ class Emulator:
             else:
                 limiter.configure(rate_limit, daily_limit)
                 limiter.daily_used = 0
+
+    def configure(
+        self,
+        *,
+        not_found_body: NotFoundBody | EllipsisType = ...,
+        require_company_domain_or_name: bool | EllipsisType = ...,
+    ) -> None:
+        """Change fidelity settings while running; ``...`` leaves a setting as it is.
+
+        Args:
+            not_found_body: ``"json"``, ``"empty"`` or ``"html"``: what later 404s
+                answering a ``GET`` carry (see the constructor).
+            require_company_domain_or_name: whether later company creations need
+                ``domain`` or ``name``.
+
+        Raises:
+            ValueError: a setting has a value it cannot take.
+        """
+        if not_found_body is not ...:
+            _check_not_found_body(not_found_body)
+        if require_company_domain_or_name is not ...:
+            _check_bool("require_company_domain_or_name", require_company_domain_or_name)
+        state = self._state
+        with state.lock:
+            if not_found_body is not ...:
+                state.not_found_body = not_found_body
+            if require_company_domain_or_name is not ...:
+                state.set_company_requirement(require_company_domain_or_name)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The fidelity settings :meth:`configure` changes, by name."""
+        state = self._state
+        with state.lock:
+            return {
+                "not_found_body": state.not_found_body,
+                "require_company_domain_or_name": state.require_company_domain_or_name,
+            }
 
     def advance_clock(self, seconds: float) -> None:
         """Move the emulator's clock forward: rate-limit windows and OAuth expiry follow."""
@@ -348,3 +416,13 @@ class Emulator:
         Object types, properties, tokens and OAuth apps stay; object ids keep counting.
         """
         self._state.reset()
+
+
+def _check_not_found_body(value: object) -> None:
+    if value not in NOT_FOUND_BODIES:
+        raise ValueError(f"not_found_body is one of {', '.join(NOT_FOUND_BODIES)}")
+
+
+def _check_bool(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} is True or False")

@@ -30,8 +30,12 @@ _EXTRA_PHRASES = {
 }
 
 
+class NotJson(ValueError):
+    """A token Python's decoder accepts but JSON does not (``NaN``, ``Infinity``)."""
+
+
 def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+    raise NotJson(f"{name} is not valid JSON")
 
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
@@ -63,6 +67,34 @@ def error_response(
     with state.lock:
         state.counters.response(error.status)
     return json_response(error.status, error.body(cid), headers)
+
+
+_NOT_FOUND_PAGE = (
+    '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8">'
+    "<title>404 Not Found</title></head>\n<body>\n<h1>Not Found</h1>\n"
+    "<p>The requested URL was not found on this server.</p>\n</body>\n</html>\n"
+)
+
+
+def answer_error(
+    state: State, request: web.Request, error: ApiError, cid: str, headers: dict[str, str]
+) -> web.Response:
+    """Like :func:`error_response`, but a 404 to a ``GET`` takes the configured body."""
+    if error.status == 404 and request.method == "GET":
+        style = state.not_found_body
+        if style != "json":
+            with state.lock:
+                state.counters.response(404)
+            return bare_not_found(style, headers)
+    return error_response(state, error, cid, headers)
+
+
+def bare_not_found(style: str, headers: dict[str, str]) -> web.Response:
+    """A 404 without HubSpot's JSON: no body (``"empty"``) or an HTML page (``"html"``)."""
+    if style == "html":
+        headers["Content-Type"] = "text/html;charset=utf-8"
+        return web.Response(body=_NOT_FOUND_PAGE.encode(), status=404, headers=headers)
+    return web.Response(status=404, headers=headers)
 
 
 def fault_response(
@@ -173,8 +205,13 @@ async def read_json(state: State, request: web.Request) -> Any:
         ) from None
     except UnicodeDecodeError:
         raise ApiError(400, "Invalid input JSON: the body is not UTF-8") from None
-    except (ValueError, RecursionError) as exc:
-        raise ApiError(400, f"Invalid input JSON: {exc}") from None
+    except RecursionError:
+        raise ApiError(400, "Invalid input JSON: the document is nested too deeply") from None
+    except ValueError as exc:
+        if isinstance(exc, NotJson):
+            raise ApiError(400, f"Invalid input JSON: {exc}") from None
+        # Python refuses to convert integers of more than 4,300 digits
+        raise ApiError(400, "Invalid input JSON: a number has too many digits") from None
 
 
 # --- injected faults ---------------------------------------------------------------------
@@ -244,4 +281,7 @@ async def after_commit(
         return drop(request)
     with state.lock:
         state.counters.response(status)
+        style = state.not_found_body
+    if status == 404 and request.method == "GET" and style != "json":
+        return bare_not_found(style, headers)
     return json_response(status, payload, headers)

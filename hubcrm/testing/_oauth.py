@@ -23,7 +23,19 @@ from ._http import (
     read_body,
     take_faults,
 )
+from ._rate_window import OAUTH_APP_PREFIX
 from ._state import State
+
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "oauth",
+    "crm.objects.contacts.read",
+    "crm.objects.contacts.write",
+    "crm.objects.companies.read",
+    "crm.objects.companies.write",
+    "crm.objects.deals.read",
+    "crm.objects.deals.write",
+)
+"""The scopes a token answer lists when the OAuth app was registered without any."""
 
 
 class OAuthError(Exception):
@@ -42,6 +54,8 @@ class OAuthApp:
     client_id: str
     client_secret: str
     rotate_refresh_tokens: bool
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    user_id: int | None = None
     refresh_tokens: set[str] = attrs.field(factory=set)
 
 
@@ -68,15 +82,24 @@ class Credentials:
         *,
         rotate_refresh_tokens: bool,
         refresh_token: str | None,
+        scopes: Iterable[str] | None = None,
+        user_id: int | None = None,
     ) -> str:
         """Register an app (or add a refresh token to it); returns the refresh token."""
         token = refresh_token or f"emu-rt-{secrets.token_hex(16)}"
+        granted = DEFAULT_SCOPES if scopes is None else tuple(scopes)
+        if isinstance(scopes, str) or not all(isinstance(s, str) and s for s in granted):
+            raise ValueError("scopes is a list of non-empty scope names")
+        if user_id is not None and (isinstance(user_id, bool) or not isinstance(user_id, int)):
+            raise ValueError("user_id is an integer or None")
         with self._state.lock:
             app = self.oauth_apps.get(client_id)
             if app is None or app.client_secret != client_secret:
                 app = OAuthApp(client_id, client_secret, rotate_refresh_tokens)
                 self.oauth_apps[client_id] = app
             app.rotate_refresh_tokens = rotate_refresh_tokens
+            app.scopes = granted
+            app.user_id = user_id
             app.refresh_tokens.add(token)
         return token
 
@@ -99,7 +122,7 @@ class Credentials:
                 f"The OAuth token used to make this call expired {ago} second(s) ago.",
                 "EXPIRED_AUTHENTICATION",
             )
-        return "oauth:" + client_id
+        return OAUTH_APP_PREFIX + client_id
 
     def _refresh(self, form: dict[str, list[str]]) -> dict[str, Any]:
         """The refresh-token grant; caller holds the lock."""
@@ -128,12 +151,18 @@ class Credentials:
         state = self._state
         self.access_tokens[access_token] = (app.client_id, state.clock.monotonic() + ttl)
         state.counters.oauth_refreshes += 1
-        return {
+        answer: dict[str, Any] = {
             "token_type": "bearer",
+            "token_use": "access_token",
             "refresh_token": refresh_token,
             "access_token": access_token,
             "expires_in": int(ttl),
+            "hub_id": state.portal_id,
+            "scopes": list(app.scopes),
         }
+        if app.user_id is not None:
+            answer["user_id"] = app.user_id
+        return answer
 
     async def handle_token(self, request: web.Request) -> web.StreamResponse:
         """``POST /oauth/2026-03/token`` (and ``/oauth/v1/token``): refresh-token grant."""

@@ -11,6 +11,8 @@ REMAINING_HEADER = "X-HubSpot-RateLimit-Remaining"
 INTERVAL_HEADER = "X-HubSpot-RateLimit-Interval-Milliseconds"
 DAILY_HEADER = "X-HubSpot-RateLimit-Daily"
 DAILY_REMAINING_HEADER = "X-HubSpot-RateLimit-Daily-Remaining"
+OAUTH_APP_PREFIX = "oauth:"
+"""How the app key of a request authenticated with an OAuth access token begins."""
 
 
 class RateLimiter:
@@ -54,6 +56,9 @@ class RateLimiter:
     def admit(self, app: str, headers: dict[str, str]) -> str | None:
         """Record one request of ``app`` if allowed; fill in the rate-limit headers.
 
+        The daily pair (``X-HubSpot-RateLimit-Daily``, ``-Daily-Remaining``) is sent to
+        private apps only, as HubSpot does; the daily cap still counts OAuth requests.
+
         Returns:
             ``None`` when admitted, else the policy that refused it: ``"DAILY"`` or
             ``"TEN_SECONDLY_ROLLING"``.
@@ -82,7 +87,8 @@ class RateLimiter:
             headers[INTERVAL_HEADER] = self._interval_ms
         if refused is None:
             self.daily_used += 1
-        if self.daily_limit is not None:
+        # the daily pair is for private apps only: OAuth apps see the account's cap as 429s
+        if self.daily_limit is not None and not app.startswith(OAUTH_APP_PREFIX):
             headers[DAILY_HEADER] = str(self.daily_limit)
             headers[DAILY_REMAINING_HEADER] = str(max(0, self.daily_limit - self.daily_used))
         return refused

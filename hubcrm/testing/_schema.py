@@ -64,7 +64,8 @@ class ObjectTypeDef:
         properties: every property the type accepts, by name (system ones included).
         required: properties that must be set (non-empty) at creation.
         required_one_of: at least one of these must be set at creation (companies:
-            ``domain`` or ``name``).
+            ``domain`` or ``name`` when the emulator is built with
+            ``require_company_domain_or_name=True``; empty otherwise).
         created_property / modified_property: the system properties holding the
             creation and last-modification timestamps (``createdate`` /
             ``lastmodifieddate`` for contacts, ``hs_createdate`` / ``hs_lastmodifieddate``
@@ -112,6 +113,8 @@ class PropertyError(NamedTuple):
 
 _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)\Z")
 _EMAIL_RE = re.compile(r"[^@\s\"(),:;<>\[\]\\]+@[^@\s\"(),:;<>\[\]\\]+\.[^@\s\"(),:;<>\[\]\\.]+\Z")
+# no email address holds a control character (NUL included) or half a surrogate pair
+_EMAIL_FORBIDDEN_RE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
 _EPOCH_MS_RE = re.compile(r"-?\d{1,15}\Z")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -146,7 +149,7 @@ def validate_value(prop: PropertyDef, value: str) -> tuple[str, PropertyError | 
     ptype = prop.type
     if ptype == "string" or ptype == "phone_number":
         if prop.email:
-            if not _EMAIL_RE.match(value):
+            if _EMAIL_FORBIDDEN_RE.search(value) or not _EMAIL_RE.match(value):
                 return value, PropertyError(
                     prop.name, "INVALID_EMAIL", f"Email address {value} is invalid"
                 )

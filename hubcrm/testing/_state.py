@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
+from typing import Literal
 
 from ._clock import Clock
 from ._counters import Counters
@@ -12,6 +13,10 @@ from ._crm import Crm
 from ._faults import Faults
 from ._rate_window import RateLimiter
 from ._store import Store
+
+NotFoundBody = Literal["json", "empty", "html"]
+NOT_FOUND_BODIES: tuple[NotFoundBody, ...] = ("json", "empty", "html")
+COMPANY_NAME_OR_DOMAIN = ("domain", "name")
 
 
 class State:
@@ -31,6 +36,8 @@ class State:
         max_body_bytes: int,
         portal_id: int,
         conflict_style: str,
+        not_found_body: NotFoundBody = "json",
+        require_company_domain_or_name: bool = False,
     ) -> None:
         self.lock = threading.Lock()
         self.clock = Clock()
@@ -43,12 +50,24 @@ class State:
         self.crm = Crm(self.store, self.clock, self.rng, self.counters, conflict_style)
         self.limiter = RateLimiter(self.clock, rate_limit, daily_limit)
         self.faults = Faults(self.lock, seed, self._canonical_type)
+        # the body of a 404 answering a GET: HubSpot's JSON error, nothing, or an HTML page
+        self.not_found_body: NotFoundBody = not_found_body
+        self.require_company_domain_or_name = False
+        self.set_company_requirement(require_company_domain_or_name)
         # set while serving: slow responses wait on it and give up when the emulator stops
         self.stopping: asyncio.Event | None = None
 
     def _canonical_type(self, key: str) -> str | None:
         tdef = self.store.resolve(key)
         return None if tdef is None else tdef.name
+
+    def set_company_requirement(self, required: bool) -> None:
+        """Make companies need ``domain`` or ``name`` at creation, or neither.
+
+        The caller holds the lock (or is the constructor).
+        """
+        self.store.set_required_one_of("companies", COMPANY_NAME_OR_DOMAIN if required else ())
+        self.require_company_domain_or_name = required
 
     def reset(self) -> None:
         """Objects, counters, faults, fault log and rate-limit windows back to empty."""

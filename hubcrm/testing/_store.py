@@ -156,6 +156,17 @@ class Store:
                     index[self.unique_key(prop, value)] = obj.id
         return new
 
+    def set_required_one_of(self, object_type: str, names: Iterable[str]) -> ObjectTypeDef:
+        """Replace the properties of which a type needs at least one at creation."""
+        tdef = self.require(object_type)
+        names = tuple(names)
+        for name in names:
+            if name not in tdef.properties:
+                raise ValueError(f"property {name!r} is not defined")
+        new = attrs.evolve(tdef, required_one_of=names)
+        self._register(new)
+        return new
+
     def define_association_type(
         self,
         from_type: str,

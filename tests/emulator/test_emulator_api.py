@@ -283,7 +283,6 @@ async def test_several_invalid_values_reported_together(http: aiohttp.ClientSess
         ("tickets", {"subject": "S"}, ["hs_pipeline", "hs_pipeline_stage"]),
         ("notes", {"hs_note_body": "x"}, ["hs_timestamp"]),
         ("calls", {}, ["hs_timestamp"]),
-        ("companies", {"industry": "RETAIL"}, ["domain"]),
     ],
 )
 async def test_required_properties(
