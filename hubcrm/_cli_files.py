@@ -320,9 +320,9 @@ class LineWriter:
                 written += self._write(view[written:])
         except OSError as exc:
             self.failed = OutputError(self.path, exc)
-            if written:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(self.fd, self.size)
+            # Part of the line may be out, even when the call that wrote it failed.
+            with contextlib.suppress(OSError):
+                os.ftruncate(self.fd, self.size)
             return False
         self.size += written
         return True
