@@ -296,12 +296,12 @@ class LineWriter:
             raise OutputError(path, exc) from None
         self.size = os.fstat(self.fd).st_size if append else 0
         self.failed: OutputError | None = None
-        if append and self.size > 0 and _last_byte(path) != b"\n":
-            # The last line was never ended: end it, so the next one is not glued onto it.
-            if not self.write_raw(b"\n"):
-                error = self.failed
-                self.close()
-                raise error or OutputError(path, OSError(errno.EIO, "write failed"))
+        # A last line never ended gets its newline, so the next one is not glued onto it.
+        unended = append and self.size > 0 and _last_byte(path) != b"\n"
+        if unended and not self.write_raw(b"\n"):
+            error = self.failed
+            self.close()
+            raise error or OutputError(path, OSError(errno.EIO, "write failed"))
 
     def write(self, value: dict[str, Any]) -> bool:
         """Append one JSON line; False (and `failed` set) when it could not be written."""

@@ -407,7 +407,7 @@ def test_ctrl_c_while_reading_the_file_exits_130_without_a_traceback(tmp_path: P
             writer.write(HEADER + contacts(1)[0] + "\n")
             writer.flush()
             process.send_signal(signal.SIGINT)
-            stdout, stderr = process.communicate(timeout=60)
+            _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
