@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from hubcrm import cli as cli_module
 from hubcrm._cli_files import LineWriter
 from hubcrm._cli_input import Record
 from hubcrm.cli import _terminal_reason, cli
@@ -414,3 +415,61 @@ def test_ctrl_c_while_reading_the_file_exits_130_without_a_traceback(tmp_path: P
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "interrupted before the import started: nothing was sent" in stderr
+
+
+def test_reordered_rows_in_another_format_are_the_same_rows(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    results = tmp_path / "r.jsonl"
+    args = [*remote(hubspot_emulator), "--results", str(results)]
+    as_csv = tmp_path / "deals.csv"
+    as_csv.write_text(
+        "dealname,dealstage,pipeline\n" + "".join(f"d{i},{DEAL['dealstage']},default\n"
+        for i in range(3)),
+        "utf-8",
+    )  # fmt: skip
+    assert run("import", "deals", str(as_csv), *args).exit_code == 0
+    requests = hubspot_emulator.stats.requests
+    as_jsonl = deals_file(tmp_path / "deals.jsonl", ["d2", "d1", "d0"])
+    result = run("import", "deals", str(as_jsonl), *args, "--resume")
+    assert result.exit_code == 0, result.output
+    assert hubspot_emulator.stats.requests == requests
+    assert hubspot_emulator.count("deals") == 3
+
+
+def test_an_output_that_cannot_be_opened_is_refused_before_sending(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    path = csv_file(tmp_path / "in.csv", contacts(2))
+    for flag in ("--results", "--errors"):
+        result = run(
+            "import", "contacts", str(path), *remote(hubspot_emulator), flag,
+            str(tmp_path / "missing-folder" / "out.jsonl"),
+        )  # fmt: skip
+        assert result.exit_code == 2
+        assert "cannot write" in result.stderr
+        assert "nothing was sent" in result.stderr
+    assert hubspot_emulator.stats.requests == 0
+
+
+def test_a_file_changed_during_the_import_stops_it(
+    hubspot_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = tmp_path / "r.jsonl"
+    args = [*remote(hubspot_emulator), "--results", str(results)]
+    path = deals_file(tmp_path / "deals.jsonl", ["a"])
+    assert run("import", "deals", str(path), *args).exit_code == 0
+    deals_file(path, ["a", "b", "c"])
+    changed = deals_file(tmp_path / "changed.jsonl", ["A", "b", "c"])
+    reads: list[str] = []
+    original = cli_module.read_records
+
+    def read_records(source: str, fmt: Any, *, name: str | None = None) -> Any:
+        reads.append(source)  # the check reads FILE, then the import reads it again
+        return original(str(changed) if len(reads) > 1 else source, fmt, name=name)
+
+    monkeypatch.setattr(cli_module, "read_records", read_records)
+    result = run("import", "deals", str(path), *args, "--resume")
+    assert result.exit_code == 1
+    assert "changed while it was being imported" in result.stderr
+    assert deal_names(hubspot_emulator) == ["a"]
