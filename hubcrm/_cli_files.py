@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._cli_input import InputFileError
+
 __all__ = [
     "LineWriter",
     "OutputError",
@@ -114,7 +116,7 @@ def spool(path: str) -> Iterator[str]:
     be read only once: it is copied to a temporary file, removed on exit.
 
     Raises:
-        OSError: Copying failed.
+        InputFileError: Copying failed.
     """
     try:
         regular = stat.S_ISREG(os.stat(path).st_mode)
@@ -125,8 +127,11 @@ def spool(path: str) -> Iterator[str]:
         return
     fd, spooled = tempfile.mkstemp(prefix="hubcrm-import-", suffix=Path(path).suffix)
     try:
-        with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-            shutil.copyfileobj(src, out, 1 << 20)
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                shutil.copyfileobj(src, out, 1 << 20)
+        except OSError as exc:
+            raise InputFileError(path, None, f"cannot copy it: {exc.strerror or exc}") from None
         yield spooled
     finally:
         with contextlib.suppress(OSError):

@@ -188,18 +188,16 @@ class _Import:
         if o.emulator and o.base_url:
             raise click.UsageError("--emulator and --base-url exclude each other")
         try:
+            fmt = detect_format(self.path, o.fmt)
             check_outputs(self.path, o.results, o.errors, resume=o.resume)
             with spool(self.path) as source:
                 self.source = source
-                return self._start()
+                return self._start(fmt)
         except (InputFileError, RefusedError, OutputError) as exc:
             self._close()
             self.err.print(f"error: {exc}", markup=False)
             if not self.sending:
                 self.err.print("nothing was sent")
-            return EXIT_USAGE
-        except OSError as exc:  # copying a pipe to a temporary file
-            self.err.print(f"error: {self.path}: {exc.strerror or exc}", markup=False)
             return EXIT_USAGE
         except KeyboardInterrupt:
             self._close()
@@ -209,10 +207,9 @@ class _Import:
                 self.err.print("interrupted before the import started: nothing was sent")
             return EXIT_INTERRUPTED
 
-    def _start(self) -> int:
+    def _start(self, fmt: Format) -> int:
         """Everything after the checks of the arguments: read, match, send."""
         o = self.o
-        fmt = detect_format(self.path, o.fmt)
         matcher = None
         if o.resume and o.results:
             prior = read_results(o.results, self.object_type)
