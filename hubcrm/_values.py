@@ -1,4 +1,8 @@
-"""Encode Python values as the strings HubSpot stores in CRM properties."""
+"""Encode Python values as the strings HubSpot stores in CRM properties.
+
+Error messages name the property and what is wrong, never the value itself: values are
+often personal data, and messages end up in logs and on terminals.
+"""
 
 from __future__ import annotations
 
@@ -39,7 +43,8 @@ def _unsupported(name: str, value: object) -> TypeError:
 def _encode_decimal(name: str, value: Decimal) -> str:
     if not value.is_finite():
         raise ValueError(
-            f"property {name!r}: {value!s} is not a number HubSpot can store; pass a finite Decimal"
+            f"property {name!r}: a non-finite Decimal is not a number HubSpot can store; "
+            "pass a finite Decimal"
         )
     # The "f" format never uses an exponent and, without a precision, never rounds.
     return format(value, "f")
@@ -53,7 +58,8 @@ def _encode_float(name: str, value: float) -> str:
         return text
     if not math.isfinite(value):
         raise ValueError(
-            f"property {name!r}: {text} is not a number HubSpot can store; pass a finite float"
+            f"property {name!r}: a non-finite float is not a number HubSpot can store; "
+            "pass a finite float"
         )
     # Spell out the exponent (1e-05 -> 0.00001) without changing the digits.
     return format(Decimal(text), "f")
@@ -73,14 +79,14 @@ def format_utc(value: datetime) -> str:
     """
     if value.utcoffset() is None:
         raise ValueError(
-            f"naive datetime {value.isoformat()} has no time zone; HubSpot stores instants "
+            "naive datetime: it has no time zone; HubSpot stores instants "
             "and hubcrm will not guess your local zone, so attach a tzinfo (for example "
             "value.replace(tzinfo=timezone.utc))"
         )
     try:
         utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)
     except OverflowError:
-        raise ValueError(f"{value.isoformat()} is out of range once converted to UTC") from None
+        raise ValueError("the datetime is out of range once converted to UTC") from None
     # %-formatting is about twice as fast as the equivalent f-string here.
     return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
         utc.year,
@@ -102,7 +108,7 @@ def _encode_datetime(name: str, value: datetime) -> str:
 
 def _encode_multi(name: str, items: list[object], *, sort: bool) -> str:
     parts: list[str] = []
-    for item in items:
+    for position, item in enumerate(items, 1):
         if type(item) is not str:
             if not isinstance(item, str):
                 raise TypeError(
@@ -111,8 +117,8 @@ def _encode_multi(name: str, items: list[object], *, sort: bool) -> str:
             item = str.__str__(item)
         if ";" in item:
             raise ValueError(
-                f"property {name!r}: option {item!r} contains ';', which HubSpot uses "
-                "to separate the options of a multi-select value"
+                f"property {name!r}: {'an option' if sort else f'option {position}'} contains "
+                "';', which HubSpot uses to separate the options of a multi-select value"
             )
         parts.append(item)
     if sort:

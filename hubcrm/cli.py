@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import attrs
 import click
@@ -24,6 +24,15 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from ._cli_files import (
+    LineWriter,
+    OutputError,
+    RefusedError,
+    ResumeMatcher,
+    check_outputs,
+    read_results,
+    spool,
+)
 from ._cli_input import Format, InputFileError, Record, detect_format, read_records
 from ._client import AsyncHubCRM
 from ._convert import dump_input
@@ -81,6 +90,11 @@ def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option("--results", type=click.Path(dir_okay=False), help="JSONL of created rows.")
 @click.option("--errors", type=click.Path(dir_okay=False), help="JSONL of rows not created.")
 @click.option("--resume", is_flag=True, help="Skip the rows already in --results.")
+@click.option(
+    "--allow-removed",
+    is_flag=True,
+    help="With --resume: go on although rows recorded as created are gone from FILE.",
+)
 @click.option("--dry-run", is_flag=True, help="Read and encode every row; send nothing.")
 @click.option("--strict", is_flag=True, help="Send nothing if any row cannot be read.")
 @click.option("--emulator", is_flag=True, help="Import into an in-process HubSpot emulator.")
@@ -120,6 +134,7 @@ class _ImportOptions:
     results: str | None
     errors: str | None
     resume: bool
+    allow_removed: bool
     dry_run: bool
     strict: bool
     emulator: bool
@@ -138,8 +153,14 @@ class _Import:
         self.err = err
         self.object_type = options.object_type
         self.path = options.file
+        self.source = options.file  # what is read: FILE, or its spooled copy
         self.total = 0
-        self.done_rows: set[int] = set()
+        self.sendable = 0
+        self.done_rows: dict[int, str | None] = {}
+        self.sending = False
+        self.output_failure: OutputError | None = None
+        self.unrecorded: list[dict[str, Any]] = []
+        self.file_changed = False
         self.counts: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
         self.first_row: dict[str, int] = {}
@@ -148,8 +169,8 @@ class _Import:
         self.stopping = False
         self.interrupted = False
         self.stopped_by: HubCRMError | None = None
-        self.results_fh: IO[str] | None = None
-        self.errors_fh: IO[str] | None = None
+        self.results_fh: LineWriter | None = None
+        self.errors_fh: LineWriter | None = None
         self.started = time.monotonic()
         self.crm: AsyncHubCRM | None = None
         self.columns: list[str] = []
@@ -160,64 +181,129 @@ class _Import:
         o = self.o
         if o.resume and not o.results:
             raise click.UsageError("--resume needs --results (the file of rows already created)")
+        if o.allow_removed and not o.resume:
+            raise click.UsageError("--allow-removed only makes sense with --resume")
         if not (o.dry_run or o.emulator or o.token):
             raise click.UsageError("no token: pass --token or set HUBSPOT_ACCESS_TOKEN")
         if o.emulator and o.base_url:
             raise click.UsageError("--emulator and --base-url exclude each other")
         try:
             fmt = detect_format(self.path, o.fmt)
-            problems = self._prescan(fmt)
-        except InputFileError as exc:
+            check_outputs(self.path, o.results, o.errors, resume=o.resume)
+            with spool(self.path) as source:
+                self.source = source
+                return self._start(fmt)
+        except (InputFileError, RefusedError, OutputError) as exc:
+            self._close()
             self.err.print(f"error: {exc}", markup=False)
+            if not self.sending:
+                self.err.print("nothing was sent")
             return EXIT_USAGE
-        records = read_records(self.path, fmt)
+        except KeyboardInterrupt:
+            self._close()
+            if self.sending:
+                self.err.print("interrupted")
+            else:
+                self.err.print("interrupted before the import started: nothing was sent")
+            return EXIT_INTERRUPTED
+
+    def _start(self, fmt: Format) -> int:
+        """Everything after the checks of the arguments: read, match, send."""
+        o = self.o
+        matcher = None
         if o.resume and o.results:
-            self.done_rows = self._read_done(o.results)
+            prior = read_results(o.results, self.object_type)
+            if prior.rows:
+                self.err.print(
+                    f"note: {len(prior.rows)} line(s) of {o.results} were written by an older "
+                    "hubcrm and name no row content: those rows are matched by row number "
+                    f"alone, so {self.path} must not have changed since",
+                    markup=False,
+                )
+            matcher = ResumeMatcher(prior)
         elif o.results and _non_empty(o.results) and not o.dry_run:
             raise click.UsageError(
                 f"{o.results} already holds results: add --resume to continue that import, "
                 "or remove the file"
             )
+        problems = self._prescan(fmt, matcher)
+        if matcher is not None:
+            self._check_removed(matcher)
+        records = read_records(self.source, fmt, name=self.path)
         if o.dry_run:
             return self._dry_run(records)
+        self._open_errors()
         if o.strict and problems:
-            self._open_errors()
             for record in records:
                 if record.problem is not None:
                     self._problem(record)
             self._close()
             self.err.print(f"--strict: {problems} row(s) cannot be read; nothing was sent")
+            if self.output_failure is not None:
+                self.err.print(f"error: {self.output_failure}", markup=False)
             return EXIT_INCOMPLETE
-        return asyncio.run(self._run(records))
+        if o.results:
+            self.results_fh = LineWriter(o.results, append=True)
+        self.sending = True
+        try:
+            return asyncio.run(self._run(records))
+        except KeyboardInterrupt:  # before the run's own Ctrl-C handling was in place
+            self.interrupted = True
+            self._close()
+            return self._report()
 
-    def _prescan(self, fmt: Any) -> int:
+    def _prescan(self, fmt: Format, matcher: ResumeMatcher | None) -> int:
         problems = 0
-        for record in read_records(self.path, fmt):
+        for record in read_records(self.source, fmt, name=self.path):
             self.total += 1
-            problems += record.problem is not None
+            if matcher is not None and matcher.claim(record.row, record.key):
+                self.done_rows[record.row] = record.key
+            elif record.problem is not None:
+                problems += 1
+            else:
+                self.sendable += 1
             if not self.columns and record.input is not None:
                 self.columns = list(record.input.properties)[:4]
         return problems
 
-    def _read_done(self, path: str) -> set[int]:
-        done: set[int] = set()
-        with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
-                try:
-                    done.add(int(json.loads(line)["row"]))
-                except (ValueError, KeyError, TypeError):
-                    if line.strip():
-                        self.err.print(f"{path}:{number}: not a result line; ignored")
-        return done
+    def _check_removed(self, matcher: ResumeMatcher) -> None:
+        """Refuse to resume when created rows are gone from FILE and other rows would be sent.
+
+        Such a row was removed (nothing to do) or edited after it was created (sending
+        the edited row creates the record a second time): no file can tell which.
+        """
+        missing = matcher.unmatched_count()
+        if not missing:
+            return
+        line, row = matcher.unmatched()[0]
+        where = f"{self.o.results}:{line} (row {row} of the run that created it)"
+        if self.sendable and not self.o.allow_removed:
+            raise RefusedError(
+                f"{missing} row(s) recorded as created in {self.o.results} are no longer in "
+                f"{self.path}, the first at {where}. If such a row was edited, sending it "
+                "would create its record again; if it was removed, nothing is lost. Put the "
+                "rows back as they were, or add --allow-removed to send the other rows anyway"
+            )
+        self.err.print(
+            f"note: {missing} row(s) recorded as created are no longer in {self.path}, "
+            f"the first at {where}",
+            markup=False,
+        )
 
     def _open_errors(self) -> None:
-        if self.o.errors:
-            self.errors_fh = open(self.o.errors, "w", encoding="utf-8")  # noqa: SIM115
+        if self.o.errors and self.errors_fh is None:
+            self.errors_fh = LineWriter(self.o.errors, append=False)
 
     def _close(self) -> None:
         for fh in (self.results_fh, self.errors_fh):
             if fh is not None:
                 fh.close()
+
+    def _write_failed(self, writer: LineWriter) -> None:
+        """An output file cannot be written: stop taking rows, as the first Ctrl-C does."""
+        if self.output_failure is None:
+            self.output_failure = writer.failed
+            self.stopping = True
 
     # --- writing outcomes -------------------------------------------------------------
 
@@ -227,9 +313,16 @@ class _Import:
         self.first_row.setdefault(code, record.row)
         if self.errors_fh is not None:
             line = {"row": record.row, "line": record.line, "status": status, **fields}
+            if record.last_line > record.line:
+                line["end_line"] = record.last_line
             line["input"] = record.data
-            self.errors_fh.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
-            self.errors_fh.flush()
+            try:
+                written = self.errors_fh.write(line)
+            except (RecursionError, ValueError):  # data nested too deeply to write back
+                line["input"] = None
+                written = self.errors_fh.write(line)
+            if not written:
+                self._write_failed(self.errors_fh)
 
     def _problem(self, record: Record) -> None:
         self.counts["unreadable"] += 1
@@ -237,7 +330,7 @@ class _Import:
         self._write_error(record, record.kind, category=category, message=record.problem)
         if self.shown_problems < _SHOWN_PROBLEMS:
             where = f"{self.path}:{record.line}: row {record.row}"
-            self.err.print(f"{where}: {record.problem}", markup=False)
+            self.err.print(f"{where}: {_terminal_reason(record)}", markup=False)
         elif self.shown_problems == _SHOWN_PROBLEMS:
             self.err.print("further unreadable rows are only in the errors file")
         self.shown_problems += 1
@@ -248,11 +341,18 @@ class _Import:
             if outcome.new is False:
                 self.counts["updated"] += 1
             if self.results_fh is not None:
-                line = {"row": record.row, "line": record.line, "id": outcome.object.id}
+                line: dict[str, Any] = {
+                    "row": record.row,
+                    "line": record.line,
+                    "id": outcome.object.id,
+                }
                 if outcome.new is not None:
                     line["new"] = outcome.new
-                self.results_fh.write(json.dumps(line) + "\n")
-                self.results_fh.flush()
+                line["object_type"] = self.object_type
+                line["content"] = record.key
+                if not self.results_fh.write(line):
+                    self._write_failed(self.results_fh)
+                    self.unrecorded.append(line)
             return
         status = outcome.status
         self.counts[status] += 1
@@ -266,6 +366,9 @@ class _Import:
             if self.stopping:
                 return
             if record.row in self.done_rows:
+                if self.done_rows[record.row] != record.key:
+                    self.file_changed = self.stopping = True
+                    return
                 self.counts["skipped"] += 1
                 continue
             if record.problem is not None or record.input is None:
@@ -277,20 +380,13 @@ class _Import:
 
     async def _run(self, records: Iterator[Record]) -> int:
         o = self.o
-        if o.results:
-            self.results_fh = open(o.results, "a", encoding="utf-8")  # noqa: SIM115, ASYNC230
-        self._open_errors()
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
 
         def on_sigint() -> None:
-            if not self.stopping:
-                self.stopping = self.interrupted = True
-                self.err.print(
-                    f"interrupted: finishing the {len(self.pending)} row(s) in flight "
-                    "(Ctrl-C again to abandon them)"
-                )
+            if not self.interrupted:
+                self.interrupt()
             else:
                 task.cancel()
 
@@ -324,6 +420,14 @@ class _Import:
                 await emulator.__aexit__(None, None, None)
             self._close()
         return self._report()
+
+    def interrupt(self) -> None:
+        """The first Ctrl-C: take no more rows, finish and record the rows in flight."""
+        self.stopping = self.interrupted = True
+        self.err.print(
+            f"interrupted: finishing the {len(self.pending)} row(s) in flight "
+            "(Ctrl-C again to abandon them)"
+        )
 
     async def _send(self, crm: AsyncHubCRM, records: Iterator[Record]) -> None:
         o = self.o
@@ -442,11 +546,29 @@ class _Import:
                 self.out.print(f"{label}: {path}")
         if self.stopped_by is not None:
             self.err.print(f"stopped by {type(self.stopped_by).__name__}: {self.stopped_by}")
+        if self.file_changed:
+            self.err.print(f"error: {self.path} changed while it was being imported: stopped")
+        if self.output_failure is not None:
+            self._report_output_failure(self.output_failure)
+            self._print_resume()
+            return EXIT_INCOMPLETE
         complete = c["skipped"] + c["created"] == self.total
         if self.interrupted and not complete:
             self._print_resume()
             return EXIT_INTERRUPTED
         return EXIT_OK if complete else EXIT_INCOMPLETE
+
+    def _report_output_failure(self, failure: OutputError) -> None:
+        self.err.print(f"error: {failure}: stopped sending", markup=False)
+        if not self.unrecorded:
+            return
+        self.err.print(
+            f"{len(self.unrecorded)} created row(s) are recorded nowhere else. Add these lines "
+            f"to {self.o.results} before --resume, or those rows will be created again:",
+            markup=False,
+        )
+        for line in self.unrecorded:
+            self.err.print(json.dumps(line), markup=False, soft_wrap=True, highlight=False)
 
     def _print_resume(self) -> None:
         if not self.o.results:
@@ -472,6 +594,8 @@ class _Import:
         self.out.print(command, markup=False, soft_wrap=True)
         if self.o.emulator:
             self.err.print("(the in-process emulator's records are gone: resume needs a portal)")
+        if self.source != self.path:
+            self.err.print(f"({self.path} is not a regular file: give it the same rows again)")
 
     def _dry_run(self, records: Iterator[Record]) -> int:
         self._open_errors()
@@ -509,6 +633,9 @@ class _Import:
         )
         self.out.print(table)
         self.out.print("dry run: nothing was sent")
+        if self.output_failure is not None:
+            self.err.print(f"error: {self.output_failure}", markup=False)
+            return EXIT_INCOMPLETE
         return EXIT_OK if encoded + self.counts["skipped"] == self.total else EXIT_INCOMPLETE
 
 
@@ -517,6 +644,35 @@ def _non_empty(path: str) -> bool:
         return Path(path).stat().st_size > 0
     except OSError:
         return False
+
+
+def _values_in(data: Any) -> Iterator[str]:
+    """Every scalar in a row as read, as text (for keeping values off the terminal)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif item is not None and not isinstance(item, bool):
+            yield str(item)
+
+
+def _terminal_reason(record: Record) -> str:
+    """Why a row cannot be sent, as shown on the terminal: never one of its values.
+
+    The reader's own reasons (bad UTF-8, bad CSV or JSON, a field count) name no
+    values. A value that cannot be encoded gets its message from the library, which
+    names the property only; should a message still contain one of the row's values,
+    the terminal gets a generic reason and only the errors file the message.
+    """
+    reason = record.problem or ""
+    if record.kind != "invalid":
+        return reason
+    if any(len(value) > 1 and value in reason for value in _values_in(record.data)):
+        return "a value cannot be encoded (the message, which quotes it, is in --errors)"
+    return reason
 
 
 def _describe(outcome: BulkOutcome) -> dict[str, Any]:

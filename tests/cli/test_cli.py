@@ -245,6 +245,7 @@ def test_rejected_token_stops_the_run(hubspot_emulator: Emulator, tmp_path: Path
         (["--rate-limit", "lots"], "REQUESTS/SECONDS"),
         (["--batch-size", "101"], "101"),
         (["--resume"], "--resume needs --results"),
+        (["--allow-removed"], "--allow-removed only makes sense with --resume"),
         (["--mode", "parallel"], "parallel"),
     ],
 )
