@@ -300,6 +300,9 @@ class _Engine:
         self.stopped_by: HubCRMError | None = None
         self._changed = asyncio.Event()
         self.lost: list[int] = []  # indexes of inputs cancelled while in flight
+        # Batches handed to a task, until it ends: a task cancelled before it started
+        # never runs its own bookkeeping, so run() accounts for its inputs.
+        self._batches: dict[int, list[_Item]] = {}
         # Outcomes so far, by status (for on_progress).
         self._counts: dict[OutcomeStatus, int] = {
             "created": 0,
@@ -337,8 +340,11 @@ class _Engine:
                         break
                     if batch:
                         self._active += 1
+                        self._batches[id(batch)] = batch
                         tg.start_soon(self._run_batch, batch)
         finally:
+            for batch in self._batches.values():
+                self.lost.extend(item.index for item in batch if not item.done)
             if self.lost or self._deferred:
                 if self._report_cancelled:
                     _warn_cancelled(self._object_type, self.lost, self.unsent, [])
@@ -523,6 +529,7 @@ class _Engine:
                     await self._send_chunk(chunk, chunks)
         finally:
             self.lost.extend(item.index for item in items if not item.done)
+            del self._batches[id(items)]
             self._untake(items)
             self._active -= 1
             self._changed.set()
