@@ -321,7 +321,9 @@ class SyncClientBase:
     def close(self) -> None:
         """Close the client's connections and stop its event loop thread.
 
-        Safe to call more than once. Calls made after it raise ``HubCRMError``.
+        Calls made (from any thread) once this is called raise ``HubCRMError``; the
+        calls other threads already made run to their end first, and iterators left
+        open are closed, as if left early. Safe to call more than once.
         """
         self._portal.close(self._async_client.aclose)
 
