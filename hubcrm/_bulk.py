@@ -163,6 +163,11 @@ class Requester(Protocol):
         """The limit the client's limiter keeps to now; ``None`` when it keeps none."""
         ...
 
+    @property
+    def closed(self) -> bool:
+        """Whether the client is closed: every request now fails before it is sent."""
+        ...
+
     async def request(
         self,
         method: str,
@@ -254,6 +259,7 @@ class _Engine:
         *,
         deliver: Callable[[BulkOutcome], None],
         auto_release: bool,
+        report_cancelled: bool = True,
     ) -> None:
         self._endpoint = endpoint
         self._requester = endpoint.requester
@@ -269,6 +275,7 @@ class _Engine:
         self._on_progress = args.on_progress
         self._deliver = deliver
         self._auto_release = auto_release
+        self._report_cancelled = report_cancelled
         self._trace_prefix = f"hubcrm-{os.urandom(5).hex()}-"
         self._total: int | None = None
         if isinstance(inputs, AsyncIterable):
@@ -292,7 +299,10 @@ class _Engine:
         self._source_error: BaseException | None = None
         self.stopped_by: HubCRMError | None = None
         self._changed = asyncio.Event()
-        self._lost: list[int] = []  # indexes of inputs cancelled while in flight
+        self.lost: list[int] = []  # indexes of inputs cancelled while in flight
+        # Batches handed to a task, until it ends: a task cancelled before it started
+        # never runs its own bookkeeping, so run() accounts for its inputs.
+        self._batches: dict[int, list[_Item]] = {}
         # Outcomes so far, by status (for on_progress).
         self._counts: dict[OutcomeStatus, int] = {
             "created": 0,
@@ -305,6 +315,11 @@ class _Engine:
         self._last_progress = 0.0
 
     # --- public to the drivers --------------------------------------------------------
+
+    @property
+    def unsent(self) -> int:
+        """Inputs taken and held back (behind an input with the same unique value)."""
+        return len(self._deferred)
 
     def release(self, n: int = 1) -> None:
         """The consumer took ``n`` outcomes: that many more inputs may be pulled."""
@@ -325,18 +340,14 @@ class _Engine:
                         break
                     if batch:
                         self._active += 1
+                        self._batches[id(batch)] = batch
                         tg.start_soon(self._run_batch, batch)
         finally:
-            lost = self._lost
-            if lost:
-                logger.warning(
-                    "bulk creation of %s was cancelled with %d inputs in flight (indexes %d "
-                    "to %d); their outcome is unknown",
-                    self._object_type,
-                    len(lost),
-                    min(lost),
-                    max(lost),
-                )
+            for batch in self._batches.values():
+                self.lost.extend(item.index for item in batch if not item.done)
+            if self.lost or self._deferred:
+                if self._report_cancelled:
+                    _warn_cancelled(self._object_type, self.lost, self.unsent, [])
             else:
                 self._report_progress(final=True)
         if self._source_error is not None:
@@ -517,7 +528,8 @@ class _Engine:
                 else:
                     await self._send_chunk(chunk, chunks)
         finally:
-            self._lost.extend(item.index for item in items if not item.done)
+            self.lost.extend(item.index for item in items if not item.done)
+            del self._batches[id(items)]
             self._untake(items)
             self._active -= 1
             self._changed.set()
@@ -585,7 +597,7 @@ class _Engine:
     def _chunk_failed(
         self, chunk: list[_Item], exc: HubCRMError, chunks: list[list[_Item]]
     ) -> None:
-        if _stops_run(exc):
+        if self._stops(exc):
             self._stop(exc)
             for item in chunk:
                 self._settle(item, "not_attempted", None, exc)
@@ -618,7 +630,7 @@ class _Engine:
         except OutcomeUnknownError as exc:
             self._settle(item, "unknown", None, exc)
         except HubCRMError as exc:
-            if _stops_run(exc):
+            if self._stops(exc):
                 self._stop(exc)
                 self._settle(item, "not_attempted", None, exc)
             elif classify(exc) is FailureClass.NOT_PROCESSED:
@@ -631,6 +643,11 @@ class _Engine:
             self._settle(item, "created", record, None, True)
 
     # --- outcomes ---------------------------------------------------------------------
+
+    def _stops(self, error: HubCRMError) -> bool:
+        # A closed client refuses a request before sending it, with a plain
+        # HubCRMError (a request cut short by the close is an APIConnectionError).
+        return _stops_run(error) or (type(error) is HubCRMError and self._requester.closed)
 
     def _stop(self, error: HubCRMError) -> None:
         if self.stopped_by is not None:
@@ -711,6 +728,31 @@ async def create_many(endpoint: Endpoint, args: BulkArgs, inputs: BulkInputs) ->
 _by_index = attrgetter("index")
 
 
+def _warn_cancelled(
+    object_type: str, lost: list[int], unsent: int, unyielded: list[BulkOutcome]
+) -> None:
+    """Log what a cancelled run (or an iteration left early) leaves unreported."""
+    parts: list[str] = []
+    if unyielded:
+        counts: dict[str, int] = {}
+        for outcome in unyielded:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        parts.append(
+            f"{len(unyielded)} outcomes known but not yielded ("
+            + ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+            + f"; indexes {min(o.index for o in unyielded)} to "
+            f"{max(o.index for o in unyielded)})"
+        )
+    if lost:
+        parts.append(
+            f"{len(lost)} inputs in flight, whose outcome is unknown (indexes {min(lost)} "
+            f"to {max(lost)})"
+        )
+    if unsent:
+        parts.append(f"{unsent} inputs taken but not sent")
+    logger.warning("bulk creation of %s ended early: %s", object_type, "; ".join(parts))
+
+
 class _Finished:
     __slots__ = ("error",)
 
@@ -727,7 +769,15 @@ async def iter_create_many(
     # would not survive. Outcomes cross over through an unbounded queue; the engine's
     # pull budget (released here, as each outcome is taken) is what bounds it.
     queue: asyncio.Queue[BulkOutcome | _Finished] = asyncio.Queue()
-    engine = _Engine(endpoint, args, inputs, deliver=queue.put_nowait, auto_release=False)
+    engine = _Engine(
+        endpoint,
+        args,
+        inputs,
+        deliver=queue.put_nowait,
+        auto_release=False,
+        report_cancelled=False,  # reported below, with the outcomes not yielded
+    )
+    requester = endpoint.requester
 
     async def drive() -> None:
         try:
@@ -737,17 +787,41 @@ async def iter_create_many(
         else:
             queue.put_nowait(_Finished(None))
 
+    if endpoint.requester.closed:  # nothing is sent by a closed client
+        raise HubCRMError(_CLOSED)
     task = asyncio.get_running_loop().create_task(drive())
+    finished = False
     try:
         while True:
             item = await queue.get()
             if isinstance(item, _Finished):
+                finished = True
                 if item.error is not None:
                     raise item.error
                 return
+            if requester.closed:
+                queue.put_nowait(item)  # not yielded: reported below
+                raise HubCRMError(_CLOSED)
             engine.release(1)
             yield item
     finally:
         if not task.done():
             task.cancel()
-        await asyncio.wait([task])
+        # Shielded: when this generator is closed by cancellation, the engine's own
+        # cancellation is still awaited, so no request of it outlives the iteration.
+        with anyio.CancelScope(shield=True):
+            await asyncio.wait([task])
+        if not finished:
+            unyielded = [o for o in _drain(queue) if isinstance(o, BulkOutcome)]
+            if unyielded or engine.lost or engine.unsent:
+                _warn_cancelled(args.object_type, engine.lost, engine.unsent, unyielded)
+
+
+_CLOSED = "this hubcrm client is closed; create a new one"
+
+
+def _drain(queue: asyncio.Queue[BulkOutcome | _Finished]) -> list[BulkOutcome | _Finished]:
+    items: list[BulkOutcome | _Finished] = []
+    while not queue.empty():
+        items.append(queue.get_nowait())
+    return items

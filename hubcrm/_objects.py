@@ -250,10 +250,12 @@ class AsyncObjects:
         inputs are taken and not yet yielded, whatever the size of ``inputs``.
         Stopping the iteration early (``break``, then closing the iterator, e.g. with
         ``contextlib.aclosing``) cancels the requests in flight; their outcome is then
-        unknown and is logged as a count of inputs.
+        unknown. One warning accounts for what was not yielded: the outcomes already
+        known (by status) and the inputs in flight, as counts and index ranges.
 
         Raises:
             TypeError, ValueError: an argument is invalid (raised by this call).
+            HubCRMError: (from a step) the client is closed; nothing more is sent.
         """
         args = _bulk.BulkArgs(
             object_type=object_type,

@@ -16,13 +16,15 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, cast
 
+from anyio import CancelScope
 from anyio.from_thread import BlockingPortal
 
 from ._errors import HubCRMError
@@ -32,6 +34,11 @@ __all__ = ["Portal", "SyncClientBase"]
 T = TypeVar("T")
 
 _STOP = object()
+
+# How long an interrupted call waits for its task on the loop to finish cancelling.
+_CANCEL_TIMEOUT = 10.0
+
+logger = logging.getLogger("hubcrm")
 
 
 class _LoopThread:
@@ -72,6 +79,9 @@ def _reset_locks_after_fork() -> None:
     # child, where that thread does not exist. Give every live portal a fresh one.
     for portal in list(_LIVE_PORTALS):
         portal._lock = threading.Lock()
+        portal._idle = threading.Condition(portal._lock)
+        portal._in_flight = 0  # the calls of the parent's other threads
+        portal._iterators = {}  # bound to the parent's loop
 
 
 if hasattr(os, "register_at_fork"):
@@ -83,14 +93,23 @@ class Portal:
 
     Thread-safe: any number of threads may call :meth:`call` at once. Fork-safe: in a
     child process the first call starts a fresh loop thread.
+
+    A call interrupted in its caller's thread (Ctrl-C: ``KeyboardInterrupt``, or any
+    exception raised there while it waits) cancels its task on the loop, as cancelling
+    an ``await`` would, and waits for that cancellation to finish before the exception
+    goes on. :meth:`close` waits for the calls in flight.
     """
 
     def __init__(self, name: str = "hubcrm-portal") -> None:
         self._name = name
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._in_flight = 0
+        self._iterators: dict[int, AsyncIterator[Any]] = {}  # open ones, by id()
         self._loop_thread: _LoopThread | None = None
         self._pid = os.getpid()
         self._closed = False
+        self._finalized = False
         _LIVE_PORTALS.add(self)
 
     @property
@@ -98,16 +117,15 @@ class Portal:
         """Whether :meth:`close` has been called."""
         return self._closed
 
-    def _running(self) -> _LoopThread:
+    def _enter(self) -> BlockingPortal:
+        """Count one more call in flight and return the running portal to make it on."""
         lt = self._loop_thread
-        if lt is not None and self._pid == os.getpid():
-            if lt.thread_id == threading.get_ident():
-                raise HubCRMError(
-                    "a blocking hubcrm call was made from the client's own event loop "
-                    "thread (for example from a callback the client is running); it "
-                    "would wait for itself forever. Use the async client there instead"
-                )
-            return lt
+        if lt is not None and lt.thread_id == threading.get_ident() and self._pid == os.getpid():
+            raise HubCRMError(
+                "a blocking hubcrm call was made from the client's own event loop "
+                "thread (for example from a callback the client is running); it "
+                "would wait for itself forever. Use the async client there instead"
+            )
         with self._lock:
             if self._closed:
                 raise HubCRMError("this hubcrm client is closed; create a new one")
@@ -116,28 +134,46 @@ class Portal:
                 # here, so it is forgotten (never stopped or joined).
                 self._pid = os.getpid()
                 self._loop_thread = _LoopThread(self._name)
-            return self._loop_thread
+            self._in_flight += 1
+            return self._loop_thread.portal
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            if not self._in_flight:
+                self._idle.notify_all()
 
     def call(self, func: Callable[[], Awaitable[T]]) -> T:
-        """Run ``func()`` on the loop thread, wait for it and return its result."""
-        return self._running().portal.call(func)
+        """Run ``func()`` on the loop thread, wait for it and return its result.
+
+        Raises:
+            HubCRMError: the client is closed, or this is the loop thread itself.
+        """
+        portal = self._enter()
+        try:
+            return _call(portal, func)
+        finally:
+            self._leave()
 
     def iterate(self, factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
         """Drive the async iterator that ``factory()`` makes, one item per step.
 
-        Breaking out of the loop closes the async iterator on its loop.
+        Breaking out of the loop (or an exception in the caller's thread, such as
+        Ctrl-C) closes the async iterator on its loop. After :meth:`close`, a step
+        raises ``HubCRMError``.
         """
-        portal = self._running().portal
 
         async def make() -> AsyncIterator[T]:
             return factory()
 
         # Made now, not on the first next(): bad arguments raise from this call, as
         # they do from the async method.
-        return self._drive(portal, portal.call(make))
+        it = self.call(make)
+        with self._lock:
+            self._iterators[id(it)] = it
+        return self._drive(it)
 
-    @staticmethod
-    def _drive(portal: BlockingPortal, it: AsyncIterator[T]) -> Iterator[T]:
+    def _drive(self, it: AsyncIterator[T]) -> Iterator[T]:
         async def step() -> Any:
             try:
                 return await it.__anext__()
@@ -146,17 +182,28 @@ class Portal:
 
         try:
             while True:
-                item = portal.call(step)
+                item = self.call(step)
                 if item is _STOP:
                     return
                 yield item
         finally:
-            aclose: Callable[[], Awaitable[None]] | None = getattr(it, "aclose", None)
-            if aclose is not None:
-                portal.call(aclose)
+            self._forget(it)
+
+    def _forget(self, it: AsyncIterator[Any]) -> None:
+        """Close ``it`` on the loop, unless it is gone with the client already."""
+        with self._lock:
+            if self._iterators.pop(id(it), None) is None or self._closed:
+                return  # close() has closed it
+        aclose: Callable[[], Awaitable[None]] | None = getattr(it, "aclose", None)
+        if aclose is not None:
+            self.call(aclose)
 
     def close(self, finalizer: Callable[[], Awaitable[None]]) -> None:
-        """Run ``finalizer()`` on the loop, then stop the loop. Idempotent."""
+        """Refuse new calls, wait for those in flight, run ``finalizer()``, stop the loop.
+
+        Iterators left open (neither exhausted nor closed) are closed first, as if their
+        loop had been left early. Idempotent.
+        """
         lt = self._loop_thread
         if lt is not None and lt.thread_id == threading.get_ident():
             raise HubCRMError(
@@ -164,13 +211,23 @@ class Portal:
                 "example from a callback it is running); close it from your own code"
             )
         with self._lock:
-            if self._closed:
+            self._closed = True  # from now on, calls are refused
+            while self._in_flight:
+                # Interruptible: a Ctrl-C here leaves the client closed to new calls,
+                # and a later close() waits again and finishes the job.
+                self._idle.wait()
+            if self._finalized:
                 return
-            self._closed = True
+            self._finalized = True
             lt, self._loop_thread = self._loop_thread, None
+            iterators, self._iterators = list(self._iterators.values()), {}
         if lt is not None and self._pid == os.getpid():
             try:
-                lt.portal.call(finalizer)
+                for it in iterators:
+                    aclose: Callable[[], Awaitable[None]] | None = getattr(it, "aclose", None)
+                    if aclose is not None:
+                        _call(lt.portal, aclose)
+                _call(lt.portal, finalizer)
             finally:
                 lt.stop()
         else:
@@ -180,6 +237,70 @@ class Portal:
             worker = threading.Thread(target=asyncio.run, args=(finalizer(),))
             worker.start()
             worker.join()
+
+
+def _call(portal: BlockingPortal, func: Callable[[], Awaitable[T]]) -> T:
+    """Run ``func()`` as a task of ``portal`` and wait for it; cancel it if interrupted."""
+    call = _Call(func)
+    try:
+        return cast(T, portal.start_task_soon(call.run).result())
+    except BaseException:
+        # Interrupted while handing the call over or waiting for it (KeyboardInterrupt
+        # from Ctrl-C, or an exception a signal handler raised), or the call failed.
+        call.abandon(portal)
+        raise
+
+
+class _Call(Generic[T]):
+    """One blocking call's task, which its caller's thread can cancel at any moment.
+
+    The caller may be interrupted before the task starts, while it runs, or even while
+    it is being handed to the loop (when the caller cannot know whether it will run).
+    All three end the same way: the task is cancelled, or never runs ``func``.
+    """
+
+    def __init__(self, func: Callable[[], Awaitable[T]]) -> None:
+        self._func = func
+        # Touched only on the loop thread, so no lock: run() and cancel() never overlap.
+        self._started = False
+        self._abandoned = False
+        self._scope: CancelScope | None = None
+        # Set when the task has finished, or is known never to start.
+        self._finished = threading.Event()
+
+    async def run(self) -> T | None:
+        self._started = True
+        try:
+            if self._abandoned:
+                return None  # cancelled before it started: do nothing
+            with CancelScope() as scope:
+                self._scope = scope
+                return await self._func()
+            return None  # cancelled by abandon(): nobody is waiting for a result
+        finally:
+            self._scope = None
+            self._finished.set()
+
+    async def _cancel(self) -> None:
+        self._abandoned = True
+        if self._scope is not None:
+            self._scope.cancel()
+        elif not self._started:
+            # Tasks start in the order they were handed over: had the call reached
+            # the loop, it would have started before this.
+            self._finished.set()
+
+    def abandon(self, portal: BlockingPortal) -> None:
+        """Cancel the task on the loop; wait (bounded) until it has finished."""
+        if self._finished.is_set():
+            return  # it finished (with the error being raised): nothing runs
+        portal.start_task_soon(self._cancel)
+        if not self._finished.wait(_CANCEL_TIMEOUT):
+            logger.warning(
+                "an interrupted hubcrm call did not finish cancelling within %g s; "
+                "it may still be running on the client's event loop",
+                _CANCEL_TIMEOUT,
+            )
 
 
 class _AsyncClosable(Protocol):
@@ -200,7 +321,9 @@ class SyncClientBase:
     def close(self) -> None:
         """Close the client's connections and stop its event loop thread.
 
-        Safe to call more than once. Calls made after it raise ``HubCRMError``.
+        Calls made (from any thread) once this is called raise ``HubCRMError``; the
+        calls other threads already made run to their end first, and iterators left
+        open are closed, as if left early. Safe to call more than once.
         """
         self._portal.close(self._async_client.aclose)
 

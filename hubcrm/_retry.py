@@ -254,6 +254,11 @@ class Retrier:
         return self.session.max_connections
 
     @property
+    def closed(self) -> bool:
+        """Whether the client is closed: every request now fails before it is sent."""
+        return self.session.closed
+
+    @property
     def rate_limit(self) -> RateLimit | None:
         """The limit the client's limiter keeps to now (``None``: no window)."""
         return self.session.limiter.rate_limit

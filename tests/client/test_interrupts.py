@@ -1,0 +1,391 @@
+"""Interrupting the blocking client: Ctrl-C, close() from another thread, leaving early.
+
+The Ctrl-C tests are real: a child process runs a blocking bulk call against the
+emulator of this process and gets a SIGINT in the middle of it; the emulator then shows
+whether the child's event loop thread went on creating records after the
+``KeyboardInterrupt`` reached the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support_time import wait_until, wait_until_sync
+
+from hubcrm import AsyncHubCRM, HubCRM, HubCRMError
+from hubcrm._portal import Portal
+from hubcrm.testing import Emulator
+
+BATCH_SIZE = 10
+CONCURRENCY = 4
+
+# The child: a blocking bulk call that would run for minutes. When the KeyboardInterrupt
+# reaches it, it says so and stays alive (as an interactive session or a program that
+# catches Ctrl-C would) until its stdin is closed, then lets the interrupt end it.
+CHILD = f"""
+import signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started ignoring it
+from hubcrm import HubCRM
+
+base_url, token, how = sys.argv[1:4]
+inputs = ({{"name": f"company {{i}}"}} for i in range(10_000_000))
+with HubCRM(token, base_url=base_url, rate_limit=None) as crm:
+    try:
+        if how == "create_many":
+            crm.objects.create_many(
+                "companies", inputs, batch_size={BATCH_SIZE}, concurrency={CONCURRENCY}
+            )
+        else:
+            for outcome in crm.objects.iter_create_many(
+                "companies", inputs, batch_size={BATCH_SIZE}, concurrency={CONCURRENCY}
+            ):
+                pass
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.stdin.read()
+        raise
+print("finished", flush=True)
+"""
+
+
+class _Lines:
+    """The lines a child writes to stdout, read by a thread so waits can time out."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        assert process.stdout is not None
+        self._stdout = process.stdout
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self._stdout:
+            self._queue.put(line)
+        self._queue.put(None)  # the child closed its stdout: it has exited
+
+    def next(self, timeout: float = 30.0) -> str:
+        try:
+            line = self._queue.get(timeout=timeout)
+        except queue.Empty:
+            pytest.fail(f"the child wrote nothing for {timeout:g} s")
+        if line is None:
+            pytest.fail("the child exited without a word (see its stderr)")
+        return line.strip()
+
+
+@pytest.fixture
+def child_env() -> dict[str, str]:
+    root = str(Path(__file__).resolve().parents[2])
+    path = os.environ.get("PYTHONPATH")
+    return {**os.environ, "PYTHONPATH": root if not path else f"{root}{os.pathsep}{path}"}
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+@pytest.mark.hubspot_emulator(rate_limit=None)
+@pytest.mark.parametrize("how", ["create_many", "iter_create_many"])
+def test_ctrl_c_cancels_the_bulk_run_and_stays_a_keyboard_interrupt(
+    hubspot_emulator: Emulator, child_env: dict[str, str], how: str
+) -> None:
+    # A steady run of hundreds of records a second; iterating, the main thread then
+    # spends nearly all its time waiting for the next outcome, where Ctrl-C lands.
+    hubspot_emulator.faults.latency(0.05 if how == "create_many" else 0.2)
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, hubspot_emulator.base_url, hubspot_emulator.token, how],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=child_env,
+    )
+    try:
+        lines = _Lines(child)
+        wait_until_sync(
+            lambda: hubspot_emulator.count("companies") >= 120, "the run is well under way"
+        )
+        child.send_signal(signal.SIGINT)
+        assert lines.next() == "interrupted"
+        at_interrupt = hubspot_emulator.count("companies")
+        # The child is alive and idle from here on. Batches the emulator had already
+        # received when the run was cancelled may still land (at most one per request
+        # in flight); nothing may be sent after. Watched for 1.5 s: unfixed, the loop
+        # thread goes on at full speed and adds hundreds of records.
+        deadline = time.monotonic() + 1.5
+        counts = []
+        while time.monotonic() < deadline:
+            counts.append(hubspot_emulator.count("companies"))
+            time.sleep(0.05)
+        assert counts[-1] - at_interrupt <= BATCH_SIZE * CONCURRENCY, counts
+        assert counts[-1] == counts[len(counts) // 2], f"still growing: {counts}"
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(30)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert child.stderr is not None
+    stderr = child.stderr.read()
+    child.stderr.close()
+    assert child.stdout is not None
+    child.stdout.close()
+    assert child.returncode in (130, -signal.SIGINT), stderr
+    assert stderr.rstrip().endswith("KeyboardInterrupt"), stderr
+    assert "RuntimeError" not in stderr
+
+
+# --- Ctrl-C in this process, at chosen moments ------------------------------------------------
+
+
+def _interrupt_main_thread_when(condition: Callable[[], bool]) -> threading.Thread:
+    """Send SIGINT to the main thread (this test's) once ``condition()`` holds."""
+    main = threading.main_thread().ident
+    assert main == threading.get_ident(), "the test must run on the main thread"
+
+    def watch() -> None:
+        wait_until_sync(condition, "the moment to interrupt")
+        assert main is not None
+        signal.pthread_kill(main, signal.SIGINT)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    return watcher
+
+
+@pytest.fixture
+def default_sigint() -> Iterator[None]:
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+@pytest.mark.hubspot_emulator(rate_limit=None)
+def test_ctrl_c_while_the_iterator_waits_is_a_keyboard_interrupt_and_cancels(
+    hubspot_emulator: Emulator,
+    sync_crm: HubCRM,
+    default_sigint: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hubspot_emulator.faults.latency(2.0)
+    both_batches_taken = threading.Event()
+
+    def inputs() -> Iterator[dict[str, str]]:
+        for i in range(1000):
+            if i == 19:  # the last of two batches: pulled while next() waits for an outcome
+                both_batches_taken.set()
+            yield {"name": f"c{i}"}
+
+    outcomes = sync_crm.objects.iter_create_many(
+        "companies", inputs(), batch_size=10, concurrency=2
+    )
+    watcher = _interrupt_main_thread_when(both_batches_taken.is_set)
+    # Unfixed: RuntimeError: aclose(): asynchronous generator is already running.
+    with caplog.at_level(logging.WARNING, "hubcrm"), pytest.raises(KeyboardInterrupt):
+        next(outcomes)
+    watcher.join()
+    # The two batches in flight were cancelled, and said so, before the interrupt went on.
+    assert "20 inputs in flight, whose outcome is unknown" in caplog.text
+    with pytest.raises(StopIteration):
+        next(outcomes)  # the interrupt ended the iteration
+    assert hubspot_emulator.stats.requests <= 2
+
+
+class _Spawn:
+    """Stands in for ``BlockingPortal.start_task_soon``, interrupted while handing over."""
+
+    def __init__(self, real: Callable[..., Future[Any]], *, hand_over: bool) -> None:
+        self._real = real
+        self._hand_over = hand_over
+        self.calls = 0
+
+    def __call__(self, func: Callable[..., Any], *args: Any, name: object = None) -> Future[Any]:
+        self.calls += 1
+        if self.calls == 1:
+            if self._hand_over:
+                self._real(func, *args)  # the task was handed over, then Ctrl-C
+            raise KeyboardInterrupt
+        return self._real(func, *args, name=name)
+
+
+@pytest.mark.parametrize("hand_over", [True, False], ids=["handed-over", "not-handed-over"])
+def test_ctrl_c_while_handing_a_call_over_cancels_it(hand_over: bool) -> None:
+    portal = Portal("test-portal")
+    portal.call(lambda: asyncio.sleep(0))  # starts the loop thread
+    started, cancelled = threading.Event(), threading.Event()
+
+    async def work() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    real = portal._loop_thread.portal.start_task_soon  # type: ignore[union-attr]
+    spawn = _Spawn(real, hand_over=hand_over)
+    portal._loop_thread.portal.start_task_soon = spawn  # type: ignore[union-attr, method-assign]
+    try:
+        begun = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            portal.call(work)
+        # Handed over or not, nothing runs once the interrupt has reached the caller.
+        assert started.is_set() is cancelled.is_set()
+        assert time.monotonic() - begun < 5
+    finally:
+        portal._loop_thread.portal.start_task_soon = real  # type: ignore[union-attr, method-assign]
+        portal.close(lambda: asyncio.sleep(0))
+    assert not started.is_set() or cancelled.is_set()
+
+
+# --- close() with calls in flight -------------------------------------------------------------
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+def test_close_waits_for_the_calls_in_flight_in_other_threads(
+    hubspot_emulator: Emulator,
+) -> None:
+    hubspot_emulator.faults.latency(0.1)
+    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None)
+    results: dict[str, Any] = {}
+
+    def bulk() -> None:
+        inputs = [{"name": f"c{i}"} for i in range(200)]
+        results["bulk"] = crm.objects.create_many("companies", inputs, batch_size=10, concurrency=2)
+
+    def single() -> None:
+        results["single"] = crm.objects.create("companies", {"name": "single"})
+
+    threads = [threading.Thread(target=bulk), threading.Thread(target=single)]
+    for thread in threads:
+        thread.start()
+    wait_until_sync(lambda: hubspot_emulator.count("companies") >= 10, "both calls are under way")
+    crm.close()
+    # close() returned: both calls had finished, and finished whole.
+    assert set(results) == {"bulk", "single"}
+    for thread in threads:
+        thread.join()
+    assert results["single"].id
+    assert [o.status for o in results["bulk"].outcomes] == ["created"] * 200
+    assert hubspot_emulator.count("companies") == 201
+    with pytest.raises(HubCRMError, match="closed"):
+        crm.objects.create("companies", {"name": "too late"})
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+def test_close_refuses_calls_made_while_it_waits(hubspot_emulator: Emulator) -> None:
+    hubspot_emulator.faults.latency(0.5, times=1)
+    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None)
+    slow = threading.Thread(target=crm.objects.create, args=("companies", {"name": "slow"}))
+    slow.start()
+    wait_until_sync(lambda: hubspot_emulator.stats.requests == 1, "the slow call is in flight")
+    closer = threading.Thread(target=crm.close)
+    closer.start()
+    wait_until_sync(lambda: crm.closed, "close() has begun")
+    with pytest.raises(HubCRMError, match="closed"):
+        crm.objects.create("companies", {"name": "refused"})
+    closer.join()
+    slow.join()
+    assert [o["properties"]["name"] for o in hubspot_emulator.objects("companies")] == ["slow"]
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+def test_next_on_an_iterator_of_a_closed_client_is_a_hubcrm_error(
+    hubspot_emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None)
+    outcomes = crm.objects.iter_create_many(
+        "companies", [{"name": f"c{i}"} for i in range(30)], batch_size=10, concurrency=3
+    )
+    assert next(outcomes).ok
+    wait_until_sync(lambda: hubspot_emulator.count("companies") == 30, "every batch is answered")
+    with caplog.at_level(logging.WARNING, "hubcrm"):
+        crm.close()  # closes the iterator left open
+    assert "29 outcomes known but not yielded (created 29; indexes" in caplog.text
+    with pytest.raises(HubCRMError, match="closed"):
+        next(outcomes)  # unfixed: RuntimeError: This portal is not running
+
+
+# --- the async client, closed under a running iteration or bulk run -----------------------------
+
+
+@pytest.mark.anyio
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_async_next_after_aclose_is_a_hubcrm_error_and_reports_the_rest(
+    hubspot_emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    crm = AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None)
+    outcomes = crm.objects.iter_create_many(
+        "companies", [{"name": f"c{i}"} for i in range(30)], batch_size=10, concurrency=3
+    )
+    assert (await outcomes.__anext__()).ok
+    await wait_until(lambda: hubspot_emulator.count("companies") == 30, "every batch is answered")
+    await crm.aclose()
+    with caplog.at_level(logging.WARNING, "hubcrm"), pytest.raises(HubCRMError, match="closed"):
+        await outcomes.__anext__()  # unfixed: yields the outcomes known, then "failed" ones
+    assert "29 outcomes known but not yielded (created 29; indexes" in caplog.text
+    with pytest.raises(StopAsyncIteration):
+        await outcomes.__anext__()
+
+
+@pytest.mark.anyio
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_async_iterator_of_a_closed_client_sends_nothing(hubspot_emulator: Emulator) -> None:
+    crm = AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    await crm.aclose()
+    outcomes = crm.objects.iter_create_many("companies", [{"name": "never"}])
+    with pytest.raises(HubCRMError, match="closed"):
+        await outcomes.__anext__()
+    assert hubspot_emulator.stats.requests == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_inputs_a_closed_client_never_sent_are_not_attempted(
+    hubspot_emulator: Emulator,
+) -> None:
+    crm = AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    await crm.aclose()
+    result = await crm.objects.create_many("companies", [{"name": f"c{i}"} for i in range(5)])
+    assert [o.status for o in result.outcomes] == ["not_attempted"] * 5  # unfixed: "failed"
+    assert isinstance(result.stopped_by, HubCRMError)
+    assert "closed" in str(result.stopped_by)
+    assert hubspot_emulator.stats.requests == 0
+
+
+@pytest.mark.anyio
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_leaving_the_async_iteration_early_reports_outcomes_not_yielded(
+    hubspot_emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with AsyncHubCRM(
+        hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None
+    ) as crm:
+        outcomes = crm.objects.iter_create_many(
+            "companies", [{"name": f"c{i}"} for i in range(30)], batch_size=10, concurrency=3
+        )
+        with caplog.at_level(logging.WARNING, "hubcrm"):
+            async with contextlib.aclosing(outcomes):  # type: ignore[type-var]
+                async for outcome in outcomes:
+                    assert outcome.ok
+                    await wait_until(
+                        lambda: hubspot_emulator.count("companies") == 30,
+                        "every batch is answered",
+                    )
+                    break
+        # Unfixed: no warning at all (nothing was in flight), 29 records unreported.
+        assert "29 outcomes known but not yielded (created 29; indexes" in caplog.text
