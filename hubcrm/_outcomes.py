@@ -59,9 +59,11 @@ class BulkOutcome:
             on it: send it again as it is).
         object: The record, for ``"created"`` and ``"updated"``; else None.
         error: Why there is no record: a hubcrm ``APIError`` from HubSpot, an
-            ``OutcomeUnknownError``, a ``TypeError``/``ValueError`` for an input that
-            could not be sent, or for a not attempted input the error that stopped the
-            run (or refused its request). None when there is a record.
+            ``OutcomeUnknownError``, a ``TypeError``/``ValueError`` naming the property
+            for an input that could not be sent (or the exception a mapping of yours
+            raised), or for a not attempted input the error that stopped the run
+            (HubSpot's, or the exception your iterable or ``on_progress`` raised) or
+            refused its request. None when there is a record.
         new: ``True`` when the record was made by this run; ``False`` when an upsert
             updated an existing one; ``None`` without a record (or when HubSpot did not
             say).
@@ -147,7 +149,8 @@ class BulkResult:
     Attributes:
         outcomes: One outcome per input taken from the iterable, in input order.
         stopped_by: The error that stopped the run early (a ``DailyLimitError``, a
-            rejected token), or None when every input was taken.
+            rejected token, or the ``BulkRunError`` raised when your iterable or
+            ``on_progress`` raised), or None when every input was taken.
     """
 
     outcomes: list[BulkOutcome]
