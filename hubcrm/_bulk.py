@@ -33,13 +33,14 @@ from typing import Any, Literal, Protocol
 import anyio
 import attrs
 
-from ._bulk_answer import map_batch_answer
+from ._bulk_answer import BatchAnswer, map_batch_answer
 from ._config import RequestOptions
-from ._convert import dump_input
+from ._convert import dump_input, parse_datetime
 from ._errors import (
     APIError,
     AuthenticationError,
     BulkRunError,
+    ConflictError,
     DailyLimitError,
     ForbiddenError,
     HubCRMError,
@@ -58,7 +59,7 @@ from ._outcomes import (
     OutcomeStatus,
 )
 from ._ratelimit import RateLimit
-from ._retry import FailureClass, RequestKind, classify
+from ._retry import FailureClass, RequestKind, classify, settle_resent_conflicts
 from ._session import Response, encode_json, object_type_segment
 from ._values import PropertyValue
 
@@ -267,6 +268,15 @@ class _Engine:
         self._upsert = args.upsert
         self._kind = RequestKind.UPSERT if self._upsert else RequestKind.CREATE
         self._contacts = args.object_type in CONTACT_TYPES
+        # The loop resends an ambiguous batch create only with retry_writes="always";
+        # its 409s are then read back, as they may name records its first attempt made.
+        self._read_back_conflicts = (
+            not self._upsert and endpoint.options.retry.retry_writes == "always"
+        )
+        self._object_path = endpoint.path.rpartition("/batch/")[0]
+        # The latest completedAt (HubSpot's clock) of the batch answers read so far: a
+        # record made by an earlier batch of this run was made no later than that.
+        self._completed_at: float | None = None
         self._on_progress = args.on_progress
         self._deliver = deliver
         self._auto_release = auto_release
@@ -565,6 +575,8 @@ class _Engine:
 
     async def _send_chunk(self, chunk: list[_Item], chunks: list[list[_Item]]) -> None:
         endpoint = self._endpoint
+        started = time.time() if self._read_back_conflicts else 0.0
+        completed_before = self._completed_at
         try:
             response = await self._requester.request(
                 "POST",
@@ -591,6 +603,10 @@ class _Engine:
             path=endpoint.path,
             object_type=self._object_type,
         )
+        if self._read_back_conflicts:
+            self._note_completed_at(data)
+            if "failed" in answer.status:
+                await self._settle_conflicts(chunk, answer, started, completed_before)
         settle = self._settle
         for item, status, record, error, new in zip(
             chunk, answer.status, answer.record, answer.error, answer.new, strict=True
@@ -623,6 +639,60 @@ class _Engine:
             chunks.append(chunk[:mid])
         else:
             self._settle(chunk[0], "failed", None, exc)
+
+    def _note_completed_at(self, data: Any) -> None:
+        completed = data.get("completedAt") if isinstance(data, Mapping) else None
+        try:
+            at = parse_datetime(completed).timestamp() if isinstance(completed, str) else None
+        except ValueError:
+            at = None
+        if at is not None and (self._completed_at is None or at > self._completed_at):
+            self._completed_at = at
+
+    async def _settle_conflicts(
+        self,
+        chunk: list[_Item],
+        answer: BatchAnswer,
+        started: float,
+        completed_before: float | None,
+    ) -> None:
+        """Read back the 409s of a batch the loop may have resent; settle those it made.
+
+        A record made since the batch began is this batch's, unless it is no later
+        than an answer this run read before the batch began (``completed_before``):
+        then an earlier input with the same unique value made it, and the 409 stands.
+        """
+        positions: list[int] = []
+        conflicts: list[tuple[ConflictError, list[str]]] = []
+        for i, (status, error) in enumerate(zip(answer.status, answer.error, strict=True)):
+            if status == "failed" and isinstance(error, ConflictError) and error.existing_id:
+                positions.append(i)
+                conflicts.append((error, list(chunk[i].obj.properties)))
+        if not positions:
+            return
+        settled = await settle_resent_conflicts(
+            self._requester.request,
+            self._object_path,
+            conflicts,
+            started=started,
+            options=self._endpoint.options,
+        )
+        for i, found in zip(positions, settled, strict=True):
+            if found is None or (
+                isinstance(found, CrmObject)
+                and completed_before is not None
+                and found.created_at.timestamp() <= completed_before
+            ):
+                continue  # a real conflict: the record existed before the batch
+            item = chunk[i]
+            answer.status[i] = None  # settled here
+            if isinstance(found, CrmObject):
+                item.done = True
+                self._emit(
+                    BulkOutcome(item.index, item.raw, "created", found, None, True, read_back=True)
+                )
+            else:  # the record could not be read: it may be this batch's, or not
+                self._settle(item, "unknown", None, found)
 
     def _isolate_unsendable(self, chunk: list[_Item], chunks: list[list[_Item]]) -> bool:
         """Fail the inputs whose own body cannot be encoded; queue the rest. Any found?"""

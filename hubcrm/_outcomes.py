@@ -67,6 +67,11 @@ class BulkOutcome:
         new: ``True`` when the record was made by this run; ``False`` when an upsert
             updated an existing one; ``None`` without a record (or when HubSpot did not
             say).
+        read_back: ``True`` when the outcome was settled by reading the record back
+            rather than from HubSpot's answer to the write: with
+            ``retry_writes="always"``, a resent batch met the record its first attempt
+            had made, as a 409; the record (``object``) was read, found made since the
+            batch began, and the input is ``"created"``.
     """
 
     index: int
@@ -75,6 +80,7 @@ class BulkOutcome:
     object: CrmObject | None = None
     error: Exception | None = None
     new: bool | None = None
+    read_back: bool = False
 
     @property
     def ok(self) -> bool:
