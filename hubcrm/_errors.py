@@ -348,11 +348,12 @@ class OutcomeUnknownError(HubCRMError):
 
 
 class BulkRunError(HubCRMError):
-    """A ``create_many`` run ended early because code outside hubcrm raised.
+    """A ``create_many`` run was stopped by an exception that does not come from HubSpot.
 
     The input iterable raised while inputs were taken from it, or ``on_progress``
-    raised. The run then took no more inputs, let the requests in flight finish, and
-    raised this with every outcome it knows. The original exception is ``__cause__``.
+    raised (or, a bug, hubcrm's bulk engine itself). The run then took no more inputs,
+    sent no new request, let the requests in flight finish, and raised this with every
+    outcome it knows. The original exception is ``__cause__``.
 
     It is a `HubCRMError` so that ``except HubCRMError`` around ``create_many`` never
     loses the outcomes of records already created; the original exception is kept
@@ -362,14 +363,15 @@ class BulkRunError(HubCRMError):
     Args:
         message: What stopped the run.
         outcomes: One outcome per input taken, in input order.
-        stopped_by: An error from HubSpot that had already stopped the run, if any.
+        stopped_by: An error from HubSpot that stopped the run too, if any.
 
     Attributes:
         result: The ``BulkResult`` of the inputs taken: created ones with their
             records, inputs taken but not sent as ``"not_attempted"`` (their ``error``
-            is the original exception). Its ``stopped_by`` is this error (or the
-            HubSpot error that stopped the run first). Inputs never taken from the
-            iterable are not in it: for a list, they are ``inputs[result.total:]``.
+            is the original exception). Its ``stopped_by`` is this error, unless an
+            error from HubSpot (a ``DailyLimitError``, ...) stopped the run too.
+            Inputs never taken from the iterable are not in it: for a list, they are
+            ``inputs[result.total:]``.
     """
 
     result: BulkResult
