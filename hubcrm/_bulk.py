@@ -33,12 +33,14 @@ from typing import Any, Literal, Protocol
 import anyio
 import attrs
 
-from ._bulk_answer import map_batch_answer
+from ._bulk_answer import BatchAnswer, map_batch_answer
 from ._config import RequestOptions
-from ._convert import dump_input
+from ._convert import dump_input, parse_datetime
 from ._errors import (
     APIError,
     AuthenticationError,
+    BulkRunError,
+    ConflictError,
     DailyLimitError,
     ForbiddenError,
     HubCRMError,
@@ -57,8 +59,8 @@ from ._outcomes import (
     OutcomeStatus,
 )
 from ._ratelimit import RateLimit
-from ._retry import FailureClass, RequestKind, classify
-from ._session import Response, object_type_segment
+from ._retry import FailureClass, RequestKind, classify, settle_resent_conflicts
+from ._session import Response, encode_json, object_type_segment
 from ._values import PropertyValue
 
 __all__ = [
@@ -272,6 +274,15 @@ class _Engine:
         self._upsert = args.upsert
         self._kind = RequestKind.UPSERT if self._upsert else RequestKind.CREATE
         self._contacts = args.object_type in CONTACT_TYPES
+        # The loop resends an ambiguous batch create only with retry_writes="always";
+        # its 409s are then read back, as they may name records its first attempt made.
+        self._read_back_conflicts = (
+            not self._upsert and endpoint.options.retry.retry_writes == "always"
+        )
+        self._object_path = endpoint.path.rpartition("/batch/")[0]
+        # The latest completedAt (HubSpot's clock) of the batch answers read so far: a
+        # record made by an earlier batch of this run was made no later than that.
+        self._completed_at: float | None = None
         self._on_progress = args.on_progress
         self._deliver = deliver
         self._auto_release = auto_release
@@ -296,8 +307,12 @@ class _Engine:
         self._deferred: deque[_Item] = deque()
         self._deferred_keys: dict[Any, int] = {}
         self._exhausted = False
-        self._source_error: BaseException | None = None
+        # Set when the run stops taking inputs: the error from HubSpot that stopped it
+        # (also in stopped_by), or an exception from the caller's code (in failure).
+        self._halt: Exception | None = None
         self.stopped_by: HubCRMError | None = None
+        self.failure: Exception | None = None
+        self.failed_in = ""  # where failure was raised, for the message
         self._changed = asyncio.Event()
         self.lost: list[int] = []  # indexes of inputs cancelled while in flight
         # Batches handed to a task, until it ends: a task cancelled before it started
@@ -327,7 +342,11 @@ class _Engine:
         self._changed.set()
 
     async def run(self) -> None:
-        """Run to the end: every pulled input gets an outcome (unless cancelled)."""
+        """Run to the end: every pulled input gets an outcome (unless cancelled).
+
+        An exception from the caller's code (the iterable, ``on_progress``) stops the
+        run as a ``DailyLimitError`` does; it is left in :attr:`failure` for the driver.
+        """
         self._started = time.monotonic()
         try:
             async with anyio.create_task_group() as tg:
@@ -350,8 +369,6 @@ class _Engine:
                     _warn_cancelled(self._object_type, self.lost, self.unsent, [])
             else:
                 self._report_progress(final=True)
-        if self._source_error is not None:
-            raise self._source_error
 
     # --- scheduling -------------------------------------------------------------------
 
@@ -429,7 +446,7 @@ class _Engine:
         while (
             len(batch) < size
             and not self._exhausted
-            and self.stopped_by is None
+            and self._halt is None
             and self._outstanding < self._capacity()
         ):
             pulled = await self._pull()
@@ -443,7 +460,7 @@ class _Engine:
                 self._take(pulled, batch)
         if batch:
             return batch
-        if (self._exhausted or self.stopped_by is not None) and not self._deferred:
+        if (self._exhausted or self._halt is not None) and not self._deferred:
             return None
         await self._changed.wait()
         return []
@@ -462,15 +479,17 @@ class _Engine:
         except Exception as exc:
             # The caller's iterable failed: send nothing more, finish what is in flight,
             # then raise it.
-            self._source_error = exc
             self._exhausted = True
+            self._abort(exc, "the input iterable")
             return None
         index = self._pulled
         self._pulled += 1
         self._outstanding += 1
         try:
             return self._item(index, raw)
-        except (TypeError, ValueError) as exc:
+        except Exception as exc:  # whatever an input raises is its own
+            # An input that cannot be sent (a TypeError or ValueError naming the
+            # property, or an error raised by a mapping of the caller's) fails alone.
             self._finish_local(index, raw, exc)
             return None
 
@@ -515,11 +534,12 @@ class _Engine:
     # --- one batch --------------------------------------------------------------------
 
     async def _run_batch(self, items: list[_Item]) -> None:
+        chunk: list[_Item] = []
         try:
             chunks = [items]
             while chunks:
                 chunk = chunks.pop()
-                stopped = self.stopped_by
+                stopped = self._halt
                 if stopped is not None:
                     for item in chunk:
                         self._settle(item, "not_attempted", None, stopped)
@@ -527,6 +547,8 @@ class _Engine:
                     await self._send_single(chunk[0])
                 else:
                     await self._send_chunk(chunk, chunks)
+        except Exception as exc:
+            self._batch_crashed(items, chunk, exc)
         finally:
             self.lost.extend(item.index for item in items if not item.done)
             del self._batches[id(items)]
@@ -565,6 +587,8 @@ class _Engine:
 
     async def _send_chunk(self, chunk: list[_Item], chunks: list[list[_Item]]) -> None:
         endpoint = self._endpoint
+        started = time.time() if self._read_back_conflicts else 0.0
+        completed_before = self._completed_at
         try:
             response = await self._requester.request(
                 "POST",
@@ -577,6 +601,12 @@ class _Engine:
         except HubCRMError as exc:
             self._chunk_failed(chunk, exc, chunks)
             return
+        except (TypeError, ValueError):
+            # The body could not be encoded (an input changed after it was checked):
+            # nothing was sent. Fail the inputs that cannot be encoded, send the rest.
+            if self._isolate_unsendable(chunk, chunks):
+                return
+            raise
         answer = map_batch_answer(
             [item.trace_id for item in chunk],
             data,
@@ -585,6 +615,10 @@ class _Engine:
             path=endpoint.path,
             object_type=self._object_type,
         )
+        if self._read_back_conflicts:
+            self._note_completed_at(data)
+            if "failed" in answer.status:
+                await self._settle_conflicts(chunk, answer, started, completed_before)
         settle = self._settle
         for item, status, record, error, new in zip(
             chunk, answer.status, answer.record, answer.error, answer.new, strict=True
@@ -617,6 +651,87 @@ class _Engine:
             chunks.append(chunk[:mid])
         else:
             self._settle(chunk[0], "failed", None, exc)
+
+    def _note_completed_at(self, data: Any) -> None:
+        completed = data.get("completedAt") if isinstance(data, Mapping) else None
+        try:
+            at = parse_datetime(completed).timestamp() if isinstance(completed, str) else None
+        except ValueError:
+            at = None
+        if at is not None and (self._completed_at is None or at > self._completed_at):
+            self._completed_at = at
+
+    async def _settle_conflicts(
+        self,
+        chunk: list[_Item],
+        answer: BatchAnswer,
+        started: float,
+        completed_before: float | None,
+    ) -> None:
+        """Read back the 409s of a batch the loop may have resent; settle those it made.
+
+        A record made since the batch began is this batch's, unless it is no later
+        than an answer this run read before the batch began (``completed_before``):
+        then an earlier input with the same unique value made it, and the 409 stands.
+        """
+        positions: list[int] = []
+        conflicts: list[tuple[ConflictError, list[str]]] = []
+        for i, (status, error) in enumerate(zip(answer.status, answer.error, strict=True)):
+            if status == "failed" and isinstance(error, ConflictError) and error.existing_id:
+                positions.append(i)
+                conflicts.append((error, list(chunk[i].obj.properties)))
+        if not positions:
+            return
+        settled = await settle_resent_conflicts(
+            self._requester.request,
+            self._object_path,
+            conflicts,
+            started=started,
+            options=self._endpoint.options,
+        )
+        for i, found in zip(positions, settled, strict=True):
+            if found is None or (
+                isinstance(found, CrmObject)
+                and completed_before is not None
+                and found.created_at.timestamp() <= completed_before
+            ):
+                continue  # a real conflict: the record existed before the batch
+            item = chunk[i]
+            answer.status[i] = None  # settled here
+            if isinstance(found, CrmObject):
+                item.done = True
+                self._emit(
+                    BulkOutcome(item.index, item.raw, "created", found, None, True, read_back=True)
+                )
+            else:  # the record could not be read: it may be this batch's, or not
+                self._settle(item, "unknown", None, found)
+
+    def _isolate_unsendable(self, chunk: list[_Item], chunks: list[list[_Item]]) -> bool:
+        """Fail the inputs whose own body cannot be encoded; queue the rest. Any found?"""
+        sendable: list[_Item] = []
+        for item in chunk:
+            try:
+                encode_json(self._body([item]))
+            except (TypeError, ValueError) as exc:
+                self._settle(item, "failed", None, _unsendable(item.obj, exc))
+            else:
+                sendable.append(item)
+        if len(sendable) == len(chunk):
+            return False
+        if sendable:
+            chunks.append(sendable)
+        return True
+
+    def _batch_crashed(self, items: list[_Item], chunk: list[_Item], error: Exception) -> None:
+        """An unexpected error in a batch: account for its inputs, then stop the run."""
+        sent = {id(item) for item in chunk}
+        for item in items:
+            if not item.done:
+                if id(item) in sent:  # it may have been sent
+                    self._settle(item, "unknown", None, error)
+                else:
+                    self._settle(item, "not_attempted", None, error)
+        self._abort(error, "hubcrm's bulk engine")
 
     async def _send_single(self, item: _Item) -> None:
         obj = item.obj
@@ -658,6 +773,28 @@ class _Engine:
             self._object_type,
             type(error).__name__,
         )
+        self._halt_run(error)
+
+    def _abort(self, error: Exception, where: str) -> None:
+        """The caller's code raised ``error``: stop as for a daily limit, then re-raise."""
+        if self.failure is not None:
+            return
+        self.failure = error
+        self.failed_in = where
+        logger.warning(
+            "bulk creation of %s stopped: %s raised %s; inputs not yet sent are reported "
+            "as not attempted",
+            self._object_type,
+            where,
+            type(error).__name__,
+        )
+        self._halt_run(error)
+
+    def _halt_run(self, error: Exception) -> None:
+        """Take no more inputs; the ones held back are not attempted, with ``error``."""
+        if self._halt is not None:
+            return
+        self._halt = error
         deferred, self._deferred = self._deferred, deque()
         self._deferred_keys.clear()
         for item in deferred:
@@ -698,31 +835,66 @@ class _Engine:
         elapsed = now - self._started
         counts = self._counts
         done = sum(counts.values())
-        callback(
-            BulkProgress(
-                done=done,
-                created=counts["created"] + counts["updated"],
-                failed=counts["failed"],
-                unknown=counts["unknown"],
-                not_attempted=counts["not_attempted"],
-                total=self._total,
-                elapsed=elapsed,
-                rate=done / elapsed if elapsed > 0 else 0.0,
+        try:
+            callback(
+                BulkProgress(
+                    done=done,
+                    created=counts["created"] + counts["updated"],
+                    failed=counts["failed"],
+                    unknown=counts["unknown"],
+                    not_attempted=counts["not_attempted"],
+                    total=self._total,
+                    elapsed=elapsed,
+                    rate=done / elapsed if elapsed > 0 else 0.0,
+                )
             )
-        )
+        except Exception as exc:
+            # Never again, and never in the middle of settling a batch's inputs.
+            self._on_progress = None
+            self._abort(exc, "on_progress")
 
 
 # --- the two drivers --------------------------------------------------------------------
 
 
 async def create_many(endpoint: Endpoint, args: BulkArgs, inputs: BulkInputs) -> BulkResult:
-    """Run a bulk creation to the end and collect every outcome, in input order."""
+    """Run a bulk creation to the end and collect every outcome, in input order.
+
+    Raises:
+        BulkRunError: the iterable or ``on_progress`` raised; it carries the outcomes.
+    """
     outcomes: list[BulkOutcome] = []
     engine = _Engine(endpoint, args, inputs, deliver=outcomes.append, auto_release=True)
     await engine.run()
     # Delivered in completion order, which is nearly input order: a cheap sort.
     outcomes.sort(key=_by_index)
+    if engine.failure is not None:
+        raise _run_error(engine, outcomes) from engine.failure
     return BulkResult(outcomes=outcomes, stopped_by=engine.stopped_by)
+
+
+def _run_error(engine: _Engine, outcomes: list[BulkOutcome]) -> BulkRunError:
+    failure = engine.failure
+    return BulkRunError(
+        f"bulk creation of {engine._object_type!r} stopped early: {engine.failed_in} raised "
+        f"{type(failure).__name__}; the outcomes of the {len(outcomes)} inputs taken are "
+        "in this error's result",
+        outcomes=outcomes,
+        stopped_by=engine.stopped_by,
+    )
+
+
+def _unsendable(obj: ObjectInput, error: Exception) -> Exception:
+    """The error for an input whose body cannot be encoded, naming the property."""
+    try:  # checking it again names the property (it was changed since it was checked)
+        ObjectInput(
+            obj.properties,
+            associations=obj.associations,
+            object_write_trace_id=obj.object_write_trace_id,
+        )
+    except (TypeError, ValueError) as exc:
+        return exc
+    return ValueError(f"the input cannot be encoded as JSON: {type(error).__name__}")
 
 
 _by_index = attrgetter("index")
@@ -785,7 +957,8 @@ async def iter_create_many(
         except Exception as exc:
             queue.put_nowait(_Finished(exc))
         else:
-            queue.put_nowait(_Finished(None))
+            # After every outcome: the exception of the caller's code that stopped it.
+            queue.put_nowait(_Finished(engine.failure))
 
     if endpoint.requester.closed:  # nothing is sent by a closed client
         raise HubCRMError(_CLOSED)

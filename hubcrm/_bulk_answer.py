@@ -17,8 +17,9 @@ from ._error_bodies import error_from_batch_entry
 from ._errors import HubCRMError, ResponseParseError
 from ._models import CrmObject
 from ._outcomes import OutcomeStatus
+from ._retry import FailureClass, classify
 
-__all__ = ["BatchAnswer", "map_batch_answer"]
+__all__ = ["BatchAnswer", "entry_outcome", "map_batch_answer"]
 
 
 @attrs.frozen
@@ -31,10 +32,11 @@ class BatchAnswer:
 
     Attributes:
         status: Per input: ``"created"``, ``"updated"`` (an upsert found the record),
-            ``"failed"``, ``"unknown"``, or None when it is in one of ``split``.
+            ``"failed"``, ``"unknown"``, ``"not_attempted"``, or None when it is in one
+            of ``split``.
         record: Per input: the record when created or updated, else None.
-        error: Per input: HubSpot's error when failed, the failure that makes the
-            outcome unknown when unknown, else None.
+        error: Per input: HubSpot's error when failed or not attempted, the failure
+            that makes the outcome unknown when unknown, else None.
         new: Per input with a record: whether it is new (None when an upsert's answer
             did not say); else None.
         split: Groups of inputs (positions) that an error naming no input may belong
@@ -60,11 +62,13 @@ def map_batch_answer(
     """Map a 2xx batch answer (its ``results`` and ``errors``) back to the batch's inputs.
 
     An input named by a result is created (or, for an upsert, created or updated); one
-    named by an error entry failed with that error. The rest depend on the answer as a
+    named by an error entry has that error, and an outcome by the entry's class (see
+    :func:`entry_outcome`): failed when HubSpot rejected it, unknown after a 5xx, not
+    attempted after a rate limit (429, 423, 477). The rest depend on the answer as a
     whole: when every result named an input of the batch, an error entry that names no
-    input belongs to one of them, so a lone input fails with it and several are split
-    into two halves to send again. Otherwise what became of them cannot be told: their
-    outcome is unknown.
+    input belongs to one of them, so a lone input has it and several are split into two
+    halves to send again (unless an entry is a 5xx: then they are all unknown).
+    Otherwise what became of them cannot be told: their outcome is unknown.
 
     Args:
         trace_ids: The ``objectWriteTraceId`` of each input, in batch order; distinct.
@@ -120,8 +124,11 @@ def map_batch_answer(
             i = by_trace.pop(trace_id, None) if isinstance(trace_id, str) else None
             if i is not None:
                 matched = True
-                status[i] = "failed"
-                error[i] = error_from_batch_entry(entry, headers=headers, method="POST", path=path)
+                entry_error = error_from_batch_entry(
+                    entry, headers=headers, method="POST", path=path
+                )
+                status[i] = entry_outcome(entry_error)
+                error[i] = entry_error
         if not matched:
             unattributed.append(entry)
 
@@ -131,11 +138,20 @@ def map_batch_answer(
     if unattributed and all_traced:
         # Every record made is accounted for by its trace id, so these inputs made none:
         # an error that names no input is theirs. Isolate it.
+        entry_errors = [
+            error_from_batch_entry(entry, headers=headers, method="POST", path=path)
+            for entry in unattributed
+        ]
+        for entry_error in entry_errors:
+            if entry_outcome(entry_error) == "unknown":
+                # A 5xx of HubSpot's own: any of them may have been made after all.
+                for i in left:
+                    status[i] = "unknown"
+                    error[i] = entry_error
+                return BatchAnswer(status, record, error, new)
         if len(left) == 1:
-            status[left[0]] = "failed"
-            error[left[0]] = error_from_batch_entry(
-                unattributed[0], headers=headers, method="POST", path=path
-            )
+            status[left[0]] = entry_outcome(entry_errors[0])
+            error[left[0]] = entry_errors[0]
             return BatchAnswer(status, record, error, new)
         mid = len(left) // 2
         return BatchAnswer(status, record, error, new, (left[:mid], left[mid:]))
@@ -147,3 +163,19 @@ def map_batch_answer(
         status[i] = "unknown"
         error[i] = cause
     return BatchAnswer(status, record, error, new)
+
+
+def entry_outcome(error: HubCRMError) -> OutcomeStatus:
+    """The outcome of an input that a batch answer's ``errors[]`` entry names.
+
+    The entry's class decides, as for a whole request: a 5xx (``status`` 500 to 599)
+    is ambiguous, so ``"unknown"``; a rate limit (429 or the ``RATE_LIMIT`` category,
+    423, 477) means HubSpot did not act on it, so ``"not_attempted"``; any other is
+    ``"failed"``.
+    """
+    failure = classify(error)
+    if failure is FailureClass.AMBIGUOUS:
+        return "unknown"
+    if failure is FailureClass.NOT_PROCESSED:
+        return "not_attempted"
+    return "failed"

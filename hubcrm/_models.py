@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import attrs
 
-from ._values import PropertyValue, encode_properties, type_name
+from ._values import PropertyValue, check_text, encode_properties, type_name
 
 __all__ = [
     "Association",
@@ -136,6 +136,8 @@ def _to_object_id(value: str | int) -> str:
     if type(value) is str:
         if not value:
             raise TypeError("an association's to_id must be a non-empty record id")
+        if not value.isascii():
+            check_text("an association's to_id", value)
         return value
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise TypeError(f"an association's to_id must be a str or int, not {type_name(value)}")
@@ -221,6 +223,15 @@ def _encode_input_properties(properties: Mapping[str, PropertyValue]) -> dict[st
     return encode_properties(properties)
 
 
+def _check_trace_id(_instance: object, _attribute: object, value: str | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str):
+        raise TypeError(f"object_write_trace_id must be a str or None, not {type_name(value)}")
+    if not value.isascii():
+        check_text("object_write_trace_id", value)
+
+
 @attrs.frozen
 class ObjectInput:
     """A record to create: its properties and associations.
@@ -236,7 +247,9 @@ class ObjectInput:
 
     Raises:
         TypeError: A property name or value, or an association, has the wrong type.
-        ValueError: A property value cannot be stored (NaN, naive datetime, ...).
+        ValueError: A property value cannot be stored (NaN, naive datetime, text with
+            a lone surrogate, a number too long to write out, ...); the message names
+            the property.
     """
 
     properties: dict[str, str] = attrs.field(
@@ -246,9 +259,7 @@ class ObjectInput:
         default=(), converter=_to_associations, kw_only=True
     )
     object_write_trace_id: str | None = attrs.field(
-        default=None,
-        validator=attrs.validators.optional(attrs.validators.instance_of(str)),
-        kw_only=True,
+        default=None, validator=_check_trace_id, kw_only=True
     )
 
 

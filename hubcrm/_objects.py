@@ -219,7 +219,11 @@ class AsyncObjects:
 
         Raises:
             TypeError, ValueError: an argument is invalid (checked before any request).
-                A malformed input only fails that input.
+                A malformed input, or one that cannot be sent, only fails that input.
+            BulkRunError: ``inputs`` or ``on_progress`` raised. No more inputs were
+                taken and no new request was sent; the requests in flight finished.
+                Its ``result`` holds every outcome known (inputs taken but not sent are
+                not attempted), and ``__cause__`` the original exception.
         """
         args = _bulk.BulkArgs(
             object_type=object_type,
@@ -252,6 +256,10 @@ class AsyncObjects:
         ``contextlib.aclosing``) cancels the requests in flight; their outcome is then
         unknown. One warning accounts for what was not yielded: the outcomes already
         known (by status) and the inputs in flight, as counts and index ranges.
+
+        When ``inputs`` or ``on_progress`` raises, the run stops as for
+        :meth:`create_many`: every outcome known is yielded (inputs taken but not sent
+        as not attempted), then that exception itself is raised.
 
         Raises:
             TypeError, ValueError: an argument is invalid (raised by this call).

@@ -59,12 +59,19 @@ class BulkOutcome:
             on it: send it again as it is).
         object: The record, for ``"created"`` and ``"updated"``; else None.
         error: Why there is no record: a hubcrm ``APIError`` from HubSpot, an
-            ``OutcomeUnknownError``, a ``TypeError``/``ValueError`` for an input that
-            could not be sent, or for a not attempted input the error that stopped the
-            run (or refused its request). None when there is a record.
+            ``OutcomeUnknownError``, a ``TypeError``/``ValueError`` naming the property
+            for an input that could not be sent (or the exception a mapping of yours
+            raised), or for a not attempted input the error that stopped the run
+            (HubSpot's, or the exception your iterable or ``on_progress`` raised) or
+            refused its request. None when there is a record.
         new: ``True`` when the record was made by this run; ``False`` when an upsert
             updated an existing one; ``None`` without a record (or when HubSpot did not
             say).
+        read_back: ``True`` when the outcome was settled by reading the record back
+            rather than from HubSpot's answer to the write: with
+            ``retry_writes="always"``, a resent batch met the record its first attempt
+            had made, as a 409; the record (``object``) was read, found made since the
+            batch began, and the input is ``"created"``.
     """
 
     index: int
@@ -73,6 +80,7 @@ class BulkOutcome:
     object: CrmObject | None = None
     error: Exception | None = None
     new: bool | None = None
+    read_back: bool = False
 
     @property
     def ok(self) -> bool:
@@ -147,7 +155,8 @@ class BulkResult:
     Attributes:
         outcomes: One outcome per input taken from the iterable, in input order.
         stopped_by: The error that stopped the run early (a ``DailyLimitError``, a
-            rejected token), or None when every input was taken.
+            rejected token, or the ``BulkRunError`` raised when your iterable or
+            ``on_progress`` raised), or None when every input was taken.
     """
 
     outcomes: list[BulkOutcome]

@@ -27,7 +27,7 @@ import asyncio
 import enum
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -49,7 +49,7 @@ from ._errors import (
 )
 from ._models import CrmObject, ObjectInput
 from ._ratelimit import RateLimit
-from ._session import Response, Session, encode_json
+from ._session import Response, Session, encode_json, path_segment
 
 __all__ = [
     "Decision",
@@ -63,6 +63,7 @@ __all__ = [
     "classify",
     "decide",
     "plan_recovery",
+    "settle_resent_conflicts",
 ]
 
 _NOT_PROCESSED_STATUSES = frozenset({423, 429, 477})
@@ -509,3 +510,62 @@ class _Settling:
         except HubCRMError as exc:
             raise self._unknown(exc) from exc
         return None
+
+
+# --- a resent batch create that met its own records -------------------------------------
+
+
+#: Sends one request as :meth:`Retrier.request` does.
+Request = Callable[..., Awaitable[Response]]
+
+
+async def settle_resent_conflicts(
+    request: Request,
+    object_path: str,
+    conflicts: Sequence[tuple[ConflictError, Sequence[str]]],
+    *,
+    started: float,
+    options: RequestOptions,
+) -> list[CrmObject | HubCRMError | None]:
+    """Settle the 409s a batch create met after the loop resent it (``retry_writes="always"``).
+
+    A resend after an ambiguous failure meets the records its first attempt made as
+    409s naming them. Each named record is read back (a GET by ``existing_id``, through
+    ``request``, so with the usual retries): one made since the batch began (within
+    ``CLOCK_SKEW``) is taken as made by this batch; one made before is a real conflict.
+
+    Args:
+        request: The retrier's ``request``.
+        object_path: The object type's path (``/crm/objects/2026-03/contacts``).
+        conflicts: Per conflicting input: its ``ConflictError`` (with ``existing_id``)
+            and the property names to read back.
+        started: When the batch's first attempt began (``time.time()``).
+        options: The batch's request options.
+
+    Returns:
+        Per conflict, in order: the record when this batch made it; None when it is a
+        real conflict (or names no record); the read's error when the record could not
+        be read (the outcome stays unknown).
+    """
+
+    async def settle(
+        conflict: ConflictError, names: Sequence[str]
+    ) -> CrmObject | HubCRMError | None:
+        try:
+            segment = path_segment(conflict.existing_id, "existing_id")
+        except (TypeError, ValueError):
+            return None  # it names no record that can be read
+        try:
+            response = await request(
+                "GET",
+                f"{object_path}/{segment}",
+                kind=RequestKind.READ,
+                params={"properties": ",".join(names)} if names else None,
+                options=options,
+            )
+            record = load_object(response.json())
+        except HubCRMError as exc:
+            return exc
+        return record if made_since(record, started) else None
+
+    return list(await asyncio.gather(*(settle(c, names) for c, names in conflicts)))

@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TypeAlias
 
-__all__ = ["PropertyValue", "encode_properties", "encode_value", "format_utc"]
+__all__ = ["PropertyValue", "check_text", "encode_properties", "encode_value", "format_utc"]
 
 #: The Python values hubcrm accepts for a CRM property (``hubspot-api.md`` §7).
 PropertyValue: TypeAlias = (
@@ -23,6 +23,11 @@ _ACCEPTED = "pass str, bool, int, float, Decimal, date, aware datetime, a list o
 
 # Sequences that are not lists of str even though they are Sequences.
 _BYTES_LIKE = (bytes, bytearray, memoryview)
+
+# The most digits a Decimal may spell out (before and after the point). The same as
+# Python's default limit for formatting an int; beyond it, an exponent such as
+# Decimal("1e999999999") would be written out as a billion digits.
+MAX_NUMBER_DIGITS = 4300
 
 
 def type_name(value: object) -> str:
@@ -40,14 +45,74 @@ def _unsupported(name: str, value: object) -> TypeError:
     )
 
 
+def check_text(label: str, value: str) -> None:
+    """Check that ``value`` has a UTF-8 form, that is no lone surrogate.
+
+    A lone surrogate is a valid Python str and passes ``json.dumps``, but has no UTF-8
+    form: a request body holding one cannot be sent.
+
+    Args:
+        label: What the text is, for the message: ``"property 'name'"``.
+        value: The text.
+
+    Raises:
+        ValueError: ``value`` holds a lone surrogate (the message gives its code
+            point and index, never the text).
+    """
+    try:
+        value.encode()  # the cheapest complete check (a regex search costs more)
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"{label}: the text holds a lone surrogate (U+{ord(value[exc.start]):04X} at "
+            f"index {exc.start}), which is not valid Unicode and cannot be sent as UTF-8"
+        ) from None
+
+
+def _encode_text(name: str, value: str) -> str:
+    # str.isascii() reads a flag in CPython: only non-ASCII text is encoded to check it,
+    # and the label is only built for the message.
+    if not value.isascii():
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            check_text(f"property {name!r}", value)
+    return value
+
+
+def _encode_int(name: str, value: int) -> str:
+    try:
+        return int.__repr__(value)
+    except ValueError:  # longer than sys.get_int_max_str_digits()
+        digits = int(value.bit_length() * 0.30103) + 1
+        raise ValueError(
+            f"property {name!r}: an int of about {digits} digits is longer than Python "
+            "will format (see sys.set_int_max_str_digits); pass such a number as a str"
+        ) from None
+
+
 def _encode_decimal(name: str, value: Decimal) -> str:
     if not value.is_finite():
         raise ValueError(
             f"property {name!r}: a non-finite Decimal is not a number HubSpot can store; "
             "pass a finite Decimal"
         )
-    # The "f" format never uses an exponent and, without a precision, never rounds.
-    return format(value, "f")
+    # The plain form has the digits from the most significant one (adjusted()) down to
+    # the exponent, and at least the units digit: checked before it is built.
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    digits = max(value.adjusted(), 0) - min(exponent, 0) + 1
+    if digits > MAX_NUMBER_DIGITS:
+        raise ValueError(
+            f"property {name!r}: a Decimal of {digits} digits once written without an "
+            f"exponent is longer than hubcrm sends (at most {MAX_NUMBER_DIGITS})"
+        )
+    try:
+        # The "f" format never uses an exponent and, without a precision, never rounds.
+        return format(value, "f")
+    except (MemoryError, OverflowError, ValueError) as exc:
+        raise ValueError(
+            f"property {name!r}: the Decimal cannot be written out ({type(exc).__name__})"
+        ) from None
 
 
 def _encode_float(name: str, value: float) -> str:
@@ -123,7 +188,7 @@ def _encode_multi(name: str, items: list[object], *, sort: bool) -> str:
         parts.append(item)
     if sort:
         parts.sort()
-    return ";".join(parts)
+    return _encode_text(name, ";".join(parts))
 
 
 def encode_value(name: str, value: object) -> str:
@@ -140,29 +205,31 @@ def encode_value(name: str, value: object) -> str:
     Raises:
         TypeError: ``value`` is of a type hubcrm cannot encode.
         ValueError: ``value`` is of an accepted type but cannot be stored: NaN or
-            infinity, a naive datetime, a multi-select option containing ``;``.
+            infinity, a naive datetime, a multi-select option containing ``;``, text
+            with a lone surrogate (no UTF-8 form), an int longer than Python formats,
+            a Decimal of more than 4,300 digits once written out.
     """
     cls = type(value)
     # Exact-type checks first: this runs once per value in bulk loads.
     if cls is str:
-        return value  # type: ignore[return-value]
+        return _encode_text(name, value)  # type: ignore[arg-type]
     if value is None:
         return ""
     if cls is bool:
         return "true" if value else "false"
     if cls is int:
-        return int.__repr__(value)
+        return _encode_int(name, value)  # type: ignore[arg-type]
     if cls is float:
         return _encode_float(name, value)  # type: ignore[arg-type]
     # Subclasses and the rarer types.
     if isinstance(value, str):
         # str.__str__ gives the plain string of a str subclass (a str enum's value,
         # not "Color.RED").
-        return str.__str__(value)
+        return _encode_text(name, str.__str__(value))
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        return int.__repr__(value)
+        return _encode_int(name, value)
     if isinstance(value, float):
         return _encode_float(name, value)
     if isinstance(value, Decimal):
@@ -210,5 +277,20 @@ def encode_properties(properties: Mapping[str, object]) -> dict[str, str]:
             name = str.__str__(name)
         if not name:
             raise TypeError(f"property names must be non-empty str, got {name!r}")
-        encoded[name] = value if type(value) is str else encode_value(name, value)
+        if not name.isascii():
+            _encode_name(name)
+        # A str value is checked here (see _encode_text), the rest by encode_value.
+        if type(value) is str:
+            if not value.isascii():
+                _encode_text(name, value)
+            encoded[name] = value
+        else:
+            encoded[name] = encode_value(name, value)
     return encoded
+
+
+def _encode_name(name: str) -> None:
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        check_text(f"property name {name!r}", name)

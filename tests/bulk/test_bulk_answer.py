@@ -33,13 +33,20 @@ def record(trace_id: str | None, object_id: str = "1", **extra: Any) -> dict[str
     return body
 
 
-def error(*trace_ids: Any, code: str = "INVALID_EMAIL", category: str = "VALIDATION_ERROR") -> Any:
+def error(
+    *trace_ids: Any,
+    code: str = "INVALID_EMAIL",
+    category: str | None = "VALIDATION_ERROR",
+    status: Any = "error",
+) -> Any:
     entry: dict[str, Any] = {
-        "status": "error",
+        "status": status,
         "category": category,
         "message": "m",
         "errors": [{"message": "m", "code": code}],
     }
+    if category is None:
+        del entry["category"]
     if trace_ids:
         entry["context"] = {"objectWriteTraceId": list(trace_ids)}
     return entry
@@ -115,6 +122,80 @@ CASES: list[tuple[str, tuple[str, ...], Any, bool, list[Any], tuple[list[int], .
         False,
         [("failed", "INVALID_EMAIL"), ("created", "2", True), ("failed", "INVALID_EMAIL")],
         (),
+    ),
+    (
+        "an entry with a 5xx status is ambiguous (unknown), whatever its category",
+        T,
+        {
+            "results": [record("t1", "2")],
+            "errors": [
+                error("t0", status=500, category="INTERNAL_ERROR", code="E500"),
+                error("t2", status="503", category=None, code="E503"),
+            ],
+        },
+        False,
+        [("unknown", "E500"), ("created", "2", True), ("unknown", "E503")],
+        (),
+    ),
+    (
+        "an entry for a rate limit (429, RATE_LIMIT, 423, 477) is not attempted",
+        ("t0", "t1", "t2", "t3", "t4"),
+        {
+            "results": [record("t4", "5")],
+            "errors": [
+                error("t0", category="RATE_LIMIT", code="R1"),
+                error("t1", status=429, category=None, code="R2"),
+                error("t2", status="423", category=None, code="LOCKED"),
+                error("t3", status=477, category=None, code="MIGRATING"),
+            ],
+        },
+        False,
+        [
+            ("not_attempted", "R1"),
+            ("not_attempted", "R2"),
+            ("not_attempted", "LOCKED"),
+            ("not_attempted", "MIGRATING"),
+            ("created", "5", True),
+        ],
+        (),
+    ),
+    (
+        "an entry's other 4xx statuses are failures",
+        ("t0", "t1"),
+        {"errors": [error("t0", status=404, category=None), error("t1", status="400")]},
+        False,
+        [("failed", "INVALID_EMAIL"), ("failed", "INVALID_EMAIL")],
+        (),
+    ),
+    (
+        "an unattributed 5xx with every result traced: the inputs left are unknown, not split",
+        ("t0", "t1", "t2", "t3"),
+        {
+            "results": [record("t1", "2")],
+            "errors": [error(code="X"), error(status=502, category=None, code="E502")],
+        },
+        False,
+        [("unknown", "E502"), ("created", "2", True), ("unknown", "E502"), ("unknown", "E502")],
+        (),
+    ),
+    (
+        "an unattributed rate limit with the lone input left: not attempted",
+        T,
+        {
+            "results": [record("t0", "1"), record("t2", "3")],
+            "errors": [error(category="RATE_LIMIT", code="R")],
+        },
+        False,
+        [("created", "1", True), ("not_attempted", "R"), ("created", "3", True)],
+        (),
+    ),
+    (
+        "an unattributed rate limit with several inputs left: split (resending is safe)",
+        T,
+        {"results": [record("t1", "2")], "errors": [error(category="RATE_LIMIT")]},
+        False,
+        [None, ("created", "2", True), None],
+        ([0], [2]),
     ),
     (
         "an unattributed error with every result traced: the lone input left has it",

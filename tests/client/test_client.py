@@ -522,3 +522,15 @@ async def test_success_body_that_is_not_json_is_an_unknown_outcome(
     assert isinstance(info.value.cause, ResponseParseError)
     assert "not JSON" in str(info.value.cause)
     assert len(seen) == 1  # not sent again: that could create a second deal
+
+
+@pytest.mark.parametrize(
+    "value", ["Ada \ud800", 10**5000, Decimal("1e999999999")], ids=["surrogate", "int", "decimal"]
+)
+async def test_create_refuses_a_value_it_cannot_send_naming_the_property(
+    crm: AsyncHubCRM, hubspot_emulator: Emulator, value: object
+) -> None:
+    with pytest.raises(ValueError, match=r"^property 'firstname': ") as info:
+        await crm.objects.create("contacts", {"email": "a@example.com", "firstname": value})
+    assert not isinstance(info.value, UnicodeError)  # a clear message, not a codec's
+    assert hubspot_emulator.stats.requests == 0

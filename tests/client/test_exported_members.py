@@ -52,6 +52,7 @@ PUBLIC = {
     "BulkOutcome",
     "BulkProgress",
     "BulkResult",
+    "BulkRunError",
     # rate limits, retries, stats
     "ClientStats",
     "Limiter",

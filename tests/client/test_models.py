@@ -316,3 +316,11 @@ def test_reprs_name_properties_but_never_show_values() -> None:
         assert "555 0100" not in text
     assert "'email'" in repr(obj_input)
     assert "'email'" in repr(record)
+
+
+def test_object_input_trace_id_and_association_ids_must_have_a_utf8_form() -> None:
+    with pytest.raises(ValueError, match=r"^object_write_trace_id: .*lone surrogate"):
+        ObjectInput({}, object_write_trace_id="row-\ud800")
+    with pytest.raises(ValueError, match=r"^an association's to_id: .*lone surrogate"):
+        Association("1\udc00", 1)
+    assert ObjectInput({}, object_write_trace_id="zeile-ü").object_write_trace_id == "zeile-ü"

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hubcrm._session import encode_json
 from hubcrm._values import encode_properties, encode_value
 
 
@@ -286,3 +287,89 @@ def test_aware_datetimes_encode_as_utc_milliseconds(value: datetime) -> None:
 @given(st.lists(st.text().filter(lambda s: ";" not in s)))
 def test_multi_select_lists_join_in_order(values: list[str]) -> None:
     assert encode_value("x", values) == ";".join(values)
+
+
+# --- encoding is total: a value either encodes to sendable text or fails naming itself --------
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("\ud800", r"lone surrogate \(U\+D800 at index 0\)"),
+        ("ok \udfff", r"lone surrogate \(U\+DFFF at index 3\)"),
+        (Name("a\ud83d"), "lone surrogate"),
+        (["ok", "b\udc00"], "lone surrogate"),
+        (10**5000, "int of about 5001 digits is longer than Python will format"),
+        (Decimal("1e999999999"), "a Decimal of 1000000000 digits"),
+        (Decimal("1e-999999999999999999"), "digits once written without an exponent"),
+        (Decimal("9" * 4301), "a Decimal of 4301 digits"),
+    ],
+    ids=[
+        "surrogate",
+        "late-surrogate",
+        "str-subclass",
+        "multi-select",
+        "long-int",
+        "huge-exponent",
+        "tiny-exponent",
+        "long-decimal",
+    ],
+)
+def test_a_value_that_cannot_be_sent_is_a_value_error_naming_the_property(
+    value: object, says: str
+) -> None:
+    with pytest.raises(ValueError, match=rf"^property 'note': .*{says}"):
+        encode_value("note", value)
+    with pytest.raises(ValueError, match=rf"^property 'note': .*{says}"):
+        encode_properties({"ok": "fine", "note": value})
+
+
+def test_the_longest_decimal_allowed_is_written_out() -> None:
+    assert encode_value("n", Decimal("9" * 4300)) == "9" * 4300
+    assert encode_value("n", Decimal("1e4299")) == "1" + "0" * 4299
+    assert encode_value("n", Decimal("1e-4298")) == "0." + "0" * 4297 + "1"
+
+
+def test_a_decimal_that_fails_to_format_is_a_value_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    # However the formatting fails (memory, overflow), the input fails, named.
+    class Huge(Decimal):
+        def __format__(self, spec: str) -> str:
+            raise MemoryError
+
+    with pytest.raises(ValueError, match=r"^property 'n': the Decimal cannot be written out"):
+        encode_value("n", Huge("1"))
+
+
+def test_a_property_name_with_a_lone_surrogate_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match=r"^property name 'a\\ud800': .*lone surrogate"):
+        encode_properties({"a\ud800": "x"})
+    with pytest.raises(ValueError, match="lone surrogate"):
+        encode_properties({"a\ud800": 3})
+
+
+def test_text_outside_ascii_is_kept_as_is() -> None:
+    assert encode_properties({"città": "Zürich 😀"}) == {"città": "Zürich 😀"}
+
+
+# Any character, with the surrogates (and their neighbours) often enough to matter.
+_ANY_CHAR = st.characters(blacklist_categories=()) | st.characters(
+    min_codepoint=0xD7F0, max_codepoint=0xE00F, blacklist_categories=()
+)
+
+
+@given(
+    st.dictionaries(
+        st.text(_ANY_CHAR, min_size=1, max_size=5),
+        st.text(_ANY_CHAR, max_size=8) | st.lists(st.text(_ANY_CHAR, max_size=4), max_size=3),
+        max_size=4,
+    )
+)
+def test_whatever_encodes_can_be_sent_as_utf8_json(properties: dict[str, object]) -> None:
+    try:
+        encoded = encode_properties(properties)
+    except ValueError as exc:
+        message = str(exc)
+    else:
+        encode_json({"properties": encoded})  # never raises
+        return
+    assert message.startswith("property ")

@@ -1,0 +1,118 @@
+"""retry_writes="always": a resent batch that meets its own records as 409s.
+
+The retrier resends a batch create after an ambiguous failure; when the first attempt
+had committed, HubSpot answers the resend with a 409 per input, naming the record that
+attempt made. Those inputs are created (read back, ``read_back=True``), not failed; a
+409 naming a record made before the batch (an earlier input of the run with the same
+email, or a record older than the run) stays a ``ConflictError``.
+"""
+
+from __future__ import annotations
+
+import time
+import types
+from collections import Counter
+from typing import Any
+
+import pytest
+
+import hubcrm._bulk
+from hubcrm import AsyncHubCRM, ConflictError, OutcomeUnknownError
+from hubcrm.testing import Emulator
+
+pytestmark = pytest.mark.anyio
+
+
+def _contact(i: int) -> dict[str, str]:
+    return {"email": f"c{i}@example.com", "firstname": f"First{i}"}
+
+
+def _client(emu: Emulator, **kwargs: Any) -> AsyncHubCRM:
+    return AsyncHubCRM(
+        emu.token, base_url=emu.base_url, rate_limit=None, retry_writes="always", **kwargs
+    )
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_resent_batch_that_meets_its_own_records_reports_them_created(
+    hubspot_emulator: Emulator,
+) -> None:
+    hubspot_emulator.faults.error_after(502, times=1, operation="batch_create")
+    rows = [_contact(i) for i in range(5)]
+    async with _client(hubspot_emulator) as crm:
+        result = await crm.objects.create_many("contacts", rows)
+    assert hubspot_emulator.stats.responses_by_status[207] == 1  # the resend: five 409s
+    assert result.ok
+    assert [o.status for o in result.outcomes] == ["created"] * 5
+    assert all(o.read_back and o.new is True and o.error is None for o in result.outcomes)
+    stored = {o["properties"]["email"]: o["id"] for o in hubspot_emulator.objects("contacts")}
+    assert len(stored) == 5  # no duplicate
+    for row, outcome in zip(rows, result.outcomes, strict=True):
+        assert outcome.object is not None
+        assert outcome.object.id == stored[row["email"]]
+        assert outcome.object.properties["firstname"] == row["firstname"]
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_an_answer_read_as_written_is_not_marked_read_back(
+    hubspot_emulator: Emulator,
+) -> None:
+    async with _client(hubspot_emulator) as crm:
+        result = await crm.objects.create_many("contacts", [_contact(i) for i in range(3)])
+    assert result.ok
+    assert not any(o.read_back for o in result.outcomes)
+    assert hubspot_emulator.stats.requests_by_operation.get("read", 0) == 0
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_later_input_with_the_same_email_still_gets_its_conflict(
+    hubspot_emulator: Emulator,
+) -> None:
+    # The duplicate waits for the first one's batch; its record was made by that earlier
+    # batch (no later than its answer), not by the duplicate's own: a real conflict.
+    rows = [_contact(i) for i in range(5)] + [_contact(2)]
+    async with _client(hubspot_emulator) as crm:
+        result = await crm.objects.create_many("contacts", rows, batch_size=5)
+    assert [o.status for o in result.outcomes] == ["created"] * 5 + ["failed"]
+    dup = result.outcomes[5]
+    assert isinstance(dup.error, ConflictError)
+    assert dup.error.existing_id == result.outcomes[2].object.id  # type: ignore[union-attr]
+    assert not dup.read_back
+    assert hubspot_emulator.count("contacts") == 5
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_record_older_than_the_run_stays_a_conflict(
+    hubspot_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with _client(hubspot_emulator) as crm:
+        old = await crm.objects.create("contacts", _contact(0))
+        # Two minutes later, on both clocks: the record is older than the clock-skew
+        # tolerance when the run begins.
+        hubspot_emulator.advance_clock(120)
+        later = types.SimpleNamespace(time=lambda: time.time() + 120, monotonic=time.monotonic)
+        monkeypatch.setattr(hubcrm._bulk, "time", later)
+        hubspot_emulator.faults.error_after(502, times=1, operation="batch_create")
+        result = await crm.objects.create_many("contacts", [_contact(0), _contact(1)])
+    first, second = result.outcomes
+    assert first.status == "failed"
+    assert isinstance(first.error, ConflictError)
+    assert first.error.existing_id == old.id
+    assert (second.status, second.read_back) == ("created", True)
+    assert Counter(o["properties"]["email"] for o in hubspot_emulator.objects("contacts")) == {
+        "c0@example.com": 1,
+        "c1@example.com": 1,
+    }
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_record_that_cannot_be_read_back_leaves_the_outcome_unknown(
+    hubspot_emulator: Emulator,
+) -> None:
+    hubspot_emulator.faults.error_after(502, times=1, operation="batch_create")
+    hubspot_emulator.faults.error_before(403, probability=1.0, operation="read")  # every read
+    async with _client(hubspot_emulator) as crm:
+        result = await crm.objects.create_many("contacts", [_contact(i) for i in range(3)])
+    assert [o.status for o in result.outcomes] == ["unknown"] * 3
+    assert all(isinstance(o.error, OutcomeUnknownError) for o in result.outcomes)
+    assert hubspot_emulator.count("contacts") == 3
