@@ -427,8 +427,8 @@ async def test_a_429_seen_by_one_client_pauses_the_other(
             waits_b: list[float] = []
             acquire_b = lim_b.acquire
 
-            async def recording_acquire() -> float:
-                waits_b.append(await acquire_b())
+            async def recording_acquire(max_pause: float = math.inf) -> float:
+                waits_b.append(await acquire_b(max_pause))
                 return waits_b[-1]
 
             lim_b.acquire = recording_acquire  # type: ignore[method-assign]
