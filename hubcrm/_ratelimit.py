@@ -146,7 +146,8 @@ class Limiter(Protocol):
     limiter of your own may subclass this protocol: it then inherits the no-op bodies of
     :meth:`daily_limit_reached` and :meth:`aclose` and the default of
     :attr:`rate_limit`, and only :meth:`acquire`, :meth:`observe` and :meth:`penalize`
-    are left to write.
+    are left to write. The session passes every :meth:`acquire` a ``max_pause``: a
+    limiter that pauses must not hold the call longer than that.
     """
 
     async def acquire(self, max_pause: float = math.inf) -> float:
