@@ -277,7 +277,7 @@ class _Gate:
     loop-bound primitives are made lazily and made afresh when the running loop changes
     (a second ``asyncio.run()``); everything else carries over.
 
-    A pause (:meth:`_pause`) is waited out outside the queue: every waiter leaves it in
+    A pause (after a 429) is waited out outside the queue: every waiter leaves it in
     order, checks the pause against its own ``max_pause`` (raising at once when the pause
     outlasts it), and sleeps on one shared future that a longer pause resolves early so
     that each re-checks. When the pause ends they queue again in the order they left.

@@ -460,7 +460,8 @@ class RedisRateLimiter(_WindowLimiter):
         """With the lock held: the clock value when Redis granted, or None to fall back.
 
         ``failures`` is the count of Redis failures when this waiter queued. A pause,
-        this process's or the shared one, gives ``_PAUSED``: wait it out and queue again.
+        this process's or the shared one, gives the paused marker: the caller waits it
+        out with its own bound and queues again.
         """
         clock = self._clock
         while True:
