@@ -19,6 +19,7 @@ import asyncio
 import collections
 import json
 import logging
+import math
 import signal
 import subprocess
 import sys
@@ -86,9 +87,9 @@ def _make_limiter(spec: Spec) -> Any:
         local_starts: list[float]
         first_redis_error: float | None = None
 
-        async def acquire(self) -> float:
+        async def acquire(self, max_pause: float = math.inf) -> float:
             try:
-                waited: float = await super().acquire()  # type: ignore[misc]
+                waited: float = await super().acquire(max_pause)  # type: ignore[misc]
             except RedisLimiterError:
                 if self.first_redis_error is None:
                     self.first_redis_error = time.time()

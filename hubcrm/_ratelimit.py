@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 import attrs
 
 if TYPE_CHECKING:
-    from ._errors import DailyLimitError
+    from ._errors import DailyLimitError, RateLimitError
 
 __all__ = [
     "DAILY_HEADER",
@@ -146,11 +146,23 @@ class Limiter(Protocol):
     limiter of your own may subclass this protocol: it then inherits the no-op bodies of
     :meth:`daily_limit_reached` and :meth:`aclose` and the default of
     :attr:`rate_limit`, and only :meth:`acquire`, :meth:`observe` and :meth:`penalize`
-    are left to write.
+    are left to write. The session passes every :meth:`acquire` a ``max_pause``: a
+    limiter that pauses must not hold the call longer than that.
     """
 
-    async def acquire(self) -> float:
-        """Wait until one more request may start, count it, and return the seconds waited."""
+    async def acquire(self, max_pause: float = math.inf) -> float:
+        """Wait until one more request may start, count it, and return the seconds waited.
+
+        Args:
+            max_pause: the longest a :meth:`penalize` pause may hold this call, in
+                seconds from the call. When a pause (on already, or begun while the call
+                waits) would hold it longer, the call raises at once instead of waiting.
+                The session passes what is left of the request's ``rate_limit_deadline``.
+
+        Raises:
+            RateLimitError: a pause outlasts ``max_pause``; nothing was counted and the
+                request must not be sent. Its ``retry_after`` is the pause left.
+        """
         ...
 
     def observe(self, headers: Mapping[str, str]) -> None:
@@ -230,6 +242,33 @@ def _wake(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+# Marks the RateLimitError a limiter raises itself when a pause outlasts a waiter's
+# max_pause: no HubSpot answer, the request was never sent, and retrying cannot help.
+HELD_BACK = "_hubcrm_held_back_by_pause"
+
+
+def held_back(left: float, allowed: float) -> RateLimitError:
+    """The error for a waiter that a pause of ``left`` more seconds would hold too long."""
+    from ._errors import RateLimitError
+
+    error = RateLimitError(
+        f"every request is paused for {left:.1f} s more after a 429, longer than this "
+        f"request may still wait ({max(allowed, 0.0):.1f} s left of its "
+        f"rate_limit_deadline); the request was not sent",
+        status=429,
+        category="RATE_LIMITS",
+        headers={"Retry-After": repr(left)},
+        body={"status": "error", "policyName": "TEN_SECONDLY_ROLLING"},
+    )
+    setattr(error, HELD_BACK, True)
+    return error
+
+
+def is_held_back(error: BaseException) -> bool:
+    """Whether ``error`` is a limiter's own refusal to wait out a pause (see :func:`held_back`)."""
+    return getattr(error, HELD_BACK, False) is True
+
+
 class _Gate:
     """What both limiters share: a FIFO queue of waiters, one timer, and penalties.
 
@@ -237,6 +276,11 @@ class _Gate:
     at its head sleeps on a timer, so thousands of waiters cost one future each. The
     loop-bound primitives are made lazily and made afresh when the running loop changes
     (a second ``asyncio.run()``); everything else carries over.
+
+    A pause (after a 429) is waited out outside the queue: every waiter leaves it in
+    order, checks the pause against its own ``max_pause`` (raising at once when the pause
+    outlasts it), and sleeps on one shared future that a longer pause resolves early so
+    that each re-checks. When the pause ends they queue again in the order they left.
     """
 
     def __init__(self, clock: Callable[[], float]) -> None:
@@ -247,6 +291,7 @@ class _Gate:
         self._lock: asyncio.Lock | None = None
         self._queued = 0  # tasks in _wait_turn: while any, nobody takes the fast path
         self._wakeup: asyncio.Future[None] | None = None
+        self._pause_over: asyncio.Future[None] | None = None  # shared by pause waiters
 
     @property
     def paused_until(self) -> float:
@@ -272,31 +317,67 @@ class _Gate:
             self._loop = loop
             self._lock = lock = asyncio.Lock()
             self._wakeup = None
+            self._pause_over = None
         return lock
 
-    async def _wait_turn(self) -> float:
+    async def _wait_turn(self, max_pause: float) -> float:
         lock = self._lock_for_running_loop()
         clock = self._clock
         start = clock()
+        limit = start + max_pause
         self._queued += 1
         try:
-            async with lock:
-                return self._counted_wait(start, await self._granted(clock))
+            while True:
+                if self._paused_until:
+                    await self._wait_out_pause(limit)
+                async with lock:
+                    now = await self._granted(clock)
+                if now is not None:
+                    return self._counted_wait(start, now)
         finally:
             self._queued -= 1
 
-    async def _granted(self, clock: Callable[[], float]) -> float:
-        """With the lock held: wait until the window has room, record the start."""
+    async def _granted(self, clock: Callable[[], float]) -> float | None:
+        """With the lock held: wait until the window has room, record the start.
+
+        Returns ``None``, counting nothing, when a pause holds senders: the caller
+        leaves the queue and waits it out with its own bound.
+        """
         # Read the clock again: queueing for the lock took time too.
         now = clock()
-        delay = self._delay(now)
-        while delay > _NEGLIGIBLE:
-            await self._sleep(delay)
-            now = clock()
+        while True:
+            if self._paused_until - now > _NEGLIGIBLE:
+                return None
             delay = self._delay(now)
+            if delay <= _NEGLIGIBLE:
+                break
+            await self._sleep(delay)  # penalize() wakes it early
+            now = clock()
         # No await from the last check to here: the slot cannot be lost or doubled.
         self._record(now)
         return now
+
+    async def _wait_out_pause(self, limit: float) -> None:
+        """Outside the queue: wait until no pause holds senders.
+
+        Raises:
+            RateLimitError: the pause lasts past ``limit`` (a clock value).
+        """
+        clock = self._clock
+        while True:
+            now = clock()
+            until = self._paused_until
+            if until - now <= _NEGLIGIBLE:
+                return
+            if until - limit > _NEGLIGIBLE:
+                raise held_back(until - now, limit - now)
+            over = self._pause_over
+            if over is None or over.done():
+                loop = asyncio.get_running_loop()
+                self._pause_over = over = loop.create_future()
+                loop.call_later(until - now, _wake, over)
+            # Shielded: a cancelled waiter must not cancel the future the others share.
+            await asyncio.shield(over)
 
     def _counted_wait(self, start: float, now: float) -> float:
         waited = now - start
@@ -320,7 +401,10 @@ class _Gate:
                 self._wakeup = None
 
     def _wake_head_waiter(self) -> None:
-        future, loop = self._wakeup, self._loop
+        self._resolve(self._wakeup)
+
+    def _resolve(self, future: asyncio.Future[None] | None) -> None:
+        loop = self._loop
         if future is None or loop is None or future.done():
             return
         try:
@@ -336,9 +420,17 @@ class _Gate:
         now = self._clock()
         if wait is None or not (0.0 <= wait < math.inf):
             wait = interval + _margin(interval)
-        until = max(self._paused_until, now + wait)
-        self._paused_until = until
-        return until - now
+        return self._hold_until(now + wait) - now
+
+    def _hold_until(self, until: float) -> float:
+        """Hold every sender until clock value ``until`` at least; return the pause's end."""
+        if until > self._paused_until:
+            self._paused_until = until
+            # Every waiter re-checks the longer pause against its own bound: the head of
+            # the queue (asleep on the window) and those already waiting out a pause.
+            self._wake_head_waiter()
+            self._resolve(self._pause_over)
+        return self._paused_until
 
 
 class PauseOnlyLimiter(_Gate, Limiter):
@@ -362,15 +454,21 @@ class PauseOnlyLimiter(_Gate, Limiter):
     def __repr__(self) -> str:
         return "PauseOnlyLimiter()"
 
-    async def acquire(self) -> float:
+    async def acquire(self, max_pause: float = math.inf) -> float:
         """Return ``0.0`` at once, unless a penalty holds every sender.
+
+        Args:
+            max_pause: the longest the penalty may hold this call, in seconds from now.
 
         Returns:
             The seconds this call waited.
+
+        Raises:
+            RateLimitError: the penalty outlasts ``max_pause`` (at once, not after it).
         """
         if not self._paused_until:
             return 0.0
-        waited = await self._wait_turn()
+        waited = await self._wait_turn(max_pause)
         if self._paused_until and self._paused_until <= self._clock():
             self._paused_until = 0.0  # back to the fast path
         return waited
@@ -529,14 +627,22 @@ class RollingWindowLimiter(_WindowLimiter):
             delay = max(delay, starts[-n] + self._rate_limit.interval + self._margin - now)
         return delay
 
-    async def acquire(self) -> float:
+    async def acquire(self, max_pause: float = math.inf) -> float:
         """Wait until one more request may start, and count it as started.
 
         Waiters are served first come, first served. Cancelling a waiter is safe: it
         leaves no slot counted and does not hold up the others.
 
+        Args:
+            max_pause: the longest a :meth:`penalize` pause may hold this call, in
+                seconds from now. Waits for the window itself are not bounded.
+
         Returns:
             The seconds this call waited.
+
+        Raises:
+            RateLimitError: a pause outlasts ``max_pause``: raised as soon as that is
+                known (at the call, or when a longer pause begins), counting nothing.
         """
         # The usual case: nobody queued and room in the window. No await between the
         # check and the record, so no other task can slip in (and FIFO holds: with
@@ -546,7 +652,7 @@ class RollingWindowLimiter(_WindowLimiter):
             if self._delay(now) <= _NEGLIGIBLE:
                 self._record(now)
                 return 0.0
-        return await self._wait_turn()
+        return await self._wait_turn(max_pause)
 
     def _seed(self, starts: Iterable[float]) -> None:
         """Count earlier starts (clock values, oldest first) as made through this limiter."""

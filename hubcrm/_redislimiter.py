@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import enum
 import logging
 import math
 import os
@@ -30,7 +31,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._errors import DailyLimitError, RedisLimiterError
@@ -56,8 +57,8 @@ OnRedisError = Literal["raise", "local"]
 # KEYS: starts (zset), pause, daily. ARGV: max requests, this process's window in µs
 # (margin included), the trim horizon in µs, a member id unique to this start, then the
 # ages in µs of starts this process made while Redis was unreachable. Returns {status, µs}:
-# 1 = granted, 0 = wait that long, -1 = the daily limit is spent (µs: until the key
-# expires).
+# 1 = granted, 0 = wait that long for the window, 2 = a shared pause holds every process
+# that long, -1 = the daily limit is spent (µs: until the key expires).
 #
 # Processes may use different windows (each 429 episode widens one process's margin, up
 # to a quarter interval; observe() may change the limit), so the set is trimmed only past
@@ -87,8 +88,8 @@ if daily > 0 or daily == -1 then return {-1, daily * 1000} end
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
 if paused > now then
   local left = redis.call('PTTL', KEYS[2])
-  if left >= 0 and paused - now > left * 1000 then return {0, left * 1000} end
-  return {0, paused - now}
+  if left >= 0 and paused - now > left * 1000 then return {2, left * 1000} end
+  return {2, paused - now}
 end
 local n = redis.call('ZCOUNT', KEYS[1], string.format('(%d', now - window), '+inf')
 if n < max then
@@ -129,6 +130,17 @@ _INHERITED: list[object] = []
 _REFUSAL = "_hubcrm_refused_by_shared_limiter"
 # How long a fallen-back limiter keeps to its local share before trying Redis again.
 _REPROBE_MIN = 5.0
+
+
+class _Paused(enum.Enum):
+    """What the head of the queue answers when a pause holds senders."""
+
+    PAUSED = "paused"
+
+
+# The head found a pause: it leaves the queue, and every waiter waits the pause out with
+# its own bound (a pause longer than a waiter's max_pause fails it at once).
+_PAUSED: Final = _Paused.PAUSED
 
 
 def _check_key(key: object) -> str:
@@ -395,8 +407,12 @@ class RedisRateLimiter(_WindowLimiter):
 
     # -- acquire ---------------------------------------------------------------------
 
-    async def acquire(self) -> float:
+    async def acquire(self, max_pause: float = math.inf) -> float:
         """Wait until the shared window allows one more request, and record it there.
+
+        Args:
+            max_pause: the longest a pause (this process's, or one shared through Redis
+                by another process's 429) may hold this call, in seconds from now.
 
         Returns:
             The seconds this call waited.
@@ -404,38 +420,48 @@ class RedisRateLimiter(_WindowLimiter):
         Raises:
             RedisLimiterError: Redis failed and ``on_redis_error`` is ``"raise"``.
             DailyLimitError: a process sharing the key hit the account's daily limit.
+            RateLimitError: a pause outlasts ``max_pause``: raised as soon as this
+                process knows of the pause, without waiting; nothing is recorded.
         """
         self._check_daily()
-        if self._local_until and self._local_until > self._clock():
-            return await self._acquire_local()
-        await self._bind()
-        lock = self._lock_for_running_loop()
         clock = self._clock
         start = clock()
+        limit = start + max_pause
+        if self._local_until and self._local_until > start:
+            return await self._acquire_local(limit)
+        await self._bind()
+        lock = self._lock_for_running_loop()
         failures = self._failures
         self._queued += 1
         try:
-            async with lock:
-                granted = await self._acquire_shared(failures)
+            while True:
+                if self._paused_until:
+                    await self._wait_out_pause(limit)
+                async with lock:
+                    granted = await self._acquire_shared(failures)
+                if granted is not _PAUSED:
+                    break
         finally:
             self._queued -= 1
         if granted is None:  # Redis failed: the fallback serves this call
-            return self._counted_wait(start, clock()) + await self._acquire_local()
+            return self._counted_wait(start, clock()) + await self._acquire_local(limit)
         return self._counted_wait(start, granted)
 
-    async def _acquire_local(self) -> float:
+    async def _acquire_local(self, limit: float) -> float:
         local = self._local
         assert local is not None
-        waited = await local.acquire()
+        waited = await local.acquire(limit - self._clock())
         now = self._clock()
         self._recent.append(now)
         self._unshared.append(now)
         return waited
 
-    async def _acquire_shared(self, failures: int) -> float | None:
+    async def _acquire_shared(self, failures: int) -> float | _Paused | None:
         """With the lock held: the clock value when Redis granted, or None to fall back.
 
-        ``failures`` is the count of Redis failures when this waiter queued.
+        ``failures`` is the count of Redis failures when this waiter queued. A pause,
+        this process's or the shared one, gives the paused marker: the caller waits it
+        out with its own bound and queues again.
         """
         clock = self._clock
         while True:
@@ -446,10 +472,8 @@ class RedisRateLimiter(_WindowLimiter):
                 # Redis failed while this waiter queued: fail at once rather than each
                 # queued request waiting out its own timeout against a hung server.
                 raise RedisLimiterError(str(failure), key=self._key) from failure.__cause__
-            delay = self._paused_until - clock()
-            if delay > _NEGLIGIBLE:  # a pause this process already knows of
-                await self._sleep(delay)
-                continue
+            if self._paused_until - clock() > _NEGLIGIBLE:  # a pause this process knows of
+                return _PAUSED
             self._members += 1
             limit = self._rate_limit
             window = limit.interval + self._margin
@@ -486,6 +510,9 @@ class RedisRateLimiter(_WindowLimiter):
             if status == -1:
                 self._daily_spent(micros / 1e6 if micros > 0 else None)
                 self._check_daily()
+            if status == 2:  # another process's 429: hold this process's senders too
+                self._hold_until(clock() + max(micros / 1e6, 0.001))
+                return _PAUSED
             await self._sleep(max(micros / 1e6, 0.001))
 
     async def _call(self, call: Awaitable[Any]) -> tuple[int, int]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -48,7 +49,7 @@ from ._errors import (
     ResponseParseError,
 )
 from ._models import CrmObject, ObjectInput
-from ._ratelimit import RateLimit
+from ._ratelimit import RateLimit, is_held_back
 from ._session import Response, Session, encode_json, path_segment
 
 __all__ = [
@@ -138,8 +139,13 @@ def decide(
     rand: Callable[[], float] = random.random,
     *,
     can_refresh_token: bool = False,
+    paused_so_far: float = 0.0,
 ) -> Decision:
     """Decide whether a failed attempt is retried, and after how long.
+
+    A ``Retry-After`` longer than what is left of ``rate_limit_deadline`` gives up at
+    once, on any status: waiting it out would break the deadline anyway. A 429's pause is
+    still taken by every sender (``rate_limited``), so that the others learn of it.
 
     Args:
         policy: the request's retry policy.
@@ -150,13 +156,25 @@ def decide(
         rand: a source of jitter in ``[0, 1)``.
         can_refresh_token: the token was not refreshed yet for this request; an
             expired one is then refreshed once and the request sent again.
+        paused_so_far: seconds of ``rate_limit_deadline`` this request has used: its
+            429 pauses and the ``Retry-After`` waits it honoured.
     """
     if isinstance(error, AuthenticationError) and error.expired and can_refresh_token:
         return Decision(True, "expired token", 0.0, refresh_token=True)
     if isinstance(error, DailyLimitError):
         return Decision(False, "daily limit reached: retrying today cannot succeed")
     if isinstance(error, RateLimitError):
-        return Decision(True, "rate limited (429)", error.retry_after, rate_limited=True)
+        if is_held_back(error):
+            return Decision(False, "held back: a 429 pause outlasts rate_limit_deadline")
+        wait = error.retry_after
+        if wait is not None and wait > policy.rate_limit_deadline - paused_so_far:
+            return Decision(
+                False,
+                f"rate limited (429) for {wait:g} s: past rate_limit_deadline",
+                wait,
+                rate_limited=True,
+            )
+        return Decision(True, "rate limited (429)", wait, rate_limited=True)
     failure = classify(error)
     if failure is FailureClass.REJECTED:
         return Decision(False, "rejected by HubSpot")
@@ -170,8 +188,15 @@ def decide(
         return Decision(False, "a retried create could duplicate the record")
     wait = backoff(policy, retries_so_far + 1, rand)
     if isinstance(error, APIError):
-        if error.retry_after is not None:
-            wait = max(wait, error.retry_after)
+        retry_after = error.retry_after
+        if retry_after is not None:
+            if retry_after > policy.rate_limit_deadline - paused_so_far:
+                return Decision(
+                    False,
+                    f"{error.status} answer asks to wait {retry_after:g} s: "
+                    f"past rate_limit_deadline",
+                )
+            wait = max(wait, retry_after)
         if error.status == 423:
             wait = max(wait, 2.0)  # HubSpot asks for at least 2 s after a 423
     reason = f"{error.status} answer" if isinstance(error, APIError) else type(error).__name__
@@ -233,7 +258,8 @@ class _Call:
     params: Mapping[str, str] | None
     attempts: int = 0
     retries: int = 0  # transient retries (rate-limit pauses are not counted)
-    paused: float = 0.0  # seconds of 429 pauses so far
+    pause_limit: float = math.inf  # how long a pause may hold the next attempt
+    paused: float = 0.0  # seconds of rate_limit_deadline used: 429 pauses, Retry-After waits
     refreshed: bool = False
     token: str | None = None
 
@@ -297,14 +323,16 @@ class Retrier:
             APIConnectionError: the exchange failed at the transport level.
             APITimeoutError: it took longer than the timeout.
         """
+        options = options or self.session.options
         call = _Call(
             method,
             path,
             log_path or path,
             kind,
-            options or self.session.options,
+            options,
             None if json_body is None else encode_json(json_body),
             params,
+            pause_limit=options.retry.rate_limit_deadline,
         )
         while True:
             try:
@@ -325,6 +353,7 @@ class Retrier:
             options=call.options,
             log_path=call.shown_path,
             attempt=call.attempts,
+            max_pause=call.pause_limit,
         )
 
     async def _before_next_attempt(self, call: _Call, error: HubCRMError) -> None:
@@ -339,8 +368,13 @@ class Retrier:
             error,
             call.retries,
             can_refresh_token=not call.refreshed and call.token is not None,
+            paused_so_far=call.paused,
         )
         if not decision.retry:
+            if decision.rate_limited:
+                # Too long for this request, but HubSpot holds every sender: the others
+                # learn of the pause, and those it outlasts fail at once too.
+                session.limiter.penalize(decision.wait)
             raise error
         counters = session.counters
         if decision.refresh_token:
@@ -349,17 +383,23 @@ class Retrier:
             session.token_provider.invalidate(call.token)
             counters.retry(decision.reason, 0.0, call.method, call.shown_path, error)
         elif decision.rate_limited:
-            # The limiter holds every sender; this request waits its turn in acquire().
+            # The limiter holds every sender; this request waits its turn in acquire(),
+            # held by this pause (and any later one) for at most what is left.
             pause = session.limiter.penalize(decision.wait)
-            call.paused += pause
-            if call.paused > policy.rate_limit_deadline:
+            left = policy.rate_limit_deadline - call.paused
+            if pause > left:
                 raise error
+            call.pause_limit = left
+            call.paused += pause
             counters.pauses += 1
             counters.pause_time += pause
             counters.retry(decision.reason, pause, call.method, call.shown_path, error)
         else:
             call.retries += 1
             wait = decision.wait or 0.0
+            if isinstance(error, APIError) and error.retry_after is not None:
+                call.paused += wait  # HubSpot asked for the wait: it counts like a pause
+            call.pause_limit = policy.rate_limit_deadline - call.paused
             counters.retry(decision.reason, wait, call.method, call.shown_path, error)
             await asyncio.sleep(wait)
 

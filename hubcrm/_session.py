@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import platform
 import time
 from collections.abc import Mapping
@@ -215,11 +216,14 @@ class Session:
         options: RequestOptions,
         log_path: str,
         attempt: int,
+        max_pause: float = math.inf,
     ) -> Response:
         """Make one attempt: a 2xx :class:`Response`, or the error it maps to.
 
         A connection slot is taken first, then the rate limiter: the limiter counts a
         start the moment it lets a request go, so nothing may delay the send after it.
+        ``max_pause`` bounds how long a 429 pause may hold the attempt in the limiter:
+        a longer pause raises ``RateLimitError`` at once, and nothing is sent.
         """
         pool = self._pool
         client, slots = pool.client, pool.slots
@@ -235,7 +239,7 @@ class Session:
             probing = await self._wait_for_warm_up()
         try:
             async with slots:
-                waited = await self.limiter.acquire()
+                waited = await self.limiter.acquire(max_pause)
                 if waited:
                     self.counters.rate_limit_wait += waited
                 return await self._exchange(

@@ -4,6 +4,7 @@ error mapping, config objects, and the complete Limiter and TokenProvider protoc
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 from collections.abc import Mapping
 
@@ -201,7 +202,7 @@ class CountingLimiter(Limiter):
         self.acquired = 0
         self.observed = 0
 
-    async def acquire(self) -> float:
+    async def acquire(self, max_pause: float = math.inf) -> float:
         self.acquired += 1
         return 0.0
 
@@ -213,7 +214,7 @@ class CountingLimiter(Limiter):
 
 
 class Incomplete:
-    async def acquire(self) -> float:
+    async def acquire(self, max_pause: float = math.inf) -> float:
         return 0.0
 
     def observe(self, headers: Mapping[str, str]) -> None:

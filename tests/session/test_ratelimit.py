@@ -24,6 +24,7 @@ import anyio
 import attrs
 import pytest
 
+from hubcrm import RateLimitError
 from hubcrm._ratelimit import (
     Limiter,
     PauseOnlyLimiter,
@@ -800,3 +801,164 @@ def test_each_429_episode_widens_the_margin_up_to_a_quarter_window() -> None:
         now[0] += 5.0  # the pause is over: a new episode each time
         limiter.penalize()
     assert limiter._margin == pytest.approx(0.25)
+
+
+# --- pauses longer than a waiter may wait ----------------------------------------------------
+
+
+def _limiters(loop: asyncio.AbstractEventLoop) -> list[RollingWindowLimiter | PauseOnlyLimiter]:
+    return [
+        RollingWindowLimiter(RateLimit(100, 10.0), clock=loop.time),
+        PauseOnlyLimiter(clock=loop.time),
+    ]
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["rolling", "pause-only"])
+def test_a_pause_longer_than_max_pause_fails_at_once_and_counts_nothing(which: int) -> None:
+    async def main(loop: asyncio.AbstractEventLoop) -> tuple[Any, ...]:
+        limiter = _limiters(loop)[which]
+        await asyncio.sleep(1)
+        limiter.penalize(3600.0)
+        with pytest.raises(RateLimitError) as caught:
+            await limiter.acquire(max_pause=2.0)
+        failed_at = loop.time()
+        # No pause: the bound changes nothing, and the refused call left no start behind.
+        await asyncio.sleep(3600)
+        waits = [await limiter.acquire(max_pause=2.0) for _ in range(100)]
+        return caught.value, failed_at, waits, loop.time()
+
+    error, failed_at, waits, end = run_virtual(main)
+    assert failed_at == 1.0  # at once, not after 2 s, and not after an hour
+    assert error.status == 429
+    assert error.retry_after == pytest.approx(3600.0)
+    assert error.policy_name == "TEN_SECONDLY_ROLLING"
+    assert "not sent" in str(error)
+    assert "rate_limit_deadline" in str(error)
+    assert waits == [0.0] * 100  # all 100 fit the window: the refused call took no slot
+    assert end == 3601.0
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["rolling", "pause-only"])
+def test_a_pause_within_max_pause_is_waited_out_in_order(which: int) -> None:
+    async def main(loop: asyncio.AbstractEventLoop) -> tuple[list[int], list[float]]:
+        limiter = _limiters(loop)[which]
+        limiter.penalize(2.0)
+        order: list[int] = []
+        times: list[float] = []
+
+        async def one(i: int) -> None:
+            await limiter.acquire(max_pause=2.0)
+            order.append(i)
+            times.append(loop.time())
+
+        await asyncio.gather(*(one(i) for i in range(50)))
+        return order, times
+
+    order, times = run_virtual(main)
+    assert order == list(range(50))
+    assert times == pytest.approx([2.0] * 50)
+
+
+def test_a_long_pause_fails_every_queued_waiter_when_it_begins() -> None:
+    """300 waiters queued on the window (100 per 10 s); a 429 with Retry-After: 3600
+    arrives at t=1. The 200 still waiting fail at t=1, none after."""
+
+    async def main(loop: asyncio.AbstractEventLoop) -> tuple[list[float], list[float], float]:
+        limiter = RollingWindowLimiter(RateLimit(100, 10.0), clock=loop.time)
+        granted: list[float] = []
+        failed: list[float] = []
+
+        async def one() -> None:
+            try:
+                await limiter.acquire(max_pause=2.0)
+            except RateLimitError:
+                failed.append(loop.time())
+            else:
+                granted.append(loop.time())
+
+        tasks = [asyncio.ensure_future(one()) for _ in range(300)]
+        await asyncio.sleep(1)
+        limiter.penalize(3600.0)
+        await asyncio.gather(*tasks)
+        return granted, failed, loop.time()
+
+    granted, failed, end = run_virtual(main)
+    assert granted == [0.0] * 100
+    assert failed == [1.0] * 200
+    assert end == 1.0
+
+
+def test_a_pause_extended_past_the_bound_fails_those_already_waiting_it_out() -> None:
+    async def main(loop: asyncio.AbstractEventLoop) -> list[tuple[str, float]]:
+        limiter = PauseOnlyLimiter(clock=loop.time)
+        limiter.penalize(1.0)  # within the bound: waited out
+        seen: list[tuple[str, float]] = []
+
+        async def one(bound: float) -> None:
+            try:
+                await limiter.acquire(max_pause=bound)
+            except RateLimitError:
+                seen.append(("failed", loop.time()))
+            else:
+                seen.append(("granted", loop.time()))
+
+        tasks = [asyncio.ensure_future(one(2.0)) for _ in range(3)]
+        await asyncio.sleep(0.5)
+        limiter.penalize(3600.0)  # now far past it
+        await asyncio.gather(*tasks)
+        return seen
+
+    assert run_virtual(main) == [("failed", 0.5)] * 3
+
+
+def test_waiters_with_different_bounds_each_keep_their_own() -> None:
+    """A waiter that may wait an hour does not hold up, at the head of the queue, those
+    behind it that may not: they fail at once, it is served when the pause ends."""
+
+    async def main(loop: asyncio.AbstractEventLoop) -> list[tuple[int, str, float]]:
+        limiter = RollingWindowLimiter(RateLimit(1, 10.0), clock=loop.time)
+        await limiter.acquire()  # the window is full until t=10.21
+        seen: list[tuple[int, str, float]] = []
+
+        async def one(i: int, bound: float) -> None:
+            try:
+                await limiter.acquire(max_pause=bound)
+            except RateLimitError:
+                seen.append((i, "failed", loop.time()))
+            else:
+                seen.append((i, "granted", loop.time()))
+
+        tasks = [asyncio.ensure_future(one(0, 5000.0))]
+        tasks += [asyncio.ensure_future(one(i, 2.0)) for i in (1, 2, 3)]
+        await asyncio.sleep(1)
+        limiter.penalize(3600.0)
+        await asyncio.gather(*tasks)
+        return seen
+
+    assert run_virtual(main) == [
+        (1, "failed", 1.0),
+        (2, "failed", 1.0),
+        (3, "failed", 1.0),
+        (0, "granted", 3601.0),
+    ]
+
+
+def test_a_cancelled_pause_waiter_leaves_the_others_waiting() -> None:
+    async def main(loop: asyncio.AbstractEventLoop) -> tuple[list[float], int]:
+        limiter = RollingWindowLimiter(RateLimit(100, 10.0), clock=loop.time)
+        limiter.penalize(5.0)
+        times: list[float] = []
+
+        async def one() -> None:
+            await limiter.acquire(max_pause=10.0)
+            times.append(loop.time())
+
+        tasks = [asyncio.ensure_future(one()) for _ in range(5)]
+        await asyncio.sleep(1)
+        tasks[0].cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return times, limiter._queued
+
+    times, queued = run_virtual(main)
+    assert times == pytest.approx([5.0] * 4)
+    assert queued == 0

@@ -42,6 +42,7 @@ from hubcrm import (
     HubCRM,
     HubCRMError,
     RateLimit,
+    RateLimitError,
     RedisLimiterError,
     RedisRateLimiter,
 )
@@ -405,6 +406,53 @@ async def test_a_penalty_pauses_every_limiter_sharing_the_key(redis_server: Redi
     assert c.redis_calls == 2  # told to wait, then granted
 
 
+async def test_a_shared_pause_longer_than_max_pause_fails_at_once(
+    redis_server: RedisServer,
+) -> None:
+    """Another process's 429 with Retry-After: 3600: this one's requests fail at once,
+    unsent, instead of waiting the hour; after the first, without asking Redis again."""
+    key = _key()
+    async with _clients(redis_server, 2) as (conn_a, conn_b):
+        a = RedisRateLimiter(conn_a, key=key, max_requests=100, interval=1.0)
+        b = RedisRateLimiter(conn_b, key=key, max_requests=100, interval=1.0)
+        await b.acquire()  # connected, nothing paused
+        a.penalize(3600.0)
+        await a.aclose()  # the pause is in Redis
+        started = time.monotonic()
+        with pytest.raises(RateLimitError, match="not sent") as caught:
+            await b.acquire(max_pause=2.0)
+        calls = b.redis_calls
+        with pytest.raises(RateLimitError, match="not sent"):
+            await b.acquire(max_pause=2.0)
+        elapsed = time.monotonic() - started
+    assert elapsed < 1.0  # not 2 s, not an hour
+    assert caught.value.retry_after == pytest.approx(3600.0, abs=5.0)
+    assert b.redis_calls == calls  # the second knew of the pause already
+
+
+async def test_a_shared_pause_extended_past_max_pause_fails_the_waiters(
+    redis_server: RedisServer,
+) -> None:
+    """Waiters already waiting out a short shared pause fail when they find it extended
+    to an hour, rather than waiting it out."""
+    key = _key()
+    async with _clients(redis_server, 2) as (conn_a, conn_b):
+        a = RedisRateLimiter(conn_a, key=key, max_requests=100, interval=1.0)
+        b = RedisRateLimiter(conn_b, key=key, max_requests=100, interval=1.0)
+        await b.acquire()
+        a.penalize(0.5)
+        await wait_until(lambda: a._background == set(), "A's pause is in Redis")
+        started = time.monotonic()
+        waiters = [asyncio.ensure_future(b.acquire(max_pause=5.0)) for _ in range(5)]
+        await wait_until(lambda: b.paused_until > 0, "B knows of the shared pause")
+        a.penalize(3600.0)
+        await a.aclose()
+        results = await asyncio.gather(*waiters, return_exceptions=True)
+        elapsed = time.monotonic() - started
+    assert all(isinstance(r, RateLimitError) for r in results), results
+    assert elapsed < 2.5  # when the short pause ended and Redis told of the long one
+
+
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_a_429_seen_by_one_client_pauses_the_other(
     hubspot_emulator: Emulator, redis_server: RedisServer
@@ -427,8 +475,8 @@ async def test_a_429_seen_by_one_client_pauses_the_other(
             waits_b: list[float] = []
             acquire_b = lim_b.acquire
 
-            async def recording_acquire() -> float:
-                waits_b.append(await acquire_b())
+            async def recording_acquire(max_pause: float = math.inf) -> float:
+                waits_b.append(await acquire_b(max_pause))
                 return waits_b[-1]
 
             lim_b.acquire = recording_acquire  # type: ignore[method-assign]

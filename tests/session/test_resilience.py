@@ -11,6 +11,7 @@ import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import anyio
 import pytest
 from aiohttp import web
 from support_servers import Serve
@@ -26,6 +27,7 @@ from hubcrm import (
     OAuth,
     OutcomeUnknownError,
     RateLimit,
+    RateLimitError,
     TokenSet,
 )
 from hubcrm.testing import Emulator
@@ -491,3 +493,64 @@ async def test_a_409_naming_an_older_record_is_a_real_conflict(serve: Serve) -> 
         "POST /crm/objects/2026-03/contacts",
         "GET /crm/objects/2026-03/contacts/5",
     ]
+
+
+# --- a Retry-After longer than rate_limit_deadline ---------------------------------------
+
+
+@pytest.mark.parametrize("concurrency", [1, 4])
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_429_retry_after_an_hour_ends_create_many_within_its_deadline(
+    hubspot_emulator: Emulator, concurrency: int
+) -> None:
+    """One 429 with ``Retry-After: 3600`` and ``rate_limit_deadline=2``: the run ends in
+    seconds, every input not sent is "not attempted", and none is lost or made twice."""
+    emu = hubspot_emulator
+    inputs = [{"email": f"hour{i}@example.com"} for i in range(600)]
+    async with AsyncHubCRM(emu.token, base_url=emu.base_url, rate_limit_deadline=2) as crm:
+        first = await crm.objects.create_many("contacts", inputs[:100])
+        emu.faults.error_before(429, retry_after=3600, operation="batch_create")
+        with anyio.fail_after(10):  # an hour's wait, or the deadline's 2 s per request
+            result = await crm.objects.create_many(
+                "contacts", inputs[100:], concurrency=concurrency
+            )
+            # A later request is refused at once too, unsent: the pause is still on.
+            requests_before = emu.stats.requests
+            with pytest.raises(RateLimitError, match="not sent"):
+                await crm.objects.create("contacts", {"email": "later@example.com"})
+            assert emu.stats.requests == requests_before
+
+    assert first.created == 100
+    assert [o.index for o in result.outcomes] == list(range(500))
+    # Batches already sent when the 429 came back were created; the one that met it and
+    # every batch after were not sent: not attempted, with a RateLimitError that says so.
+    by_status = Counter(o.status for o in result.outcomes)
+    assert set(by_status) <= {"created", "not_attempted"}
+    assert by_status["not_attempted"] >= 100
+    skipped = [o for o in result.outcomes if o.status == "not_attempted"]
+    assert all(isinstance(o.error, RateLimitError) and not o.attempted for o in skipped)
+    assert sum("not sent" in str(o.error) for o in skipped) == len(skipped) - 100
+    assert emu.stats.responses_by_status[429] == 1  # one answer, no retry of it
+    # Nothing lost, nothing twice: HubSpot has exactly the records reported as created.
+    emails = Counter(o["properties"]["email"] for o in emu.objects("contacts"))
+    made = [o.input["email"] for o in result.outcomes if o.status == "created"]  # type: ignore[index]
+    assert emails == Counter(i["email"] for i in inputs[:100]) + Counter(made)
+    if concurrency == 1:  # nothing in flight beside the batch that met the 429
+        assert by_status == {"not_attempted": 500}
+
+
+@pytest.mark.parametrize("status", [423, 477, 503])
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_retry_after_past_the_deadline_gives_up_at_once(
+    hubspot_emulator: Emulator, status: int
+) -> None:
+    emu = hubspot_emulator
+    async with AsyncHubCRM(emu.token, base_url=emu.base_url) as crm:
+        created = await crm.objects.create("contacts", {"email": "there@example.com"})
+        emu.faults.error_before(status, retry_after=3600, operation="read")
+        with anyio.fail_after(10):
+            with pytest.raises(APIError) as caught:
+                await crm.objects.get("contacts", created.id)
+    assert caught.value.status == status
+    assert caught.value.retry_after == 3600.0
+    assert crm.stats.retries == {}

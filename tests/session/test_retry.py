@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from hubcrm import APIConnectionError, APITimeoutError, HubCRMError
+from hubcrm import APIConnectionError, APITimeoutError, HubCRMError, RateLimitError
 from hubcrm._error_bodies import error_from_response
+from hubcrm._ratelimit import held_back
 from hubcrm._retry import (
     FailureClass,
     RequestKind,
@@ -151,3 +152,62 @@ def test_backoff_doubles_with_jitter_and_is_capped() -> None:
 def test_policy_validation(kwargs: dict[str, object]) -> None:
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         RetryPolicy(**kwargs)  # type: ignore[arg-type]
+
+
+SHORT = RetryPolicy(rate_limit_deadline=2.0)
+
+
+def held_back_error() -> HubCRMError:
+    """What a limiter raises for a waiter that a pause would hold past its bound."""
+    return held_back(3599.5, 2.0)
+
+
+@pytest.mark.parametrize(
+    ("policy", "error", "paused_so_far", "retry", "rate_limited", "wait"),
+    [
+        # 429 TEN_SECONDLY_ROLLING: Retry-After within what is left is a pause for all.
+        (SAFE, api_error(429, TEN_SECONDLY, retry_after="3"), 0.0, True, True, 3.0),
+        (SHORT, api_error(429, TEN_SECONDLY, retry_after="2"), 0.0, True, True, 2.0),
+        # ... past it: give up at once, but every sender still takes the pause.
+        (SHORT, api_error(429, TEN_SECONDLY, retry_after="3600"), 0.0, False, True, 3600.0),
+        (SAFE, api_error(429, TEN_SECONDLY, retry_after="3600"), 0.0, False, True, 3600.0),
+        (SAFE, api_error(429, TEN_SECONDLY, retry_after="3"), 298.0, False, True, 3.0),
+        # No Retry-After: the limiter's window decides (the retrier checks that pause).
+        (SHORT, api_error(429, TEN_SECONDLY), 0.0, True, True, None),
+        # A limiter's own refusal: nothing was sent, no new pause, never retried.
+        (SAFE, held_back_error(), 0.0, False, False, None),
+        (SHORT, held_back_error(), 0.0, False, False, None),
+        # 423 and 477: Retry-After honoured up to what is left of rate_limit_deadline.
+        (SAFE, api_error(477, retry_after="7"), 0.0, True, False, 7.0),
+        (SAFE, api_error(423, retry_after="30"), 0.0, True, False, 30.0),
+        (SAFE, api_error(477, retry_after="3600"), 0.0, False, False, None),
+        (SAFE, api_error(423, retry_after="3600"), 0.0, False, False, None),
+        (SHORT, api_error(477, retry_after="7"), 0.0, False, False, None),
+        (SAFE, api_error(477, retry_after="7"), 295.0, False, False, None),
+        # 5xx (a read: retried) likewise.
+        (SAFE, api_error(503, retry_after="3600"), 0.0, False, False, None),
+        (SAFE, api_error(503, retry_after="5"), 0.0, True, False, 5.0),
+    ],
+)
+def test_retry_after_is_bounded_by_rate_limit_deadline(
+    policy: RetryPolicy,
+    error: HubCRMError,
+    paused_so_far: float,
+    retry: bool,
+    rate_limited: bool,
+    wait: float | None,
+) -> None:
+    decision = decide(policy, RequestKind.READ, error, 0, no_jitter, paused_so_far=paused_so_far)
+    assert decision.retry is retry
+    assert decision.rate_limited is rate_limited
+    if retry or rate_limited:
+        assert decision.wait == wait
+    if not retry:
+        assert "rate_limit_deadline" in decision.reason
+
+
+def test_a_held_back_request_is_not_processed() -> None:
+    """The bulk engine reports such inputs as not attempted: they were never sent."""
+    error = held_back_error()
+    assert isinstance(error, RateLimitError)
+    assert classify(error) is FailureClass.NOT_PROCESSED
