@@ -11,6 +11,7 @@ The hierarchy:
     - ConflictError (409)
     - RateLimitError (429)
       · DailyLimitError (429 DAILY)
+      · RateLimitPauseError (a 429 pause outlasts the request's deadline)
     - ServerError (5xx)
   + APIConnectionError: no HTTP response.
     - APITimeoutError
@@ -256,6 +257,14 @@ class RateLimitError(APIError):
 
 class DailyLimitError(RateLimitError):
     """The account's daily request limit was reached (429 ``DAILY``); retrying today is futile."""
+
+
+class RateLimitPauseError(RateLimitError):
+    """A pause after a 429 would hold this request past its ``rate_limit_deadline``.
+
+    Raised by the client's own rate limiter, not by HubSpot: the request was not sent,
+    so it is safe to send again later. ``retry_after`` says how long the pause lasts.
+    """
 
 
 class ServerError(APIError):

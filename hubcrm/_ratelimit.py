@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 import attrs
 
 if TYPE_CHECKING:
-    from ._errors import DailyLimitError, RateLimitError
+    from ._errors import DailyLimitError, RateLimitPauseError
 
 __all__ = [
     "DAILY_HEADER",
@@ -160,7 +160,7 @@ class Limiter(Protocol):
                 The session passes what is left of the request's ``rate_limit_deadline``.
 
         Raises:
-            RateLimitError: a pause outlasts ``max_pause``; nothing was counted and the
+            RateLimitPauseError: a pause outlasts ``max_pause``; nothing was counted and the
                 request must not be sent. Its ``retry_after`` is the pause left.
         """
         ...
@@ -242,16 +242,11 @@ def _wake(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
-# Marks the RateLimitError a limiter raises itself when a pause outlasts a waiter's
-# max_pause: no HubSpot answer, the request was never sent, and retrying cannot help.
-HELD_BACK = "_hubcrm_held_back_by_pause"
-
-
-def held_back(left: float, allowed: float) -> RateLimitError:
+def held_back(left: float, allowed: float) -> RateLimitPauseError:
     """The error for a waiter that a pause of ``left`` more seconds would hold too long."""
-    from ._errors import RateLimitError
+    from ._errors import RateLimitPauseError
 
-    error = RateLimitError(
+    return RateLimitPauseError(
         f"every request is paused for {left:.1f} s more after a 429, longer than this "
         f"request may still wait ({max(allowed, 0.0):.1f} s left of its "
         f"rate_limit_deadline); the request was not sent",
@@ -260,13 +255,6 @@ def held_back(left: float, allowed: float) -> RateLimitError:
         headers={"Retry-After": repr(left)},
         body={"status": "error", "policyName": "TEN_SECONDLY_ROLLING"},
     )
-    setattr(error, HELD_BACK, True)
-    return error
-
-
-def is_held_back(error: BaseException) -> bool:
-    """Whether ``error`` is a limiter's own refusal to wait out a pause (see :func:`held_back`)."""
-    return getattr(error, HELD_BACK, False) is True
 
 
 class _Gate:
@@ -361,7 +349,7 @@ class _Gate:
         """Outside the queue: wait until no pause holds senders.
 
         Raises:
-            RateLimitError: the pause lasts past ``limit`` (a clock value).
+            RateLimitPauseError: the pause lasts past ``limit`` (a clock value).
         """
         clock = self._clock
         while True:
@@ -464,7 +452,7 @@ class PauseOnlyLimiter(_Gate, Limiter):
             The seconds this call waited.
 
         Raises:
-            RateLimitError: the penalty outlasts ``max_pause`` (at once, not after it).
+            RateLimitPauseError: the penalty outlasts ``max_pause`` (at once, not after it).
         """
         if not self._paused_until:
             return 0.0
@@ -641,7 +629,7 @@ class RollingWindowLimiter(_WindowLimiter):
             The seconds this call waited.
 
         Raises:
-            RateLimitError: a pause outlasts ``max_pause``: raised as soon as that is
+            RateLimitPauseError: a pause outlasts ``max_pause``: raised as soon as that is
                 known (at the call, or when a longer pause begins), counting nothing.
         """
         # The usual case: nobody queued and room in the window. No await between the

@@ -46,10 +46,11 @@ from ._errors import (
     NotFoundError,
     OutcomeUnknownError,
     RateLimitError,
+    RateLimitPauseError,
     ResponseParseError,
 )
 from ._models import CrmObject, ObjectInput
-from ._ratelimit import RateLimit, is_held_back
+from ._ratelimit import RateLimit
 from ._session import Response, Session, encode_json, path_segment
 
 __all__ = [
@@ -164,7 +165,7 @@ def decide(
     if isinstance(error, DailyLimitError):
         return Decision(False, "daily limit reached: retrying today cannot succeed")
     if isinstance(error, RateLimitError):
-        if is_held_back(error):
+        if isinstance(error, RateLimitPauseError):
             return Decision(False, "held back: a 429 pause outlasts rate_limit_deadline")
         wait = error.retry_after
         if wait is not None and wait > policy.rate_limit_deadline - paused_so_far:

@@ -37,6 +37,7 @@ PUBLIC = {
     "NotFoundError",
     "OutcomeUnknownError",
     "RateLimitError",
+    "RateLimitPauseError",
     "RedisLimiterError",
     "ResponseParseError",
     "ServerError",

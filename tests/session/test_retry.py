@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+import hubcrm
 from hubcrm import APIConnectionError, APITimeoutError, HubCRMError, RateLimitError
 from hubcrm._error_bodies import error_from_response
 from hubcrm._ratelimit import held_back
@@ -209,5 +210,7 @@ def test_retry_after_is_bounded_by_rate_limit_deadline(
 def test_a_held_back_request_is_not_processed() -> None:
     """The bulk engine reports such inputs as not attempted: they were never sent."""
     error = held_back_error()
+    assert isinstance(error, hubcrm.RateLimitPauseError)
     assert isinstance(error, RateLimitError)
+    assert error.retry_after == 3599.5
     assert classify(error) is FailureClass.NOT_PROCESSED
