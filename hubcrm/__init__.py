@@ -36,15 +36,17 @@ from ._models import (
     AssociationSpec,
     AssociationType,
     CrmObject,
+    CrmProperty,
     ObjectInput,
     ObjectWarning,
     ValueWithTimestamp,
 )
 from ._objects import AsyncObjects
 from ._outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
+from ._properties import AsyncProperties
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
 from ._stats import ClientStats, RateLimitStatus
-from ._sync import HubCRM, Objects
+from ._sync import HubCRM, Objects, Properties
 from ._values import PropertyValue
 
 if TYPE_CHECKING:
@@ -109,6 +111,7 @@ __all__ = [
     "AssociationType",
     "AsyncHubCRM",
     "AsyncObjects",
+    "AsyncProperties",
     "AuthenticationError",
     "BadRequestError",
     "BulkInput",
@@ -120,6 +123,7 @@ __all__ = [
     "Clock",
     "ConflictError",
     "CrmObject",
+    "CrmProperty",
     "DailyLimitError",
     "ErrorDetail",
     "ForbiddenError",
@@ -134,6 +138,7 @@ __all__ = [
     "OnRedisError",
     "OutcomeUnknownError",
     "PauseOnlyLimiter",
+    "Properties",
     "PropertyValue",
     "RateLimit",
     "RateLimitError",

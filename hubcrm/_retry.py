@@ -14,9 +14,11 @@ The module has two halves:
   :func:`classify`, :func:`decide` (is a failed attempt sent again, after how long) and
   :func:`plan_recovery` (how an ambiguous single create is settled);
 - the **loop** that performs them, :class:`Retrier`: :meth:`Retrier.request` sends a
-  request through the session until it succeeds or the decision says stop, and
+  request through the session until it succeeds or the decision says stop,
   :meth:`Retrier.create` settles an ambiguous create (look the record up, send it
-  again, resolve a 409 to the record the first attempt made) without duplicating it.
+  again, resolve a 409 to the record the first attempt made) without duplicating it,
+  and :meth:`Retrier.settle_batch` does the same for the inputs of an ambiguous
+  ``batch/create``, reading them back by their unique key.
 
 Resources build requests and read answers; they never sleep, back off or resend.
 """
@@ -27,11 +29,12 @@ import asyncio
 import enum
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal
 
 import attrs
 
+from ._bulk_answer import map_batch_answer
 from ._config import RequestOptions, RetryPolicy, RetryWrites
 from ._convert import load_object
 from ._errors import (
@@ -52,13 +55,16 @@ from ._ratelimit import RateLimit
 from ._session import Response, Session, encode_json
 
 __all__ = [
+    "BatchEntry",
     "Decision",
     "FailureClass",
+    "ReadBack",
     "Recovery",
     "RequestKind",
     "Retrier",
     "RetryPolicy",
     "RetryWrites",
+    "Settled",
     "backoff",
     "classify",
     "decide",
@@ -218,6 +224,70 @@ def made_since(record: CrmObject, started: float) -> bool:
 #: Raises ``NotFoundError`` when there is none.
 LookUp = Callable[[str, "str | None"], Awaitable[CrmObject]]
 
+#: Reads records back in one request: ``(values, id_property or None for ids, properties)``
+#: to the record of each value, aligned, ``None`` where there is none.
+ReadBack = Callable[
+    [Sequence[str], "str | None", Sequence[str]], Awaitable["list[CrmObject | None]"]
+]
+
+
+@attrs.frozen
+class BatchEntry:
+    """One input of a ``batch/create`` whose outcome is ambiguous.
+
+    Attributes:
+        obj: The input.
+        body: Its entry of the batch body, as sent (with its ``objectWriteTraceId``).
+        key: Its value of the unique key property, or None when it has none.
+    """
+
+    obj: ObjectInput
+    body: Mapping[str, Any]
+    key: str | None
+
+
+@attrs.frozen
+class Settled:
+    """What became of one :class:`BatchEntry`.
+
+    Attributes:
+        status: ``"created"`` (with its record), ``"failed"`` (HubSpot's refusal, or a
+            ``ConflictError`` for a record that existed before the batch was sent) or
+            ``"unknown"`` (an ``OutcomeUnknownError``).
+        record: The record, when created.
+        error: Why there is none.
+    """
+
+    status: Literal["created", "failed", "unknown"]
+    record: CrmObject | None = None
+    error: HubCRMError | None = None
+
+
+# Codes of a 400 that says the value itself is bad, not that another record holds it.
+_INVALID_VALUE_CODES = frozenset(
+    {"PROPERTY_DOESNT_EXIST", "READ_ONLY_VALUE", "MISSING_REQUIRED_PROPERTY"}
+)
+
+
+def is_unique_refusal(error: BaseException | None, key_property: str) -> bool:
+    """Whether ``error`` refuses a create because its unique value is taken.
+
+    HubSpot documents no one shape for a clash on a custom unique-value property: any
+    409, or a 400 that names the property (and no invalid value), counts.
+    """
+    if isinstance(error, ConflictError):
+        return True
+    if not isinstance(error, BadRequestError):
+        return False
+    named = key_property in error.context.get("propertyName", ())
+    for detail in error.errors:
+        code = detail.code or ""
+        if code.startswith("INVALID_") or code in _INVALID_VALUE_CODES:
+            return False
+        if detail.in_ == key_property or key_property in detail.context.get("propertyName", ()):
+            named = True
+    return named or f'"{key_property}"' in error.message
+
 
 @attrs.define
 class _Call:
@@ -247,6 +317,15 @@ class Retrier:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._safe_creates: dict[RequestOptions, RequestOptions] = {}
+
+    def safe_create_options(self, options: RequestOptions) -> RequestOptions:
+        """``options`` with ``retry_writes="safe"``: the loop then never resends an
+        ambiguous create, so that the settling (which does) can tell what happened."""
+        safe = self._safe_creates.get(options)
+        if safe is None:
+            safe = attrs.evolve(options, retry=attrs.evolve(options.retry, retry_writes="safe"))
+            self._safe_creates[options] = safe
+        return safe
 
     @property
     def max_connections(self) -> int:
@@ -390,10 +469,7 @@ class Retrier:
         # The loop never resends an ambiguous single create (these options say "safe"):
         # the settling below does, for every retry_writes policy, so that a 409
         # answering a resend can be resolved to the record the first attempt made.
-        safe = self._safe_creates.get(options)
-        if safe is None:
-            safe = attrs.evolve(options, retry=attrs.evolve(options.retry, retry_writes="safe"))
-            self._safe_creates[options] = safe
+        safe = self.safe_create_options(options)
         started = time.time()
         try:
             response = await self.request(
@@ -411,6 +487,45 @@ class Retrier:
         if recovery is Recovery.UNKNOWN:
             raise OutcomeUnknownError(object_type, obj, cause=error) from error
         return await settle.run(recovery, reason, options.retry, started, error)
+
+    async def settle_batch(
+        self,
+        path: str,
+        entries: Sequence[BatchEntry],
+        *,
+        key_property: str | None,
+        object_type: str,
+        options: RequestOptions,
+        started: float,
+        cause: HubCRMError,
+        read_back: ReadBack,
+    ) -> list[Settled]:
+        """Settle the inputs of a ``batch/create`` that failed ambiguously.
+
+        Inputs with a unique key are read back by it: one found and made since
+        ``started`` is created; one made before is a real conflict (a ``ConflictError``
+        with ``existing_id``); one not found is sent again, and a resend refused because
+        the value is taken (reads can lag) is resolved the same way. Inputs without a
+        key stay unknown, unless ``retry_writes="always"`` (then they are sent again).
+
+        Args:
+            path: the ``batch/create`` path.
+            entries: the ambiguous inputs, with their batch entries and keys.
+            key_property: the property the keys are values of (``email``, or the
+                ``id_property``); None when no input has a key.
+            object_type: the type, for errors.
+            options: the run's options (its retry policy bounds the rounds).
+            started: when the batch was first sent (``time.time()``).
+            cause: the failure that made the outcome ambiguous.
+            read_back: reads records by key (one request, at most 100 values).
+
+        Returns:
+            One :class:`Settled` per entry, aligned.
+        """
+        settling = _BatchSettling(
+            self, path, entries, key_property, object_type, options, started, cause, read_back
+        )
+        return await settling.run()
 
 
 @attrs.define
@@ -504,3 +619,167 @@ class _Settling:
         except HubCRMError as exc:
             raise self._unknown(exc) from exc
         return None
+
+
+class _BatchSettling:
+    """The settling of the ambiguous inputs of one ``batch/create`` (at most 100).
+
+    Rounds of: wait, read back what is still open, resend what was not found. Every
+    input ends with an outcome; one the rounds cannot settle is unknown."""
+
+    def __init__(
+        self,
+        retrier: Retrier,
+        path: str,
+        entries: Sequence[BatchEntry],
+        key_property: str | None,
+        object_type: str,
+        options: RequestOptions,
+        started: float,
+        cause: HubCRMError,
+        read_back: ReadBack,
+    ) -> None:
+        self.retrier = retrier
+        self.path = path
+        self.entries = entries
+        self.key_property = key_property
+        self.object_type = object_type
+        self.policy = options.retry
+        self.safe = retrier.safe_create_options(options)
+        self.started = started
+        self.error = cause
+        self.read_back = read_back
+        self.out: list[Settled | None] = [None] * len(entries)
+        # The properties to read back: what the inputs set, so a created record reads
+        # as batch/create would have answered it.
+        names: dict[str, None] = {}
+        for entry in entries:
+            names.update(dict.fromkeys(entry.obj.properties))
+        self.properties = list(names)
+
+    def _unknown(self, i: int, cause: HubCRMError) -> Settled:
+        error = OutcomeUnknownError(self.object_type, self.entries[i].obj, cause=cause)
+        return Settled("unknown", None, error)
+
+    def _found(self, record: CrmObject, refusal: HubCRMError | None = None) -> Settled:
+        if made_since(record, self.started):
+            return Settled("created", record)  # the ambiguous attempt made it
+        if isinstance(refusal, ConflictError):
+            return Settled("failed", None, refusal)
+        message = (
+            f"a {self.object_type!r} record with this {self.key_property} existed before "
+            f"the batch was sent. Existing ID: {record.id}"
+        )
+        return Settled("failed", None, ConflictError(message, status=409, category="CONFLICT"))
+
+    async def run(self) -> list[Settled]:
+        entries, out = self.entries, self.out
+        resend_blind = self.policy.retry_writes == "always"
+        pending: list[int] = []
+        for i, entry in enumerate(entries):
+            if self.policy.retry_writes == "never" or (entry.key is None and not resend_blind):
+                out[i] = self._unknown(i, self.error)  # nothing can tell: no unique key
+            else:
+                pending.append(i)
+        refused: dict[int, HubCRMError] = {}  # resends refused as "value taken"
+        counters = self.retrier.session.counters
+        reason = "ambiguous batch: reading the inputs back by their unique key"
+        for retry in range(1, self.policy.max_retries + 1):
+            if not pending:
+                break
+            wait = backoff(self.policy, retry)
+            counters.retry(reason, wait, "POST", self.path, self.error)
+            await asyncio.sleep(wait)
+            keyed = [i for i in pending if entries[i].key is not None]
+            if keyed:
+                try:
+                    found = await self._read([entries[i].key or "" for i in keyed])
+                except HubCRMError as exc:
+                    if classify(exc) is FailureClass.REJECTED:
+                        for i in pending:
+                            out[i] = self._unknown(i, exc)  # a refused read settles nothing
+                        return self._done()
+                    self.error = exc
+                    continue
+                for i, record in zip(keyed, found, strict=True):
+                    if record is not None:
+                        out[i] = self._found(record, refused.get(i))
+                    elif i in refused and isinstance(refused[i], BadRequestError):
+                        # Refused for its value, yet not found: the 400 was about the
+                        # value itself (or the read lags): keep HubSpot's answer.
+                        out[i] = Settled("failed", None, refused[i])
+                pending = [i for i in pending if out[i] is None]
+            if not pending:
+                break
+            refused = {}
+            pending = await self._resend(pending, refused)
+        for i in pending:
+            out[i] = self._unknown(i, self.error)
+        return self._done()
+
+    def _done(self) -> list[Settled]:
+        done: list[Settled] = []
+        for i, settled in enumerate(self.out):
+            done.append(settled if settled is not None else self._unknown(i, self.error))
+        return done
+
+    async def _read(self, keys: list[str]) -> list[CrmObject | None]:
+        self.retrier.session.counters.read_backs += 1
+        return await self.read_back(keys, self.key_property, self.properties)
+
+    async def _resend(self, pending: list[int], refused: dict[int, HubCRMError]) -> list[int]:
+        """Send ``pending`` again; returns the inputs still open (ambiguous or refused)."""
+        entries, out = self.entries, self.out
+        still: list[int] = []
+        groups = [pending]
+        while groups:
+            group = groups.pop()
+            body = {"inputs": [entries[i].body for i in group]}
+            try:
+                response = await self.retrier.request(
+                    "POST", self.path, kind=RequestKind.CREATE, json_body=body, options=self.safe
+                )
+                data = response.json()
+            except HubCRMError as exc:
+                if classify(exc) is not FailureClass.REJECTED:
+                    self.error = exc  # ambiguous again, or not sent: the next round
+                    still.extend(group)
+                elif len(group) > 1:
+                    mid = len(group) // 2  # rejected as a whole: isolate the bad input
+                    groups += [group[mid:], group[:mid]]
+                elif self._refusal(group[0], exc):
+                    refused[group[0]] = exc
+                    still.append(group[0])
+                else:
+                    out[group[0]] = Settled("failed", None, exc)
+                continue
+            answer = map_batch_answer(
+                [str(entries[i].body.get("objectWriteTraceId")) for i in group],
+                data,
+                response.headers,
+                upsert=False,
+                path=self.path,
+                object_type=self.object_type,
+            )
+            for j, i in enumerate(group):
+                status, error = answer.status[j], answer.error[j]
+                if status == "created":
+                    out[i] = Settled("created", answer.record[j])
+                elif status == "failed" and self._refusal(i, error):
+                    assert error is not None
+                    refused[i] = error
+                    still.append(i)
+                elif status == "failed":
+                    out[i] = Settled("failed", None, error)
+                elif status == "unknown":
+                    if error is not None:
+                        self.error = error
+                    still.append(i)
+            groups += [[group[j] for j in split] for split in reversed(answer.split)]
+        return sorted(still)
+
+    def _refusal(self, i: int, error: BaseException | None) -> bool:
+        key_property = self.key_property
+        if self.entries[i].key is None or key_property is None:
+            return False
+        return is_unique_refusal(error, key_property)

@@ -106,8 +106,7 @@ def conflict(existing_id: str, singular: str, property_name: str, style: str) ->
 def unique_refused(property_name: str) -> ApiError:
     """400 for a value a unique-value property already holds (the shape without an id)."""
     message = (
-        f'Property "{property_name}" has unique values: another record already holds this '
-        "value"
+        f'Property "{property_name}" has unique values: another record already holds this value'
     )
     return ApiError(
         400,

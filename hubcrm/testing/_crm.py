@@ -584,7 +584,6 @@ class Crm:
                 out[to_def.name] = {"results": results}
         return out
 
-
     # --- batch read and the properties API ----------------------------------------------
 
     def batch_read(self, tdef: ObjectTypeDef, body: Any) -> Result:
@@ -722,7 +721,9 @@ class Crm:
             "type": kind,
             "fieldType": field_type,
             "groupName": group,
-            "description": body.get("description", "") if isinstance(body.get("description"), str) else "",
+            "description": body.get("description", "")
+            if isinstance(body.get("description"), str)
+            else "",
             "options": [o for o in raw_options if isinstance(o, dict)],
             "hasUniqueValue": unique,
             "calculated": False,
