@@ -38,15 +38,17 @@ from ._models import (
     AssociationSpec,
     AssociationType,
     CrmObject,
+    CrmProperty,
     ObjectInput,
     ObjectWarning,
     ValueWithTimestamp,
 )
 from ._objects import AsyncObjects
 from ._outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
+from ._properties import AsyncProperties
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
 from ._stats import ClientStats, RateLimitStatus
-from ._sync import HubCRM, Objects
+from ._sync import HubCRM, Objects, Properties
 from ._values import PropertyValue
 
 if TYPE_CHECKING:
@@ -111,6 +113,7 @@ __all__ = [
     "AssociationType",
     "AsyncHubCRM",
     "AsyncObjects",
+    "AsyncProperties",
     "AuthenticationError",
     "BadRequestError",
     "BulkInput",
@@ -123,6 +126,7 @@ __all__ = [
     "Clock",
     "ConflictError",
     "CrmObject",
+    "CrmProperty",
     "DailyLimitError",
     "ErrorDetail",
     "ForbiddenError",
@@ -137,6 +141,7 @@ __all__ = [
     "OnRedisError",
     "OutcomeUnknownError",
     "PauseOnlyLimiter",
+    "Properties",
     "PropertyValue",
     "RateLimit",
     "RateLimitError",

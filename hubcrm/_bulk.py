@@ -1,7 +1,7 @@
 """The bulk engine behind ``create_many`` and ``iter_create_many``.
 
 Inputs are pulled lazily from any iterable or async iterable and sent through
-``batch/create`` (or ``batch/upsert`` with an ``id_property``) by a bounded number of
+``batch/create`` (or ``batch/upsert`` for ``upsert_many``) by a bounded number of
 concurrent requests. Every input ends as exactly one :class:`BulkOutcome`: created or
 updated (with its record), failed, unknown, or not attempted.
 
@@ -9,7 +9,9 @@ How the pieces fit: one scheduler coroutine assembles batches (keeping inputs th
 share a unique value in different batches, in input order) and starts one task per
 batch while fewer than the concurrency target are running. A batch rejected as a whole
 is split in halves until the bad inputs are isolated. A 2xx answer is mapped back to
-its inputs by a pure function, by ``objectWriteTraceId``. Memory stays bounded
+its inputs by a pure function, by ``objectWriteTraceId``. A batch create that fails
+ambiguously is handed to the requester's ``settle_batch``, which reads its inputs back
+by their unique key and resends what is missing. Memory stays bounded
 because an input is only pulled while fewer than ``concurrency x batch_size`` inputs
 are pulled and not yet delivered.
 
@@ -26,21 +28,28 @@ import math
 import os
 import time
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from operator import attrgetter
 from typing import Any, Literal, Protocol
 
 import anyio
 import attrs
 
-from ._bulk_answer import BatchAnswer, map_batch_answer
+from ._bulk_answer import map_batch_answer
 from ._config import RequestOptions
 from ._convert import dump_input, parse_datetime
 from ._errors import (
     APIError,
     AuthenticationError,
     BulkRunError,
-    ConflictError,
     DailyLimitError,
     ForbiddenError,
     HubCRMError,
@@ -59,7 +68,7 @@ from ._outcomes import (
     OutcomeStatus,
 )
 from ._ratelimit import RateLimit
-from ._retry import FailureClass, RequestKind, classify, settle_resent_conflicts
+from ._retry import BatchEntry, FailureClass, ReadBack, RequestKind, Settled, classify
 from ._session import Response, encode_json, object_type_segment
 from ._values import PropertyValue
 
@@ -119,6 +128,8 @@ class BulkArgs:
     id_property: str | None
     mode: BulkMode
     on_progress: Callable[[BulkProgress], object] | None
+    upsert: bool = False
+    """Send batches through ``batch/upsert`` (needs ``id_property`` and batch mode)."""
 
     def __attrs_post_init__(self) -> None:
         object_type_segment(self.object_type)  # validates the type name
@@ -140,11 +151,8 @@ class BulkArgs:
             raise ValueError(f"mode must be 'batch' or 'single', not {self.mode!r}")
         if self.on_progress is not None and not callable(self.on_progress):
             raise TypeError("on_progress must be callable or None")
-
-    @property
-    def upsert(self) -> bool:
-        """Whether batches go through ``batch/upsert`` (an ``id_property`` in batch mode)."""
-        return self.id_property is not None and self.mode == "batch"
+        if self.upsert and (id_property is None or self.mode != "batch"):
+            raise ValueError("an upsert needs an id_property and mode='batch'")
 
     @property
     def operation(self) -> str:
@@ -184,6 +192,26 @@ class Requester(Protocol):
         """Send one request, with the retries its kind allows; a 2xx response or raise."""
         ...
 
+    def safe_create_options(self, options: RequestOptions) -> RequestOptions:
+        """``options`` such that an ambiguous create is never resent blindly."""
+        ...
+
+    async def settle_batch(
+        self,
+        path: str,
+        entries: Sequence[BatchEntry],
+        *,
+        key_property: str | None,
+        object_type: str,
+        options: RequestOptions,
+        started: float,
+        cause: HubCRMError,
+        read_back: ReadBack,
+        existed_by: float | None = None,
+    ) -> list[Settled]:
+        """Settle the inputs of an ambiguous ``batch/create``; one outcome each."""
+        ...
+
 
 class CreateOne(Protocol):
     """Creates one object, with its own safe recovery: what ``mode="single"`` calls."""
@@ -210,12 +238,15 @@ class Endpoint:
         path: The batch path (``.../batch/create`` or ``.../batch/upsert``).
         options: Timeouts and retry policy for the batch requests.
         create_one: Creates one input, for ``mode="single"``.
+        read_back: Reads records by unique key, to settle ambiguous batch creates;
+            None: such batches stay unknown.
     """
 
     requester: Requester
     path: str
     options: RequestOptions
     create_one: CreateOne
+    read_back: ReadBack | None = None
 
 
 # --- the engine -------------------------------------------------------------------------
@@ -274,12 +305,17 @@ class _Engine:
         self._upsert = args.upsert
         self._kind = RequestKind.UPSERT if self._upsert else RequestKind.CREATE
         self._contacts = args.object_type in CONTACT_TYPES
-        # The loop resends an ambiguous batch create only with retry_writes="always";
-        # its 409s are then read back, as they may name records its first attempt made.
-        self._read_back_conflicts = (
-            not self._upsert and endpoint.options.retry.retry_writes == "always"
-        )
-        self._object_path = endpoint.path.rpartition("/batch/")[0]
+        # Ambiguous batch creates are settled by reading their inputs back by this key.
+        self._key_property = args.id_property or ("email" if self._contacts else None)
+        self._read_back = endpoint.read_back
+        self._send_options = endpoint.options
+        if self._read_back is not None and not self._upsert and not self._single:
+            if endpoint.options.retry.retry_writes == "never":
+                self._read_back = None
+            else:
+                self._send_options = self._requester.safe_create_options(endpoint.options)
+        else:
+            self._read_back = None
         # The latest completedAt (HubSpot's clock) of the batch answers read so far: a
         # record made by an earlier batch of this run was made no later than that.
         self._completed_at: float | None = None
@@ -513,8 +549,8 @@ class _Engine:
                 raise ValueError(f"id_property {id_property!r} has no value in this input")
             if self._upsert and obj.associations:
                 raise ValueError(
-                    "batch/upsert cannot set associations; use mode='single' with "
-                    "id_property, or no id_property, for inputs with associations"
+                    "batch/upsert cannot set associations; use create_many with "
+                    "id_property for inputs with associations"
                 )
             keys.append(("unique", id_property, value.strip().lower()))
         if self._contacts:
@@ -587,7 +623,7 @@ class _Engine:
 
     async def _send_chunk(self, chunk: list[_Item], chunks: list[list[_Item]]) -> None:
         endpoint = self._endpoint
-        started = time.time() if self._read_back_conflicts else 0.0
+        started = time.time()
         completed_before = self._completed_at
         try:
             response = await self._requester.request(
@@ -595,11 +631,18 @@ class _Engine:
                 endpoint.path,
                 kind=self._kind,
                 json_body=self._body(chunk),
-                options=endpoint.options,
+                options=self._send_options,
             )
             data = response.json()
         except HubCRMError as exc:
-            self._chunk_failed(chunk, exc, chunks)
+            if (
+                self._read_back is not None
+                and classify(exc) is FailureClass.AMBIGUOUS
+                and not _stops_run(exc)
+            ):
+                await self._recover(chunk, exc, started, completed_before)
+            else:
+                self._chunk_failed(chunk, exc, chunks)
             return
         except (TypeError, ValueError):
             # The body could not be encoded (an input changed after it was checked):
@@ -607,6 +650,10 @@ class _Engine:
             if self._isolate_unsendable(chunk, chunks):
                 return
             raise
+        keys = None
+        if self._upsert:
+            id_property = self._id_property
+            keys = [item.obj.properties.get(id_property or "") for item in chunk]
         answer = map_batch_answer(
             [item.trace_id for item in chunk],
             data,
@@ -614,19 +661,67 @@ class _Engine:
             upsert=self._upsert,
             path=endpoint.path,
             object_type=self._object_type,
+            keys=keys,
+            key_property=self._id_property if keys is not None else None,
         )
-        if self._read_back_conflicts:
-            self._note_completed_at(data)
-            if "failed" in answer.status:
-                await self._settle_conflicts(chunk, answer, started, completed_before)
+        self._note_completed_at(data)
         settle = self._settle
+        unknown: list[_Item] = []
+        cause: HubCRMError | None = None
         for item, status, record, error, new in zip(
             chunk, answer.status, answer.record, answer.error, answer.new, strict=True
         ):
-            if status is not None:
+            if status == "unknown" and self._read_back is not None:
+                unknown.append(item)
+                cause = error
+            elif status is not None:
                 settle(item, status, record, error, new)
+        if unknown:
+            assert cause is not None
+            await self._recover(unknown, cause, started, completed_before)
         # Popped last first: the groups go in input order.
         chunks.extend([chunk[i] for i in group] for group in reversed(answer.split))
+
+    async def _recover(
+        self,
+        chunk: list[_Item],
+        cause: HubCRMError,
+        started: float,
+        completed_before: float | None,
+    ) -> None:
+        """Hand inputs whose outcome is ambiguous to the requester, which settles them."""
+        assert self._read_back is not None
+        key_property = self._key_property
+        bodies = self._body(chunk)["inputs"]
+        entries = [
+            BatchEntry(
+                item.obj,
+                body,
+                item.obj.properties.get(key_property) or None if key_property else None,
+            )
+            for item, body in zip(chunk, bodies, strict=True)
+        ]
+        settled = await self._requester.settle_batch(
+            self._endpoint.path,
+            entries,
+            key_property=key_property,
+            object_type=self._object_type,
+            options=self._endpoint.options,
+            started=started,
+            cause=cause,
+            read_back=self._read_back,
+            existed_by=completed_before,
+        )
+        for item, outcome in zip(chunk, settled, strict=True):
+            if outcome.status == "created":
+                item.done = True
+                self._emit(
+                    BulkOutcome(
+                        item.index, item.raw, "created", outcome.record, None, True, read_back=True
+                    )
+                )
+            else:
+                self._settle(item, outcome.status, None, outcome.error)
 
     def _chunk_failed(
         self, chunk: list[_Item], exc: HubCRMError, chunks: list[list[_Item]]
@@ -660,51 +755,6 @@ class _Engine:
             at = None
         if at is not None and (self._completed_at is None or at > self._completed_at):
             self._completed_at = at
-
-    async def _settle_conflicts(
-        self,
-        chunk: list[_Item],
-        answer: BatchAnswer,
-        started: float,
-        completed_before: float | None,
-    ) -> None:
-        """Read back the 409s of a batch the loop may have resent; settle those it made.
-
-        A record made since the batch began is this batch's, unless it is no later
-        than an answer this run read before the batch began (``completed_before``):
-        then an earlier input with the same unique value made it, and the 409 stands.
-        """
-        positions: list[int] = []
-        conflicts: list[tuple[ConflictError, list[str]]] = []
-        for i, (status, error) in enumerate(zip(answer.status, answer.error, strict=True)):
-            if status == "failed" and isinstance(error, ConflictError) and error.existing_id:
-                positions.append(i)
-                conflicts.append((error, list(chunk[i].obj.properties)))
-        if not positions:
-            return
-        settled = await settle_resent_conflicts(
-            self._requester.request,
-            self._object_path,
-            conflicts,
-            started=started,
-            options=self._endpoint.options,
-        )
-        for i, found in zip(positions, settled, strict=True):
-            if found is None or (
-                isinstance(found, CrmObject)
-                and completed_before is not None
-                and found.created_at.timestamp() <= completed_before
-            ):
-                continue  # a real conflict: the record existed before the batch
-            item = chunk[i]
-            answer.status[i] = None  # settled here
-            if isinstance(found, CrmObject):
-                item.done = True
-                self._emit(
-                    BulkOutcome(item.index, item.raw, "created", found, None, True, read_back=True)
-                )
-            else:  # the record could not be read: it may be this batch's, or not
-                self._settle(item, "unknown", None, found)
 
     def _isolate_unsendable(self, chunk: list[_Item], chunks: list[list[_Item]]) -> bool:
         """Fail the inputs whose own body cannot be encoded; queue the rest. Any found?"""

@@ -17,7 +17,7 @@ from ._error_bodies import error_from_batch_entry
 from ._errors import HubCRMError, ResponseParseError
 from ._models import CrmObject
 from ._outcomes import OutcomeStatus
-from ._retry import FailureClass, classify
+from ._safety import FailureClass, classify
 
 __all__ = ["BatchAnswer", "entry_outcome", "map_batch_answer"]
 
@@ -58,6 +58,8 @@ def map_batch_answer(
     upsert: bool,
     path: str,
     object_type: str,
+    keys: Sequence[str | None] | None = None,
+    key_property: str | None = None,
 ) -> BatchAnswer:
     """Map a 2xx batch answer (its ``results`` and ``errors``) back to the batch's inputs.
 
@@ -77,6 +79,10 @@ def map_batch_answer(
         upsert: Whether the request was ``batch/upsert`` (its results say ``new``).
         path: The request's path, for the errors.
         object_type: The object type, for the error of an input the answer left out.
+        keys: Each input's value of ``key_property``, in batch order: a result that
+            carries no trace id is matched by that value (case-insensitively), as
+            HubSpot does not promise the trace id echo on upserts.
+        key_property: The property ``keys`` are values of.
 
     Returns:
         The outcome of each input, by position, and the groups to send again.
@@ -92,9 +98,12 @@ def map_batch_answer(
 
     results = data.get("results")
     all_traced = True  # every result names an input of this batch
+    by_key = _by_key(trace_ids, keys) if key_property is not None else None
     for result in results if isinstance(results, list) else ():
         trace_id = result.get("objectWriteTraceId") if isinstance(result, Mapping) else None
         i = by_trace.pop(trace_id, None) if isinstance(trace_id, str) else None
+        if i is None and trace_id is None and by_key is not None:
+            i = _match_key(result, key_property, by_key, by_trace, trace_ids)
         if i is None:
             all_traced = False
             continue
@@ -179,3 +188,28 @@ def entry_outcome(error: HubCRMError) -> OutcomeStatus:
     if failure is FailureClass.NOT_PROCESSED:
         return "not_attempted"
     return "failed"
+
+
+def _by_key(trace_ids: Sequence[str], keys: Sequence[str | None] | None) -> dict[str, int]:
+    """Input position by its key value, folded to lower case."""
+    if keys is None:
+        return {}
+    return {k.strip().lower(): i for i, k in enumerate(keys) if k}
+
+
+def _match_key(
+    result: Mapping[str, Any],
+    key_property: str | None,
+    by_key: dict[str, int],
+    by_trace: dict[str, int],
+    trace_ids: Sequence[str],
+) -> int | None:
+    """The input a result without a trace id belongs to, by its key value; else None."""
+    properties = result.get("properties")
+    value = properties.get(key_property) if isinstance(properties, Mapping) else None
+    if not isinstance(value, str):
+        return None
+    i = by_key.pop(value.strip().lower(), None)
+    if i is None:
+        return None
+    return by_trace.pop(trace_ids[i], None)

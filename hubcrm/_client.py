@@ -18,6 +18,7 @@ from ._config import (
 )
 from ._errors import HubCRMError
 from ._objects import AsyncObjects
+from ._properties import AsyncProperties
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
 from ._retry import Retrier
 from ._session import Session
@@ -84,6 +85,8 @@ class AsyncHubCRM:
 
     objects: AsyncObjects
     """CRM objects: ``create`` contacts, companies, deals, tickets and custom objects."""
+    properties: AsyncProperties
+    """CRM properties: ``create`` a property of a type, such as a unique key."""
 
     def __init__(
         self,
@@ -178,6 +181,7 @@ class AsyncHubCRM:
         )
         self._retrier = Retrier(self._session)
         self.objects = AsyncObjects(self._retrier, api_version, self._options)
+        self.properties = AsyncProperties(self._retrier, api_version, self._options)
 
     def with_options(
         self,
@@ -222,6 +226,7 @@ class AsyncHubCRM:
         clone = copy.copy(self)
         clone._options = options
         clone.objects = AsyncObjects(self._retrier, self._api_version, options)
+        clone.properties = AsyncProperties(self._retrier, self._api_version, options)
         return clone
 
     @property

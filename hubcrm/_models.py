@@ -17,6 +17,7 @@ __all__ = [
     "AssociationSpec",
     "AssociationType",
     "CrmObject",
+    "CrmProperty",
     "ObjectInput",
     "ObjectWarning",
     "ValueWithTimestamp",
@@ -328,3 +329,24 @@ class CrmObject:
     url: str | None = None
     #: Warnings HubSpot attached to the record.
     warnings: tuple[ObjectWarning, ...] | None = None
+
+
+@attrs.frozen(kw_only=True)
+class CrmProperty:
+    """A property of an object type, as HubSpot describes it.
+
+    Attributes:
+        name: The internal name, used in ``properties`` and as ``id_property``.
+        label: The name shown in HubSpot's UI.
+        type: HubSpot's data type (``"string"``, ``"number"``, ...).
+        field_type: How HubSpot's UI edits it (``"text"``, ``"select"``, ...).
+        group_name: The property group it is shown in.
+        unique: Whether its values are unique across the type (``hasUniqueValue``).
+    """
+
+    name: str
+    label: str
+    type: str
+    field_type: str
+    group_name: str
+    unique: bool

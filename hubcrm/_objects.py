@@ -3,13 +3,15 @@ sending them (and sending them again) is the retrier's job."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
-from typing import Literal
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal
 
 from . import _bulk
 from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._config import RequestOptions
 from ._convert import dump_input, load_object
+from ._error_bodies import error_from_batch_entry
+from ._errors import ResponseParseError
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from ._retry import RequestKind, Retrier
 from ._session import object_type_segment, path_segment
@@ -158,12 +160,91 @@ class AsyncObjects:
         )
         return load_object(response.json())
 
+    async def get_many(
+        self,
+        object_type: str,
+        ids: Iterable[str],
+        *,
+        id_property: str | None = None,
+        properties: Iterable[str] = (),
+    ) -> list[CrmObject | None]:
+        """Read many CRM objects by id, or by the values of a unique property.
+
+        Sent through ``batch/read``, 100 values per request. Reads are safe to repeat,
+        so transient failures are retried.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            ids: record ids, or with ``id_property`` that property's values.
+            id_property: a unique-value property (``"email"`` for contacts, or a custom
+                one created with unique values) to read the records by instead of ids.
+            properties: the properties to return; HubSpot's defaults when empty (the
+                ``id_property`` is always returned).
+
+        Returns:
+            One entry per value of ``ids``, in the same order: the record, or None
+            where HubSpot has none. Values are matched case-insensitively when no
+            record matches exactly (HubSpot compares emails that way).
+
+        Raises:
+            TypeError, ValueError: a value is not a non-empty string (checked before
+                any request).
+            APIError: HubSpot rejected a request (an unknown ``id_property``, say).
+        """
+        values = [ids] if isinstance(ids, str) else list(ids)
+        for value in values:
+            if not isinstance(value, str):
+                raise TypeError(f"ids must be strings, not {type(value).__name__}")
+            if not value.strip():
+                raise ValueError("ids must be non-empty strings")
+        names = [properties] if isinstance(properties, str) else list(properties)
+        by_property = id_property is not None and id_property != "hs_object_id"
+        if by_property and id_property not in names:
+            names.append(id_property)  # type: ignore[arg-type]
+        path = f"{self._path(object_type)}/batch/read"
+        distinct = list(dict.fromkeys(values))
+        found: dict[str, CrmObject] = {}
+        folded: dict[str, CrmObject] = {}
+        for start in range(0, len(distinct), _bulk.MAX_BATCH_SIZE):
+            chunk = distinct[start : start + _bulk.MAX_BATCH_SIZE]
+            body: dict[str, Any] = {"inputs": [{"id": value} for value in chunk]}
+            if names:
+                body["properties"] = names
+            if id_property is not None:
+                body["idProperty"] = id_property
+            response = await self._retrier.request(
+                "POST", path, kind=RequestKind.READ, json_body=body, options=self._options
+            )
+            data = response.json()
+            if not isinstance(data, Mapping):
+                raise ResponseParseError("a batch read answer is not a JSON object")
+            for entry in _list(data.get("errors")):
+                if isinstance(entry, Mapping) and entry.get("category") != "OBJECT_NOT_FOUND":
+                    raise error_from_batch_entry(
+                        entry, headers=response.headers, method="POST", path=path
+                    )
+            for result in _list(data.get("results")):
+                record = load_object(result)
+                key = record.properties.get(id_property) if by_property else record.id  # type: ignore[arg-type]
+                if isinstance(key, str):
+                    found[key] = record
+                    folded[key.strip().lower()] = record
+        return [found.get(v) or folded.get(v.strip().lower()) for v in values]
+
     def _bulk_endpoint(self, args: _bulk.BulkArgs) -> _bulk.Endpoint:
+        object_type = args.object_type
+
+        async def read_back(
+            values: Sequence[str], by: str | None, properties: Sequence[str]
+        ) -> list[CrmObject | None]:
+            return await self.get_many(object_type, values, id_property=by, properties=properties)
+
         return _bulk.Endpoint(
             requester=self._retrier,
-            path=f"{self._path(args.object_type)}/{args.operation}",
+            path=f"{self._path(object_type)}/{args.operation}",
             options=self._options,
             create_one=self.create,
+            read_back=read_back,
         )
 
     async def create_many(
@@ -188,10 +269,14 @@ class AsyncObjects:
         409 (a ``ConflictError`` with ``existing_id``).
 
         After an ambiguous failure (a timeout, a dropped connection, a 5xx) a batch's
-        inputs are reported as unknown outcomes (``OutcomeUnknownError``) and not
-        resent, unless the client has ``retry_writes="always"``. With ``id_property``
-        the batches go through ``batch/upsert`` instead, which is retried safely: every
-        record then exists exactly once.
+        inputs are read back by their unique key: a contact's email, or the
+        ``id_property`` value. One found and made since the batch was sent is created;
+        one made before is a ``ConflictError`` with ``existing_id``; one not found is
+        sent again. Every record then exists exactly once. Inputs without a key (a deal
+        with no ``id_property``) are reported as unknown outcomes
+        (``OutcomeUnknownError``) and not resent, unless the client has
+        ``retry_writes="always"``. To update existing records instead, use
+        :meth:`upsert_many`.
 
         A ``DailyLimitError`` (or a rejected token) stops the run: no more inputs are
         taken, and the ones taken but not sent are reported as not attempted (see
@@ -205,9 +290,10 @@ class AsyncObjects:
             batch_size: inputs per request, 1 to 100.
             concurrency: requests in flight at once. By default enough to use the
                 client's whole rate limit (and never more than its connection pool).
-            id_property: a unique-value property (``"email"`` for contacts) whose value
-                every input has: makes the run exactly-once through ``batch/upsert``.
-                Existing records with those values are updated (``new`` is False).
+            id_property: a unique-value property (``"email"`` for contacts, or a custom
+                one) whose value every input has: makes the run exactly-once, with
+                associations. A record that already has an input's value is not
+                changed: that input fails with a ``ConflictError`` (``existing_id``).
             mode: ``"batch"``, or ``"single"`` for one :meth:`create` per input (slower,
                 same outcomes; ``id_property`` then means a look-up before retrying).
             on_progress: called with a :class:`BulkProgress` at most a few times per
@@ -275,3 +361,56 @@ class AsyncObjects:
         )
         endpoint = self._bulk_endpoint(args)
         return _bulk.iter_create_many(endpoint, args, inputs)
+
+    async def upsert_many(
+        self,
+        object_type: str,
+        inputs: BulkInputs,
+        *,
+        id_property: str,
+        batch_size: int = 100,
+        concurrency: int | None = None,
+        on_progress: Callable[[BulkProgress], object] | None = None,
+    ) -> BulkResult:
+        """Create or update many CRM objects by a unique property, exactly once.
+
+        Sent through ``batch/upsert``: an input whose ``id_property`` value a record
+        already has updates that record (its outcome is ``"updated"``, ``new`` False);
+        the others create one (``"created"``, ``new`` True). An upsert is idempotent, so
+        ambiguous failures are retried. HubSpot's upsert cannot set associations: use
+        :meth:`create_many` with ``id_property`` for inputs that have them. Results
+        that come back without their ``objectWriteTraceId`` are matched to inputs by
+        their ``id_property`` value (case-insensitively).
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            inputs: as for :meth:`create_many`; every input has an ``id_property`` value.
+            id_property: a unique-value property (``"email"`` for contacts, or a custom
+                one created with unique values).
+            batch_size: inputs per request, 1 to 100.
+            concurrency: requests in flight at once (default: from the rate limit).
+            on_progress: as for :meth:`create_many`.
+
+        Returns:
+            A :class:`BulkResult`, as for :meth:`create_many`.
+
+        Raises:
+            TypeError, ValueError: an argument is invalid (checked before any request).
+                A malformed input (one without an ``id_property`` value, or with
+                associations) only fails that input.
+        """
+        args = _bulk.BulkArgs(
+            object_type=object_type,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            id_property=id_property,
+            mode="batch",
+            on_progress=on_progress,
+            upsert=True,
+        )
+        endpoint = self._bulk_endpoint(args)
+        return await _bulk.create_many(endpoint, args, inputs)
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []

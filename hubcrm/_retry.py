@@ -1,22 +1,17 @@
 """Retries and write recovery: the one module where a request is sent again.
 
-Every failed request falls in one of three classes (see docs/architecture.md):
-
-1. **not processed**: HubSpot certainly did not act on it (no connection was made, or it
-   answered 429, 423 or 477). Always safe to send again.
-2. **ambiguous**: the request may have been processed (a timeout or a dropped connection
-   after the body was sent, or a 5xx). Repeating a create could duplicate the record.
-3. **rejected**: HubSpot refused it (any other 4xx). Sending it again cannot help.
-
-The module has two halves:
+Every failed request falls in one of three write-safety classes (``_safety.classify``:
+not processed, ambiguous, rejected). The module has two halves:
 
 - the **decisions**, pure functions of their arguments, unit-tested without a network:
-  :func:`classify`, :func:`decide` (is a failed attempt sent again, after how long) and
+  :func:`decide` (is a failed attempt sent again, after how long) and
   :func:`plan_recovery` (how an ambiguous single create is settled);
 - the **loop** that performs them, :class:`Retrier`: :meth:`Retrier.request` sends a
-  request through the session until it succeeds or the decision says stop, and
+  request through the session until it succeeds or the decision says stop,
   :meth:`Retrier.create` settles an ambiguous create (look the record up, send it
-  again, resolve a 409 to the record the first attempt made) without duplicating it.
+  again, resolve a 409 to the record the first attempt made) without duplicating it,
+  and :meth:`Retrier.settle_batch` does the same for the inputs of an ambiguous
+  ``batch/create``, reading them back by their unique key.
 
 Resources build requests and read answers; they never sleep, back off or resend.
 """
@@ -29,14 +24,14 @@ import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 
+from ._bulk_answer import map_batch_answer
 from ._config import RequestOptions, RetryPolicy, RetryWrites
 from ._convert import load_object
 from ._errors import (
-    APIConnectionError,
     APIError,
     AuthenticationError,
     BadRequestError,
@@ -47,69 +42,33 @@ from ._errors import (
     OutcomeUnknownError,
     RateLimitError,
     RateLimitPauseError,
-    ResponseParseError,
 )
 from ._models import CrmObject, ObjectInput
 from ._ratelimit import RateLimit
-from ._session import Response, Session, encode_json, path_segment
+from ._safety import FailureClass, RequestKind, classify
+from ._session import Response, Session, encode_json
 
 __all__ = [
+    "BatchEntry",
     "Decision",
     "FailureClass",
+    "ReadBack",
     "Recovery",
     "RequestKind",
     "Retrier",
     "RetryPolicy",
     "RetryWrites",
+    "Settled",
     "backoff",
     "classify",
     "decide",
     "plan_recovery",
-    "settle_resent_conflicts",
 ]
-
-_NOT_PROCESSED_STATUSES = frozenset({423, 429, 477})
 
 # How far HubSpot's clock may be behind ours when deciding whether a record found after
 # an ambiguous create is the one that create made (created after it began) or one that
 # existed before (then the create's honest answer is HubSpot's 409).
 CLOCK_SKEW = 60.0
-
-
-class FailureClass(enum.Enum):
-    """What a failure says about whether HubSpot acted on the request."""
-
-    NOT_PROCESSED = "not processed"
-    AMBIGUOUS = "ambiguous"
-    REJECTED = "rejected"
-
-
-class RequestKind(enum.Enum):
-    """What repeating a request can do, which decides whether it may be retried."""
-
-    READ = "read"
-    """No side effect: always safe to repeat."""
-    UPSERT = "upsert"
-    """An idempotent write: repeating it updates the record it wrote."""
-    CREATE = "create"
-    """Not idempotent: repeating it after it was processed creates a second record."""
-
-
-def classify(error: HubCRMError) -> FailureClass:
-    """Return the write-safety class of a failed request's error."""
-    if isinstance(error, ResponseParseError):
-        # HubSpot answered 2xx but the body is unreadable: it did act, on what we can't
-        # tell. Never "rejected": sending it again could write it twice.
-        return FailureClass.AMBIGUOUS
-    if isinstance(error, APIConnectionError):
-        return FailureClass.AMBIGUOUS if error.request_sent else FailureClass.NOT_PROCESSED
-    if isinstance(error, APIError):
-        if error.status in _NOT_PROCESSED_STATUSES:
-            return FailureClass.NOT_PROCESSED
-        if error.status >= 500:
-            return FailureClass.AMBIGUOUS
-        return FailureClass.REJECTED
-    return FailureClass.REJECTED
 
 
 @attrs.frozen
@@ -245,6 +204,70 @@ def made_since(record: CrmObject, started: float) -> bool:
 #: Raises ``NotFoundError`` when there is none.
 LookUp = Callable[[str, "str | None"], Awaitable[CrmObject]]
 
+#: Reads records back in one request: ``(values, id_property or None for ids, properties)``
+#: to the record of each value, aligned, ``None`` where there is none.
+ReadBack = Callable[
+    [Sequence[str], "str | None", Sequence[str]], Awaitable["list[CrmObject | None]"]
+]
+
+
+@attrs.frozen
+class BatchEntry:
+    """One input of a ``batch/create`` whose outcome is ambiguous.
+
+    Attributes:
+        obj: The input.
+        body: Its entry of the batch body, as sent (with its ``objectWriteTraceId``).
+        key: Its value of the unique key property, or None when it has none.
+    """
+
+    obj: ObjectInput
+    body: Mapping[str, Any]
+    key: str | None
+
+
+@attrs.frozen
+class Settled:
+    """What became of one :class:`BatchEntry`.
+
+    Attributes:
+        status: ``"created"`` (with its record), ``"failed"`` (HubSpot's refusal, or a
+            ``ConflictError`` for a record that existed before the batch was sent) or
+            ``"unknown"`` (an ``OutcomeUnknownError``).
+        record: The record, when created.
+        error: Why there is none.
+    """
+
+    status: Literal["created", "failed", "unknown"]
+    record: CrmObject | None = None
+    error: HubCRMError | None = None
+
+
+# Codes of a 400 that says the value itself is bad, not that another record holds it.
+_INVALID_VALUE_CODES = frozenset(
+    {"PROPERTY_DOESNT_EXIST", "READ_ONLY_VALUE", "MISSING_REQUIRED_PROPERTY"}
+)
+
+
+def is_unique_refusal(error: BaseException | None, key_property: str) -> bool:
+    """Whether ``error`` refuses a create because its unique value is taken.
+
+    HubSpot documents no one shape for a clash on a custom unique-value property: any
+    409, or a 400 that names the property (and no invalid value), counts.
+    """
+    if isinstance(error, ConflictError):
+        return True
+    if not isinstance(error, BadRequestError):
+        return False
+    named = key_property in error.context.get("propertyName", ())
+    for detail in error.errors:
+        code = detail.code or ""
+        if code.startswith("INVALID_") or code in _INVALID_VALUE_CODES:
+            return False
+        if detail.in_ == key_property or key_property in detail.context.get("propertyName", ()):
+            named = True
+    return named or f'"{key_property}"' in error.message
+
 
 @attrs.define
 class _Call:
@@ -275,6 +298,15 @@ class Retrier:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._safe_creates: dict[RequestOptions, RequestOptions] = {}
+
+    def safe_create_options(self, options: RequestOptions) -> RequestOptions:
+        """``options`` with ``retry_writes="safe"``: the loop then never resends an
+        ambiguous create, so that the settling (which does) can tell what happened."""
+        safe = self._safe_creates.get(options)
+        if safe is None:
+            safe = attrs.evolve(options, retry=attrs.evolve(options.retry, retry_writes="safe"))
+            self._safe_creates[options] = safe
+        return safe
 
     @property
     def max_connections(self) -> int:
@@ -437,10 +469,7 @@ class Retrier:
         # The loop never resends an ambiguous single create (these options say "safe"):
         # the settling below does, for every retry_writes policy, so that a 409
         # answering a resend can be resolved to the record the first attempt made.
-        safe = self._safe_creates.get(options)
-        if safe is None:
-            safe = attrs.evolve(options, retry=attrs.evolve(options.retry, retry_writes="safe"))
-            self._safe_creates[options] = safe
+        safe = self.safe_create_options(options)
         started = time.time()
         try:
             response = await self.request(
@@ -458,6 +487,50 @@ class Retrier:
         if recovery is Recovery.UNKNOWN:
             raise OutcomeUnknownError(object_type, obj, cause=error) from error
         return await settle.run(recovery, reason, options.retry, started, error)
+
+    async def settle_batch(
+        self,
+        path: str,
+        entries: Sequence[BatchEntry],
+        *,
+        key_property: str | None,
+        object_type: str,
+        options: RequestOptions,
+        started: float,
+        cause: HubCRMError,
+        read_back: ReadBack,
+        existed_by: float | None = None,
+    ) -> list[Settled]:
+        """Settle the inputs of a ``batch/create`` that failed ambiguously.
+
+        Inputs with a unique key are read back by it: one found and made since
+        ``started`` is created; one made before is a real conflict (a ``ConflictError``
+        with ``existing_id``); one not found is sent again, and a resend refused because
+        the value is taken (reads can lag) is resolved the same way. Inputs without a
+        key stay unknown, unless ``retry_writes="always"`` (then they are sent again).
+
+        Args:
+            path: the ``batch/create`` path.
+            entries: the ambiguous inputs, with their batch entries and keys.
+            key_property: the property the keys are values of (``email``, or the
+                ``id_property``); None when no input has a key.
+            object_type: the type, for errors.
+            options: the run's options (its retry policy bounds the rounds).
+            started: when the batch was first sent (``time.time()``).
+            cause: the failure that made the outcome ambiguous.
+            read_back: reads records by key (one request, at most 100 values).
+            existed_by: HubSpot's time (``completedAt``) of the latest batch answer read
+                before this batch was sent: a record created no later than that was made
+                by an earlier batch (an earlier input with the same key), not this one.
+
+        Returns:
+            One :class:`Settled` per entry, aligned.
+        """
+        settling = _BatchSettling(
+            self, path, entries, key_property, object_type, options, started, cause, read_back
+        )
+        settling.existed_by = existed_by
+        return await settling.run()
 
 
 @attrs.define
@@ -553,60 +626,169 @@ class _Settling:
         return None
 
 
-# --- a resent batch create that met its own records -------------------------------------
+class _BatchSettling:
+    """The settling of the ambiguous inputs of one ``batch/create`` (at most 100).
 
+    Rounds of: wait, read back what is still open, resend what was not found. Every
+    input ends with an outcome; one the rounds cannot settle is unknown."""
 
-#: Sends one request as :meth:`Retrier.request` does.
-Request = Callable[..., Awaitable[Response]]
+    def __init__(
+        self,
+        retrier: Retrier,
+        path: str,
+        entries: Sequence[BatchEntry],
+        key_property: str | None,
+        object_type: str,
+        options: RequestOptions,
+        started: float,
+        cause: HubCRMError,
+        read_back: ReadBack,
+    ) -> None:
+        self.retrier = retrier
+        self.path = path
+        self.entries = entries
+        self.key_property = key_property
+        self.object_type = object_type
+        self.policy = options.retry
+        self.safe = retrier.safe_create_options(options)
+        self.started = started
+        self.error = cause
+        self.read_back = read_back
+        self.existed_by: float | None = None
+        self.out: list[Settled | None] = [None] * len(entries)
+        # The properties to read back: what the inputs set, so a created record reads
+        # as batch/create would have answered it.
+        names: dict[str, None] = {}
+        for entry in entries:
+            names.update(dict.fromkeys(entry.obj.properties))
+        self.properties = list(names)
 
+    def _unknown(self, i: int, cause: HubCRMError) -> Settled:
+        error = OutcomeUnknownError(self.object_type, self.entries[i].obj, cause=cause)
+        return Settled("unknown", None, error)
 
-async def settle_resent_conflicts(
-    request: Request,
-    object_path: str,
-    conflicts: Sequence[tuple[ConflictError, Sequence[str]]],
-    *,
-    started: float,
-    options: RequestOptions,
-) -> list[CrmObject | HubCRMError | None]:
-    """Settle the 409s a batch create met after the loop resent it (``retry_writes="always"``).
+    def _found(self, record: CrmObject, refusal: HubCRMError | None = None) -> Settled:
+        existed_by = self.existed_by
+        if made_since(record, self.started) and (
+            existed_by is None or record.created_at.timestamp() > existed_by
+        ):
+            return Settled("created", record)  # the ambiguous attempt made it
+        if isinstance(refusal, ConflictError):
+            return Settled("failed", None, refusal)
+        message = (
+            f"a {self.object_type!r} record with this {self.key_property} existed before "
+            f"the batch was sent. Existing ID: {record.id}"
+        )
+        return Settled("failed", None, ConflictError(message, status=409, category="CONFLICT"))
 
-    A resend after an ambiguous failure meets the records its first attempt made as
-    409s naming them. Each named record is read back (a GET by ``existing_id``, through
-    ``request``, so with the usual retries): one made since the batch began (within
-    ``CLOCK_SKEW``) is taken as made by this batch; one made before is a real conflict.
+    async def run(self) -> list[Settled]:
+        entries, out = self.entries, self.out
+        resend_blind = self.policy.retry_writes == "always"
+        pending: list[int] = []
+        for i, entry in enumerate(entries):
+            if self.policy.retry_writes == "never" or (entry.key is None and not resend_blind):
+                out[i] = self._unknown(i, self.error)  # nothing can tell: no unique key
+            else:
+                pending.append(i)
+        refused: dict[int, HubCRMError] = {}  # resends refused as "value taken"
+        counters = self.retrier.session.counters
+        reason = "ambiguous batch: reading the inputs back by their unique key"
+        for retry in range(1, self.policy.max_retries + 1):
+            if not pending:
+                break
+            wait = backoff(self.policy, retry)
+            counters.retry(reason, wait, "POST", self.path, self.error)
+            await asyncio.sleep(wait)
+            keyed = [i for i in pending if entries[i].key is not None]
+            if keyed:
+                try:
+                    found = await self._read([entries[i].key or "" for i in keyed])
+                except HubCRMError as exc:
+                    if classify(exc) is FailureClass.REJECTED:
+                        for i in pending:
+                            out[i] = self._unknown(i, exc)  # a refused read settles nothing
+                        return self._done()
+                    self.error = exc
+                    continue
+                for i, record in zip(keyed, found, strict=True):
+                    if record is not None:
+                        out[i] = self._found(record, refused.get(i))
+                    elif i in refused and isinstance(refused[i], BadRequestError):
+                        # Refused for its value, yet not found: the 400 was about the
+                        # value itself (or the read lags): keep HubSpot's answer.
+                        out[i] = Settled("failed", None, refused[i])
+                pending = [i for i in pending if out[i] is None]
+            if not pending:
+                break
+            refused = {}
+            pending = await self._resend(pending, refused)
+        for i in pending:
+            out[i] = self._unknown(i, self.error)
+        return self._done()
 
-    Args:
-        request: The retrier's ``request``.
-        object_path: The object type's path (``/crm/objects/2026-03/contacts``).
-        conflicts: Per conflicting input: its ``ConflictError`` (with ``existing_id``)
-            and the property names to read back.
-        started: When the batch's first attempt began (``time.time()``).
-        options: The batch's request options.
+    def _done(self) -> list[Settled]:
+        done: list[Settled] = []
+        for i, settled in enumerate(self.out):
+            done.append(settled if settled is not None else self._unknown(i, self.error))
+        return done
 
-    Returns:
-        Per conflict, in order: the record when this batch made it; None when it is a
-        real conflict (or names no record); the read's error when the record could not
-        be read (the outcome stays unknown).
-    """
+    async def _read(self, keys: list[str]) -> list[CrmObject | None]:
+        self.retrier.session.counters.read_backs += 1
+        return await self.read_back(keys, self.key_property, self.properties)
 
-    async def settle(
-        conflict: ConflictError, names: Sequence[str]
-    ) -> CrmObject | HubCRMError | None:
-        try:
-            segment = path_segment(conflict.existing_id, "existing_id")
-        except (TypeError, ValueError):
-            return None  # it names no record that can be read
-        try:
-            response = await request(
-                "GET",
-                f"{object_path}/{segment}",
-                kind=RequestKind.READ,
-                params={"properties": ",".join(names)} if names else None,
-                options=options,
+    async def _resend(self, pending: list[int], refused: dict[int, HubCRMError]) -> list[int]:
+        """Send ``pending`` again; returns the inputs still open (ambiguous or refused)."""
+        entries, out = self.entries, self.out
+        still: list[int] = []
+        groups = [pending]
+        while groups:
+            group = groups.pop()
+            body = {"inputs": [entries[i].body for i in group]}
+            try:
+                response = await self.retrier.request(
+                    "POST", self.path, kind=RequestKind.CREATE, json_body=body, options=self.safe
+                )
+                data = response.json()
+            except HubCRMError as exc:
+                if classify(exc) is not FailureClass.REJECTED:
+                    self.error = exc  # ambiguous again, or not sent: the next round
+                    still.extend(group)
+                elif len(group) > 1:
+                    mid = len(group) // 2  # rejected as a whole: isolate the bad input
+                    groups += [group[mid:], group[:mid]]
+                elif self._refusal(group[0], exc):
+                    refused[group[0]] = exc
+                    still.append(group[0])
+                else:
+                    out[group[0]] = Settled("failed", None, exc)
+                continue
+            answer = map_batch_answer(
+                [str(entries[i].body.get("objectWriteTraceId")) for i in group],
+                data,
+                response.headers,
+                upsert=False,
+                path=self.path,
+                object_type=self.object_type,
             )
-            record = load_object(response.json())
-        except HubCRMError as exc:
-            return exc
-        return record if made_since(record, started) else None
+            for j, i in enumerate(group):
+                status, error = answer.status[j], answer.error[j]
+                if status == "created":
+                    out[i] = Settled("created", answer.record[j])
+                elif status == "failed" and self._refusal(i, error):
+                    assert error is not None
+                    refused[i] = error
+                    still.append(i)
+                elif status == "failed":
+                    out[i] = Settled("failed", None, error)
+                elif status == "unknown":
+                    if error is not None:
+                        self.error = error
+                    still.append(i)
+            groups += [[group[j] for j in split] for split in reversed(answer.split)]
+        return sorted(still)
 
-    return list(await asyncio.gather(*(settle(c, names) for c, names in conflicts)))
+    def _refusal(self, i: int, error: BaseException | None) -> bool:
+        key_property = self.key_property
+        if self.entries[i].key is None or key_property is None:
+            return False
+        return is_unique_refusal(error, key_property)

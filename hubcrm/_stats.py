@@ -67,6 +67,8 @@ class ClientStats:
         pauses: pauses of every sender after a 429.
         pause_time: seconds of those pauses, in total.
         rate_limit: the latest rate-limit headers (including the daily remaining count).
+        read_backs: ``batch/read`` requests made to settle ambiguous batch creates (by
+            reading their inputs back by unique key); their retries are in ``requests``.
     """
 
     requests: int
@@ -76,6 +78,7 @@ class ClientStats:
     pauses: int
     pause_time: float
     rate_limit: RateLimitStatus | None
+    read_backs: int = 0
 
 
 class Counters:
@@ -88,6 +91,7 @@ class Counters:
         "rate_limit_headers",
         "rate_limit_wait",
         "rate_limited",
+        "read_backs",
         "requests",
         "retries",
     )
@@ -99,6 +103,7 @@ class Counters:
         self.rate_limit_wait = 0.0
         self.pauses = 0
         self.pause_time = 0.0
+        self.read_backs = 0
         # Kept as received; parsed only when stats are read.
         self.rate_limit_headers: Mapping[str, str] | None = None
 
@@ -131,4 +136,5 @@ class Counters:
             pauses=self.pauses,
             pause_time=self.pause_time,
             rate_limit=None if headers is None else RateLimitStatus.from_headers(headers),
+            read_backs=self.read_backs,
         )

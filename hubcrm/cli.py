@@ -78,7 +78,11 @@ def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str | None)
     help="Private-app or OAuth access token.",
 )
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), help="Default: by extension.")
-@click.option("--id-property", help="Unique property to upsert on (exactly-once; no associations).")
+@click.option(
+    "--id-property",
+    help="A unique-value property every row has: exactly-once creation, kill -9 and --resume "
+    "included (a key already in HubSpot fails the row with CONFLICT).",
+)
 @click.option(
     "--batch-size", type=click.IntRange(1, 100), default=100, show_default=True, help="Rows/batch."
 )

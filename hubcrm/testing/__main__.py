@@ -122,6 +122,18 @@ def build_parser(prog: str = "python -m hubcrm.testing") -> argparse.ArgumentPar
         "HubSpot's 2026-03 schema)",
     )
     parser.add_argument(
+        "--unique-refusal",
+        choices=("409", "400"),
+        default="409",
+        help="how a clash on a custom unique-value property is refused: a 409 naming the "
+        "existing id (default) or a 400 naming the property",
+    )
+    parser.add_argument(
+        "--no-upsert-trace-ids",
+        action="store_true",
+        help="leave objectWriteTraceId out of batch upsert results",
+    )
+    parser.add_argument(
         "--faults",
         type=_faults,
         default=[],
@@ -145,6 +157,8 @@ async def serve(args: argparse.Namespace) -> None:
         portal_id=args.portal_id,
         not_found_body=args.not_found_body,
         require_company_domain_or_name=args.require_company_domain_or_name,
+        unique_refusal=args.unique_refusal,
+        upsert_trace_ids=not args.no_upsert_trace_ids,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

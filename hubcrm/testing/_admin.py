@@ -18,6 +18,7 @@ import attrs
 from aiohttp import web
 
 from ._api_errors import ApiError
+from ._crm import UNIQUE_REFUSALS
 from ._faults import FAULT_KINDS, OPERATIONS, FaultRule
 from ._http import json_response, read_json
 from ._state import NOT_FOUND_BODIES, NotFoundBody, State
@@ -135,6 +136,8 @@ class Admin:
             return {
                 "not_found_body": state.not_found_body,
                 "require_company_domain_or_name": state.require_company_domain_or_name,
+                "unique_refusal": state.crm.unique_refusal,
+                "upsert_trace_ids": state.crm.upsert_trace_ids,
             }
 
     async def settings(self, request: web.Request) -> web.StreamResponse:
@@ -144,7 +147,12 @@ class Admin:
             try:
                 body = _object(
                     await read_json(state, request),
-                    ("not_found_body", "require_company_domain_or_name"),
+                    (
+                        "not_found_body",
+                        "require_company_domain_or_name",
+                        "unique_refusal",
+                        "upsert_trace_ids",
+                    ),
                 )
                 not_found_body: NotFoundBody | None = None
                 if "not_found_body" in body:
@@ -158,6 +166,12 @@ class Admin:
                     company = body["require_company_domain_or_name"]
                     if not isinstance(company, bool):
                         raise BadInput("require_company_domain_or_name is true or false")
+                refusal = body.get("unique_refusal")
+                if refusal is not None and refusal not in UNIQUE_REFUSALS:
+                    raise BadInput(f"unique_refusal is one of {', '.join(UNIQUE_REFUSALS)}")
+                trace_ids = body.get("upsert_trace_ids")
+                if trace_ids is not None and not isinstance(trace_ids, bool):
+                    raise BadInput("upsert_trace_ids is true or false")
             except ApiError as exc:
                 return _error(exc.status, exc.message)
             except BadInput as exc:
@@ -167,6 +181,10 @@ class Admin:
                     state.not_found_body = not_found_body
                 if company is not None:
                     state.set_company_requirement(company)
+                if refusal is not None:
+                    state.crm.unique_refusal = refusal
+                if trace_ids is not None:
+                    state.crm.upsert_trace_ids = trace_ids
         elif request.method != "GET":
             return _error(405, "use GET or POST")
         return json_response(200, self.settings_json(), {})

@@ -101,3 +101,23 @@ def conflict(existing_id: str, singular: str, property_name: str, style: str) ->
             errors=[{"message": message, "in": property_name}],
         )
     return ApiError(409, message, "CONFLICT")
+
+
+def unique_refused(property_name: str) -> ApiError:
+    """400 for a value a unique-value property already holds (the shape without an id)."""
+    message = (
+        f'Property "{property_name}" has unique values: another record already holds this value'
+    )
+    return ApiError(
+        400,
+        message,
+        errors=[
+            {
+                "message": message,
+                "code": "DUPLICATE_UNIQUE_VALUE",
+                "in": property_name,
+                "context": {"propertyName": [property_name]},
+            }
+        ],
+        context={"propertyName": [property_name]},
+    )

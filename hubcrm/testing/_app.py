@@ -36,6 +36,7 @@ from ._state import State
 logger = logging.getLogger("hubcrm.testing")
 
 PREFIXES = ("/crm/objects/2026-03", "/crm/v3/objects")
+PROPERTY_PREFIXES = ("/crm/properties/2026-03", "/crm/v3/properties")
 TOKEN_PATHS = ("/oauth/2026-03/token", "/oauth/v1/token")
 
 
@@ -49,7 +50,10 @@ def build_app(state: State, credentials: Credentials) -> web.Application:
         router.add_route("*", prefix + "/{objectType}", objects.handle_collection)
         router.add_route("*", prefix + "/{objectType}/batch/create", objects.handle_batch_create)
         router.add_route("*", prefix + "/{objectType}/batch/upsert", objects.handle_batch_upsert)
+        router.add_route("*", prefix + "/{objectType}/batch/read", objects.handle_batch_read)
         router.add_route("*", prefix + "/{objectType}/{objectId}", objects.handle_object)
+    for prefix in PROPERTY_PREFIXES:
+        router.add_route("*", prefix + "/{objectType}", objects.handle_create_property)
     for path in TOKEN_PATHS:
         router.add_route("*", path, credentials.handle_token)
     router.add_route("*", "/_emulator/stats", guarded(admin.stats))
@@ -107,6 +111,18 @@ class ObjectsApi:
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
         return await self._serve(request, "batch_upsert", self._state.crm.batch_upsert)
+
+    async def handle_batch_read(self, request: web.Request) -> web.StreamResponse:
+        """``POST .../{objectType}/batch/read``."""
+        if request.method != "POST":
+            return method_not_allowed(self._state, request, "POST")
+        return await self._serve(request, "batch_read", self._state.crm.batch_read)
+
+    async def handle_create_property(self, request: web.Request) -> web.StreamResponse:
+        """``POST /crm/properties/2026-03/{objectType}``: define a property."""
+        if request.method != "POST":
+            return method_not_allowed(self._state, request, "POST")
+        return await self._serve(request, "create_property", self._state.crm.create_property)
 
     async def handle_object(self, request: web.Request) -> web.StreamResponse:
         """``GET .../{objectType}/{objectId}``."""

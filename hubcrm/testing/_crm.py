@@ -7,20 +7,33 @@ Every public method runs synchronously under the emulator's lock and either retu
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Literal
 
-from ._api_errors import ApiError, bad_json, conflict, property_errors
+from ._api_errors import ApiError, bad_json, conflict, property_errors, unique_refused
 from ._clock import Clock
 from ._counters import Counters
-from ._schema import ASSOCIATION_CATEGORIES, ObjectTypeDef, PropertyError, iso_ms, validate_value
+from ._schema import (
+    ASSOCIATION_CATEGORIES,
+    ObjectTypeDef,
+    PropertyDef,
+    PropertyError,
+    iso_ms,
+    validate_value,
+)
 from ._store import Association, Store, StoredObject
 
 MAX_BATCH = 100
 INT32_MAX = 2**31 - 1
 
 Result = tuple[int, dict[str, Any], list[str]]
+UniqueRefusal = Literal["409", "400"]
+UNIQUE_REFUSALS: tuple[UniqueRefusal, ...] = ("409", "400")
+MAX_UNIQUE_PROPERTIES = 10
+_PROPERTY_NAME = re.compile(r"[a-z][a-z0-9_]{0,99}\Z")
+_PROPERTY_TYPES = ("string", "number", "bool", "enumeration", "date", "datetime", "phone_number")
 
 
 class _Input:
@@ -201,6 +214,11 @@ class Crm:
         self.rng = rng
         self.counters = counters
         self.conflict_style = conflict_style
+        # how a clash on a custom unique-value property is refused: HubSpot documents no
+        # body for it, so the emulator gives either shape (409 as for email, or a 400)
+        self.unique_refusal: UniqueRefusal = "409"
+        # whether batch upsert results echo objectWriteTraceId (HubSpot does not promise it)
+        self.upsert_trace_ids = True
 
     def now(self) -> str:
         """The emulator's wall time, HubSpot-formatted."""
@@ -274,6 +292,8 @@ class Crm:
             key = self.store.unique_key(schema[name], value)
             holder = self.store.unique[(tdef.object_type_id, name)].get(key)
             if holder is not None and (existing is None or holder != existing.id):
+                if self.unique_refusal == "400" and not schema[name].email:
+                    raise unique_refused(name)
                 raise conflict(holder, tdef.singular, name, self.conflict_style)
             if pending is not None and (name, key) in pending:
                 raise ApiError(
@@ -483,7 +503,7 @@ class Crm:
         is_new = prepared.existing is None
         obj = self._commit(tdef, prepared, self.now())
         result = self.store.render(obj)
-        if prepared.trace_id is not None:
+        if prepared.trace_id is not None and (self.upsert_trace_ids or not upsert):
             result["objectWriteTraceId"] = prepared.trace_id
         if upsert:
             result["new"] = is_new
@@ -563,6 +583,169 @@ class Crm:
             if results:
                 out[to_def.name] = {"results": results}
         return out
+
+    # --- batch read and the properties API ----------------------------------------------
+
+    def batch_read(self, tdef: ObjectTypeDef, body: Any) -> Result:
+        """``POST .../{objectType}/batch/read``: by id or by a unique ``idProperty``.
+
+        Ids with no record are named by one ``OBJECT_NOT_FOUND`` error entry (a 207).
+        """
+        raw = parse_batch(body)
+        id_property = body.get("idProperty")
+        if id_property is not None and not isinstance(id_property, str):
+            raise bad_json("body.idProperty must be a string")
+        prop: PropertyDef | None = None
+        if id_property is not None and id_property != "hs_object_id":
+            prop = tdef.properties.get(id_property)
+            if prop is None or not prop.unique:
+                raise ApiError(
+                    400,
+                    f"{id_property} is not a unique property of {tdef.name}",
+                    context={"idProperty": [id_property]},
+                )
+        names = body.get("properties")
+        if names is not None and (
+            not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+        ):
+            raise bad_json("body.properties must be a JSON array of strings")
+        started = self.now()
+        objects = self.store.objects[tdef.object_type_id]
+        index = None if prop is None else self.store.unique[(tdef.object_type_id, prop.name)]
+        results: list[dict[str, Any]] = []
+        missing: list[str] = []
+        seen: set[str] = set()
+        for i, item in enumerate(raw):
+            item = _expect_object(item, f"inputs[{i}]")
+            value = item.get("id")
+            if isinstance(value, bool) or not isinstance(value, (str, int)):
+                raise bad_json(f"inputs[{i}].id must be a string")
+            value = str(value)
+            if prop is None or index is None:
+                obj = objects.get(value)
+            else:
+                holder = index.get(self.store.unique_key(prop, value))
+                obj = None if holder is None else objects[holder]
+            if obj is None:
+                missing.append(value)
+            elif obj.id not in seen:
+                seen.add(obj.id)
+                results.append(self.store.render(obj, self._read_properties(tdef, obj, names)))
+        self.rng.shuffle(results)
+        answer: dict[str, Any] = {"status": "COMPLETE", "results": results}
+        if missing:
+            answer["numErrors"] = 1
+            answer["errors"] = [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": f"Could not get some {tdef.name} objects, they may be deleted "
+                    "or not exist. Check that ids are valid.",
+                    "context": {"ids": missing},
+                    "errors": [],
+                    "links": {},
+                }
+            ]
+        answer["startedAt"] = started
+        answer["completedAt"] = self.now()
+        return (207 if missing else 200), answer, []
+
+    def _read_properties(
+        self, tdef: ObjectTypeDef, obj: StoredObject, names: list[str] | None
+    ) -> dict[str, Any]:
+        wanted = list(names or ())
+        if not wanted:
+            wanted = (
+                list(tdef.default_read_properties)
+                if tdef.default_read_properties is not None
+                else [p for p in obj.properties if p in tdef.properties]
+            )
+        wanted += ["hs_object_id", tdef.created_property, tdef.modified_property]
+        return {p: obj.properties.get(p) for p in wanted if p in tdef.properties}
+
+    def create_property(self, tdef: ObjectTypeDef, body: Any) -> Result:
+        """``POST /crm/properties/2026-03/{objectType}``: a new property of a type."""
+        body = _expect_object(body, "body")
+        name = body.get("name")
+        label = body.get("label")
+        kind = body.get("type", "string")
+        field_type = body.get("fieldType", "text")
+        group = body.get("groupName", f"{tdef.singular}information")
+        unique = body.get("hasUniqueValue", False)
+        if not isinstance(name, str) or not _PROPERTY_NAME.match(name):
+            raise ApiError(
+                400,
+                "Property name must start with a lowercase letter and hold only lowercase "
+                "letters, digits and underscores",
+                context={"name": [str(name)]},
+            )
+        if not isinstance(label, str) or not label:
+            raise bad_json("body.label is required")
+        if kind not in _PROPERTY_TYPES:
+            raise ApiError(400, f"Invalid property type: {kind}", context={"type": [str(kind)]})
+        if not isinstance(field_type, str) or not isinstance(group, str):
+            raise bad_json("body.fieldType and body.groupName must be strings")
+        if not isinstance(unique, bool):
+            raise bad_json("body.hasUniqueValue must be a boolean")
+        options: list[str] = []
+        raw_options = body.get("options", [])
+        if not isinstance(raw_options, list):
+            raise bad_json("body.options must be a JSON array")
+        for option in raw_options:
+            value = option.get("value") if isinstance(option, dict) else None
+            if not isinstance(value, str):
+                raise bad_json("each option needs a string value")
+            options.append(value)
+        if name in tdef.properties:
+            raise ApiError(
+                409, f"A property named '{name}' already exists.", "OBJECT_ALREADY_EXISTS"
+            )
+        if unique and len(tdef.unique_properties) - _builtin_unique(tdef) >= MAX_UNIQUE_PROPERTIES:
+            raise ApiError(
+                400,
+                f"An object type can have at most {MAX_UNIQUE_PROPERTIES} unique-value properties",
+                context={"hasUniqueValue": ["true"]},
+            )
+        prop = PropertyDef(
+            name=name,
+            type=kind,
+            options=options,
+            multiple=field_type == "checkbox",
+            unique=unique,
+        )
+        self.store.add_property(tdef.object_type_id, prop)
+        now = self.now()
+        answer = {
+            "name": name,
+            "label": label,
+            "type": kind,
+            "fieldType": field_type,
+            "groupName": group,
+            "description": body.get("description", "")
+            if isinstance(body.get("description"), str)
+            else "",
+            "options": [o for o in raw_options if isinstance(o, dict)],
+            "hasUniqueValue": unique,
+            "calculated": False,
+            "externalOptions": False,
+            "formField": False,
+            "hidden": False,
+            "displayOrder": -1,
+            "createdAt": now,
+            "updatedAt": now,
+            "archived": False,
+            "modificationMetadata": {
+                "archivable": True,
+                "readOnlyDefinition": False,
+                "readOnlyValue": False,
+            },
+        }
+        return 201, answer, []
+
+
+def _builtin_unique(tdef: ObjectTypeDef) -> int:
+    """Unique properties a type has of its own (a contact's email), not counted in the 10."""
+    return sum(1 for p in tdef.properties.values() if p.unique and p.email)
 
 
 def _split(value: str | None) -> list[str]:

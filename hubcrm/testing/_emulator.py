@@ -12,6 +12,7 @@ from aiohttp import web
 
 from ._app import build_app
 from ._counters import Stats
+from ._crm import UNIQUE_REFUSALS, UniqueRefusal
 from ._faults import Faults
 from ._oauth import Credentials
 from ._schema import AssociationCategory, ObjectTypeDef, PropertyDef
@@ -50,6 +51,12 @@ class Emulator:
         require_company_domain_or_name: companies need ``domain`` or ``name`` at
             creation (the requirement HubSpot's guides state). By default neither is
             required, as in HubSpot's 2026-03 OpenAPI schema.
+        unique_refusal: how a create that repeats the value of a custom unique-value
+            property is refused, as HubSpot documents no one shape: ``"409"`` (a
+            conflict naming the existing id, as for a contact's email) or ``"400"`` (a
+            validation error naming the property, without the id).
+        upsert_trace_ids: whether batch upsert results echo each input's
+            ``objectWriteTraceId`` (HubSpot documents the echo for batch create only).
     """
 
     def __init__(
@@ -67,6 +74,8 @@ class Emulator:
         conflict_style: ConflictStyle = "CONFLICT",
         not_found_body: NotFoundBody = "json",
         require_company_domain_or_name: bool = False,
+        unique_refusal: UniqueRefusal = "409",
+        upsert_trace_ids: bool = True,
     ) -> None:
         tokens = [token] if isinstance(token, str) else list(token)
         if not tokens or not all(isinstance(t, str) and t for t in tokens):
@@ -80,6 +89,8 @@ class Emulator:
             raise ValueError("access_token_ttl must be >= 0")
         _check_not_found_body(not_found_body)
         _check_bool("require_company_domain_or_name", require_company_domain_or_name)
+        _check_unique_refusal(unique_refusal)
+        _check_bool("upsert_trace_ids", upsert_trace_ids)
         self.token = tokens[0]
         self.host = host
         self.port = port
@@ -93,6 +104,8 @@ class Emulator:
             not_found_body=not_found_body,
             require_company_domain_or_name=require_company_domain_or_name,
         )
+        self._state.crm.unique_refusal = unique_refusal
+        self._state.crm.upsert_trace_ids = upsert_trace_ids
         self._credentials = Credentials(self._state, tokens, access_token_ttl)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -338,6 +351,8 @@ class Emulator:
         *,
         not_found_body: NotFoundBody | EllipsisType = ...,
         require_company_domain_or_name: bool | EllipsisType = ...,
+        unique_refusal: UniqueRefusal | EllipsisType = ...,
+        upsert_trace_ids: bool | EllipsisType = ...,
     ) -> None:
         """Change fidelity settings while running; ``...`` leaves a setting as it is.
 
@@ -346,6 +361,9 @@ class Emulator:
                 answering a ``GET`` carry (see the constructor).
             require_company_domain_or_name: whether later company creations need
                 ``domain`` or ``name``.
+            unique_refusal: ``"409"`` or ``"400"``: how later clashes on a custom
+                unique-value property are refused (see the constructor).
+            upsert_trace_ids: whether later batch upsert results echo trace ids.
 
         Raises:
             ValueError: a setting has a value it cannot take.
@@ -354,12 +372,20 @@ class Emulator:
             _check_not_found_body(not_found_body)
         if require_company_domain_or_name is not ...:
             _check_bool("require_company_domain_or_name", require_company_domain_or_name)
+        if unique_refusal is not ...:
+            _check_unique_refusal(unique_refusal)
+        if upsert_trace_ids is not ...:
+            _check_bool("upsert_trace_ids", upsert_trace_ids)
         state = self._state
         with state.lock:
             if not_found_body is not ...:
                 state.not_found_body = not_found_body
             if require_company_domain_or_name is not ...:
                 state.set_company_requirement(require_company_domain_or_name)
+            if unique_refusal is not ...:
+                state.crm.unique_refusal = unique_refusal
+            if upsert_trace_ids is not ...:
+                state.crm.upsert_trace_ids = upsert_trace_ids
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -369,6 +395,8 @@ class Emulator:
             return {
                 "not_found_body": state.not_found_body,
                 "require_company_domain_or_name": state.require_company_domain_or_name,
+                "unique_refusal": state.crm.unique_refusal,
+                "upsert_trace_ids": state.crm.upsert_trace_ids,
             }
 
     def advance_clock(self, seconds: float) -> None:
@@ -421,6 +449,11 @@ class Emulator:
 def _check_not_found_body(value: object) -> None:
     if value not in NOT_FOUND_BODIES:
         raise ValueError(f"not_found_body is one of {', '.join(NOT_FOUND_BODIES)}")
+
+
+def _check_unique_refusal(value: object) -> None:
+    if value not in UNIQUE_REFUSALS:
+        raise ValueError(f"unique_refusal is one of {', '.join(UNIQUE_REFUSALS)}")
 
 
 def _check_bool(name: str, value: object) -> None:

@@ -23,7 +23,7 @@ FaultKind = Literal["latency", "error_before", "error_after", "disconnect_after"
   ``delay`` seconds (longer than the client's timeout) before it is sent.
 """
 
-Operation = Literal["create", "batch_create", "batch_upsert", "read", "token"]
+Operation = Literal["create", "batch_create", "batch_upsert", "read", "batch_read", "token"]
 """The endpoints faults can target."""
 
 FAULT_KINDS: tuple[FaultKind, ...] = (
@@ -33,7 +33,14 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "disconnect_after",
     "timeout_after",
 )
-OPERATIONS: tuple[Operation, ...] = ("create", "batch_create", "batch_upsert", "read", "token")
+OPERATIONS: tuple[Operation, ...] = (
+    "create",
+    "batch_create",
+    "batch_upsert",
+    "read",
+    "batch_read",
+    "token",
+)
 _DEFAULT_DELAY = {"latency": 0.5, "timeout_after": 30.0}
 
 
@@ -60,7 +67,7 @@ class FaultRule:
         times: how many of the next matching requests get the fault.
         probability: chance, in [0, 1], that a matching request gets it.
         operation: only requests to this endpoint (``create``, ``batch_create``,
-            ``batch_upsert``, ``read``, ``token``); ``None`` matches all.
+            ``batch_upsert``, ``read``, ``batch_read``, ``token``); ``None`` matches all.
         object_type: only requests for this object type (name or id); ``None`` matches all.
         status: HTTP status for ``error_before`` / ``error_after`` (502 by default; 423,
             477, 503, 504, 52x, ...).

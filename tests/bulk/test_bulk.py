@@ -188,7 +188,7 @@ async def test_under_faults_and_a_limit_upserts_exist_exactly_once(
     async with AsyncHubCRM(
         hubspot_emulator.token, base_url=hubspot_emulator.base_url, timeout=1.0, max_retries=6
     ) as crm:
-        result = await crm.objects.create_many("contacts", inputs, id_property="email")
+        result = await crm.objects.upsert_many("contacts", inputs, id_property="email")
     faults = [r for r in hubspot_emulator.faults.log if r.object_type == "contacts"]
     print(f"\nupserts under faults: {Counter(r.kind for r in faults)}, {result.updated} updated")
     assert len(faults) >= 3  # the run really was under fire
@@ -257,7 +257,7 @@ async def test_daily_limit_stops_pulling_and_reports_the_rest_as_not_attempted(
 async def test_upsert_says_which_records_were_new(hubspot_emulator: Emulator) -> None:
     async with _client(hubspot_emulator) as crm:
         await crm.objects.create("contacts", {"email": "c1@example.com", "firstname": "Old"})
-        result = await crm.objects.create_many(
+        result = await crm.objects.upsert_many(
             "contacts", [_contact(i) for i in range(3)], id_property="email"
         )
     assert [(o.status, o.new) for o in result.outcomes] == [

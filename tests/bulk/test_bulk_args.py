@@ -57,7 +57,8 @@ def test_bad_arguments_are_refused_when_gathered(
     ("override", "upsert", "operation"),
     [
         ({}, False, "batch/create"),
-        ({"id_property": "email"}, True, "batch/upsert"),
+        ({"id_property": "email"}, False, "batch/create"),
+        ({"id_property": "email", "upsert": True}, True, "batch/upsert"),
         ({"id_property": "email", "mode": "single"}, False, "batch/create"),
         ({"batch_size": 1, "concurrency": 3, "on_progress": print}, False, "batch/create"),
     ],

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from support_time import wait_until_sync
 
 from hubcrm import AssociationType, HubCRM
 from hubcrm.cli import cli
-from hubcrm.testing import Emulator
+from hubcrm.testing import Emulator, PropertyDef
 
 HEADER = "email,firstname,lifecyclestage\n"
 
@@ -269,16 +270,21 @@ def test_unreadable_files_exit_2(tmp_path: Path) -> None:
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
-def test_id_property_upserts(hubspot_emulator: Emulator, tmp_path: Path) -> None:
+def test_id_property_creates_and_refuses_a_repeated_key(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
     path = csv_file(tmp_path, [*contacts(3), "user1@example.com,Renamed,lead"])
-    results = tmp_path / "r.jsonl"
+    results, errors = tmp_path / "r.jsonl", tmp_path / "e.jsonl"
     result = run(
         "import", "contacts", str(path), *remote(hubspot_emulator), "--id-property", "email",
-        "--results", str(results), "--mode", "batch",
+        "--results", str(results), "--errors", str(errors), "--mode", "batch",
     )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     assert hubspot_emulator.count("contacts") == 3
-    assert len(lines(results)) == 4
+    assert len(lines(results)) == 3
+    assert [(e["row"], e["category"]) for e in lines(errors)] == [(4, "CONFLICT")]
+    stored = {o["properties"]["email"]: o for o in hubspot_emulator.objects("contacts")}
+    assert stored["user1@example.com"]["properties"]["firstname"] == "User 1"  # not updated
 
 
 # --- subprocesses -----------------------------------------------------------------------
@@ -355,6 +361,64 @@ def test_ctrl_c_writes_files_and_resume_completes(tmp_path: Path) -> None:
         assert sorted(d["row"] for d in lines(results)) == list(range(1, 301))
         emails = [o["properties"]["email"] for o in emu.objects("contacts")]
         assert len(emails) == len(set(emails)) == 300
+
+
+def test_kill_9_then_resume_with_id_property_creates_every_row_exactly_once(
+    tmp_path: Path,
+) -> None:
+    """A real SIGKILL mid-import: the rows in flight were committed by the emulator (in
+    this process, on its own thread) but never written to --results. The resumed run
+    sends them again; their key is taken, so none is created twice."""
+    n = 400
+    path = tmp_path / "deals.csv"
+    path.write_text(
+        "dealname,dealstage,pipeline,row_key\n"
+        + "".join(f"deal {i},appointmentscheduled,default,deals.csv:{i}\n" for i in range(n)),
+        "utf-8",
+    )
+    results, errors = tmp_path / "r.jsonl", tmp_path / "e.jsonl"
+    with Emulator(rate_limit=None) as emu:
+        emu.add_property("deals", PropertyDef(name="row_key", unique=True))
+        emu.faults.latency(0.3, probability=1.0, operation="batch_create")
+        args = [
+            "import", "deals", str(path), "--base-url", emu.base_url, "--id-property", "row_key",
+            "--batch-size", "10", "--concurrency", "4", "--results", str(results),
+            "--errors", str(errors),
+        ]  # fmt: skip
+        process = hubcrm(*args)
+        wait_until_sync(
+            lambda: results.exists() and len(results.read_text("utf-8").splitlines()) >= 60,
+            "60 rows are in the results file",
+            timeout=60,
+        )
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=30)
+        assert process.returncode == -signal.SIGKILL
+        wait_until_sync(
+            lambda: sum(emu.stats.responses_by_status.values()) == emu.stats.requests,
+            "the emulator has answered every request of the killed run",
+            timeout=30,
+        )
+        done = {json.loads(line)["row"] for line in results.read_text("utf-8").splitlines()}
+        in_flight = emu.count("deals") - len(done)
+        assert in_flight > 0  # committed, yet not in --results: the rows this test is about
+        emu.faults.clear()
+        again = subprocess.run(
+            [sys.executable, "-m", "hubcrm.cli", *args, "--resume"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "HUBSPOT_ACCESS_TOKEN": "test-token"},
+            check=False,
+        )
+        assert "Traceback" not in again.stderr
+        keys = Counter(o["properties"]["row_key"] for o in emu.objects("deals"))
+        assert keys == Counter(f"deals.csv:{i}" for i in range(n))  # each exactly once
+        conflicts = [e for e in lines(errors) if e["category"] == "CONFLICT"]
+        # The rows in flight at the kill meet their own records: reported with the id.
+        assert len(conflicts) == in_flight
+        created = {d["row"] for d in lines(results)}
+        assert created | {e["row"] for e in conflicts} == set(range(1, n + 1))
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None)

@@ -412,6 +412,7 @@ def test_ctrl_c_while_reading_the_file_exits_130_without_a_traceback(tmp_path: P
     finally:
         if process.poll() is None:
             process.kill()
+            process.wait()
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
     assert "interrupted before the import started: nothing was sent" in stderr

@@ -11,14 +11,17 @@ PUBLIC = {
     # clients and their resources
     "AsyncHubCRM",
     "AsyncObjects",
+    "AsyncProperties",
     "HubCRM",
     "Objects",
+    "Properties",
     # models
     "Association",
     "AssociationCategory",
     "AssociationSpec",
     "AssociationType",
     "CrmObject",
+    "CrmProperty",
     "ObjectInput",
     "ObjectWarning",
     "PropertyValue",

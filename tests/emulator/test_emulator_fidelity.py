@@ -31,6 +31,9 @@ pytestmark = pytest.mark.anyio
 V = "/crm/objects/2026-03"
 JSON_TYPE = "application/json"
 
+# The settings of issue 13 (unique-value refusals, upsert trace ids), at their defaults.
+READ_BACK_DEFAULTS = {"unique_refusal": "409", "upsert_trace_ids": True}
+
 
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
@@ -311,6 +314,7 @@ def test_the_pytest_marker_passes_the_settings(hubspot_emulator: Emulator) -> No
     assert hubspot_emulator.settings == {
         "not_found_body": "html",
         "require_company_domain_or_name": True,
+        **READ_BACK_DEFAULTS,
     }
 
 
@@ -329,7 +333,11 @@ def test_settings_are_checked(kwargs: dict[str, Any]) -> None:
     emu = Emulator()
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         emu.configure(**kwargs)
-    assert emu.settings == {"not_found_body": "json", "require_company_domain_or_name": False}
+    assert emu.settings == {
+        "not_found_body": "json",
+        "require_company_domain_or_name": False,
+        **READ_BACK_DEFAULTS,
+    }
 
 
 def test_command_line_flags() -> None:
@@ -376,6 +384,7 @@ def test_standalone_process_takes_the_flags() -> None:
         assert asyncio.run(read_settings()) == {
             "not_found_body": "html",
             "require_company_domain_or_name": True,
+            **READ_BACK_DEFAULTS,
         }
     finally:
         process.terminate()
@@ -388,7 +397,11 @@ async def test_settings_admin_endpoint(emu: Emulator) -> None:
         status, body, _ = await send(admin, "/_emulator/settings", method="GET")
         assert (status, body) == (
             200,
-            {"not_found_body": "json", "require_company_domain_or_name": False},
+            {
+                "not_found_body": "json",
+                "require_company_domain_or_name": False,
+                **READ_BACK_DEFAULTS,
+            },
         )
         status, body, _ = await send(
             admin,
@@ -396,9 +409,17 @@ async def test_settings_admin_endpoint(emu: Emulator) -> None:
             {"not_found_body": "empty", "require_company_domain_or_name": True},
         )
         assert status == 200
-        assert body == {"not_found_body": "empty", "require_company_domain_or_name": True}
+        assert body == {
+            "not_found_body": "empty",
+            "require_company_domain_or_name": True,
+            **READ_BACK_DEFAULTS,
+        }
         status, body, _ = await send(admin, "/_emulator/settings", {"not_found_body": "html"})
-        assert body == {"not_found_body": "html", "require_company_domain_or_name": True}
+        assert body == {
+            "not_found_body": "html",
+            "require_company_domain_or_name": True,
+            **READ_BACK_DEFAULTS,
+        }
     assert emu.settings == body
     assert emu.object_type("companies").required_one_of == ("domain", "name")
 
