@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._associations import (
+    AssociatedRecord,
+    AssociationInput,
+    AssociationLabel,
+    AssociationLink,
+    AssociationOutcome,
+    AsyncAssociations,
+)
 from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
+from ._batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
 from ._client import AsyncHubCRM
 from ._clock import Clock
 from ._config import RetryPolicy, RetryWrites, Timeouts
@@ -28,9 +37,11 @@ from ._errors import (
     RateLimitError,
     RedisLimiterError,
     ResponseParseError,
+    SearchCapError,
     ServerError,
 )
 from ._models import (
+    AssociatedId,
     Association,
     AssociationCategory,
     AssociationSpec,
@@ -40,11 +51,14 @@ from ._models import (
     ObjectWarning,
     ValueWithTimestamp,
 )
-from ._objects import AsyncObjects
+from ._objects import AsyncObjects, AsyncObjectsWithRawResponse
 from ._outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
+from ._raw import RawResponse, RequestSafety
+from ._search import Filter, FilterOperator, Sort, SortDirection
+from ._session import Response
 from ._stats import ClientStats, RateLimitStatus
-from ._sync import HubCRM, Objects
+from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse
 from ._values import PropertyValue
 
 if TYPE_CHECKING:
@@ -103,14 +117,25 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "ArchiveOutcome",
+    "AssociatedId",
+    "AssociatedRecord",
     "Association",
     "AssociationCategory",
+    "AssociationInput",
+    "AssociationLabel",
+    "AssociationLink",
+    "AssociationOutcome",
     "AssociationSpec",
     "AssociationType",
+    "Associations",
+    "AsyncAssociations",
     "AsyncHubCRM",
     "AsyncObjects",
+    "AsyncObjectsWithRawResponse",
     "AuthenticationError",
     "BadRequestError",
+    "BatchResult",
     "BulkInput",
     "BulkInputs",
     "BulkOutcome",
@@ -122,6 +147,8 @@ __all__ = [
     "CrmObject",
     "DailyLimitError",
     "ErrorDetail",
+    "Filter",
+    "FilterOperator",
     "ForbiddenError",
     "HubCRM",
     "HubCRMError",
@@ -129,8 +156,10 @@ __all__ = [
     "NotFoundError",
     "OAuth",
     "ObjectInput",
+    "ObjectUpdate",
     "ObjectWarning",
     "Objects",
+    "ObjectsWithRawResponse",
     "OnRedisError",
     "OutcomeUnknownError",
     "PauseOnlyLimiter",
@@ -138,17 +167,24 @@ __all__ = [
     "RateLimit",
     "RateLimitError",
     "RateLimitStatus",
+    "RawResponse",
     "RedisLimiterError",
     "RedisRateLimiter",
+    "RequestSafety",
+    "Response",
     "ResponseParseError",
     "RetryPolicy",
     "RetryWrites",
     "RollingWindowLimiter",
+    "SearchCapError",
     "ServerError",
+    "Sort",
+    "SortDirection",
     "StaticToken",
     "Timeouts",
     "TokenProvider",
     "TokenSet",
+    "UpdateOutcome",
     "ValueWithTimestamp",
     "__version__",
 ]
