@@ -100,9 +100,10 @@ class AssociationLink:
     """An association HubSpot made: from one record to another, with its labels.
 
     Attributes:
-        from_type_id: The ``from`` record's object type id (``"0-1"``).
+        from_type_id: The ``from`` record's object type id (``"0-1"``); empty when
+            HubSpot's answer does not say (a default association).
         from_id: The ``from`` record's id.
-        to_type_id: The ``to`` record's object type id.
+        to_type_id: The ``to`` record's object type id; empty when not said.
         to_id: The ``to`` record's id.
         labels: The labels of the association types made (unlabelled ones have none).
     """

@@ -50,6 +50,11 @@ class Emulator:
         require_company_domain_or_name: companies need ``domain`` or ``name`` at
             creation (the requirement HubSpot's guides state). By default neither is
             required, as in HubSpot's 2026-03 OpenAPI schema.
+        search_rate_limit: ``(N, W)``: at most N searches per account in any W seconds
+            (HubSpot's search limit: 5 per second). Searches are not counted in the
+            burst window and their answers carry no rate-limit headers; over the limit
+            they get a 429 ``"You have reached your secondly limit."``. ``None`` turns
+            it off.
     """
 
     def __init__(
@@ -67,6 +72,7 @@ class Emulator:
         conflict_style: ConflictStyle = "CONFLICT",
         not_found_body: NotFoundBody = "json",
         require_company_domain_or_name: bool = False,
+        search_rate_limit: tuple[int, float] | None = (5, 1.0),
     ) -> None:
         tokens = [token] if isinstance(token, str) else list(token)
         if not tokens or not all(isinstance(t, str) and t for t in tokens):
@@ -92,6 +98,7 @@ class Emulator:
             conflict_style=style,
             not_found_body=not_found_body,
             require_company_domain_or_name=require_company_domain_or_name,
+            search_rate_limit=search_rate_limit,
         )
         self._credentials = Credentials(self._state, tokens, access_token_ttl)
         self._runner: web.AppRunner | None = None
@@ -332,6 +339,11 @@ class Emulator:
             else:
                 limiter.configure(rate_limit, daily_limit)
                 limiter.daily_used = 0
+
+    def set_search_rate_limit(self, rate_limit: tuple[int, float] | None) -> None:
+        """Change the search limit (``(N, W)``, or ``None`` for none); its window restarts."""
+        with self._state.lock:
+            self._state.search_limiter.configure(rate_limit)
 
     def configure(
         self,
