@@ -10,8 +10,8 @@ are retried after ambiguous failures like reads.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import Any, Literal, TypeVar
 
 import attrs
 
@@ -186,7 +186,10 @@ def _results(data: Any, path: str) -> list[Any]:
     return results
 
 
-def _parse(path: str, read: Any, data: Any) -> Any:
+R = TypeVar("R")
+
+
+def _parse(path: str, read: Callable[[Any], R], data: Any) -> R:
     try:
         return read(data)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -409,11 +412,15 @@ class AsyncAssociations:
         _batch_write.check_batch_size(batch_size)
         workers = _batch_write.concurrency_for(self._retrier, concurrency)
         if isinstance(inputs, (str, bytes, Mapping)) or not isinstance(inputs, Iterable):
-            raise TypeError(f"inputs must be an iterable of AssociationInput, not {type_name(inputs)}")
+            raise TypeError(
+                f"inputs must be an iterable of AssociationInput, not {type_name(inputs)}"
+            )
         items = list(inputs)
         for item in items:
             if not isinstance(item, AssociationInput):
-                raise TypeError(f"inputs must hold AssociationInput values, found {type_name(item)}")
+                raise TypeError(
+                    f"inputs must hold AssociationInput values, found {type_name(item)}"
+                )
         seen: dict[tuple[str, str], int] = {}
         rounds: list[list[int]] = []
         for index, item in enumerate(items):
@@ -493,11 +500,13 @@ def _map_association_answer(
             unattributed.append(entry)
     out: list[tuple[str, Any, Exception | None]] = []
     left = [i for i, answer in enumerate(answers) if answer is None]
-    for i, answer in enumerate(answers):
+    for answer in answers:
         if answer is not None:
             out.append(answer)
         elif unattributed and len(left) == 1:
-            error = error_from_batch_entry(unattributed[0], headers=headers, method="POST", path=path)
+            error = error_from_batch_entry(
+                unattributed[0], headers=headers, method="POST", path=path
+            )
             out.append(("failed", None, error))
         elif unattributed:
             out.append(("split", None, None))

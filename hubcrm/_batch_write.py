@@ -29,7 +29,7 @@ from ._bulk_answer import map_batch_answer
 from ._errors import HubCRMError, OutcomeUnknownError
 from ._models import CrmObject, ObjectInput, redacted_properties
 from ._retry import FailureClass, classify
-from ._values import PropertyValue, encode_properties, type_name
+from ._values import encode_properties, type_name
 
 __all__ = [
     "ArchiveOutcome",
@@ -69,9 +69,7 @@ class ObjectUpdate:
     """
 
     id: str = attrs.field(converter=_object_id)
-    properties: dict[str, str] = attrs.field(
-        converter=encode_properties, repr=redacted_properties
-    )
+    properties: dict[str, str] = attrs.field(converter=encode_properties, repr=redacted_properties)
     id_property: str | None = attrs.field(default=None, kw_only=True)
 
 
@@ -139,11 +137,11 @@ class _Outcome(Protocol):
     def status(self) -> str: ...
 
 
-O = TypeVar("O", bound=_Outcome)
+OutcomeT = TypeVar("OutcomeT", bound=_Outcome)
 
 
 @attrs.frozen
-class BatchResult(Generic[O]):
+class BatchResult(Generic[OutcomeT]):
     """Every input of an ``update_many`` or ``archive_many`` run, accounted for.
 
     Attributes:
@@ -152,11 +150,11 @@ class BatchResult(Generic[O]):
             rejected token), or None.
     """
 
-    outcomes: list[O]
+    outcomes: list[OutcomeT]
     stopped_by: HubCRMError | None = None
 
     @cached_property
-    def errors(self) -> list[O]:
+    def errors(self) -> list[OutcomeT]:
         """The outcomes that did not succeed, in input order."""
         return [outcome for outcome in self.outcomes if not outcome.ok]
 
@@ -293,7 +291,9 @@ def _attribute_by_id(data: Any, trace_by_id: Mapping[str, str]) -> Any:
         context = entry.get("context") if isinstance(entry, Mapping) else None
         if isinstance(context, Mapping) and "objectWriteTraceId" not in context:
             ids = context.get("ids")
-            traces = [trace_by_id[i] for i in ids if i in trace_by_id] if isinstance(ids, list) else []
+            traces = (
+                [trace_by_id[i] for i in ids if i in trace_by_id] if isinstance(ids, list) else []
+            )
             if traces:
                 entry = {**entry, "context": {**context, "objectWriteTraceId": traces}}
         fixed.append(entry)
@@ -404,7 +404,10 @@ async def update_batches(
 
 
 def _trace_results_by_id(
-    data: Any, trace_by_id: Mapping[str, str], items: Sequence[ObjectUpdate | None], indexes: list[int]
+    data: Any,
+    trace_by_id: Mapping[str, str],
+    items: Sequence[ObjectUpdate | None],
+    indexes: list[int],
 ) -> Any:
     """Give results without an ``objectWriteTraceId`` the trace id of their record's input."""
     if not isinstance(data, Mapping):

@@ -68,8 +68,7 @@ def _search_limiter(rate_limit: RateLimit | Limiter | None) -> Limiter:
     if isinstance(rate_limit, Limiter):
         return rate_limit
     raise TypeError(
-        "search_rate_limit must be a RateLimit, a Limiter or None, not "
-        f"{type(rate_limit).__name__}"
+        f"search_rate_limit must be a RateLimit, a Limiter or None, not {type(rate_limit).__name__}"
     )
 
 

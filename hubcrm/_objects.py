@@ -411,9 +411,7 @@ class AsyncObjects:
             APIError: HubSpot rejected the request.
         """
         path = self._record_path(object_type, object_id)
-        await self._retrier.request(
-            "DELETE", path, kind=RequestKind.UPSERT, options=self._options
-        )
+        await self._retrier.request("DELETE", path, kind=RequestKind.UPSERT, options=self._options)
 
     async def archive_many(
         self,
@@ -680,9 +678,7 @@ class AsyncObjectsWithRawResponse:
             APIError, OutcomeUnknownError: as ``objects.create`` does.
         """
         objects, recorder = self._recording()
-        value = await objects.create(
-            object_type, properties, associations, id_property=id_property
-        )
+        value = await objects.create(object_type, properties, associations, id_property=id_property)
         return self._raw(recorder, value)
 
     async def get(

@@ -66,12 +66,12 @@ SEARCH_RESULT_CAP = 10_000
 DEFAULT_SEARCH_RATE_LIMIT = RateLimit(5, 1.0)
 
 
-def _check_property(_: object, __: object, value: object) -> None:
+def _check_property(_: object, __: object, value: Any) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(f"a filter's property must be a non-empty str, not {value!r}")
 
 
-def _check_operator(_: object, __: object, value: object) -> None:
+def _check_operator(_: object, __: object, value: Any) -> None:
     if value not in _OPERATORS:
         raise ValueError(
             f"unknown search operator {value!r}; use one of {', '.join(sorted(_OPERATORS))}"
@@ -153,7 +153,7 @@ class Filter:
                 high = _encode_scalar(property, high_value)
             elif high_value is not None:
                 raise ValueError(f"{operator} takes no high_value; BETWEEN does")
-        self.__attrs_init__(property, operator, encoded, values, high)  # type: ignore[attr-defined]
+        self.__attrs_init__(property, operator, encoded, values, high)
 
     def to_json(self) -> dict[str, Any]:
         """The filter as HubSpot's JSON: ``{"propertyName", "operator", "value"...}``."""
@@ -167,7 +167,7 @@ class Filter:
         return body
 
 
-def _check_direction(_: object, __: object, value: object) -> None:
+def _check_direction(_: object, __: object, value: Any) -> None:
     if value not in ("ASCENDING", "DESCENDING"):
         raise ValueError(f"a sort direction is 'ASCENDING' or 'DESCENDING', not {value!r}")
 
@@ -249,7 +249,9 @@ def search_body(
     if flat:
         groups = [flat]
     if len(groups) > MAX_FILTER_GROUPS:
-        raise ValueError(f"HubSpot takes at most {MAX_FILTER_GROUPS} filter groups, not {len(groups)}")
+        raise ValueError(
+            f"HubSpot takes at most {MAX_FILTER_GROUPS} filter groups, not {len(groups)}"
+        )
     for group in groups:
         if not group:
             raise ValueError("a filter group needs at least one filter")

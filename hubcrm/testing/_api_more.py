@@ -65,7 +65,9 @@ class MoreApi:
             router.add_route("*", prefix + "/{objectType}/batch/archive", self.batch_archive)
         for prefix in ASSOCIATION_RECORD_PREFIXES:
             base = prefix + "/{objectType}/{objectId}/associations"
-            router.add_route("*", base + "/default/{toObjectType}/{toObjectId}", self.associate_default)
+            router.add_route(
+                "*", base + "/default/{toObjectType}/{toObjectId}", self.associate_default
+            )
             router.add_route("*", base + "/{toObjectType}/{toObjectId}", self.association)
             router.add_route("*", base + "/{toObjectType}", self.list_associations)
         for prefix in ASSOCIATION_SCHEMA_PREFIXES:
@@ -81,7 +83,7 @@ class MoreApi:
         query = _query(request)
 
         def run(tdef: ObjectTypeDef, _: Any) -> Result:
-            return self._crm.list(tdef, query)
+            return self._crm.list_objects(tdef, query)
 
         return await self._objects._serve(request, "list", run)
 

@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from ._admin import Admin, guarded
-from ._api_more import MoreApi
 from ._api_errors import ApiError
+from ._api_more import MoreApi
 from ._crm import Result
 from ._faults import FaultRule
 from ._http import (
@@ -31,8 +31,8 @@ from ._http import (
 )
 from ._oauth import Credentials
 from ._rate_window import OAUTH_APP_PREFIX
-from ._search_window import SEARCH_POLICY
 from ._schema import ObjectTypeDef
+from ._search_window import SEARCH_POLICY
 from ._state import State
 
 logger = logging.getLogger("hubcrm.testing")

@@ -11,7 +11,17 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._api_errors import ApiError, bad_json
-from ._crm import MAX_BATCH, Crm, Result, _Input, _independent, _split, parse_batch, parse_upsert
+from ._crm import (
+    MAX_BATCH,
+    Crm,
+    Result,
+    _independent,
+    _Input,
+    _Prepared,
+    _split,
+    parse_batch,
+    parse_upsert,
+)
 from ._crm import _parse_properties as parse_properties
 from ._schema import (
     ASSOCIATION_CATEGORIES,
@@ -62,7 +72,7 @@ _TOKEN_SPLIT = re.compile(r"[^\w@.+-]+")
 def _not_found(tdef: ObjectTypeDef, object_id: str) -> ApiError:
     return ApiError(
         404,
-        f"Object not found. No {tdef.singular} with id {object_id} exists",
+        "Object not found.  objectId are usually numeric.",
         "OBJECT_NOT_FOUND",
         context={"id": [object_id]},
     )
@@ -98,7 +108,9 @@ class CrmMore:
 
     # --- finding and rendering ---------------------------------------------------------
 
-    def find(self, tdef: ObjectTypeDef, object_id: str, id_property: str | None) -> StoredObject | None:
+    def find(
+        self, tdef: ObjectTypeDef, object_id: str, id_property: str | None
+    ) -> StoredObject | None:
         """A live record by id, or by the value of a unique property."""
         store = self.crm.store
         objects = store.objects[tdef.object_type_id]
@@ -111,11 +123,17 @@ class CrmMore:
                 f"{id_property} is not a unique property of {tdef.name}",
                 context={"idProperty": [id_property]},
             )
-        holder = store.unique[(tdef.object_type_id, id_property)].get(store.unique_key(prop, object_id))
+        holder = store.unique[(tdef.object_type_id, id_property)].get(
+            store.unique_key(prop, object_id)
+        )
         return None if holder is None else objects[holder]
 
     def render_read(
-        self, tdef: ObjectTypeDef, obj: StoredObject, query: Mapping[str, str], archived_at: str | None = None
+        self,
+        tdef: ObjectTypeDef,
+        obj: StoredObject,
+        query: Mapping[str, str],
+        archived_at: str | None = None,
     ) -> dict[str, Any]:
         """A record as a read (or a list page) renders it: chosen properties, associations."""
         wanted = _split(query.get("properties"))
@@ -145,7 +163,9 @@ class CrmMore:
             body["associations"] = self.crm._read_associations(tdef, obj, names)
         return body
 
-    def read_archived(self, tdef: ObjectTypeDef, object_id: str, query: Mapping[str, str]) -> Result:
+    def read_archived(
+        self, tdef: ObjectTypeDef, object_id: str, query: Mapping[str, str]
+    ) -> Result:
         """``GET .../{objectType}/{objectId}?archived=true``."""
         entry = self.crm.store.archived[tdef.object_type_id].get(object_id)
         if entry is None:
@@ -155,7 +175,9 @@ class CrmMore:
 
     # --- update --------------------------------------------------------------------------
 
-    def update(self, tdef: ObjectTypeDef, object_id: str, query: Mapping[str, str], body: Any) -> Result:
+    def update(
+        self, tdef: ObjectTypeDef, object_id: str, query: Mapping[str, str], body: Any
+    ) -> Result:
         """``PATCH .../{objectType}/{objectId}``."""
         if not isinstance(body, dict):
             raise bad_json("body must be a JSON object")
@@ -184,13 +206,14 @@ class CrmMore:
         if duplicates:
             raise ApiError(
                 400,
-                f"Duplicate IDs found in batch input: [{', '.join(duplicates)}]. IDs must be unique",
+                f"Duplicate IDs found in batch input: [{', '.join(duplicates)}]. "
+                "IDs must be unique",
             )
         independent = _independent(items)
         started = crm.now()
         targets: list[StoredObject | None] = []
         errors: list[dict[str, Any]] = []
-        prepared_all = []
+        prepared_all: list[_Prepared | None] = []
         for item in items:
             assert item.id is not None
             obj = self.find(tdef, item.id, item.id_property)
@@ -223,13 +246,13 @@ class CrmMore:
             prepared_all.append(prepared)
         results: list[dict[str, Any]] = []
         committed: list[str] = []
-        for prepared in prepared_all:
-            if prepared is None:
+        for ready in prepared_all:
+            if ready is None:
                 continue
-            obj = crm._commit(tdef, prepared, crm.now())
+            obj = crm._commit(tdef, ready, crm.now())
             result = crm.store.render(obj)
-            if prepared.trace_id is not None:
-                result["objectWriteTraceId"] = prepared.trace_id
+            if ready.trace_id is not None:
+                result["objectWriteTraceId"] = ready.trace_id
             results.append(result)
             committed.append(obj.id)
         crm.rng.shuffle(results)
@@ -279,7 +302,7 @@ class CrmMore:
 
     # --- list ----------------------------------------------------------------------------
 
-    def list(self, tdef: ObjectTypeDef, query: Mapping[str, str]) -> Result:
+    def list_objects(self, tdef: ObjectTypeDef, query: Mapping[str, str]) -> Result:
         """``GET .../{objectType}?limit=&after=``: a page, and the cursor of the next."""
         limit = _int_param(query, "limit", DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT)
         after = query.get("after") or "0"
@@ -288,10 +311,9 @@ class CrmMore:
         start = int(after)
         store = self.crm.store
         archived = _archived_flag(query)
+        entries: list[tuple[StoredObject, str | None]]
         if archived:
-            entries = [
-                (obj, at) for obj, at in store.archived[tdef.object_type_id].values()
-            ]
+            entries = list(store.archived[tdef.object_type_id].values())
         else:
             entries = [(obj, None) for obj in store.objects[tdef.object_type_id].values()]
         entries = sorted((e for e in entries if int(e[0].id) >= start), key=lambda e: int(e[0].id))
@@ -319,9 +341,7 @@ class CrmMore:
         if not isinstance(groups, list):
             raise bad_json("body.filterGroups must be a JSON array")
         if len(groups) > MAX_FILTER_GROUPS:
-            raise ApiError(
-                400, f"Too many filter groups: at most {MAX_FILTER_GROUPS} are allowed"
-            )
+            raise ApiError(400, f"Too many filter groups: at most {MAX_FILTER_GROUPS} are allowed")
         parsed_groups: list[list[dict[str, Any]]] = []
         total_filters = 0
         for g, group in enumerate(groups):
@@ -337,7 +357,11 @@ class CrmMore:
         if total_filters > MAX_FILTERS:
             raise ApiError(400, f"Too many filters: at most {MAX_FILTERS} are allowed in all")
         limit = body.get("limit", DEFAULT_SEARCH_LIMIT)
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 0 < limit <= MAX_SEARCH_LIMIT:
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, int)
+            or not 0 < limit <= MAX_SEARCH_LIMIT
+        ):
             raise ApiError(400, f"limit must be between 1 and {MAX_SEARCH_LIMIT}")
         after_text = body.get("after") or "0"
         after_text = str(after_text)
@@ -360,7 +384,10 @@ class CrmMore:
         matched = [
             obj
             for obj in objects
-            if (not parsed_groups or any(all(self._matches(tdef, obj, f) for f in group) for group in parsed_groups))
+            if (
+                not parsed_groups
+                or any(all(self._matches(tdef, obj, f) for f in group) for group in parsed_groups)
+            )
             and (not query_text or self._query_matches(obj, query_text))
         ]
         matched.sort(key=lambda o: int(o.id))
@@ -370,7 +397,9 @@ class CrmMore:
             name = sort["propertyName"]
             prop = tdef.properties.get(name)
             if prop is None:
-                raise ApiError(400, f'Property "{name}" does not exist', context={"propertyName": [name]})
+                raise ApiError(
+                    400, f'Property "{name}" does not exist', context={"propertyName": [name]}
+                )
             descending = sort.get("direction", "ASCENDING") == "DESCENDING"
             present = [o for o in matched if o.properties.get(name) is not None]
             absent = [o for o in matched if o.properties.get(name) is None]
@@ -408,11 +437,15 @@ class CrmMore:
             if not isinstance(values, list) or not values:
                 raise ApiError(400, f"{where}: {operator} needs a non-empty 'values' array")
         elif operator == "BETWEEN":
-            if not isinstance(value.get("value"), str) or not isinstance(value.get("highValue"), str):
+            if not isinstance(value.get("value"), str) or not isinstance(
+                value.get("highValue"), str
+            ):
                 raise ApiError(400, f"{where}: BETWEEN needs 'value' and 'highValue'")
-        elif operator not in ("HAS_PROPERTY", "NOT_HAS_PROPERTY"):
-            if not isinstance(value.get("value"), (str, int, float)) or isinstance(value.get("value"), bool):
-                raise ApiError(400, f"{where}: {operator} needs a 'value'")
+        elif operator not in ("HAS_PROPERTY", "NOT_HAS_PROPERTY") and (
+            not isinstance(value.get("value"), (str, int, float))
+            or isinstance(value.get("value"), bool)
+        ):
+            raise ApiError(400, f"{where}: {operator} needs a 'value'")
         return value
 
     def _matches(self, tdef: ObjectTypeDef, obj: StoredObject, f: Mapping[str, Any]) -> bool:
@@ -462,7 +495,9 @@ class CrmMore:
     def _api_label(self, from_def: ObjectTypeDef, category: str, type_id: int) -> str | None:
         if category == "HUBSPOT_DEFINED":
             return "Primary" if type_id in PRIMARY_ASSOCIATIONS else None
-        definition = self.crm.store.association_types.get((from_def.object_type_id, category, type_id))
+        definition = self.crm.store.association_types.get(
+            (from_def.object_type_id, category, type_id)
+        )
         return None if definition is None else definition.label
 
     def _live(self, tdef: ObjectTypeDef, object_id: str) -> StoredObject:
@@ -525,7 +560,10 @@ class CrmMore:
                 other = INVERSE_ASSOCIATIONS.get(type_id)
                 if other is not None:
                     inverse.append((category, other))
-            elif self.crm.store.association_target(to_def.object_type_id, category, type_id) == from_def.object_type_id:
+            elif (
+                self.crm.store.association_target(to_def.object_type_id, category, type_id)
+                == from_def.object_type_id
+            ):
                 inverse.append((category, type_id))
         if inverse:
             self._link(target, from_def.object_type_id, obj.id, inverse)
@@ -533,7 +571,12 @@ class CrmMore:
         return [label for label in labels if label]
 
     def _link_body(
-        self, from_def: ObjectTypeDef, from_id: str, to_def: ObjectTypeDef, to_id: str, labels: list[str]
+        self,
+        from_def: ObjectTypeDef,
+        from_id: str,
+        to_def: ObjectTypeDef,
+        to_id: str,
+        labels: list[str],
     ) -> dict[str, Any]:
         return {
             "fromObjectTypeId": from_def.object_type_id,
@@ -705,7 +748,9 @@ class CrmMore:
         answer["completedAt"] = self.crm.now()
         return (207 if errors else 201), answer, committed
 
-    def batch_disassociate(self, from_def: ObjectTypeDef, to_def: ObjectTypeDef, body: Any) -> Result:
+    def batch_disassociate(
+        self, from_def: ObjectTypeDef, to_def: ObjectTypeDef, body: Any
+    ) -> Result:
         """``POST /crm/associations/{v}/{from}/{to}/batch/archive``: 204."""
         raw = parse_batch(body)
         store = self.crm.store
@@ -713,7 +758,11 @@ class CrmMore:
             ref = item.get("from") if isinstance(item, dict) else None
             from_id = ref.get("id") if isinstance(ref, dict) else None
             tos = item.get("to") if isinstance(item, dict) else None
-            if isinstance(from_id, bool) or not isinstance(from_id, (str, int)) or not isinstance(tos, list):
+            if (
+                isinstance(from_id, bool)
+                or not isinstance(from_id, (str, int))
+                or not isinstance(tos, list)
+            ):
                 raise bad_json(f"inputs[{i}] needs from.id and a 'to' array")
             obj = store.objects[from_def.object_type_id].get(str(from_id))
             for to in tos:
@@ -731,11 +780,17 @@ class CrmMore:
         """``GET /crm/associations/{v}/{from}/{to}/labels``: every type between the two."""
         pair = (from_def.object_type_id, to_def.object_type_id)
         rows = [
-            {"category": "HUBSPOT_DEFINED", "typeId": t, "label": self._api_label(from_def, "HUBSPOT_DEFINED", t)}
+            {
+                "category": "HUBSPOT_DEFINED",
+                "typeId": t,
+                "label": self._api_label(from_def, "HUBSPOT_DEFINED", t),
+            }
             for t, p in sorted(HUBSPOT_DEFINED_ASSOCIATIONS.items())
             if p == pair
         ]
-        for (from_id, category, type_id), definition in sorted(self.crm.store.association_types.items()):
+        for (from_id, category, type_id), definition in sorted(
+            self.crm.store.association_types.items()
+        ):
             if from_id == pair[0] and definition.to_type_id == pair[1]:
                 rows.append({"category": category, "typeId": type_id, "label": definition.label})
         return 200, {"results": rows}, []
