@@ -11,7 +11,9 @@ of each workload interleaved (A B C A B C ...), and reports medians with min-max
 2. 64 creates in flight, unthrottled (``client.py``);
 3. 1,000 concurrent creates under a 50 per 1 s rolling limit (``ratelimit.py``);
 4. bulk, 50,000 objects, unthrottled and at 190 per 1 s, and its peak RSS (``bulk.py``);
-5. import time (``imports.py``).
+5. import time (``imports.py``);
+6. reading back: ``iter_all`` over 10,000 records and a 2,000-result search, against
+   hubspot-sdk's auto-paging (``reading.py``).
 
 Writes ``results.md`` (the tables), ``results.json`` (every sample) and a chart of
 workloads 2 and 3 into ``--out``. The official SDKs (``hubspot-sdk``,
@@ -37,6 +39,7 @@ import bulk
 import client
 import imports
 import ratelimit
+import reading
 from _harness import Sample, cpu_ms, emulator_process, machine, rate, spread
 
 
@@ -52,6 +55,8 @@ class Sizes:
     bulk: int = 50_000  # workload 4: objects per run
     bulk_repeats: int = 3
     imports: int = 10  # workload 5: fresh processes per import
+    reading: int = 10_000  # workload 6: records paged through
+    reading_repeats: int = 3
 
 
 FULL = Sizes()
@@ -64,6 +69,8 @@ QUICK = Sizes(
     bulk=5_000,
     bulk_repeats=1,
     imports=3,
+    reading=2_000,
+    reading_repeats=1,
 )
 
 
@@ -291,6 +298,39 @@ def workload_5(report: Report, sizes: Sizes) -> dict[str, list[float]]:
     return times
 
 
+def workload_6(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
+    results = reading.reading(base_url, sizes.reading, sizes.reading_repeats)
+    report.section(
+        "6. Reading back: iter_all and search",
+        f"{sizes.reading:,} contacts paged through 100 at a time (`after` cursors), "
+        f"unthrottled window; then a search matching a fifth of them, 100 per page, under "
+        f"HubSpot's 5 searches per second (which the emulator enforces). Median (min-max) "
+        f"of {sizes.reading_repeats} interleaved runs.",
+    )
+    rows = []
+    for part, samples_by_case in results.items():
+        for name, samples in samples_by_case.items():
+            errors = sum(
+                n for s in samples for kind, n in s.errors.items() if kind != "429s"
+            )
+            answered_429 = sum(s.errors.get("429s", 0) for s in samples)
+            rows.append(
+                [
+                    part,
+                    name,
+                    spread([s.ops / s.wall for s in samples], ",.0f"),
+                    f"{cpu_ms(samples):.4f}",
+                    f"{answered_429:,}",
+                    f"{errors:,}",
+                ]
+            )
+    report.table(
+        ["part", "client", "records/s", "client CPU ms/record", "429s drawn", "failed runs"],
+        rows,
+    )
+    return results
+
+
 def chart(path: Path, w2: dict[str, list[Sample]], w3: dict[str, list[ratelimit.Outcome]]) -> None:
     """Workload 2's creates/s and workload 3's stored and lost records, as one PNG."""
     import matplotlib
@@ -375,7 +415,7 @@ def _color(name: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a reduced run, under 2 minutes")
-    parser.add_argument("--only", default="1,2,3,4,5", help="workloads to run, e.g. 2,3")
+    parser.add_argument("--only", default="1,2,3,4,5,6", help="workloads to run, e.g. 2,3")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     parser.add_argument("--chart", type=Path, help="the PNG (default: OUT/workloads-2-3.png)")
     args = parser.parse_args(argv)
@@ -397,6 +437,7 @@ def main(argv: list[str] | None = None) -> None:
         (2, lambda url: workload_2(report, url, sizes)),
         (3, lambda url: workload_3(report, url, sizes)),
         (4, lambda url: workload_4(report, url, sizes)),
+        (6, lambda url: workload_6(report, url, sizes)),
     ]
     with emulator_process() as base_url:
         for number, step in steps:
