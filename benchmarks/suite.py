@@ -310,9 +310,7 @@ def workload_6(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
     rows = []
     for part, samples_by_case in results.items():
         for name, samples in samples_by_case.items():
-            errors = sum(
-                n for s in samples for kind, n in s.errors.items() if kind != "429s"
-            )
+            errors = sum(n for s in samples for kind, n in s.errors.items() if kind != "429s")
             answered_429 = sum(s.errors.get("429s", 0) for s in samples)
             rows.append(
                 [

@@ -58,7 +58,7 @@ def _object_id(value: object) -> str:
 class ObjectUpdate:
     """One record to update: its id (or unique value) and the properties to set.
 
-    Args:
+    Attributes:
         id: The record's id; with ``id_property`` the value of that unique property.
         properties: Property names mapped to values, encoded as for a create (``None``
             clears a value).
