@@ -14,6 +14,8 @@ of each workload interleaved (A B C A B C ...), and reports medians with min-max
 5. import time (``imports.py``);
 6. exactly-once bulk creation under faults, 20,000 contacts and 20,000 deals with
    companies at 190 per 1 s (``exactly_once.py``).
+7. reading back: ``iter_all`` over 10,000 records and a 2,000-result search, against
+   hubspot-sdk's auto-paging (``reading.py``).
 
 Writes ``results.md`` (the tables), ``results.json`` (every sample) and a chart of
 workloads 2 and 3 into ``--out``. The official SDKs (``hubspot-sdk``,
@@ -40,6 +42,7 @@ import client
 import exactly_once
 import imports
 import ratelimit
+import reading
 from _harness import Sample, cpu_ms, emulator_process, machine, rate, spread
 
 
@@ -57,6 +60,8 @@ class Sizes:
     imports: int = 10  # workload 5: fresh processes per import
     exactly_once: int = 20_000  # workload 6: records per run
     exactly_once_repeats: int = 1
+    reading: int = 10_000  # workload 7: records paged through
+    reading_repeats: int = 3
 
 
 FULL = Sizes()
@@ -70,6 +75,8 @@ QUICK = Sizes(
     bulk_repeats=1,
     imports=3,
     exactly_once=2_000,
+    reading=2_000,
+    reading_repeats=1,
 )
 
 
@@ -323,6 +330,37 @@ def workload_5(report: Report, sizes: Sizes) -> dict[str, list[float]]:
     return times
 
 
+def workload_7(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
+    results = reading.reading(base_url, sizes.reading, sizes.reading_repeats)
+    report.section(
+        "7. Reading back: iter_all and search",
+        f"{sizes.reading:,} contacts paged through 100 at a time (`after` cursors), "
+        f"unthrottled window; then a search matching a fifth of them, 100 per page, under "
+        f"HubSpot's 5 searches per second (which the emulator enforces). Median (min-max) "
+        f"of {sizes.reading_repeats} interleaved runs.",
+    )
+    rows = []
+    for part, samples_by_case in results.items():
+        for name, samples in samples_by_case.items():
+            errors = sum(n for s in samples for kind, n in s.errors.items() if kind != "429s")
+            answered_429 = sum(s.errors.get("429s", 0) for s in samples)
+            rows.append(
+                [
+                    part,
+                    name,
+                    spread([s.ops / s.wall for s in samples], ",.0f"),
+                    f"{cpu_ms(samples):.4f}",
+                    f"{answered_429:,}",
+                    f"{errors:,}",
+                ]
+            )
+    report.table(
+        ["part", "client", "records/s", "client CPU ms/record", "429s drawn", "failed runs"],
+        rows,
+    )
+    return results
+
+
 def chart(path: Path, w2: dict[str, list[Sample]], w3: dict[str, list[ratelimit.Outcome]]) -> None:
     """Workload 2's creates/s and workload 3's stored and lost records, as one PNG."""
     import matplotlib
@@ -407,7 +445,7 @@ def _color(name: str) -> str:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="a reduced run, under 2 minutes")
-    parser.add_argument("--only", default="1,2,3,4,5,6", help="workloads to run, e.g. 2,3")
+    parser.add_argument("--only", default="1,2,3,4,5,6,7", help="workloads to run, e.g. 2,3")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     parser.add_argument("--chart", type=Path, help="the PNG (default: OUT/workloads-2-3.png)")
     args = parser.parse_args(argv)
@@ -430,6 +468,7 @@ def main(argv: list[str] | None = None) -> None:
         (3, lambda url: workload_3(report, url, sizes)),
         (4, lambda url: workload_4(report, url, sizes)),
         (6, lambda url: workload_6(report, url, sizes)),
+        (7, lambda url: workload_7(report, url, sizes)),
     ]
     with emulator_process() as base_url:
         for number, step in steps:

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._associations import (
+    AssociatedRecord,
+    AssociationInput,
+    AssociationLabel,
+    AssociationLink,
+    AssociationOutcome,
+    AsyncAssociations,
+)
 from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
+from ._batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
 from ._client import AsyncHubCRM
 from ._clock import Clock
 from ._config import RetryPolicy, RetryWrites, Timeouts
@@ -30,9 +39,11 @@ from ._errors import (
     RateLimitPauseError,
     RedisLimiterError,
     ResponseParseError,
+    SearchCapError,
     ServerError,
 )
 from ._models import (
+    AssociatedId,
     Association,
     AssociationCategory,
     AssociationSpec,
@@ -43,12 +54,15 @@ from ._models import (
     ObjectWarning,
     ValueWithTimestamp,
 )
-from ._objects import AsyncObjects
+from ._objects import AsyncObjects, AsyncObjectsWithRawResponse
 from ._outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._properties import AsyncProperties
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
+from ._raw import RawResponse, RequestSafety
+from ._search import Filter, FilterOperator, Sort, SortDirection
+from ._session import Response
 from ._stats import ClientStats, RateLimitStatus
-from ._sync import HubCRM, Objects, Properties
+from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse, Properties
 from ._values import PropertyValue
 
 if TYPE_CHECKING:
@@ -107,15 +121,26 @@ __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "ArchiveOutcome",
+    "AssociatedId",
+    "AssociatedRecord",
     "Association",
     "AssociationCategory",
+    "AssociationInput",
+    "AssociationLabel",
+    "AssociationLink",
+    "AssociationOutcome",
     "AssociationSpec",
     "AssociationType",
+    "Associations",
+    "AsyncAssociations",
     "AsyncHubCRM",
     "AsyncObjects",
+    "AsyncObjectsWithRawResponse",
     "AsyncProperties",
     "AuthenticationError",
     "BadRequestError",
+    "BatchResult",
     "BulkInput",
     "BulkInputs",
     "BulkOutcome",
@@ -129,6 +154,8 @@ __all__ = [
     "CrmProperty",
     "DailyLimitError",
     "ErrorDetail",
+    "Filter",
+    "FilterOperator",
     "ForbiddenError",
     "HubCRM",
     "HubCRMError",
@@ -136,8 +163,10 @@ __all__ = [
     "NotFoundError",
     "OAuth",
     "ObjectInput",
+    "ObjectUpdate",
     "ObjectWarning",
     "Objects",
+    "ObjectsWithRawResponse",
     "OnRedisError",
     "OutcomeUnknownError",
     "PauseOnlyLimiter",
@@ -147,17 +176,24 @@ __all__ = [
     "RateLimitError",
     "RateLimitPauseError",
     "RateLimitStatus",
+    "RawResponse",
     "RedisLimiterError",
     "RedisRateLimiter",
+    "RequestSafety",
+    "Response",
     "ResponseParseError",
     "RetryPolicy",
     "RetryWrites",
     "RollingWindowLimiter",
+    "SearchCapError",
     "ServerError",
+    "Sort",
+    "SortDirection",
     "StaticToken",
     "Timeouts",
     "TokenProvider",
     "TokenSet",
+    "UpdateOutcome",
     "ValueWithTimestamp",
     "__version__",
 ]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import copy
 import os
 import re
+from collections.abc import Mapping
 from types import TracebackType
+from typing import Any
 
+from ._associations import AsyncAssociations
 from ._auth import OAuth, StaticToken, TokenProvider
 from ._config import (
     DEFAULT_BASE_URL,
@@ -20,8 +23,10 @@ from ._errors import HubCRMError
 from ._objects import AsyncObjects
 from ._properties import AsyncProperties
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
+from ._raw import RequestSafety, query_params, request_kind, shown_path
 from ._retry import Retrier
-from ._session import Session
+from ._search import DEFAULT_SEARCH_RATE_LIMIT
+from ._session import Response, Session
 from ._stats import ClientStats
 
 __all__ = ["AsyncHubCRM"]
@@ -53,6 +58,18 @@ def _limiter(rate_limit: RateLimit | Limiter | None) -> Limiter:
         "rate_limit must be a RateLimit, a Limiter (subclass hubcrm.Limiter, or implement "
         "every method it declares) or None, not "
         f"{type(rate_limit).__name__}"
+    )
+
+
+def _search_limiter(rate_limit: RateLimit | Limiter | None) -> Limiter:
+    if rate_limit is None:
+        return PauseOnlyLimiter()
+    if isinstance(rate_limit, RateLimit):
+        return RollingWindowLimiter(rate_limit, explicit=True)
+    if isinstance(rate_limit, Limiter):
+        return rate_limit
+    raise TypeError(
+        f"search_rate_limit must be a RateLimit, a Limiter or None, not {type(rate_limit).__name__}"
     )
 
 
@@ -88,6 +105,9 @@ class AsyncHubCRM:
     properties: AsyncProperties
     """CRM properties: ``create`` a property of a type, such as a unique key."""
 
+    associations: AsyncAssociations
+    """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
+
     def __init__(
         self,
         access_token: str | TokenProvider | None = None,
@@ -103,6 +123,7 @@ class AsyncHubCRM:
         max_retries: int | None = None,
         retry_writes: RetryWrites | None = None,
         rate_limit_deadline: float | None = None,
+        search_rate_limit: RateLimit | Limiter | None = DEFAULT_SEARCH_RATE_LIMIT,
     ) -> None:
         """Create a client. No connection is made until the first request.
 
@@ -137,6 +158,10 @@ class AsyncHubCRM:
                 (at-least-once); ``"never"`` never does.
             rate_limit_deadline: the most seconds one request may be held by 429 pauses
                 before its ``RateLimitError`` is raised (300).
+            search_rate_limit: the limit searches keep to (5 per second by default,
+                HubSpot's search limit per account). HubSpot counts searches apart from
+                the burst window, so they pass this limiter only and leave
+                ``rate_limit``'s budget to the other calls. ``None`` turns it off.
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
@@ -180,6 +205,13 @@ class AsyncHubCRM:
             max_connections=max_connections,
         )
         self._retrier = Retrier(self._session)
+        self._search_retrier = Retrier(
+            self._session.with_limiter(_search_limiter(search_rate_limit))
+        )
+        self.objects = AsyncObjects(
+            self._retrier, api_version, self._options, search_retrier=self._search_retrier
+        )
+        self.associations = AsyncAssociations(self._retrier, api_version, self._options)
         self.objects = AsyncObjects(self._retrier, api_version, self._options)
         self.properties = AsyncProperties(self._retrier, api_version, self._options)
 
@@ -225,9 +257,73 @@ class AsyncHubCRM:
         )
         clone = copy.copy(self)
         clone._options = options
+        clone.objects = AsyncObjects(
+            self._retrier, self._api_version, options, search_retrier=self._search_retrier
+        )
+        clone.associations = AsyncAssociations(self._retrier, self._api_version, options)
         clone.objects = AsyncObjects(self._retrier, self._api_version, options)
         clone.properties = AsyncProperties(self._retrier, self._api_version, options)
         return clone
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        safety: RequestSafety | None = None,
+    ) -> Response:
+        """Call any HubSpot endpoint through this client's limiter, retries and token.
+
+        For endpoints hubcrm has no method for: the request counts against the same
+        rolling window as every other call, and is retried by its write-safety class.
+        ``GET``, ``HEAD``, ``PUT`` and ``DELETE`` are idempotent and retried after
+        ambiguous failures (a timeout, a dropped connection, a 5xx); ``POST`` and
+        ``PATCH`` are not (unless the client has ``retry_writes="always"``), as a
+        second send could act twice. ``safety`` overrides that: ``"read"`` or
+        ``"idempotent"`` for a ``POST`` that is safe to repeat (a search, a batch read),
+        ``"unsafe"`` for one that is not. Requests HubSpot certainly did not process
+        (429, 423, 477, no connection) are always retried.
+
+        Args:
+            method: the HTTP method: ``GET``, ``HEAD``, ``OPTIONS``, ``PUT``,
+                ``DELETE``, ``POST`` or ``PATCH``.
+            path: the path below the base URL, starting with ``/``, with its segments
+                already URL-quoted (``/crm/objects/2026-03/contacts/123``).
+            json: a JSON-ready value to send as the body.
+            params: query parameters; numbers and bools are written as HubSpot expects
+                them, lists comma-joined.
+            safety: how safe the request is to send twice: ``"read"``,
+                ``"idempotent"`` or ``"unsafe"``; by default from the method.
+
+        Returns:
+            The 2xx response: ``status``, ``headers`` and ``json()`` (``None`` for a 204).
+
+        Raises:
+            ValueError, TypeError: the method, path or params cannot be sent.
+            APIError: HubSpot answered with an error status (the subclass says which).
+            APIConnectionError: the exchange failed at the transport level.
+        """
+        if not isinstance(method, str):
+            raise TypeError(f"method must be a str, not {type(method).__name__}")
+        method = method.upper()
+        kind = request_kind(method, safety)
+        if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
+            raise ValueError(
+                f"path must start with a single '/' and be relative to the base URL, not {path!r}"
+            )
+        if "?" in path or "#" in path:
+            raise ValueError("pass query parameters as params=, not in the path")
+        return await self._retrier.request(
+            method,
+            path,
+            kind=kind,
+            json_body=json,
+            params=query_params(params),
+            options=self._options,
+            log_path=shown_path(path),
+        )
 
     @property
     def timeouts(self) -> Timeouts:

@@ -13,7 +13,7 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from ._errors import ResponseParseError
-from ._models import Association, AssociationSpec, CrmObject, ObjectInput
+from ._models import AssociatedId, Association, AssociationSpec, CrmObject, ObjectInput
 from ._values import format_utc, type_name
 
 __all__ = [
@@ -205,6 +205,33 @@ def _association_hooks(
     return structure, unstructure
 
 
+_ASSOCIATIONS = dict[str, tuple[AssociatedId, ...]] | None
+
+
+def _structure_associations(value: object, _: object) -> dict[str, tuple[AssociatedId, ...]] | None:
+    # {"companies": {"results": [{"id": "1", "type": "contact_to_company"}], "paging": ...}}
+    # Read tolerantly: an association list is extra information on a record, so an entry
+    # of a shape HubSpot may add later is skipped rather than failing the whole read.
+    if not isinstance(value, Mapping):
+        return None
+    out: dict[str, tuple[AssociatedId, ...]] = {}
+    for name, group in value.items():
+        results = group.get("results") if isinstance(group, Mapping) else None
+        found: list[AssociatedId] = []
+        for item in results if isinstance(results, list) else ():
+            if not isinstance(item, Mapping):
+                continue
+            to_id = item.get("id", item.get("toObjectId"))
+            if isinstance(to_id, bool) or not isinstance(to_id, (str, int)):
+                continue
+            kind = item.get("type")
+            found.append(
+                AssociatedId(_structure_str(to_id, None), kind if isinstance(kind, str) else None)
+            )
+        out[str(name)] = tuple(found)
+    return out
+
+
 def _make_converter(*, detailed_validation: bool) -> cattrs.Converter:
     conv = cattrs.Converter(detailed_validation=detailed_validation)
     conv.register_structure_hook(str, _structure_str)
@@ -225,6 +252,7 @@ def _make_converter(*, detailed_validation: bool) -> cattrs.Converter:
         datetime | None,
         lambda v, _: None if v is None else _structure_datetime(v, None),
     )
+    conv.register_structure_hook(_ASSOCIATIONS, _structure_associations)
     conv.register_unstructure_hook(datetime, format_utc)
     structure_association, unstructure_association = _association_hooks(conv)
     conv.register_structure_hook(Association, structure_association)

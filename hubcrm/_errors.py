@@ -19,6 +19,7 @@ The hierarchy:
   + OutcomeUnknownError
   + ResponseParseError
   + RedisLimiterError
+  + SearchCapError
 
 `ErrorDetail` is not an exception: it is one entry of an `APIError`'s ``errors``.
 `hubcrm._error_bodies` builds these exceptions from HubSpot's error responses.
@@ -56,6 +57,7 @@ __all__ = [
     "RateLimitError",
     "RedisLimiterError",
     "ResponseParseError",
+    "SearchCapError",
     "ServerError",
 ]
 
@@ -439,6 +441,34 @@ class RedisLimiterError(HubCRMError):
 
     def __init__(self, message: str, *, key: str) -> None:
         self.key = key
+        super().__init__(message)
+
+
+class SearchCapError(HubCRMError):
+    """A search would page past the most results HubSpot returns for one query.
+
+    HubSpot's search stops at 10,000 results per query and answers 400 to a request
+    for the next page; hubcrm raises this before sending that request. To read past
+    the cap, split the query: sort by a unique, increasing property such as
+    ``hs_object_id`` and start each new query after the last value read (a ``GT``
+    filter), so that no query passes the cap.
+
+    Args:
+        message: What happened, and how to read further.
+        cap: The most results one query can page through.
+        total: How many records HubSpot said match the query, when it said.
+
+    Attributes:
+        cap: The most results one query can page through (10,000).
+        total: How many records match the query, when HubSpot said.
+    """
+
+    cap: int
+    total: int | None
+
+    def __init__(self, message: str, *, cap: int, total: int | None = None) -> None:
+        self.cap = cap
+        self.total = total
         super().__init__(message)
 
 

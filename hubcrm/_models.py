@@ -12,6 +12,7 @@ import attrs
 from ._values import PropertyValue, check_text, encode_properties, type_name
 
 __all__ = [
+    "AssociatedId",
     "Association",
     "AssociationCategory",
     "AssociationSpec",
@@ -303,6 +304,16 @@ class ObjectWarning:
     context: dict[str, str] = attrs.field(factory=dict)
 
 
+@attrs.frozen
+class AssociatedId:
+    """One record a read record is associated with (``get(..., associations=[...])``)."""
+
+    #: The associated record's id.
+    id: str
+    #: HubSpot's name for the association type, e.g. ``"contact_to_company"``.
+    type: str | None = None
+
+
 @attrs.frozen(kw_only=True)
 class CrmObject:
     """A CRM record as HubSpot returns it."""
@@ -329,6 +340,8 @@ class CrmObject:
     url: str | None = None
     #: Warnings HubSpot attached to the record.
     warnings: tuple[ObjectWarning, ...] | None = None
+    #: Associated records by object type name (``"companies"``), when asked for.
+    associations: dict[str, tuple[AssociatedId, ...]] | None = None
 
 
 @attrs.frozen(kw_only=True)

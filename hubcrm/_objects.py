@@ -3,21 +3,27 @@ sending them (and sending them again) is the retrier's job."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from . import _bulk
+from . import _batch_write, _bulk
+from ._batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
 from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._config import RequestOptions
 from ._convert import dump_input, load_object
 from ._error_bodies import error_from_batch_entry
-from ._errors import ResponseParseError
+from ._errors import ResponseParseError, SearchCapError
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
+from ._raw import RawResponse, Recorder
 from ._retry import RequestKind, Retrier
+from ._search import SEARCH_RESULT_CAP, Filter, Sort, search_body
 from ._session import object_type_segment, path_segment
 from ._values import PropertyValue
 
-__all__ = ["AsyncObjects"]
+__all__ = ["AsyncObjects", "AsyncObjectsWithRawResponse"]
+
+T = TypeVar("T")
 
 
 class AsyncObjects:
@@ -26,9 +32,18 @@ class AsyncObjects:
     Reached as ``crm.objects`` on a client; not constructed directly.
     """
 
-    def __init__(self, retrier: Retrier, api_version: str, options: RequestOptions) -> None:
+    def __init__(
+        self,
+        retrier: Retrier,
+        api_version: str,
+        options: RequestOptions,
+        *,
+        search_retrier: Retrier | None = None,
+    ) -> None:
         self._retrier = retrier
         self._options = options
+        # Searches go through a limiter of their own (HubSpot counts them apart).
+        self._search_retrier = search_retrier or retrier
         if api_version == "v3":
             self._prefix = "/crm/v3/objects/"
         else:
@@ -121,6 +136,9 @@ class AsyncObjects:
         properties: Iterable[str] = (),
         *,
         id_property: str | None = None,
+        properties_with_history: Iterable[str] = (),
+        associations: Iterable[str] = (),
+        archived: bool = False,
     ) -> CrmObject:
         """Read one CRM object by its id, or by the value of a unique property.
 
@@ -130,6 +148,11 @@ class AsyncObjects:
             properties: the properties to return; HubSpot's defaults when empty.
             id_property: a unique-value property (``"email"`` for contacts) to look the
                 record up by instead of its id.
+            properties_with_history: properties to return with their past values
+                (``CrmObject.properties_with_history``).
+            associations: object types (``"companies"``) whose associated record ids to
+                return (``CrmObject.associations``).
+            archived: read an archived record instead of a live one.
 
         Returns:
             The object.
@@ -145,6 +168,8 @@ class AsyncObjects:
         names = [properties] if isinstance(properties, str) else list(properties)
         if names:
             params["properties"] = ",".join(names)
+        if properties_with_history or associations or archived:
+            _read_params(params, properties_with_history, associations, archived)
         log_path = None
         if id_property is not None:
             params["idProperty"] = id_property
@@ -410,6 +435,439 @@ class AsyncObjects:
         )
         endpoint = self._bulk_endpoint(args)
         return await _bulk.create_many(endpoint, args, inputs)
+
+    # --- reading back, updating, archiving, paging and searching --------------------------
+
+    def _record_path(self, object_type: str, object_id: str) -> str:
+        return f"{self._path(object_type)}/{path_segment(object_id, 'object_id')}"
+
+    async def update(
+        self,
+        object_type: str,
+        object_id: str,
+        properties: Mapping[str, PropertyValue],
+        *,
+        id_property: str | None = None,
+    ) -> CrmObject:
+        """Update one CRM object's properties (``PATCH``); the others keep their values.
+
+        Values are written as for :meth:`create` (``None`` clears a value). An update
+        is idempotent, so it is retried after an ambiguous failure (a timeout, a dropped
+        connection, a 5xx) like a read.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            object_id: the record's id, or with ``id_property`` the property's value.
+            properties: property names mapped to their new values.
+            id_property: a unique-value property (``"email"`` for contacts) to find the
+                record by instead of its id.
+
+        Returns:
+            The updated object as HubSpot returned it.
+
+        Raises:
+            TypeError, ValueError: an argument or value cannot be sent (checked first).
+            NotFoundError: there is no such record.
+            BadRequestError: HubSpot refused a property or value.
+            ConflictError: the update would give a unique property a value another
+                record has.
+            APIError: HubSpot rejected the request for another reason.
+        """
+        path = self._record_path(object_type, object_id)
+        body = {"properties": ObjectInput(properties).properties}
+        params = None
+        log_path = None
+        if id_property is not None:
+            if not isinstance(id_property, str) or not id_property:
+                raise ValueError("id_property must be a non-empty property name or None")
+            params = {"idProperty": id_property}
+            log_path = f"{self._path(object_type)}/<{id_property}>"
+        response = await self._retrier.request(
+            "PATCH",
+            path,
+            kind=RequestKind.UPSERT,
+            json_body=body,
+            params=params,
+            options=self._options,
+            log_path=log_path,
+        )
+        return load_object(response.json())
+
+    async def update_many(
+        self,
+        object_type: str,
+        inputs: Iterable[ObjectUpdate | Mapping[str, Any]],
+        *,
+        batch_size: int = 100,
+        concurrency: int | None = None,
+    ) -> BatchResult[UpdateOutcome]:
+        """Update many CRM objects through ``batch/update``; every input is accounted for.
+
+        Inputs are read up front and sent in batches of up to ``batch_size``, each with
+        its own ``objectWriteTraceId``, and HubSpot's per-input answers (a 207 when some
+        fail) are matched back to them. A batch refused as a whole is split until the
+        bad inputs are isolated. Updates are idempotent: a batch is retried after an
+        ambiguous failure, and its inputs are ``"unknown"`` only when retries run out.
+        Two updates of the same record never share a batch; they are applied in input
+        order.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            inputs: :class:`ObjectUpdate` values, or mappings with ``"id"``,
+                ``"properties"`` and optionally ``"idProperty"``.
+            batch_size: inputs per request, 1 to 100.
+            concurrency: requests in flight at once; by default enough to use the
+                client's rate limit.
+
+        Returns:
+            A ``BatchResult``: ``outcomes[i]`` is what became of input ``i``
+            (``"updated"`` with its record, ``"failed"``, ``"unknown"`` or
+            ``"not_attempted"``).
+
+        Raises:
+            TypeError, ValueError: an argument is invalid (checked before any request).
+                A malformed input only fails that input.
+        """
+        path = f"{self._path(object_type)}/batch/update"
+        return await _batch_write.update_batches(
+            self._retrier,
+            path,
+            object_type,
+            inputs,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            options=self._options,
+            kind=RequestKind.UPSERT,
+        )
+
+    async def archive(self, object_type: str, object_id: str) -> None:
+        """Archive (soft-delete) one CRM object.
+
+        HubSpot answers 204 whether or not the record exists, so archiving twice is
+        harmless and an ambiguous failure is retried.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            object_id: the record's id.
+
+        Raises:
+            ValueError: ``object_type`` or ``object_id`` is malformed (checked first).
+            APIError: HubSpot rejected the request.
+        """
+        path = self._record_path(object_type, object_id)
+        await self._retrier.request("DELETE", path, kind=RequestKind.UPSERT, options=self._options)
+
+    async def archive_many(
+        self,
+        object_type: str,
+        ids: Iterable[str | int],
+        *,
+        batch_size: int = 100,
+        concurrency: int | None = None,
+    ) -> BatchResult[ArchiveOutcome]:
+        """Archive many CRM objects through ``batch/archive``; every id is accounted for.
+
+        HubSpot answers each batch as a whole (204), so an id's outcome is its batch's.
+        A batch refused as a whole is split until the bad ids are isolated.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            ids: the record ids.
+            batch_size: ids per request, 1 to 100.
+            concurrency: requests in flight at once; by default enough to use the
+                client's rate limit.
+
+        Returns:
+            A ``BatchResult`` whose ``outcomes[i]`` says what became of ``ids[i]``
+            (``"archived"``, ``"failed"``, ``"unknown"`` or ``"not_attempted"``).
+
+        Raises:
+            TypeError, ValueError: an argument is invalid (checked before any request).
+        """
+        path = f"{self._path(object_type)}/batch/archive"
+        return await _batch_write.archive_batches(
+            self._retrier,
+            path,
+            ids,
+            batch_size=batch_size,
+            concurrency=concurrency,
+            options=self._options,
+            kind=RequestKind.UPSERT,
+        )
+
+    def iter_all(
+        self,
+        object_type: str,
+        *,
+        properties: Iterable[str] = (),
+        associations: Iterable[str] = (),
+        archived: bool = False,
+        page_size: int = 100,
+    ) -> AsyncIterator[CrmObject]:
+        """Iterate over every record of a type, page after page (``after`` cursors).
+
+        Pages are read one at a time as the iteration goes, each through the client's
+        rate limiter; stopping early reads no further page. Arguments are checked by
+        this call, before any request.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            properties: the properties to return; HubSpot's defaults when empty.
+            associations: object types whose associated record ids to return.
+            archived: iterate over archived records instead of live ones.
+            page_size: records per request, 1 to 100.
+
+        Returns:
+            An async iterator of the records (a plain iterator on ``HubCRM``).
+
+        Raises:
+            TypeError, ValueError: an argument is invalid.
+        """
+        if isinstance(page_size, bool) or not isinstance(page_size, int):
+            raise TypeError("page_size must be an int")
+        if not 1 <= page_size <= 100:
+            raise ValueError(f"page_size must be between 1 and 100, not {page_size}")
+        path = self._path(object_type)
+        params: dict[str, str] = {"limit": str(page_size)}
+        names = [properties] if isinstance(properties, str) else list(properties)
+        if names:
+            params["properties"] = ",".join(names)
+        _read_params(params, (), associations, archived)
+        return self._pages(path, params)
+
+    async def _pages(self, path: str, params: dict[str, str]) -> AsyncIterator[CrmObject]:
+        retrier, options = self._retrier, self._options
+        while True:
+            response = await retrier.request(
+                "GET", path, kind=RequestKind.READ, params=params, options=options
+            )
+            data = response.json()
+            for item in _results(data, path):
+                yield load_object(item)
+            after = _next_after(data)
+            if after is None:
+                return
+            params = {**params, "after": after}
+
+    def search(
+        self,
+        object_type: str,
+        *,
+        filters: Iterable[Filter] = (),
+        filter_groups: Iterable[Iterable[Filter]] = (),
+        properties: Iterable[str] = (),
+        sorts: Iterable[Sort | str] = (),
+        query: str | None = None,
+        page_size: int = 100,
+    ) -> AsyncIterator[CrmObject]:
+        """Search records by property values, paging automatically.
+
+        ``filters`` is one group of conditions that must all hold;
+        ``filter_groups`` is several such groups, of which one must hold. HubSpot takes
+        at most 5 groups, 6 filters per group and 18 in all: checked by this call,
+        before any request. Searches go through the client's search limiter
+        (``search_rate_limit``, HubSpot's 5 per second), not its main window, which
+        HubSpot does not count them in.
+
+        Search is eventually consistent: a record written a moment ago may not be found
+        yet. To read back what you wrote, use :meth:`get`.
+
+        One query pages through at most 10,000 results; paging further raises
+        :class:`SearchCapError` (HubSpot would answer 400). To read more, sort by a
+        unique increasing property (``Sort("hs_object_id")``) and start a new search
+        with ``Filter("hs_object_id", "GT", last_id)`` when one ends.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            filters: conditions that must all hold (``Filter("email", "EQ", ...)``).
+            filter_groups: groups of conditions, of which at least one must hold.
+            properties: the properties to return; HubSpot's defaults when empty.
+            sorts: :class:`Sort` values, or property names (``"-createdate"`` sorts
+                descending).
+            query: text to find in the record's default searchable properties.
+            page_size: records per request, 1 to 200.
+
+        Returns:
+            An async iterator of the matching records (a plain iterator on ``HubCRM``).
+
+        Raises:
+            TypeError, ValueError: an argument is invalid or over HubSpot's limits.
+            SearchCapError: while iterating, when paging would pass 10,000 results.
+        """
+        path = f"{self._path(object_type)}/search"
+        body = search_body(
+            filters=filters,
+            filter_groups=filter_groups,
+            properties=properties,
+            sorts=sorts,
+            query=query,
+            page_size=page_size,
+        )
+        return self._search_pages(path, body)
+
+    async def _search_pages(self, path: str, body: dict[str, Any]) -> AsyncIterator[CrmObject]:
+        retrier, options = self._search_retrier, self._options
+        page_size = body["limit"]
+        total: int | None = None
+        while True:
+            response = await retrier.request(
+                "POST", path, kind=RequestKind.READ, json_body=body, options=options
+            )
+            data = response.json()
+            if total is None and isinstance(data, Mapping):
+                count = data.get("total")
+                total = count if isinstance(count, int) and not isinstance(count, bool) else None
+            for item in _results(data, path):
+                yield load_object(item)
+            after = _next_after(data)
+            if after is None:
+                return
+            offset = int(after) if after.isascii() and after.isdigit() else None
+            if offset is not None and offset >= SEARCH_RESULT_CAP:
+                raise SearchCapError(
+                    f"this search matches {total if total is not None else 'more than'} "
+                    f"records, and HubSpot pages through at most {SEARCH_RESULT_CAP:,} "
+                    f"per query. To read past them, sort by a unique increasing property "
+                    f"(Sort('hs_object_id')) and search again with "
+                    f"Filter('hs_object_id', 'GT', <the last id read>)",
+                    cap=SEARCH_RESULT_CAP,
+                    total=total,
+                )
+            limit = page_size
+            if offset is not None:
+                limit = min(page_size, SEARCH_RESULT_CAP - offset)
+            body = {**body, "after": after, "limit": limit}
+
+    @property
+    def with_raw_response(self) -> AsyncObjectsWithRawResponse:
+        """The single-record calls (``create``, ``get``, ``update``, ``archive``)
+        returning a :class:`RawResponse`: its ``status`` and ``headers``, and
+        ``parse()`` for what the plain call returns."""
+        return AsyncObjectsWithRawResponse(self)
+
+
+def _read_params(
+    params: dict[str, str],
+    properties_with_history: Iterable[str],
+    associations: Iterable[str],
+    archived: bool,
+) -> None:
+    for name, value in (
+        ("propertiesWithHistory", properties_with_history),
+        ("associations", associations),
+    ):
+        names = [value] if isinstance(value, str) else list(value)
+        for item in names:
+            if not isinstance(item, str) or not item:
+                raise TypeError(f"{name} must be non-empty strs, found {item!r}")
+        if names:
+            params[name] = ",".join(names)
+    if not isinstance(archived, bool):
+        raise TypeError("archived must be True or False")
+    if archived:
+        params["archived"] = "true"
+
+
+def _results(data: Any, path: str) -> list[Any]:
+    results = data.get("results") if isinstance(data, Mapping) else None
+    if not isinstance(results, list):
+        raise ResponseParseError(
+            f"could not read HubSpot's answer to {path}: expected a 'results' list"
+        )
+    return results
+
+
+def _next_after(data: Any) -> str | None:
+    """The ``paging.next.after`` cursor of a page, or None on the last page."""
+    paging = data.get("paging") if isinstance(data, Mapping) else None
+    following = paging.get("next") if isinstance(paging, Mapping) else None
+    after = following.get("after") if isinstance(following, Mapping) else None
+    if isinstance(after, int) and not isinstance(after, bool):
+        return str(after)
+    return after if isinstance(after, str) and after else None
+
+
+class AsyncObjectsWithRawResponse:
+    """``crm.objects.with_raw_response``: the single-record calls, returning a
+    :class:`RawResponse` whose ``parse()`` is what the plain call returns.
+
+    Reached as ``crm.objects.with_raw_response``; not constructed directly.
+    """
+
+    def __init__(self, objects: AsyncObjects) -> None:
+        self._objects = objects
+
+    def _recording(self) -> tuple[AsyncObjects, Recorder]:
+        recorder = Recorder(self._objects._retrier)
+        objects = copy.copy(self._objects)
+        objects._retrier = recorder
+        return objects, recorder
+
+    @staticmethod
+    def _raw(recorder: Recorder, value: T) -> RawResponse[T]:
+        assert recorder.last is not None
+        return RawResponse(recorder.last, value)
+
+    async def create(
+        self,
+        object_type: str,
+        properties: Mapping[str, PropertyValue],
+        associations: Iterable[Association] = (),
+        *,
+        id_property: str | None = None,
+    ) -> RawResponse[CrmObject]:
+        """Like ``objects.create``, with the response it was read from.
+
+        Raises:
+            APIError, OutcomeUnknownError: as ``objects.create`` does.
+        """
+        objects, recorder = self._recording()
+        value = await objects.create(object_type, properties, associations, id_property=id_property)
+        return self._raw(recorder, value)
+
+    async def get(
+        self,
+        object_type: str,
+        object_id: str,
+        properties: Iterable[str] = (),
+        *,
+        id_property: str | None = None,
+    ) -> RawResponse[CrmObject]:
+        """Like ``objects.get``, with the response it was read from.
+
+        Raises:
+            NotFoundError, APIError: as ``objects.get`` does.
+        """
+        objects, recorder = self._recording()
+        value = await objects.get(object_type, object_id, properties, id_property=id_property)
+        return self._raw(recorder, value)
+
+    async def update(
+        self,
+        object_type: str,
+        object_id: str,
+        properties: Mapping[str, PropertyValue],
+        *,
+        id_property: str | None = None,
+    ) -> RawResponse[CrmObject]:
+        """Like ``objects.update``, with the response it was read from.
+
+        Raises:
+            NotFoundError, APIError: as ``objects.update`` does.
+        """
+        objects, recorder = self._recording()
+        value = await objects.update(object_type, object_id, properties, id_property=id_property)
+        return self._raw(recorder, value)
+
+    async def archive(self, object_type: str, object_id: str) -> RawResponse[None]:
+        """Like ``objects.archive``, with HubSpot's (empty, 204) response.
+
+        Raises:
+            APIError: as ``objects.archive`` does.
+        """
+        objects, recorder = self._recording()
+        await objects.archive(object_type, object_id)
+        return self._raw(recorder, None)
 
 
 def _list(value: object) -> list[Any]:

@@ -8,6 +8,7 @@ is the job of :mod:`hubcrm._retry` alone. Resources never call the session direc
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import logging
 import math
@@ -101,15 +102,23 @@ def path_segment(value: object, name: str) -> str:
 
 @attrs.define
 class Response:
-    """A successful (2xx) HTTP response, body fully read. Not frozen: a frozen attrs
-    class costs an ``object.__setattr__`` per field on every response."""
+    """A successful (2xx) HTTP response, body fully read: what ``crm.request`` returns.
+
+    Attributes:
+        status: The HTTP status.
+        headers: The response headers (case-insensitive).
+        body: The body's bytes.
+    """
+
+    # Not frozen: a frozen attrs class costs an object.__setattr__ per field on every
+    # response.
 
     status: int
     headers: Mapping[str, str]
     body: bytes
 
     def json(self) -> Any:
-        """Decode the body as JSON.
+        """Decode the body as JSON; ``None`` when there is no body (a 204).
 
         Raises:
             ResponseParseError: the body is not JSON. HubSpot said the request succeeded,
@@ -118,6 +127,8 @@ class Response:
         try:
             return _decode_json(self.body.decode("utf-8"))
         except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+            if not self.body:
+                return None  # a 204, or any answer without a body
             raise ResponseParseError(
                 f"HubSpot answered {self.status} (success) with a body that is not JSON "
                 f"({len(self.body)} bytes); the request was processed but its result "
@@ -166,6 +177,7 @@ class Session:
         self._warm = limiter.rate_limit is None
         self._probing = False
         self._warmed: asyncio.Event | None = None
+        self._parent: Session | None = None  # set on a view made by with_limiter()
 
     @property
     def closed(self) -> bool:
@@ -229,8 +241,7 @@ class Session:
         client, slots = pool.client, pool.slots
         if client is None or slots is None or pool.loop is not asyncio.get_running_loop():
             if await pool.open_for_this_loop():
-                self._warmed = asyncio.Event()
-                self._probing = False
+                self._on_new_loop()
             client, slots = pool.client, pool.slots
             assert client is not None
             assert slots is not None
@@ -248,6 +259,30 @@ class Session:
         finally:
             if probing:  # the first attempt is over (or abandoned): open the gate
                 self._warm_up_done()
+
+    def _on_new_loop(self) -> None:
+        """The pool was made anew on this loop: loop-bound warm-up state starts over."""
+        self._warmed = asyncio.Event()
+        self._probing = False
+        parent = self._parent
+        if parent is not None:
+            parent._on_new_loop()
+
+    def with_limiter(self, limiter: Limiter) -> Session:
+        """A view of this session that passes another limiter instead of this one's.
+
+        The view shares the pool, the token and the counters; requests sent through it
+        pass ``limiter`` only, so they use none of this session's window. It is for
+        endpoints HubSpot limits apart (search). Closing this session closes the view.
+        """
+        view = copy.copy(self)
+        view.limiter = limiter
+        view._parent = self
+        # Answers from such endpoints carry no rate-limit headers to learn from.
+        view._warm = True
+        view._probing = False
+        view._warmed = None
+        return view
 
     async def _wait_for_warm_up(self) -> bool:
         """Hold every request but one until the first response; True for that one."""

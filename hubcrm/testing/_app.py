@@ -11,6 +11,7 @@ from aiohttp import web
 
 from ._admin import Admin, guarded
 from ._api_errors import ApiError
+from ._api_more import MoreApi
 from ._crm import Result
 from ._faults import FaultRule
 from ._http import (
@@ -31,6 +32,7 @@ from ._http import (
 from ._oauth import Credentials
 from ._rate_window import OAUTH_APP_PREFIX
 from ._schema import ObjectTypeDef
+from ._search_window import SEARCH_POLICY
 from ._state import State
 
 logger = logging.getLogger("hubcrm.testing")
@@ -46,6 +48,7 @@ def build_app(state: State, credentials: Credentials) -> web.Application:
     objects = ObjectsApi(state, credentials)
     admin = Admin(state)
     router = app.router
+    objects.more.register(router)  # first: ".../{objectType}/search" before ".../{objectId}"
     for prefix in PREFIXES:
         router.add_route("*", prefix + "/{objectType}", objects.handle_collection)
         router.add_route("*", prefix + "/{objectType}/batch/create", objects.handle_batch_create)
@@ -72,12 +75,16 @@ class ObjectsApi:
     def __init__(self, state: State, credentials: Credentials) -> None:
         self._state = state
         self._credentials = credentials
+        self.more = MoreApi(state, self)
 
     def _rate_limit_error(self, policy: str, app: str) -> ApiError:
         portal_id = self._state.portal_id
         if policy == "DAILY":
             message = "You have reached your daily limit."
             group = f"publicapi:private-app-api-calls-daily:{portal_id}"
+        elif policy == SEARCH_POLICY:
+            message = "You have reached your secondly limit."
+            group = f"publicapi:crm-search-secondly:{portal_id}"
         else:
             message = "You have reached your ten_secondly_rolling limit."
             if app.startswith(OAUTH_APP_PREFIX):
@@ -95,9 +102,11 @@ class ObjectsApi:
     # --- the API endpoints -----------------------------------------------------------------
 
     async def handle_collection(self, request: web.Request) -> web.StreamResponse:
-        """``POST /crm/objects/2026-03/{objectType}``: create one object."""
+        """``POST /crm/objects/2026-03/{objectType}``: create one object (``GET``: list)."""
+        if request.method == "GET":
+            return await self.more.list_objects(request)
         if request.method != "POST":
-            return method_not_allowed(self._state, request, "POST")
+            return method_not_allowed(self._state, request, "GET, POST")
         return await self._serve(request, "create", self._state.crm.create)
 
     async def handle_batch_create(self, request: web.Request) -> web.StreamResponse:
@@ -125,12 +134,18 @@ class ObjectsApi:
         return await self._serve(request, "create_property", self._state.crm.create_property)
 
     async def handle_object(self, request: web.Request) -> web.StreamResponse:
-        """``GET .../{objectType}/{objectId}``."""
+        """``GET .../{objectType}/{objectId}`` (``PATCH``: update, ``DELETE``: archive)."""
+        if request.method == "PATCH":
+            return await self.more.update(request)
+        if request.method == "DELETE":
+            return await self.more.archive(request)
         if request.method != "GET":
-            return method_not_allowed(self._state, request, "GET")
+            return method_not_allowed(self._state, request, "GET, PATCH, DELETE")
         object_id = request.match_info["objectId"]
         raw_query = request.query
         query = {k: ",".join(raw_query.getall(k)) for k in raw_query}
+        if query.get("archived", "").lower() == "true":
+            return await self.more.read_archived(request)
         crm = self._state.crm
 
         def read(tdef: ObjectTypeDef, _: Any) -> Result:
@@ -139,24 +154,34 @@ class ObjectsApi:
         return await self._serve(request, "read", read)
 
     async def handle_unknown(self, request: web.Request) -> web.StreamResponse:
-        """Any other path: a JSON 404."""
+        """Any other path: an honest JSON 404 saying the emulator does not serve it.
+
+        Never ``OBJECT_NOT_FOUND`` (that would read as "this record does not exist") and
+        never a 405: the endpoint may well exist on HubSpot.
+        """
         state = self._state
         cid = str(uuid.uuid4())
         with state.lock:
             state.counters.request("other")
-        error = ApiError(404, f"No endpoint at {request.method} {request.path}", "OBJECT_NOT_FOUND")
-        return answer_error(state, request, error, cid, {CORRELATION_HEADER: cid})
+        error = ApiError(
+            404,
+            f"not emulated: the hubcrm emulator does not serve {request.method} {request.path}",
+            "NOT_EMULATED",
+        )
+        return error_response(state, error, cid, {CORRELATION_HEADER: cid})
 
     async def _serve(
         self,
         request: web.Request,
         operation: str,
         process: Callable[[ObjectTypeDef, Any], Result],
+        *,
+        admit: Callable[[str, dict[str, str]], str | None] | None = None,
     ) -> web.StreamResponse:
         cid = str(uuid.uuid4())
         headers = {CORRELATION_HEADER: cid}
         try:
-            return await self._serve_inner(request, operation, process, cid, headers)
+            return await self._serve_inner(request, operation, process, cid, headers, admit)
         except Exception:  # never a traceback to the client; the log says what broke
             logger.exception("emulator bug while serving %s (correlation id %s)", operation, cid)
             error = ApiError(500, "internal error in the emulator", "INTERNAL_ERROR")
@@ -169,6 +194,7 @@ class ObjectsApi:
         process: Callable[[ObjectTypeDef, Any], Result],
         cid: str,
         headers: dict[str, str],
+        admit: Callable[[str, dict[str, str]], str | None] | None = None,
     ) -> web.StreamResponse:
         state = self._state
         type_key = request.match_info["objectType"]
@@ -181,7 +207,7 @@ class ObjectsApi:
             if isinstance(app, ApiError):
                 counters.response(401)
                 return json_response(401, app.body(cid), headers)
-            policy = state.limiter.admit(app, headers)
+            policy = (admit or state.limiter.admit)(app, headers)
             if policy is not None:
                 rate_limited = counters.rate_limited
                 rate_limited[policy] = rate_limited.get(policy, 0) + 1
@@ -195,7 +221,10 @@ class ObjectsApi:
         # arrived is processed even if the client gives up waiting for the answer.
         body: Any = None
         body_error: ApiError | None = None
-        if request.method == "POST" and (fault is None or fault.kind != "error_before"):
+        wants_body = request.method in ("POST", "PATCH") or (
+            request.method == "PUT" and request.body_exists
+        )
+        if wants_body and (fault is None or fault.kind != "error_before"):
             try:
                 body = await read_json(state, request)
             except ApiError as exc:
@@ -214,6 +243,8 @@ class ObjectsApi:
                 status, payload, ids = process(tdef, body)
                 if fault is None:
                     state.counters.response(status)
+                    if status == 204:
+                        return web.Response(status=204, headers=headers)
                     headers["Content-Type"] = JSON_TYPE
                     return web.Response(
                         body=dumps(payload).encode(), status=status, headers=headers

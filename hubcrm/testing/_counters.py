@@ -15,7 +15,10 @@ class Stats:
     Attributes:
         requests: API requests received (admin endpoints excluded), whatever the outcome.
         requests_by_operation: the same, by operation: ``create``, ``batch_create``,
-            ``batch_upsert``, ``read``, ``token`` or ``other``.
+            ``batch_upsert``, ``read``, ``token``, ``list``, ``update``, ``archive``,
+            ``batch_update``, ``batch_archive``, ``search``, ``associate``,
+            ``list_associations``, ``delete_association``, ``batch_associate``,
+            ``batch_disassociate``, ``association_labels`` or ``other``.
         responses_by_status: HTTP responses sent, by status code (a dropped connection
             sends none).
         rate_limited: 429s sent, by ``policyName`` (``TEN_SECONDLY_ROLLING``, ``DAILY``).

@@ -57,6 +57,11 @@ class Emulator:
             validation error naming the property, without the id).
         upsert_trace_ids: whether batch upsert results echo each input's
             ``objectWriteTraceId`` (HubSpot documents the echo for batch create only).
+        search_rate_limit: ``(N, W)``: at most N searches per account in any W seconds
+            (HubSpot's search limit: 5 per second). Searches are not counted in the
+            burst window and their answers carry no rate-limit headers; over the limit
+            they get a 429 ``"You have reached your secondly limit."``. ``None`` turns
+            it off.
     """
 
     def __init__(
@@ -76,6 +81,7 @@ class Emulator:
         require_company_domain_or_name: bool = False,
         unique_refusal: UniqueRefusal = "409",
         upsert_trace_ids: bool = True,
+        search_rate_limit: tuple[int, float] | None = (5, 1.0),
     ) -> None:
         tokens = [token] if isinstance(token, str) else list(token)
         if not tokens or not all(isinstance(t, str) and t for t in tokens):
@@ -103,6 +109,7 @@ class Emulator:
             conflict_style=style,
             not_found_body=not_found_body,
             require_company_domain_or_name=require_company_domain_or_name,
+            search_rate_limit=search_rate_limit,
         )
         self._state.crm.unique_refusal = unique_refusal
         self._state.crm.upsert_trace_ids = upsert_trace_ids
@@ -345,6 +352,11 @@ class Emulator:
             else:
                 limiter.configure(rate_limit, daily_limit)
                 limiter.daily_used = 0
+
+    def set_search_rate_limit(self, rate_limit: tuple[int, float] | None) -> None:
+        """Change the search limit (``(N, W)``, or ``None`` for none); its window restarts."""
+        with self._state.lock:
+            self._state.search_limiter.configure(rate_limit)
 
     def configure(
         self,

@@ -23,7 +23,26 @@ FaultKind = Literal["latency", "error_before", "error_after", "disconnect_after"
   ``delay`` seconds (longer than the client's timeout) before it is sent.
 """
 
-Operation = Literal["create", "batch_create", "batch_upsert", "read", "batch_read", "token"]
+Operation = Literal[
+    "create",
+    "batch_create",
+    "batch_upsert",
+    "read",
+    "batch_read",
+    "token",
+    "list",
+    "update",
+    "archive",
+    "batch_update",
+    "batch_archive",
+    "search",
+    "associate",
+    "list_associations",
+    "delete_association",
+    "batch_associate",
+    "batch_disassociate",
+    "association_labels",
+]
 """The endpoints faults can target."""
 
 FAULT_KINDS: tuple[FaultKind, ...] = (
@@ -33,14 +52,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "disconnect_after",
     "timeout_after",
 )
-OPERATIONS: tuple[Operation, ...] = (
-    "create",
-    "batch_create",
-    "batch_upsert",
-    "read",
-    "batch_read",
-    "token",
-)
+OPERATIONS: tuple[Operation, ...] = Operation.__args__  # type: ignore[attr-defined]
 _DEFAULT_DELAY = {"latency": 0.5, "timeout_after": 30.0}
 
 

@@ -12,6 +12,7 @@ from ._counters import Counters
 from ._crm import Crm
 from ._faults import Faults
 from ._rate_window import RateLimiter
+from ._search_window import SearchLimiter
 from ._store import Store
 
 NotFoundBody = Literal["json", "empty", "html"]
@@ -38,6 +39,7 @@ class State:
         conflict_style: str,
         not_found_body: NotFoundBody = "json",
         require_company_domain_or_name: bool = False,
+        search_rate_limit: tuple[int, float] | None = (5, 1.0),
     ) -> None:
         self.lock = threading.Lock()
         self.clock = Clock()
@@ -49,6 +51,7 @@ class State:
         self.rng = random.Random(seed)
         self.crm = Crm(self.store, self.clock, self.rng, self.counters, conflict_style)
         self.limiter = RateLimiter(self.clock, rate_limit, daily_limit)
+        self.search_limiter = SearchLimiter(self.clock, search_rate_limit)
         self.faults = Faults(self.lock, seed, self._canonical_type)
         # the body of a 404 answering a GET: HubSpot's JSON error, nothing, or an HTML page
         self.not_found_body: NotFoundBody = not_found_body
@@ -77,5 +80,6 @@ class State:
             self.counters = counters
             self.crm.counters = counters
             self.limiter.reset()
+            self.search_limiter.reset()
             self.rng.seed(self.seed)
         self.faults.reset()

@@ -56,6 +56,8 @@ class Store:
         self.portal_id = portal_id
         self._types: dict[str, ObjectTypeDef] = {}  # by lowercased name and by id
         self.objects: dict[str, dict[str, StoredObject]] = {}
+        # archived records by type id: {object id: (record, archivedAt)}
+        self.archived: dict[str, dict[str, tuple[StoredObject, str]]] = {}
         # (type id, property name) -> {normalized value: object id}
         self.unique: dict[tuple[str, str], dict[str, str]] = {}
         # (from type id, category, type id) -> definition (not HUBSPOT_DEFINED)
@@ -71,6 +73,7 @@ class Store:
         self._types[tdef.object_type_id] = tdef
         self._types[tdef.name.lower()] = tdef
         self.objects.setdefault(tdef.object_type_id, {})
+        self.archived.setdefault(tdef.object_type_id, {})
         for name in tdef.unique_properties:
             self.unique.setdefault((tdef.object_type_id, name), {})
 
@@ -225,6 +228,8 @@ class Store:
         """Drop every object (types and association types stay; ids keep counting)."""
         for objects in self.objects.values():
             objects.clear()
+        for archived in self.archived.values():
+            archived.clear()
         for index in self.unique.values():
             index.clear()
 

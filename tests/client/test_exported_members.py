@@ -15,6 +15,32 @@ PUBLIC = {
     "HubCRM",
     "Objects",
     "Properties",
+    "AsyncAssociations",
+    "Associations",
+    "AsyncObjectsWithRawResponse",
+    "ObjectsWithRawResponse",
+    # raw requests and responses
+    "RawResponse",
+    "RequestSafety",
+    "Response",
+    # search
+    "Filter",
+    "FilterOperator",
+    "SearchCapError",
+    "Sort",
+    "SortDirection",
+    # associations on existing records
+    "AssociatedId",
+    "AssociatedRecord",
+    "AssociationInput",
+    "AssociationLabel",
+    "AssociationLink",
+    "AssociationOutcome",
+    # batch updates and archives
+    "ArchiveOutcome",
+    "BatchResult",
+    "ObjectUpdate",
+    "UpdateOutcome",
     # models
     "Association",
     "AssociationCategory",

@@ -252,7 +252,7 @@ async def test_not_found_body_is_json_by_default(http: aiohttp.ClientSession) ->
     assert json.loads(raw)["category"] == "OBJECT_NOT_FOUND"
 
 
-@pytest.mark.parametrize("path", [f"{V}/contacts/424242", "/crm/nothing/here"])
+@pytest.mark.parametrize("path", [f"{V}/contacts/424242"])
 async def test_not_found_body_empty(path: str) -> None:
     async with Emulator(rate_limit=None, not_found_body="empty") as emu:
         headers = {"Authorization": f"Bearer {emu.token}"}
@@ -264,7 +264,7 @@ async def test_not_found_body_empty(path: str) -> None:
         assert emu.stats.responses_by_status == {404: 1}
 
 
-@pytest.mark.parametrize("path", [f"{V}/contacts/424242", "/crm/nothing/here"])
+@pytest.mark.parametrize("path", [f"{V}/contacts/424242"])
 async def test_not_found_body_html(path: str) -> None:
     async with Emulator(rate_limit=None, not_found_body="html") as emu:
         headers = {"Authorization": f"Bearer {emu.token}"}
@@ -274,6 +274,25 @@ async def test_not_found_body_html(path: str) -> None:
     assert response_headers["Content-Type"].startswith("text/html")
     assert raw.startswith(b"<!DOCTYPE html>")
     assert b"404 Not Found" in raw
+
+
+@pytest.mark.parametrize("style", ["empty", "html"])
+async def test_unserved_endpoints_answer_an_honest_json_404_whatever_the_setting(
+    style: str,
+) -> None:
+    # An endpoint the emulator does not serve is not "a record not found": whatever the
+    # 404 style for reads, it says so in JSON, never OBJECT_NOT_FOUND.
+    async with Emulator(rate_limit=None, not_found_body=style) as emu:  # type: ignore[arg-type]
+        headers = {"Authorization": f"Bearer {emu.token}"}
+        async with aiohttp.ClientSession(base_url=emu.base_url, headers=headers) as http:
+            for path in ("/crm/nothing/here", f"{V}/contacts/batch/read"):
+                status, raw, response_headers = await get_raw(http, path)
+                assert status == 404
+                assert response_headers["Content-Type"].startswith(JSON_TYPE)
+                body = json.loads(raw)
+                assert body["category"] == "NOT_EMULATED"
+                assert "not emulated" in body["message"]
+                assert path in body["message"]
 
 
 async def test_not_found_body_only_changes_gets(emu: Emulator, http: aiohttp.ClientSession) -> None:
