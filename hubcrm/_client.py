@@ -212,7 +212,6 @@ class AsyncHubCRM:
             self._retrier, api_version, self._options, search_retrier=self._search_retrier
         )
         self.associations = AsyncAssociations(self._retrier, api_version, self._options)
-        self.objects = AsyncObjects(self._retrier, api_version, self._options)
         self.properties = AsyncProperties(self._retrier, api_version, self._options)
 
     def with_options(
@@ -261,7 +260,6 @@ class AsyncHubCRM:
             self._retrier, self._api_version, options, search_retrier=self._search_retrier
         )
         clone.associations = AsyncAssociations(self._retrier, self._api_version, options)
-        clone.objects = AsyncObjects(self._retrier, self._api_version, options)
         clone.properties = AsyncProperties(self._retrier, self._api_version, options)
         return clone
 

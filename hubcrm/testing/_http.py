@@ -140,11 +140,20 @@ def fault_response(
 
 
 def method_not_allowed(state: State, request: web.Request, allowed: str) -> web.Response:
-    """A 405 naming the method to use, counted as a request of operation ``other``."""
+    """A 405 saying which methods the emulator serves here, counted as operation ``other``.
+
+    It speaks for the emulator, not for HubSpot, which may serve more methods at the
+    same path (``POST .../contacts/merge``, say): category ``NOT_EMULATED``.
+    """
     cid = str(uuid.uuid4())
     with state.lock:
         state.counters.request("other")
-    error = ApiError(405, f"Method {request.method} is not allowed here; use {allowed}", None)
+    error = ApiError(
+        405,
+        f"not emulated: the hubcrm emulator serves only {allowed} at {request.path}, "
+        f"not {request.method}",
+        "NOT_EMULATED",
+    )
     return error_response(state, error, cid, {CORRELATION_HEADER: cid, "Allow": allowed})
 
 

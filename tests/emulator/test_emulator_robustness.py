@@ -153,6 +153,12 @@ async def test_unknown_path_and_method(http: aiohttp.ClientSession) -> None:
     status, body, headers = await send(http, f"{V}/contacts/1", b"{}", method="PUT")
     assert_hubspot_error(status, body, headers, 405)
     assert headers["Allow"] == "GET, PATCH, DELETE"
+    # A path HubSpot serves with POST (a merge): the emulator says it does not, in its
+    # own words, never as if HubSpot refused the method.
+    status, body, headers = await send(http, f"{V}/contacts/merge", b"{}")
+    assert status == 405
+    assert body["category"] == "NOT_EMULATED"
+    assert "not emulated" in body["message"]
 
 
 JSON = st.recursive(
