@@ -11,6 +11,8 @@ nox.options.error_on_missing_interpreters = True
 # Pinned so that a clean clone lints exactly as it did when the change was made.
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
+# The nodejs extra brings Node.js as a wheel: no separate Node.js install is needed.
+PYRIGHT = "pyright[nodejs]==1.1.414"
 # ruff is a test dependency too: the codegen freshness test formats the generated module.
 TEST_DEPS = ["pytest>=8.3", "hypothesis>=6.100", RUFF]
 
@@ -27,13 +29,16 @@ def tests(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format check) and mypy --strict on the package."""
-    session.install("-e", ".[cli,redis]", MYPY, *TEST_DEPS)
+    """ruff (lint and format check); mypy --strict and pyright on the typing tests."""
+    session.install("-e", ".[cli,redis]", MYPY, PYRIGHT, *TEST_DEPS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     # tests/typing holds assert_type checks of the public API; mypy fails on a regression.
     # The examples are what users copy: they type-check too.
     session.run("mypy", "--strict", "hubcrm", "tests/typing", "examples")
+    # The other checker users run: the same typing tests, strict ([tool.pyright]).
+    # --pythonpath: this session's environment, where hubcrm and its extras are installed.
+    session.run("pyright", "--pythonpath", f"{session.bin}/python", "tests/typing")
 
 
 @nox.session
