@@ -1,4 +1,4 @@
-"""The project's whole toolbelt: ``nox -s lint tests oldest_deps docs`` is what CI runs."""
+"""The project's whole toolbelt: ``nox -s lint tests oldest_deps dist docs`` is what CI runs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-nox.options.sessions = ["lint", "tests", "oldest_deps", "docs"]
+nox.options.sessions = ["lint", "tests", "oldest_deps", "dist", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 # A Python of the matrix that is not on PATH (as python3.X) fails the run: never a skip.
 nox.options.error_on_missing_interpreters = True
@@ -69,6 +69,13 @@ def oldest_deps(session: nox.Session) -> None:
             session.error(f"{pin} was asked for, {got} is installed")
     session.log("lowest versions installed: " + ", ".join(pins))
     session.run("pytest", *session.posargs, env=TEST_ENV)
+
+
+@nox.session(python=PYTHONS[-1])
+def dist(session: nox.Session) -> None:
+    """Build the sdist and wheel, check them, and test the installed wheel (.ci/check_dist.py)."""
+    session.install("build==1.6.1", "twine==7.0.0", "pytest>=8.3")
+    session.run("python", ".ci/check_dist.py", *PYTHONS)
 
 
 @nox.session
