@@ -1,39 +1,95 @@
-"""The project's whole toolbelt: ``nox -s lint tests`` is what CI runs."""
+"""The project's whole toolbelt: ``nox -s lint tests oldest_deps dist docs`` is what CI runs."""
 
 from __future__ import annotations
 
-import nox
+import json
 
-nox.options.sessions = ["lint", "tests"]
+import nox
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+nox.options.sessions = ["lint", "tests", "oldest_deps", "dist", "docs"]
 nox.options.reuse_existing_virtualenvs = True
+# A Python of the matrix that is not on PATH (as python3.X) fails the run: never a skip.
 nox.options.error_on_missing_interpreters = True
+
+# Every Python that pyproject.toml's classifiers name; `tests` runs on each.
+PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
 
 # Pinned so that a clean clone lints exactly as it did when the change was made.
 RUFF = "ruff==0.17.6"
 MYPY = "mypy==2.4.1"
+# The nodejs extra brings Node.js as a wheel: no separate Node.js install is needed.
+PYRIGHT = "pyright[nodejs]==1.1.414"
 # ruff is a test dependency too: the codegen freshness test formats the generated module.
 TEST_DEPS = ["pytest>=8.3", "hypothesis>=6.100", RUFF]
+# The shared-limiter tests start their own redis-server processes on free ports of
+# 127.0.0.1 (tests/support_redis.py). Under nox they must run: a missing redis-server
+# fails them instead of skipping them (.ci/run installs it).
+TEST_ENV = {"HUBCRM_REQUIRE_REDIS": "1"}
 
 
-@nox.session
+@nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the test suite against the bundled emulator over real HTTP."""
     session.install("-e", ".[cli,redis]", *TEST_DEPS)
-    # The shared-limiter tests start their own redis-server processes on free ports of
-    # 127.0.0.1 (tests/support_redis.py). Here they must run: a missing redis-server
-    # fails them instead of skipping them (.ci/run installs it).
-    session.run("pytest", *session.posargs, env={"HUBCRM_REQUIRE_REDIS": "1"})
+    session.run("pytest", *session.posargs, env=TEST_ENV)
+
+
+def lowest_pins(extras: list[str]) -> list[str]:
+    """``name==X`` for each requirement of pyproject.toml (core and ``extras``), X being
+    its ``>=`` lower bound; a requirement without one is an error: it claims too much."""
+    project = nox.project.load_toml("pyproject.toml")["project"]
+    requirements = list(project["dependencies"])
+    for extra in extras:
+        requirements += project["optional-dependencies"][extra]
+    pins = []
+    for text in requirements:
+        req = Requirement(text)
+        lower = [spec.version for spec in req.specifier if spec.operator == ">="]
+        if len(lower) != 1 or req.marker:
+            raise ValueError(f"{text!r}: only one >= lower bound, and no marker, is handled")
+        pins.append(f"{req.name}=={lower[0]}")
+    return pins
+
+
+@nox.session(python=PYTHONS[0])
+def oldest_deps(session: nox.Session) -> None:
+    """The test suite with the lowest versions pyproject.toml allows (core, cli, redis)."""
+    pins = lowest_pins(["cli", "redis"])
+    session.install("-e", ".[cli,redis]", *TEST_DEPS, *pins)
+    # What is installed is what the bounds say: no other requirement raised one.
+    listing = session.run("python", "-m", "pip", "list", "--format=json", silent=True)
+    installed = {canonicalize_name(d["name"]): d["version"] for d in json.loads(str(listing))}
+    for pin in pins:
+        name, _, wanted = pin.partition("==")
+        got = installed.get(canonicalize_name(name), "0")
+        if Version(got) != Version(wanted):
+            session.error(f"{pin} was asked for, {got} is installed")
+    session.log("lowest versions installed: " + ", ".join(pins))
+    session.run("pytest", *session.posargs, env=TEST_ENV)
+
+
+@nox.session(python=PYTHONS[-1])
+def dist(session: nox.Session) -> None:
+    """Build the sdist and wheel, check them, and test the installed wheel (.ci/check_dist.py)."""
+    session.install("build==1.6.1", "twine==7.0.0", "pytest>=8.3")
+    session.run("python", ".ci/check_dist.py", *PYTHONS)
 
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint and format check) and mypy --strict on the package."""
-    session.install("-e", ".[cli,redis]", MYPY, *TEST_DEPS)
+    """ruff (lint and format check); mypy --strict and pyright on the typing tests."""
+    session.install("-e", ".[cli,redis]", MYPY, PYRIGHT, *TEST_DEPS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     # tests/typing holds assert_type checks of the public API; mypy fails on a regression.
     # The examples are what users copy: they type-check too.
     session.run("mypy", "--strict", "hubcrm", "tests/typing", "examples")
+    # The other checker users run: the same typing tests, strict ([tool.pyright]).
+    # --pythonpath: this session's environment, where hubcrm and its extras are installed.
+    session.run("pyright", "--pythonpath", f"{session.bin}/python", "tests/typing")
 
 
 @nox.session

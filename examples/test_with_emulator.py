@@ -20,6 +20,12 @@ DEAL = {"dealname": "Big one", "dealstage": "appointmentscheduled", "pipeline": 
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    """hubcrm runs on asyncio; anyio's plugin before 4.12 would also try trio."""
+    return "asyncio"
+
+
+@pytest.fixture
 def crm(hubspot_emulator: Emulator) -> Iterator[HubCRM]:
     with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as client:
         yield client

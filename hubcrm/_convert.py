@@ -192,14 +192,13 @@ def _association_hooks(
         types = data["types"]
         if not isinstance(types, list):
             raise TypeError(f"expected 'types' to be a list, got {type_name(types)}")
-        spec = conv.get_structure_hook(AssociationSpec)
-        return Association(to["id"], [spec(item, AssociationSpec) for item in types])
+        # conv.structure, not get_structure_hook: cattrs 23.2 has no get_*_hook methods.
+        return Association(to["id"], [conv.structure(item, AssociationSpec) for item in types])
 
     def unstructure(association: Association) -> dict[str, Any]:
-        spec = conv.get_unstructure_hook(AssociationSpec)
         return {
             "to": {"id": association.to_id},
-            "types": [spec(item) for item in association.types],
+            "types": [conv.unstructure(item, AssociationSpec) for item in association.types],
         }
 
     return structure, unstructure
@@ -257,8 +256,10 @@ def _make_converter(*, detailed_validation: bool) -> cattrs.Converter:
     structure_association, unstructure_association = _association_hooks(conv)
     conv.register_structure_hook(Association, structure_association)
     conv.register_unstructure_hook(Association, unstructure_association)
-    conv.register_structure_hook_factory(_is_model, _structure_factory)
-    conv.register_unstructure_hook_factory(_is_model, _unstructure_factory)
+    # One-argument factories: cattrs 23.2 calls a hook factory with the type only (24.1
+    # also accepts factories that take the converter), so the converter is bound here.
+    conv.register_structure_hook_factory(_is_model, lambda cls: _structure_factory(cls, conv))
+    conv.register_unstructure_hook_factory(_is_model, lambda cls: _unstructure_factory(cls, conv))
     return conv
 
 

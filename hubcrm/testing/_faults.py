@@ -94,13 +94,13 @@ class FaultRule:
     operation: Operation | None = attrs.field(default=None, validator=_check_operation)
     object_type: str | None = None
     status: int = 502
-    delay: float = attrs.field()
+    # A Factory, not a @delay.default method: pyright sees only a default given here,
+    # and would otherwise make users pass delay.
+    delay: float = attrs.field(
+        default=attrs.Factory(lambda self: _DEFAULT_DELAY.get(self.kind, 0.0), takes_self=True)
+    )
     retry_after: float | None = None
     html: bool = False
-
-    @delay.default
-    def _delay_default(self) -> float:
-        return _DEFAULT_DELAY.get(self.kind, 0.0)
 
     def __attrs_post_init__(self) -> None:
         if self.times is None and self.probability is None:

@@ -312,7 +312,8 @@ async def _run_shared_window(
                     scores[member] = score
                 if finished.is_set():
                     return
-                with contextlib.suppress(TimeoutError):
+                # asyncio.TimeoutError: on Python 3.10 it is not the builtin TimeoutError.
+                with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(finished.wait(), 0.05)
 
         watcher = asyncio.create_task(watch())

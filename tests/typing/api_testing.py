@@ -1,0 +1,147 @@
+"""hubcrm.testing (everything in its __all__) as users' type checkers see it.
+
+Never run: `nox -s lint` checks this file with mypy --strict and pyright (strict).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from hubcrm import HubCRM
+from hubcrm.testing import (
+    AssociationCategory,
+    AssociationTypeDef,
+    ConflictStyle,
+    Emulator,
+    FaultKind,
+    FaultRecord,
+    FaultRule,
+    Faults,
+    ObjectTypeDef,
+    Operation,
+    PropertyDef,
+    PropertyType,
+    Stats,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import assert_type
+
+
+def construct(style: ConflictStyle) -> Emulator:
+    return Emulator(
+        token=["tok-1", "tok-2"],
+        host="127.0.0.1",
+        port=0,
+        rate_limit=(190, 10.0),
+        daily_limit=None,
+        access_token_ttl=60.0,
+        seed=None,
+        max_body_bytes=1 << 20,
+        portal_id=1,
+        conflict_style=style,
+    )
+
+
+def sync_emulator() -> None:
+    with Emulator(rate_limit=None) as hubspot:
+        assert_type(hubspot, Emulator)
+        assert_type(hubspot.base_url, str)
+        assert_type(hubspot.token, str)
+        assert_type(hubspot.portal_id, int)
+        assert_type(hubspot.objects("contacts"), list[dict[str, Any]])
+        assert_type(hubspot.count("contacts"), int)
+        assert_type(hubspot.stats, Stats)
+        assert_type(hubspot.faults, Faults)
+        assert_type(hubspot.reset(), None)
+        assert_type(hubspot.advance_clock(1.5), None)
+        assert_type(hubspot.set_rate_limit((10, 1.0), daily_limit=1000), None)
+        assert_type(hubspot.set_rate_limit(None), None)
+        refresh = hubspot.register_oauth_app("id", "secret", rotate_refresh_tokens=True)
+        assert_type(refresh, str)
+
+
+async def async_emulator() -> None:
+    async with Emulator() as hubspot:
+        assert_type(hubspot, Emulator)
+    other = Emulator()
+    assert_type(await other.start(), None)
+    assert_type(await other.stop(), None)
+
+
+def schema(hubspot: Emulator, kind: PropertyType, category: AssociationCategory) -> None:
+    prop = PropertyDef(name="vin", type=kind, options=["a"], unique=True)
+    assert_type(prop.name, str)
+    assert_type(prop.type, PropertyType)
+    assert_type(prop.options, tuple[str, ...])
+    assert_type(prop.multiple, bool)
+    assert_type(prop.unique, bool)
+    assert_type(prop.email, bool)
+    assert_type(prop.read_only, bool)
+    cars = hubspot.define_object_type("cars", properties=[prop], required=["vin"])
+    assert_type(cars, ObjectTypeDef)
+    assert_type(cars.object_type_id, str)
+    assert_type(cars.name, str)
+    assert_type(cars.singular, str)
+    assert_type(cars.properties, Mapping[str, PropertyDef])
+    assert_type(cars.required, tuple[str, ...])
+    assert_type(cars.unique_properties, tuple[str, ...])
+    assert_type(hubspot.object_type("cars"), ObjectTypeDef)
+    assert_type(hubspot.add_property("cars", PropertyDef(name="colour")), None)
+    hubspot.define_association_type("cars", "contacts", 7, category=category, label="owner")
+    definition = AssociationTypeDef(
+        from_type_id="2-1", to_type_id="0-1", type_id=7, category=category, label="owner"
+    )
+    assert_type(definition.type_id, int)
+    assert_type(definition.category, AssociationCategory)
+    assert_type(definition.label, str | None)
+
+
+def faults(hubspot: Emulator, kind: FaultKind, operation: Operation) -> None:
+    f = hubspot.faults
+    assert_type(f.latency(0.2, times=1, operation=operation), FaultRule)
+    assert_type(f.error_before(503, retry_after=1.0, html=True), FaultRule)
+    assert_type(f.error_after(502, object_type="deals", probability=0.1), FaultRule)
+    assert_type(f.disconnect_after(operation="create"), FaultRule)
+    assert_type(f.timeout_after(5.0), FaultRule)
+    assert_type(f.add(FaultRule(kind=kind, times=2)), FaultRule)
+    assert_type(f.rules, list[FaultRule])
+    assert_type(f.clear(), None)
+    for record in f.log:
+        assert_type(record, FaultRecord)
+        assert_type(record.kind, FaultKind)
+        assert_type(record.operation, str)
+        assert_type(record.object_type, str | None)
+        assert_type(record.status, int | None)
+        assert_type(record.ids, tuple[str, ...])
+        assert_type(record.correlation_id, str)
+        assert_type(record.to_json(), dict[str, object])
+
+
+def stats(s: Stats) -> None:
+    assert_type(s.requests, int)
+    assert_type(s.requests_by_operation, Mapping[str, int])
+    assert_type(s.responses_by_status, Mapping[int, int])
+    assert_type(s.rate_limited, Mapping[str, int])
+    assert_type(s.faults, Mapping[str, int])
+    assert_type(s.faults_by_operation, Mapping[str, Mapping[str, int]])
+    assert_type(s.oauth_refreshes, int)
+    assert_type(s.objects_created, int)
+    assert_type(s.objects_updated, int)
+    assert_type(s.to_json(), dict[str, Any])
+
+
+# The pytest plugin's fixture, as a user's test module uses it.
+@pytest.fixture
+def crm(hubspot_emulator: Emulator) -> Iterator[HubCRM]:
+    with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as client:
+        yield client
+
+
+@pytest.mark.hubspot_emulator(rate_limit=(4, 1.0))
+def check_with_fixture(crm: HubCRM, hubspot_emulator: Emulator) -> None:
+    assert_type(crm.objects.create("contacts", {"email": "a@example.com"}).id, str)
+    assert_type(hubspot_emulator.count("contacts"), int)
