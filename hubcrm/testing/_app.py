@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ._admin import Admin, guarded
 from ._api_errors import ApiError
-from ._api_more import MoreApi
+from ._app_records import MoreApi
 from ._crm import Result
 from ._faults import FaultRule
 from ._http import (

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from ._api_errors import ApiError
 from ._crm import Result
-from ._crm_more import CrmMore
+from ._crm_records import CrmMore
 from ._http import method_not_allowed
 from ._schema import ObjectTypeDef
 from ._search_window import SEARCH_POLICY
