@@ -208,11 +208,14 @@ class AsyncHubCRM:
         self._search_retrier = Retrier(
             self._session.with_limiter(_search_limiter(search_rate_limit))
         )
-        self.objects = AsyncObjects(
-            self._retrier, api_version, self._options, search_retrier=self._search_retrier
-        )
-        self.associations = AsyncAssociations(self._retrier, api_version, self._options)
-        self.properties = AsyncProperties(self._retrier, api_version, self._options)
+        self._make_resources()
+
+    def _make_resources(self) -> None:
+        """The resources, all sending through this client's retriers with its options."""
+        retrier, version, options = self._retrier, self._api_version, self._options
+        self.objects = AsyncObjects(retrier, version, options, search_retrier=self._search_retrier)
+        self.associations = AsyncAssociations(retrier, version, options)
+        self.properties = AsyncProperties(retrier, version, options)
 
     def with_options(
         self,
@@ -256,11 +259,7 @@ class AsyncHubCRM:
         )
         clone = copy.copy(self)
         clone._options = options
-        clone.objects = AsyncObjects(
-            self._retrier, self._api_version, options, search_retrier=self._search_retrier
-        )
-        clone.associations = AsyncAssociations(self._retrier, self._api_version, options)
-        clone.properties = AsyncProperties(self._retrier, self._api_version, options)
+        clone._make_resources()
         return clone
 
     async def request(
