@@ -375,7 +375,9 @@ class Retrier:
 
     async def _attempt(self, call: _Call) -> Response:
         session = self.session
-        call.token = token = await session.token(call.method, call.shown_path)
+        # A fixed token is read without an await: no coroutine per request for it.
+        token = session.static_token or await session.token(call.method, call.shown_path)
+        call.token = token
         call.attempts += 1
         return await session.send(
             call.method,

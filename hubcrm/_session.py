@@ -161,7 +161,7 @@ class Session:
         self._base_url = base_url.rstrip("/")
         self.token_provider = token_provider
         # A fixed token needs no await per request.
-        self._static_token = (
+        self.static_token = (
             token_provider.value if isinstance(token_provider, StaticToken) else None
         )
         self.options = options
@@ -200,7 +200,7 @@ class Session:
             APIConnectionError: the token endpoint failed; the request was not sent.
             AuthenticationError: the token endpoint refused the credentials.
         """
-        token = self._static_token
+        token = self.static_token
         if token is not None:
             return token
         try:
