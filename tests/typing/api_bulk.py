@@ -1,4 +1,5 @@
-"""Bulk creation as users' type checkers see it: create_many, iter_create_many, results.
+"""Bulk creation as users' type checkers see it: create_many, upsert_many,
+iter_create_many, their results, and a run stopped by the caller's own code.
 
 Never run: `nox -s lint` checks this file with mypy --strict and pyright (strict).
 """
@@ -10,12 +11,12 @@ from typing import TYPE_CHECKING, Literal
 
 from hubcrm import (
     AsyncHubCRM,
-    BulkError,
     BulkInput,
     BulkInputs,
     BulkOutcome,
     BulkProgress,
     BulkResult,
+    BulkRunError,
     CrmObject,
     HubCRM,
     HubCRMError,
@@ -38,10 +39,13 @@ def progress(p: BulkProgress) -> None:
     assert_type(p.rate, float)
 
 
+Status = Literal["created", "updated", "failed", "unknown", "not_attempted"]
+
+
 def result(r: BulkResult) -> None:
+    assert_type(r.outcomes, list[BulkOutcome])
     assert_type(r.results, list[CrmObject | None])
-    assert_type(r.new, list[bool | None])
-    assert_type(r.errors, list[BulkError])
+    assert_type(r.errors, list[BulkOutcome])
     assert_type(r.created, int)
     assert_type(r.updated, int)
     assert_type(r.failed, int)
@@ -54,10 +58,13 @@ def result(r: BulkResult) -> None:
     for error in r.errors:
         assert_type(error.index, int)
         assert_type(error.input, ObjectInput | Mapping[str, PropertyValue])
-        assert_type(error.error, Exception)
+        assert_type(error.error, Exception | None)
         assert_type(error.attempted, bool)
-        assert_type(error.status, Literal["failed", "unknown", "not_attempted"])
+        assert_type(error.status, Status)
         assert_type(error.code, str | None)
+    made = BulkResult(outcomes=[BulkOutcome(0, {"email": "a@example.com"}, "failed")])
+    assert_type(made, BulkResult)
+    assert_type(BulkResult(outcomes=[], stopped_by=None).ok, bool)
 
 
 def outcome(o: BulkOutcome) -> None:
@@ -66,9 +73,31 @@ def outcome(o: BulkOutcome) -> None:
     assert_type(o.object, CrmObject | None)
     assert_type(o.error, Exception | None)
     assert_type(o.new, bool | None)
+    assert_type(o.read_back, bool)
     assert_type(o.attempted, bool)
-    assert_type(o.status, Literal["created", "updated", "failed", "unknown", "not_attempted"])
+    assert_type(o.status, Status)
     assert_type(o.ok, bool)
+    assert_type(o.code, str | None)
+    assert_type(
+        BulkOutcome(
+            index=0,
+            input=ObjectInput({"email": "a@example.com"}),
+            status="created",
+            object=None,
+            error=None,
+            new=True,
+            read_back=False,
+        ),
+        BulkOutcome,
+    )
+
+
+def stopped(e: BulkRunError) -> None:
+    """A run that ended because the caller's code (on_progress, the iterable) raised."""
+    assert_type(e.result, BulkResult)
+    assert_type(e.result.outcomes, list[BulkOutcome])
+    assert_type(e.__cause__, BaseException | None)
+    assert_type(BulkRunError("stopped", outcomes=[], stopped_by=None), BulkRunError)
 
 
 async def rows() -> AsyncIterator[Mapping[str, PropertyValue]]:
@@ -89,17 +118,34 @@ async def async_bulk(crm: AsyncHubCRM) -> None:
     )
     assert_type(r, BulkResult)
     assert_type(await crm.objects.create_many("contacts", rows(), mode="single"), BulkResult)
+    upserted = await crm.objects.upsert_many(
+        "contacts",
+        rows(),
+        id_property="email",
+        batch_size=100,
+        concurrency=None,
+        on_progress=progress,
+    )
+    assert_type(upserted, BulkResult)
     stream = crm.objects.iter_create_many("contacts", rows(), on_progress=print)
     # An AsyncIterator: contextlib.aclosing(stream), which the docstring suggests for an
     # early stop, does not type-check until it is typed as an AsyncGenerator.
     assert_type(stream, AsyncIterator[BulkOutcome])
     async for o in stream:
         assert_type(o, BulkOutcome)
+    try:
+        await crm.objects.create_many("contacts", inputs, on_progress=progress)
+    except BulkRunError as exc:
+        assert_type(exc.result, BulkResult)
 
 
 def sync_bulk(crm: HubCRM) -> None:
     r = crm.objects.create_many("contacts", ({"email": f"{i}@example.com"} for i in range(3)))
     assert_type(r, BulkResult)
+    upserted = crm.objects.upsert_many(
+        "contacts", [{"email": "a@example.com"}], id_property="email"
+    )
+    assert_type(upserted, BulkResult)
     stream = crm.objects.iter_create_many("contacts", [{"email": "a@example.com"}])
     assert_type(stream, Iterator[BulkOutcome])
     for o in stream:

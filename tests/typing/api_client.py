@@ -9,37 +9,44 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import hubcrm
 from hubcrm import (
+    AssociatedId,
     Association,
     AssociationCategory,
+    Associations,
     AssociationSpec,
     AssociationType,
+    AsyncAssociations,
     AsyncHubCRM,
+    AsyncObjects,
+    AsyncProperties,
     ClientStats,
+    Clock,
     CrmObject,
+    DailyLimitError,
     HubCRM,
     Limiter,
-    NoLimiter,
     OAuth,
     ObjectInput,
+    Objects,
     ObjectWarning,
+    PauseOnlyLimiter,
+    Properties,
     PropertyValue,
     RateLimit,
     RateLimitStatus,
+    RetryPolicy,
     RetryWrites,
     RollingWindowLimiter,
     StaticToken,
+    Timeouts,
     TokenProvider,
     TokenSet,
     ValueWithTimestamp,
 )
-
-# The types of `crm.objects`: not exported by hubcrm today.
-from hubcrm._objects import AsyncObjects
-from hubcrm._sync import Objects
 
 if TYPE_CHECKING:
     from typing_extensions import assert_type
@@ -70,9 +77,12 @@ async def async_client(token: str) -> None:
         max_retries=2,
         retry_writes="always",
         rate_limit_deadline=60.0,
+        search_rate_limit=RateLimit(5, 1.0),
     ) as crm:
         assert_type(crm, AsyncHubCRM)
         assert_type(crm.objects, AsyncObjects)
+        assert_type(crm.properties, AsyncProperties)
+        assert_type(crm.associations, AsyncAssociations)
         link = Association("123", AssociationType.CONTACT_TO_COMPANY)
         obj = await crm.objects.create("contacts", PROPERTIES, [link], id_property="email")
         assert_type(obj, CrmObject)
@@ -81,22 +91,52 @@ async def async_client(token: str) -> None:
         faster = crm.with_options(timeout=1.0, connect_timeout=0.5, max_retries=0)
         assert_type(faster, AsyncHubCRM)
         assert_type(crm.with_options(retry_writes="never", rate_limit_deadline=1.0), AsyncHubCRM)
+        assert_type(crm.with_options(timeouts=Timeouts(5.0), retry=RetryPolicy()), AsyncHubCRM)
+        assert_type(crm.timeouts, Timeouts)
+        assert_type(crm.retry, RetryPolicy)
         assert_type(crm.stats, ClientStats)
         assert_type(crm.closed, bool)
         assert_type(await crm.aclose(), None)
+    assert_type(AsyncHubCRM(), AsyncHubCRM)  # the token from HUBSPOT_ACCESS_TOKEN
 
 
 def sync_client(token: str) -> None:
-    with HubCRM(token, rate_limit=None, retry_writes="safe") as crm:
+    with HubCRM(token, rate_limit=None, retry_writes="safe", search_rate_limit=None) as crm:
         assert_type(crm, HubCRM)
         assert_type(crm.objects, Objects)
+        assert_type(crm.properties, Properties)
+        assert_type(crm.associations, Associations)
         obj = crm.objects.create("deals", {"dealname": "First order", "amount": 1250.5})
         assert_type(obj, CrmObject)
         assert_type(crm.objects.get("deals", obj.id), CrmObject)
         assert_type(crm.with_options(timeout=5.0), HubCRM)
+        assert_type(crm.with_options(timeouts=Timeouts(connect=2.0)), HubCRM)
+        assert_type(crm.with_options(retry=RetryPolicy(max_retries=0)), HubCRM)
+        assert_type(crm.timeouts, Timeouts)
+        assert_type(crm.retry, RetryPolicy)
         assert_type(crm.stats, ClientStats)
         assert_type(crm.closed, bool)
-    crm.close()
+    assert_type(crm.close(), None)
+
+
+def config() -> None:
+    timeouts = Timeouts(total=30.0, connect=10.0)
+    assert_type(timeouts.total, float)
+    assert_type(timeouts.connect, float)
+    policy = RetryPolicy(
+        max_retries=3,
+        backoff_base=0.5,
+        backoff_max=8.0,
+        rate_limit_deadline=300.0,
+        retry_writes="safe",
+    )
+    assert_type(policy.max_retries, int)
+    assert_type(policy.backoff_base, float)
+    assert_type(policy.backoff_max, float)
+    assert_type(policy.rate_limit_deadline, float)
+    assert_type(policy.retry_writes, RetryWrites)
+    assert_type(HubCRM("pat-123", timeouts=timeouts, retry=policy), HubCRM)
+    assert_type(AsyncHubCRM("pat-123", timeouts=timeouts, retry=policy), AsyncHubCRM)
 
 
 def crm_object(obj: CrmObject) -> None:
@@ -119,6 +159,12 @@ def crm_object(obj: CrmObject) -> None:
     assert_type(obj.object_write_trace_id, str | None)
     assert_type(obj.url, str | None)
     assert_type(obj.warnings, tuple[ObjectWarning, ...] | None)
+    associated = obj.associations
+    assert_type(associated, dict[str, tuple[AssociatedId, ...]] | None)
+    for ids in (associated or {}).values():
+        for one in ids:
+            assert_type(one.id, str)
+            assert_type(one.type, str | None)
     for warning in obj.warnings or ():
         assert_type(warning.category, str)
         assert_type(warning.message, str)
@@ -141,32 +187,89 @@ def models() -> None:
     assert_type(item.object_write_trace_id, str | None)
 
 
-async def auth_and_limits() -> None:
+class FixedClock:
+    """A user's own clock: anything with time() and monotonic() is a Clock."""
+
+    def time(self) -> float:
+        return 1_700_000_000.0
+
+    def monotonic(self) -> float:
+        return 0.0
+
+
+async def auth(clock: Clock) -> None:
     static = StaticToken("pat-123")
     assert_type(await static.token(), str)
+    assert_type(static.value, str)
+    assert_type(static.invalidate("pat-123"), None)
 
     def saved(tokens: TokenSet) -> None:
         assert_type(tokens.access_token, str)
         assert_type(tokens.refresh_token, str)
         assert_type(tokens.expires_at, float)
 
-    oauth = OAuth("client-id", "client-secret", "refresh-token", on_refresh=saved)
+    async def saved_async(tokens: TokenSet) -> None:
+        pass
+
+    oauth = OAuth("client-id", "client-secret", "refresh-token", on_refresh=saved, clock=clock)
     assert_type(await oauth.token(), str)
+    assert_type(oauth.invalidate("old"), None)
     assert_type(oauth.refreshes, int)
     assert_type(oauth.token_url, str)
+    OAuth(
+        "client-id",
+        "client-secret",
+        "refresh-token",
+        access_token="at",
+        expires_at=0.0,
+        on_refresh=saved_async,
+        token_url="http://127.0.0.1:8080/oauth/v1/token",
+        refresh_margin=30.0,
+        timeout=5.0,
+        clock=FixedClock(),
+    )
+    assert_type(clock.time(), float)
+    assert_type(clock.monotonic(), float)
     provider: TokenProvider = oauth
     async with AsyncHubCRM(provider, rate_limit=RollingWindowLimiter(RateLimit.DEFAULT)):
         pass
 
+
+async def limits(daily: DailyLimitError) -> None:
     limit = RateLimit.parse("190/10")
     assert_type(limit, RateLimit)
     assert_type(limit.max_requests, int)
     assert_type(limit.interval, float)
     assert_type(limit.per_second, float)
-    limiter: Limiter = NoLimiter()
+    for tier in (
+        RateLimit.FREE,
+        RateLimit.STARTER,
+        RateLimit.PROFESSIONAL,
+        RateLimit.ENTERPRISE,
+        RateLimit.API_LIMIT_INCREASE,
+        RateLimit.OAUTH_APP,
+    ):
+        assert_type(tier, RateLimit)
+
+    pause_only = PauseOnlyLimiter()
+    limiter: Limiter = pause_only
     assert_type(await limiter.acquire(), float)
+    assert_type(await limiter.acquire(max_pause=5.0), float)
     headers: Mapping[str, str] = {}
     assert_type(limiter.observe(headers), None)
+    assert_type(limiter.penalize(), float)
+    assert_type(limiter.penalize(10.0), float)
+    assert_type(limiter.rate_limit, RateLimit | None)
+    assert_type(limiter.daily_limit_reached(daily), None)
+    assert_type(await limiter.aclose(), None)
+    assert_type(await pause_only.acquire(1.0), float)
+
+    window = RollingWindowLimiter(RateLimit(100, 10.0), explicit=True, clock=lambda: 0.0)
+    assert_type(window.rate_limit, RateLimit)
+    assert_type(await window.acquire(max_pause=0.0), float)
+    limiter = window
+    async with AsyncHubCRM("pat-123", rate_limit=limiter, search_rate_limit=PauseOnlyLimiter()):
+        pass
 
 
 def retry_writes(crm: AsyncHubCRM, writes: RetryWrites) -> None:
@@ -182,6 +285,7 @@ def stats(crm: HubCRM) -> None:
     assert_type(s.rate_limit_wait, float)
     assert_type(s.pauses, int)
     assert_type(s.pause_time, float)
+    assert_type(s.read_backs, int)
     status = s.rate_limit
     assert_type(status, RateLimitStatus | None)
     if status is not None:
@@ -202,6 +306,15 @@ async def redis_limiter() -> None:
         Redis(), key="acme-app", max_requests=190, interval=10.0, on_redis_error=on_error
     )
     assert_type(await limiter.acquire(), float)
+    assert_type(await limiter.acquire(max_pause=2.0), float)
+    assert_type(limiter.key, str)
+    assert_type(limiter.mode, Literal["shared", "local"])
+    assert_type(limiter.redis_keys, tuple[str, str, str])
+    assert_type(await limiter.aclose(), None)
+    from_url = RedisRateLimiter.from_url(
+        "redis://localhost:6379/0", key="acme-app", max_requests=190, interval=10.0
+    )
+    assert_type(from_url, RedisRateLimiter)
     async with AsyncHubCRM("pat-123", rate_limit=limiter):
         pass
 

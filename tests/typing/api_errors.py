@@ -13,6 +13,8 @@ from hubcrm import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
+    BulkResult,
+    BulkRunError,
     ConflictError,
     DailyLimitError,
     ErrorDetail,
@@ -23,20 +25,42 @@ from hubcrm import (
     ObjectInput,
     OutcomeUnknownError,
     RateLimitError,
+    RateLimitPauseError,
     RedisLimiterError,
     ResponseParseError,
+    SearchCapError,
     ServerError,
 )
 
 if TYPE_CHECKING:
     from typing_extensions import assert_type
 
+
 # The hierarchy: each class is usable where its base is expected.
+def construct() -> None:
+    detail = ErrorDetail("bad", code="INVALID", in_="email", sub_category=None, context={})
+    error = BadRequestError(
+        "bad input",
+        status=400,
+        category="VALIDATION_ERROR",
+        errors=[detail],
+        context={"email": ["x"]},
+        headers={"x-hubspot-correlation-id": "c"},
+        method="POST",
+        path="/crm/objects/2026-03/contacts",
+        body={"status": "error"},
+    )
+    assert_type(error, BadRequestError)
+    assert_type(APITimeoutError("slow", method="GET", path="/", request_sent=True), APITimeoutError)
+
+
 BASES: list[tuple[type[HubCRMError], type[Exception]]] = [
     (HubCRMError, Exception),
     (APIError, HubCRMError),
     (APIConnectionError, HubCRMError),
     (OutcomeUnknownError, HubCRMError),
+    (BulkRunError, HubCRMError),
+    (SearchCapError, HubCRMError),
     (RedisLimiterError, HubCRMError),
     (ResponseParseError, HubCRMError),
 ]
@@ -50,7 +74,7 @@ API_ERRORS: list[type[APIError]] = [
     DailyLimitError,
     ServerError,
 ]
-RATE_LIMIT_ERRORS: list[type[RateLimitError]] = [DailyLimitError]
+RATE_LIMIT_ERRORS: list[type[RateLimitError]] = [DailyLimitError, RateLimitPauseError]
 CONNECTION_ERRORS: list[type[APIConnectionError]] = [APITimeoutError]
 
 
@@ -83,10 +107,14 @@ def subclasses(
     assert_type(conflict.existing_id, str | None)
 
 
-def rate_limits(limited: RateLimitError, daily: DailyLimitError) -> None:
+def rate_limits(
+    limited: RateLimitError, daily: DailyLimitError, pause: RateLimitPauseError
+) -> None:
     assert_type(limited.policy_name, str | None)
     assert_type(daily.policy_name, str | None)
     assert_type(daily.retry_after, float | None)
+    assert_type(pause.retry_after, float | None)
+    assert_type(pause.status, int)
 
 
 def connection(e: APIConnectionError, timeout: APITimeoutError) -> None:
@@ -98,13 +126,22 @@ def connection(e: APIConnectionError, timeout: APITimeoutError) -> None:
 
 
 def others(
-    unknown: OutcomeUnknownError, redis: RedisLimiterError, parse: ResponseParseError
+    unknown: OutcomeUnknownError,
+    redis: RedisLimiterError,
+    parse: ResponseParseError,
+    bulk: BulkRunError,
+    cap: SearchCapError,
 ) -> None:
     assert_type(unknown.object_type, str)
     assert_type(unknown.input, ObjectInput | None)
     assert_type(unknown.cause, BaseException | None)
     assert_type(redis.key, str)
     assert_type(parse.field, str | None)
+    assert_type(bulk.result, BulkResult)
+    assert_type(cap.cap, int)
+    assert_type(cap.total, int | None)
+    assert_type(SearchCapError("too many", cap=10_000, total=12_345), SearchCapError)
+    assert_type(OutcomeUnknownError("contacts", None, cause=None), OutcomeUnknownError)
     assert_type(RedisLimiterError("down", key="acme"), RedisLimiterError)
     assert_type(ResponseParseError("bad", field="id"), ResponseParseError)
 
@@ -118,6 +155,12 @@ def handling(crm: HubCRM) -> str | None:
     except OutcomeUnknownError as exc:
         assert_type(exc.input, ObjectInput | None)
         return None
+    except RateLimitPauseError as exc:
+        assert_type(exc.retry_after, float | None)
+        return None
     except APIError as exc:
         assert_type(exc.status, int)
+        raise
+    except HubCRMError as exc:
+        assert_type(exc, HubCRMError)
         raise

@@ -43,6 +43,11 @@ def construct(style: ConflictStyle) -> Emulator:
         max_body_bytes=1 << 20,
         portal_id=1,
         conflict_style=style,
+        not_found_body="html",
+        require_company_domain_or_name=True,
+        unique_refusal="400",
+        upsert_trace_ids=False,
+        search_rate_limit=(5, 1.0),
     )
 
 
@@ -60,8 +65,19 @@ def sync_emulator() -> None:
         assert_type(hubspot.advance_clock(1.5), None)
         assert_type(hubspot.set_rate_limit((10, 1.0), daily_limit=1000), None)
         assert_type(hubspot.set_rate_limit(None), None)
+        assert_type(hubspot.set_search_rate_limit((5, 1.0)), None)
+        assert_type(hubspot.set_search_rate_limit(None), None)
+        assert_type(hubspot.configure(not_found_body="empty", unique_refusal="409"), None)
+        assert_type(
+            hubspot.configure(require_company_domain_or_name=False, upsert_trace_ids=True), None
+        )
+        assert_type(hubspot.settings, dict[str, Any])
         refresh = hubspot.register_oauth_app("id", "secret", rotate_refresh_tokens=True)
         assert_type(refresh, str)
+        other = hubspot.register_oauth_app(
+            "id2", "secret", refresh_token="rt", scopes=["crm.objects.contacts.write"], user_id=7
+        )
+        assert_type(other, str)
 
 
 async def async_emulator() -> None:
@@ -81,7 +97,14 @@ def schema(hubspot: Emulator, kind: PropertyType, category: AssociationCategory)
     assert_type(prop.unique, bool)
     assert_type(prop.email, bool)
     assert_type(prop.read_only, bool)
-    cars = hubspot.define_object_type("cars", properties=[prop], required=["vin"])
+    cars = hubspot.define_object_type(
+        "cars",
+        properties=[prop],
+        required=["vin"],
+        singular="car",
+        type_number=1,
+        default_read_properties=["vin"],
+    )
     assert_type(cars, ObjectTypeDef)
     assert_type(cars.object_type_id, str)
     assert_type(cars.name, str)
@@ -89,6 +112,10 @@ def schema(hubspot: Emulator, kind: PropertyType, category: AssociationCategory)
     assert_type(cars.properties, Mapping[str, PropertyDef])
     assert_type(cars.required, tuple[str, ...])
     assert_type(cars.unique_properties, tuple[str, ...])
+    assert_type(cars.required_one_of, tuple[str, ...])
+    assert_type(cars.created_property, str)
+    assert_type(cars.modified_property, str)
+    assert_type(cars.default_read_properties, tuple[str, ...] | None)
     assert_type(hubspot.object_type("cars"), ObjectTypeDef)
     assert_type(hubspot.add_property("cars", PropertyDef(name="colour")), None)
     hubspot.define_association_type("cars", "contacts", 7, category=category, label="owner")
@@ -106,8 +133,50 @@ def faults(hubspot: Emulator, kind: FaultKind, operation: Operation) -> None:
     assert_type(f.error_before(503, retry_after=1.0, html=True), FaultRule)
     assert_type(f.error_after(502, object_type="deals", probability=0.1), FaultRule)
     assert_type(f.disconnect_after(operation="create"), FaultRule)
+    every: tuple[Operation, ...] = (
+        "create",
+        "batch_create",
+        "batch_upsert",
+        "read",
+        "batch_read",
+        "token",
+        "list",
+        "update",
+        "archive",
+        "batch_update",
+        "batch_archive",
+        "search",
+        "associate",
+        "list_associations",
+        "delete_association",
+        "batch_associate",
+        "batch_disassociate",
+        "association_labels",
+    )
+    for op in every:
+        assert_type(f.error_before(500, operation=op), FaultRule)
     assert_type(f.timeout_after(5.0), FaultRule)
     assert_type(f.add(FaultRule(kind=kind, times=2)), FaultRule)
+    rule = FaultRule(
+        kind="error_after",
+        times=None,
+        probability=0.5,
+        operation=operation,
+        object_type="contacts",
+        status=503,
+        delay=0.0,
+        retry_after=2.0,
+        html=False,
+    )
+    assert_type(rule.kind, FaultKind)
+    assert_type(rule.times, int | None)
+    assert_type(rule.probability, float | None)
+    assert_type(rule.operation, Operation | None)
+    assert_type(rule.object_type, str | None)
+    assert_type(rule.status, int)
+    assert_type(rule.delay, float)
+    assert_type(rule.retry_after, float | None)
+    assert_type(rule.html, bool)
     assert_type(f.rules, list[FaultRule])
     assert_type(f.clear(), None)
     for record in f.log:
