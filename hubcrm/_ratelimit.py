@@ -274,7 +274,7 @@ class _Gate:
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._paused_until = 0.0
-        self.total_wait = 0.0
+        self.total_wait: float = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
         self._queued = 0  # tasks in _wait_turn: while any, nobody takes the fast path

@@ -295,9 +295,9 @@ class RedisRateLimiter(_WindowLimiter):
         self._failures = 0
         self._failure: RedisLimiterError | None = None
         #: Round trips to Redis made by :meth:`acquire` (more than one when it waited).
-        self.redis_calls = 0
+        self.redis_calls: int = 0
         #: Redis failures met (each raised, or each switching to the fallback).
-        self.redis_errors = 0
+        self.redis_errors: int = 0
 
     @classmethod
     def from_url(

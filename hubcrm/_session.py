@@ -166,7 +166,7 @@ class Session:
         )
         self.options = options
         self.limiter = limiter
-        self.counters = Counters()
+        self.counters: Counters = Counters()
         self._pool = Pool(
             max_connections=max_connections,
             headers={"User-Agent": _user_agent(), "Accept": "application/json"},

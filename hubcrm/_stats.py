@@ -97,13 +97,13 @@ class Counters:
     )
 
     def __init__(self) -> None:
-        self.requests = 0
+        self.requests: int = 0
         self.retries: dict[str, int] = {}
-        self.rate_limited = 0
-        self.rate_limit_wait = 0.0
-        self.pauses = 0
-        self.pause_time = 0.0
-        self.read_backs = 0
+        self.rate_limited: int = 0
+        self.rate_limit_wait: float = 0.0
+        self.pauses: int = 0
+        self.pause_time: float = 0.0
+        self.read_backs: int = 0
         # Kept as received; parsed only when stats are read.
         self.rate_limit_headers: Mapping[str, str] | None = None
 

@@ -97,7 +97,7 @@ class Emulator:
         _check_bool("require_company_domain_or_name", require_company_domain_or_name)
         _check_unique_refusal(unique_refusal)
         _check_bool("upsert_trace_ids", upsert_trace_ids)
-        self.token = tokens[0]
+        self.token: str = tokens[0]
         self.host = host
         self.port = port
         self._state = State(

@@ -177,7 +177,7 @@ class Faults:
         self._scripted: list[_Scripted] = []
         self._random: list[FaultRule] = []
         self._log: list[FaultRecord] = []
-        self.active = False
+        self.active: bool = False
 
     # --- configuration -------------------------------------------------------------
 
