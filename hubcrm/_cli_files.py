@@ -23,6 +23,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ __all__ = [
     "ResumeMatcher",
     "check_outputs",
     "read_results",
+    "run_started_text",
     "spool",
 ]
 
@@ -149,12 +151,35 @@ class PriorResults:
         first_line: For each content key, the results file line that recorded it first
             (to name the rows no longer in the input).
         lines: Result lines read.
+        run_started: When the import's first run began (``time.time()``): the earliest
+            ``run_started`` the lines record; None when none does (older hubcrm).
+        ids: The record ids the lines record.
     """
 
     contents: Counter[str] = field(default_factory=Counter)
     rows: set[int] = field(default_factory=set)
     first_line: dict[str, tuple[int, Any]] = field(default_factory=dict)
     lines: int = 0
+    run_started: float | None = None
+    ids: set[str] = field(default_factory=set)
+
+
+def run_started_text(started: float) -> str:
+    """``time.time()`` as the ISO UTC timestamp results lines carry as ``run_started``."""
+    return datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="milliseconds")
+
+
+def _run_started(value: Any) -> float | None:
+    """The time a ``run_started`` field names, or None when it names none."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        return None
+    return when.timestamp()
 
 
 def _objects_in(text: str) -> list[Any]:
@@ -223,6 +248,10 @@ def _read_result_line(
             )
         key = entry.get("content")
         prior.lines += 1
+        prior.ids.add(str(entry["id"]))
+        started = _run_started(entry.get("run_started"))
+        if started is not None and (prior.run_started is None or started < prior.run_started):
+            prior.run_started = started
         if isinstance(key, str) and key:
             prior.contents[key] += 1
             prior.first_line.setdefault(key, (number, row))

@@ -31,15 +31,17 @@ from ._cli_files import (
     ResumeMatcher,
     check_outputs,
     read_results,
+    run_started_text,
     spool,
 )
 from ._cli_input import Format, InputFileError, Record, detect_format, read_records
 from ._client import AsyncHubCRM
 from ._convert import dump_input
-from ._errors import APIError, HubCRMError, OutcomeUnknownError
-from ._models import CONTACT_TYPES
+from ._errors import APIError, ConflictError, HubCRMError, OutcomeUnknownError
+from ._models import CONTACT_TYPES, CrmObject
 from ._outcomes import BulkOutcome
 from ._ratelimit import RateLimit
+from ._retry import made_since
 
 __all__ = ["cli", "main"]
 
@@ -47,6 +49,7 @@ __all__ = ["cli", "main"]
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _SHOWN_PROBLEMS = 10
+_READ_BATCH = 100
 _PLAIN_INTERVAL = 2.0
 
 
@@ -81,7 +84,7 @@ def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option(
     "--id-property",
     help="A unique-value property every row has: exactly-once creation, kill -9 and --resume "
-    "included (a key already in HubSpot fails the row with CONFLICT).",
+    "included (a key in HubSpot before the import began fails the row with CONFLICT).",
 )
 @click.option(
     "--batch-size", type=click.IntRange(1, 100), default=100, show_default=True, help="Rows/batch."
@@ -176,6 +179,12 @@ class _Import:
         self.results_fh: LineWriter | None = None
         self.errors_fh: LineWriter | None = None
         self.started = time.monotonic()
+        # When this import first began (carried forward from --results on --resume), and
+        # the records those results name: what settles a resent row meeting a 409.
+        self.run_started = time.time()
+        self.settle_since: float | None = None
+        self.claimed_ids: set[str] = set()
+        self.conflicts: list[tuple[Record, BulkOutcome]] = []
         self.crm: AsyncHubCRM | None = None
         self.columns: list[str] = []
 
@@ -225,6 +234,10 @@ class _Import:
                     markup=False,
                 )
             matcher = ResumeMatcher(prior)
+            self.claimed_ids = set(prior.ids)
+            if prior.run_started is not None:
+                self.run_started = min(self.run_started, prior.run_started)
+                self.settle_since = prior.run_started
         elif o.results and _non_empty(o.results) and not o.dry_run:
             raise click.UsageError(
                 f"{o.results} already holds results: add --resume to continue that import, "
@@ -341,26 +354,92 @@ class _Import:
 
     def _outcome(self, record: Record, outcome: BulkOutcome) -> None:
         if outcome.object is not None:
-            self.counts["created"] += 1
-            if outcome.new is False:
-                self.counts["updated"] += 1
-            if self.results_fh is not None:
-                line: dict[str, Any] = {
-                    "row": record.row,
-                    "line": record.line,
-                    "id": outcome.object.id,
-                }
-                if outcome.new is not None:
-                    line["new"] = outcome.new
-                line["object_type"] = self.object_type
-                line["content"] = record.key
-                if not self.results_fh.write(line):
-                    self._write_failed(self.results_fh)
-                    self.unrecorded.append(line)
+            self._created(record, outcome.object.id, outcome.new)
             return
         status = outcome.status
         self.counts[status] += 1
         self._write_error(record, status, **_describe(outcome))
+
+    def _created(self, record: Record, object_id: str, new: bool | None) -> None:
+        self.counts["created"] += 1
+        if new is False:
+            self.counts["updated"] += 1
+        self.claimed_ids.add(object_id)
+        if self.results_fh is None:
+            return
+        line: dict[str, Any] = {"row": record.row, "line": record.line, "id": object_id}
+        if new is not None:
+            line["new"] = new
+        line["object_type"] = self.object_type
+        line["content"] = record.key
+        line["run_started"] = run_started_text(self.run_started)
+        if not self.results_fh.write(line):
+            self._write_failed(self.results_fh)
+            self.unrecorded.append(line)
+
+    # --- settling resent rows ---------------------------------------------------------
+
+    def _key_property(self) -> str | None:
+        """The unique property a resent row's record can be read back by, if any."""
+        if self.o.id_property:
+            return self.o.id_property
+        return "email" if self.object_type in CONTACT_TYPES else None
+
+    def _settleable(self, record: Record, outcome: BulkOutcome) -> bool:
+        """Whether a refused row may have met a record an earlier run of this import made.
+
+        Only on ``--resume`` with a known first start: a row in flight when a run was
+        killed, or left unknown, is sent again and meets its own record as a 409.
+        """
+        error = outcome.error
+        if self.settle_since is None or not isinstance(error, ConflictError):
+            return False
+        if error.existing_id is not None:
+            return True
+        key = self._key_property()
+        return key is not None and record.input is not None and key in record.input.properties
+
+    async def _settle(self, crm: AsyncHubCRM) -> None:
+        """Read back the records the held 409s point at and write each row's outcome.
+
+        A record made since this import first began (less hubcrm's clock-skew
+        tolerance), and not already the record of another row, was made by this row in
+        an earlier run: the row is created. Otherwise (older, unreadable, or another
+        row's) the row keeps its CONFLICT.
+        """
+        held = list(self.conflicts)  # kept until read: a second Ctrl-C releases them
+        if not held:
+            return
+        found: list[CrmObject | None] = [None] * len(held)
+        by_id = [i for i, (_, o) in enumerate(held) if _existing_id(o) is not None]
+        by_key = [i for i, (_, o) in enumerate(held) if _existing_id(o) is None]
+        key = self._key_property()
+        with contextlib.suppress(HubCRMError):  # unreadable: the 409 stands
+            if by_id:
+                ids = [_existing_id(held[i][1]) or "" for i in by_id]
+                got = await crm.objects.get_many(self.object_type, ids)
+                for i, obj in zip(by_id, got, strict=True):
+                    found[i] = obj
+            if by_key and key is not None:
+                values = [_key_value(held[i][0], key) for i in by_key]
+                got = await crm.objects.get_many(self.object_type, values, id_property=key)
+                for i, obj in zip(by_key, got, strict=True):
+                    found[i] = obj
+        self.conflicts = []
+        since = self.settle_since
+        assert since is not None
+        for (record, outcome), obj in zip(held, found, strict=True):
+            if obj is not None and obj.id not in self.claimed_ids and made_since(obj, since):
+                self.counts["settled"] += 1
+                self._created(record, obj.id, True)
+            else:
+                self._outcome(record, outcome)
+
+    def _release_conflicts(self) -> None:
+        """Write the held 409s as they came (the run is abandoned before reading back)."""
+        held, self.conflicts = self.conflicts, []
+        for record, outcome in held:
+            self._outcome(record, outcome)
 
     # --- sending ----------------------------------------------------------------------
 
@@ -452,9 +531,16 @@ class _Import:
                         err = outcome.error
                         if isinstance(err, HubCRMError) and self.stopped_by is None:
                             self.stopped_by = err
-                    self._outcome(record, outcome)
+                    if self._settleable(record, outcome):
+                        self.conflicts.append((record, outcome))
+                        if len(self.conflicts) >= _READ_BATCH:
+                            await self._settle(crm)
+                    else:
+                        self._outcome(record, outcome)
                     progress(self._snapshot())
+                await self._settle(crm)
             except asyncio.CancelledError:
+                self._release_conflicts()
                 for record in self.pending.values():
                     self.counts["unknown"] += 1
                     self._write_error(
@@ -519,6 +605,7 @@ class _Import:
             ("already created (--resume)", c["skipped"]),
             ("created", c["created"]),
             ("  of which updated (--id-property)", c["updated"]),
+            ("  of which made by an earlier run (--resume)", c["settled"]),
             ("failed (HubSpot said no)", c["failed"]),
             ("unknown outcome", c["unknown"]),
             ("not attempted (safe to resend)", c["not_attempted"]),
@@ -677,6 +764,18 @@ def _terminal_reason(record: Record) -> str:
     if any(len(value) > 1 and value in reason for value in _values_in(record.data)):
         return "a value cannot be encoded (the message, which quotes it, is in --errors)"
     return reason
+
+
+def _existing_id(outcome: BulkOutcome) -> str | None:
+    """The id of the record a 409 names, if it names one."""
+    error = outcome.error
+    return error.existing_id if isinstance(error, ConflictError) else None
+
+
+def _key_value(record: Record, key: str) -> str:
+    """A row's value of its unique property (present: checked before it is held)."""
+    assert record.input is not None
+    return record.input.properties[key]
 
 
 def _describe(outcome: BulkOutcome) -> dict[str, Any]:

@@ -377,7 +377,8 @@ def test_kill_9_then_resume_with_id_property_creates_every_row_exactly_once(
 ) -> None:
     """A real SIGKILL mid-import: the rows in flight were committed by the emulator (in
     this process, on its own thread) but never written to --results. The resumed run
-    sends them again; their key is taken, so none is created twice."""
+    sends them again; their key is taken, so none is created twice, and each meets a
+    record made since the import began: created, with that record's id."""
     n = 400
     path = tmp_path / "deals.csv"
     path.write_text(
@@ -421,13 +422,18 @@ def test_kill_9_then_resume_with_id_property_creates_every_row_exactly_once(
             check=False,
         )
         assert "Traceback" not in again.stderr
-        keys = Counter(o["properties"]["row_key"] for o in emu.objects("deals"))
+        assert again.returncode == 0, again.stdout + again.stderr
+        stored = emu.objects("deals")
+        keys = Counter(o["properties"]["row_key"] for o in stored)
         assert keys == Counter(f"deals.csv:{i}" for i in range(n))  # each exactly once
-        conflicts = [e for e in lines(errors) if e["category"] == "CONFLICT"]
-        # The rows in flight at the kill meet their own records: reported with the id.
-        assert len(conflicts) == in_flight
-        created = {d["row"] for d in lines(results)}
-        assert created | {e["row"] for e in conflicts} == set(range(1, n + 1))
+        assert lines(errors) == []
+        # The rows in flight at the kill met their own records: created, with their ids.
+        written = lines(results)
+        assert sorted(d["row"] for d in written) == list(range(1, n + 1))  # each once
+        id_of = {o["properties"]["row_key"]: o["id"] for o in stored}
+        assert all(d["id"] == id_of[f"deals.csv:{d['row'] - 1}"] for d in written)
+        assert len({d["run_started"] for d in written}) == 1  # the first run's start
+        assert "made by an earlier run" in again.stdout
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None)

@@ -1,0 +1,144 @@
+"""``--resume`` settles the rows an earlier run left unknown: a resent row that meets a
+record made since the import first began is created (with that record's id); a record
+older than the import stays a real CONFLICT."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from hubcrm import HubCRM
+from hubcrm import cli as cli_module
+from hubcrm._retry import CLOCK_SKEW
+from hubcrm.testing import Emulator
+
+pytestmark = pytest.mark.hubspot_emulator(rate_limit=None)
+
+N = 30
+
+
+def contacts_file(path: Path) -> Path:
+    path.write_text(
+        "email,firstname\n" + "".join(f"user{i}@example.com,User {i}\n" for i in range(1, N + 1)),
+        "utf-8",
+    )
+    return path
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def leave_first_batch_unknown(emu: Emulator) -> None:
+    """The first batch is committed, its answer lost, and reading it back is refused:
+    its 10 rows end "unknown" although their records exist."""
+    emu.faults.error_after(502, times=1, operation="batch_create")
+    emu.faults.error_before(400, operation="batch_read")
+
+
+def first_run(emu: Emulator, args: list[str]) -> Result:
+    leave_first_batch_unknown(emu)
+    result = run(*args)
+    emu.faults.clear()
+    return result
+
+
+def import_args(emu: Emulator, tmp_path: Path) -> tuple[list[str], Path, Path]:
+    path = contacts_file(tmp_path / "contacts.csv")
+    results, errors = tmp_path / "r.jsonl", tmp_path / "e.jsonl"
+    args = [
+        "import", "contacts", str(path), "--base-url", emu.base_url, "--token", emu.token,
+        "--batch-size", "10", "--concurrency", "1", "--results", str(results),
+        "--errors", str(errors),
+    ]  # fmt: skip
+    return args, results, errors
+
+
+def test_rows_left_unknown_end_created_on_resume(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    emu = hubspot_emulator
+    args, results, errors = import_args(emu, tmp_path)
+    first = first_run(emu, args)
+    assert first.exit_code == 1, first.output
+    unknown = [e["row"] for e in lines(errors)]
+    assert unknown == list(range(1, 11))
+    assert {e["status"] for e in lines(errors)} == {"unknown"}
+    assert emu.count("contacts") == N  # the unknown rows were committed
+
+    resumed = run(*args, "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert lines(errors) == []
+    written = lines(results)
+    assert sorted(d["row"] for d in written) == list(range(1, N + 1))  # each exactly once
+    assert emu.count("contacts") == N  # nothing created twice
+    id_of = {o["properties"]["email"]: o["id"] for o in emu.objects("contacts")}
+    for d in written:
+        assert d["id"] == id_of[f"user{d['row']}@example.com"]
+        if d["row"] in unknown:
+            assert d["new"] is True
+    assert "made by an earlier run" in resumed.stdout
+    for value in ("user1@example.com", "User 1"):  # no property value on the terminal
+        assert value not in resumed.output
+
+
+def test_results_without_run_started_keep_todays_conflicts(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    """Results written before ``run_started`` existed cannot date the import: no settling."""
+    emu = hubspot_emulator
+    args, results, errors = import_args(emu, tmp_path)
+    assert first_run(emu, args).exit_code == 1
+    old = [{k: v for k, v in d.items() if k != "run_started"} for d in lines(results)]
+    assert len(old) == N - 10
+    results.write_text("".join(json.dumps(d) + "\n" for d in old), "utf-8")
+
+    resumed = run(*args, "--resume")
+    assert resumed.exit_code == 1
+    assert [(e["row"], e["category"]) for e in lines(errors)] == [
+        (row, "CONFLICT") for row in range(1, 11)
+    ]
+
+
+def test_a_contact_older_than_the_import_stays_a_conflict(
+    hubspot_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emu = hubspot_emulator
+    args, results, errors = import_args(emu, tmp_path)
+    with HubCRM(emu.token, base_url=emu.base_url) as crm:
+        before = crm.objects.create("contacts", {"email": "user15@example.com"})
+    # The import begins well after that contact was made (more than the clock-skew
+    # tolerance): its clock and the emulator's move on together.
+    later = 2 * CLOCK_SKEW + 60
+    emu.advance_clock(later)
+    shifted = SimpleNamespace(time=lambda: time.time() + later, monotonic=time.monotonic)
+    with monkeypatch.context() as mp:
+        mp.setattr(cli_module, "time", shifted)
+        first = first_run(emu, args)
+    assert first.exit_code == 1, first.output
+    assert [(e["row"], e["status"]) for e in lines(errors)] == [
+        *((row, "unknown") for row in range(1, 11)),
+        (15, "failed"),
+    ]
+
+    resumed = run(*args, "--resume")
+    assert resumed.exit_code == 1, resumed.output
+    conflicts = lines(errors)
+    assert [(e["row"], e["category"]) for e in conflicts] == [(15, "CONFLICT")]
+    assert before.id in conflicts[0]["message"]
+    written = lines(results)
+    assert sorted(d["row"] for d in written) == [r for r in range(1, N + 1) if r != 15]
+    assert before.id not in {d["id"] for d in written}
+    assert emu.count("contacts") == N
