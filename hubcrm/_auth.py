@@ -25,7 +25,7 @@ from ._errors import (
     RateLimitError,
     ResponseParseError,
 )
-from ._transport import map_transport_errors
+from ._transport import TRANSPORT_ERRORS, transport_error
 
 __all__ = ["OAuth", "StaticToken", "TokenProvider", "TokenSet"]
 
@@ -303,13 +303,7 @@ class OAuth(TokenProvider):
             "refresh_token": self._refresh_token,
         }
         started_wall, started = self._clock.time(), self._clock.monotonic()
-        with map_transport_errors(
-            target="the OAuth token endpoint",
-            method="POST",
-            path=path,
-            total=self._timeout,
-            connect=self._timeout,
-        ):
+        try:
             async with (
                 aiohttp.ClientSession(
                     timeout=aiohttp.ClientTimeout(total=self._timeout),
@@ -321,6 +315,15 @@ class OAuth(TokenProvider):
                 body = await resp.read()
                 status = resp.status
                 headers = resp.headers
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(
+                exc,
+                target="the OAuth token endpoint",
+                method="POST",
+                path=path,
+                total=self._timeout,
+                connect=self._timeout,
+            ) from exc
 
         if status >= 300:
             raise _refusal(status, body, headers, path)

@@ -33,7 +33,7 @@ from ._errors import (
 )
 from ._ratelimit import Limiter
 from ._stats import ClientStats, Counters
-from ._transport import Pool, map_transport_errors
+from ._transport import TRANSPORT_ERRORS, Pool, transport_error
 
 __all__ = ["Response", "Session", "encode_json", "object_type_segment", "path_segment"]
 
@@ -253,9 +253,54 @@ class Session:
                 waited = await self.limiter.acquire(max_pause)
                 if waited:
                     self.counters.rate_limit_wait += waited
-                return await self._exchange(
-                    client, method, path, data, params, token, options, log_path, attempt
-                )
+                # The exchange itself, inline: one coroutine frame fewer per request.
+                headers = {"Authorization": f"Bearer {token}"}
+                if data is not None:
+                    headers["Content-Type"] = "application/json"
+                timeouts = options.timeouts
+                counters = self.counters
+                counters.requests += 1
+                started = time.perf_counter()
+                try:
+                    async with client.request(
+                        method,
+                        self._base_url + path,
+                        data=data,
+                        params=params,
+                        headers=headers,
+                        timeout=timeouts.client_timeout,
+                    ) as resp:
+                        body = await resp.read()
+                        status = resp.status
+                        resp_headers = resp.headers
+                except TRANSPORT_ERRORS as exc:
+                    raise transport_error(
+                        exc,
+                        target=self._base_url,
+                        method=method,
+                        path=log_path,
+                        total=timeouts.total,
+                        connect=timeouts.connect,
+                    ) from exc
+                self.limiter.observe(resp_headers)
+                counters.saw_headers(resp_headers)
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug(
+                        "%s %s -> %d in %.1f ms (attempt %d, correlation id %s)",
+                        method,
+                        log_path,
+                        status,
+                        (time.perf_counter() - started) * 1000,
+                        attempt,
+                        resp_headers.get("x-hubspot-correlation-id", "-"),
+                    )
+                if status >= 400:
+                    if status == 429:
+                        counters.rate_limited += 1
+                    raise error_from_response(
+                        status, body, resp_headers, method=method, path=log_path
+                    )
+                return Response(status, resp_headers, body)
         finally:
             if probing:  # the first attempt is over (or abandoned): open the gate
                 self._warm_up_done()
@@ -297,61 +342,6 @@ class Session:
         self._warm = True
         if self._warmed is not None:
             self._warmed.set()
-
-    async def _exchange(
-        self,
-        client: aiohttp.ClientSession,
-        method: str,
-        path: str,
-        data: bytes | None,
-        params: Mapping[str, str] | None,
-        token: str,
-        options: RequestOptions,
-        log_path: str,
-        attempt: int,
-    ) -> Response:
-        headers = {"Authorization": f"Bearer {token}"}
-        if data is not None:
-            headers["Content-Type"] = "application/json"
-        timeouts = options.timeouts
-        counters = self.counters
-        counters.requests += 1
-        started = time.perf_counter()
-        with map_transport_errors(
-            target=self._base_url,
-            method=method,
-            path=log_path,
-            total=timeouts.total,
-            connect=timeouts.connect,
-        ):
-            async with client.request(
-                method,
-                self._base_url + path,
-                data=data,
-                params=params,
-                headers=headers,
-                timeout=timeouts.client_timeout,
-            ) as resp:
-                body = await resp.read()
-                status = resp.status
-                resp_headers = resp.headers
-        self.limiter.observe(resp_headers)
-        counters.saw_headers(resp_headers)
-        if logger.isEnabledFor(logging.DEBUG):
-            logger.debug(
-                "%s %s -> %d in %.1f ms (attempt %d, correlation id %s)",
-                method,
-                log_path,
-                status,
-                (time.perf_counter() - started) * 1000,
-                attempt,
-                resp_headers.get("x-hubspot-correlation-id", "-"),
-            )
-        if status >= 400:
-            if status == 429:
-                counters.rate_limited += 1
-            raise error_from_response(status, body, resp_headers, method=method, path=log_path)
-        return Response(status, resp_headers, body)
 
     async def aclose(self) -> None:
         """Close the connection pool and the limiter's connections. Safe to call twice."""

@@ -1,9 +1,10 @@
 """The transport: aiohttp connection pools, and the one mapping of transport failures.
 
-:func:`map_transport_errors` is the only place in hubcrm that catches aiohttp's
-exceptions. Every HTTP exchange (the API's and the OAuth token endpoint's) runs inside
-it, and each failure leaves as an :class:`APIConnectionError` or
-:class:`APITimeoutError` whose ``request_sent`` says whether the server may have acted.
+:data:`TRANSPORT_ERRORS` names aiohttp's exceptions and :func:`transport_error` maps
+them; no other module names an aiohttp exception. Every HTTP exchange (the API's and the
+OAuth token endpoint's) catches that tuple, and each failure leaves as an
+:class:`APIConnectionError` or :class:`APITimeoutError` whose ``request_sent`` says
+whether the server may have acted.
 :class:`Pool` owns the ``aiohttp.ClientSession`` of one client on one event loop.
 """
 
@@ -12,22 +13,30 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncGenerator, Mapping
-from types import TracebackType
 
 import aiohttp
 
 from ._errors import APIConnectionError, APITimeoutError, HubCRMError
 
-__all__ = ["Pool", "map_transport_errors"]
+__all__ = ["TRANSPORT_ERRORS", "Pool", "transport_error"]
 
 
-class map_transport_errors:  # lower case: used like a function, `with map_transport_errors(...)`
-    """Turn aiohttp's failures inside the block into hubcrm's transport errors.
+#: Every exception of aiohttp's that a request can raise: catch these, and map them with
+#: :func:`transport_error`. ``asyncio.TimeoutError`` is aiohttp's total timeout.
+TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientError, asyncio.TimeoutError)
 
-    A class rather than a generator-based context manager: it is entered once per
-    request, and this costs less.
+
+def transport_error(
+    exc: BaseException, *, target: str, method: str, path: str, total: float, connect: float
+) -> APIConnectionError:
+    """The hubcrm error for one of :data:`TRANSPORT_ERRORS`, to raise ``from exc``.
+
+    Used as ``except TRANSPORT_ERRORS as exc: raise transport_error(exc, ...) from exc``:
+    a ``try`` costs nothing when the request succeeds, unlike a context manager object
+    made per request.
 
     Args:
+        exc: the aiohttp (or timeout) exception.
         target: what was being reached, for messages (a base URL, "the OAuth token
             endpoint").
         method: the request's method.
@@ -35,69 +44,42 @@ class map_transport_errors:  # lower case: used like a function, `with map_trans
         total: the exchange's time limit in seconds, for messages.
         connect: the connect time limit in seconds, for messages.
 
-    Raises:
-        APIConnectionError: ``request_sent=False`` when no connection was made (so the
-            request was certainly not processed), else ``True``.
-        APITimeoutError: connecting (not sent) or answering (maybe processed) took
-            too long.
+    Returns:
+        An ``APIConnectionError`` with ``request_sent=False`` when no connection was
+        made (so the request was certainly not processed), else ``True``; an
+        ``APITimeoutError`` when connecting (not sent) or answering (maybe processed)
+        took too long.
     """
-
-    __slots__ = ("_connect", "_method", "_path", "_target", "_total")
-
-    def __init__(
-        self, *, target: str, method: str, path: str, total: float, connect: float
-    ) -> None:
-        self._target = target
-        self._method = method
-        self._path = path
-        self._total = total
-        self._connect = connect
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc is None or not isinstance(exc, (aiohttp.ClientError, asyncio.TimeoutError)):
-            return
-        raise self._map(exc) from exc
-
-    def _map(self, exc: BaseException) -> APIConnectionError:
-        target, method, path = self._target, self._method, self._path
-        if isinstance(exc, aiohttp.ClientConnectorError):
-            # No connection was made, so the request was certainly not processed.
-            return APIConnectionError(
-                f"could not connect to {target}: {exc.os_error or exc}",
-                method=method,
-                path=path,
-                request_sent=False,
-            )
-        if isinstance(exc, aiohttp.ConnectionTimeoutError):
-            return APITimeoutError(
-                f"connecting to {target} took longer than {self._connect} s",
-                method=method,
-                path=path,
-                request_sent=False,
-            )
-        if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-            return APITimeoutError(
-                f"no complete response from {target} within {self._total} s; the request "
-                f"may have been processed",
-                method=method,
-                path=path,
-                request_sent=True,
-            )
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        # No connection was made, so the request was certainly not processed.
         return APIConnectionError(
-            f"the connection to {target} failed before a complete response "
-            f"({type(exc).__name__}: {exc}); the request may have been processed",
+            f"could not connect to {target}: {exc.os_error or exc}",
+            method=method,
+            path=path,
+            request_sent=False,
+        )
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return APITimeoutError(
+            f"connecting to {target} took longer than {connect} s",
+            method=method,
+            path=path,
+            request_sent=False,
+        )
+    if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
+        return APITimeoutError(
+            f"no complete response from {target} within {total} s; the request "
+            f"may have been processed",
             method=method,
             path=path,
             request_sent=True,
         )
+    return APIConnectionError(
+        f"the connection to {target} failed before a complete response "
+        f"({type(exc).__name__}: {exc}); the request may have been processed",
+        method=method,
+        path=path,
+        request_sent=True,
+    )
 
 
 class Pool:
