@@ -30,11 +30,17 @@ TEST_DEPS = ["pytest>=8.3", "hypothesis>=6.100", RUFF]
 TEST_ENV = {"HUBCRM_REQUIRE_REDIS": "1"}
 
 
+# Tests marked `timing` check rates in real time over several processes; a loaded
+# machine can upset them, so they run on this one Python of the matrix, not on all four.
+TIMING_PYTHON = "3.11"
+
+
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the test suite against the bundled emulator over real HTTP."""
     session.install("-e", ".[cli,redis]", *TEST_DEPS)
-    session.run("pytest", *session.posargs, env=TEST_ENV)
+    select = [] if session.python == TIMING_PYTHON else ["-m", "not timing"]
+    session.run("pytest", *select, *session.posargs, env=TEST_ENV)
 
 
 def lowest_pins(extras: list[str]) -> list[str]:
@@ -68,7 +74,7 @@ def oldest_deps(session: nox.Session) -> None:
         if Version(got) != Version(wanted):
             session.error(f"{pin} was asked for, {got} is installed")
     session.log("lowest versions installed: " + ", ".join(pins))
-    session.run("pytest", *session.posargs, env=TEST_ENV)
+    session.run("pytest", "-m", "not timing", *session.posargs, env=TEST_ENV)
 
 
 @nox.session(python=PYTHONS[-1])

@@ -747,6 +747,7 @@ def test_reuse_after_a_second_asyncio_run() -> None:
 
 
 @pytest.mark.anyio
+@pytest.mark.timing
 @pytest.mark.hubspot_emulator(rate_limit=(20, 0.4))
 async def test_emulator_sees_no_429_from_a_limited_burst(
     hubspot_emulator: Emulator,
