@@ -27,7 +27,6 @@ from ._errors import (
     APITimeoutError,
     AuthenticationError,
     BadRequestError,
-    BulkRunError,
     ConflictError,
     DailyLimitError,
     ErrorDetail,
@@ -55,7 +54,7 @@ from ._models import (
     ValueWithTimestamp,
 )
 from ._objects import AsyncObjects, AsyncObjectsWithRawResponse
-from ._outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
+from ._outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult, BulkRunError
 from ._properties import AsyncProperties
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
 from ._raw import RawResponse, RequestSafety

@@ -49,7 +49,6 @@ from ._convert import dump_input, parse_datetime
 from ._errors import (
     APIError,
     AuthenticationError,
-    BulkRunError,
     DailyLimitError,
     ForbiddenError,
     HubCRMError,
@@ -65,6 +64,7 @@ from ._outcomes import (
     BulkOutcome,
     BulkProgress,
     BulkResult,
+    BulkRunError,
     OutcomeStatus,
 )
 from ._ratelimit import RateLimit

@@ -16,6 +16,7 @@ The hierarchy:
   + APIConnectionError: no HTTP response.
     - APITimeoutError
   + BulkRunError: a bulk run ended early because your code raised; ``.result``
+    holds every outcome (defined beside the bulk results, which it carries)
   + OutcomeUnknownError
   + ResponseParseError
   + RedisLimiterError
@@ -38,7 +39,6 @@ import attrs
 
 if TYPE_CHECKING:
     from ._models import ObjectInput
-    from ._outcomes import BulkOutcome, BulkResult
 
 __all__ = [
     "APIConnectionError",
@@ -46,7 +46,6 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
-    "BulkRunError",
     "ConflictError",
     "DailyLimitError",
     "ErrorDetail",
@@ -356,53 +355,6 @@ class OutcomeUnknownError(HubCRMError):
             'id_property, or pass retry_writes="always" to accept at-least-once creation '
             "(possible duplicates)."
         )
-
-
-class BulkRunError(HubCRMError):
-    """A ``create_many`` run was stopped by an exception that does not come from HubSpot.
-
-    The input iterable raised while inputs were taken from it, or ``on_progress``
-    raised (or, a bug, hubcrm's bulk engine itself). The run then took no more inputs,
-    sent no new request, let the requests in flight finish, and raised this with every
-    outcome it knows. The original exception is ``__cause__``.
-
-    It is a `HubCRMError` so that ``except HubCRMError`` around ``create_many`` never
-    loses the outcomes of records already created; the original exception is kept
-    whole as ``__cause__`` (``iter_create_many``, which has already yielded every
-    outcome, raises the original exception itself).
-
-    Args:
-        message: What stopped the run.
-        outcomes: One outcome per input taken, in input order.
-        stopped_by: An error from HubSpot that stopped the run too, if any.
-
-    Attributes:
-        result: The ``BulkResult`` of the inputs taken: created ones with their
-            records, inputs taken but not sent as ``"not_attempted"`` (their ``error``
-            is the original exception). Its ``stopped_by`` is this error, unless an
-            error from HubSpot (a ``DailyLimitError``, ...) stopped the run too.
-            Inputs never taken from the iterable are not in it: for a list, they are
-            ``inputs[result.total:]``.
-    """
-
-    result: BulkResult
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        outcomes: Iterable[BulkOutcome] = (),
-        stopped_by: HubCRMError | None = None,
-    ) -> None:
-        from ._outcomes import BulkResult  # a cycle at import time
-
-        super().__init__(message)
-        self.result = BulkResult(outcomes=list(outcomes), stopped_by=stopped_by or self)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # The result refers back to this error: its state goes in the third slot, which
-        # pickle restores after the error exists, so the cycle survives.
-        return (_rebuild, (type(self), self.args, {}), dict(self.__dict__))
 
 
 class ResponseParseError(HubCRMError):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterable, Iterable, Mapping
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 
-from ._errors import APIError, HubCRMError, OutcomeUnknownError
+from ._errors import APIError, HubCRMError, OutcomeUnknownError, _rebuild
 from ._models import CrmObject, ObjectInput, redacted_properties
 from ._values import PropertyValue
 
@@ -24,6 +24,7 @@ __all__ = [
     "BulkOutcome",
     "BulkProgress",
     "BulkResult",
+    "BulkRunError",
     "OutcomeStatus",
 ]
 
@@ -215,3 +216,48 @@ class BulkResult:
     def not_attempted_inputs(self) -> list[BulkInput]:
         """The inputs HubSpot did not act on, in input order, to send again as they are."""
         return [o.input for o in self.outcomes if o.status == "not_attempted"]
+
+
+class BulkRunError(HubCRMError):
+    """A ``create_many`` run was stopped by an exception that does not come from HubSpot.
+
+    The input iterable raised while inputs were taken from it, or ``on_progress``
+    raised (or, a bug, hubcrm's bulk engine itself). The run then took no more inputs,
+    sent no new request, let the requests in flight finish, and raised this with every
+    outcome it knows. The original exception is ``__cause__``.
+
+    It is a `HubCRMError` so that ``except HubCRMError`` around ``create_many`` never
+    loses the outcomes of records already created; the original exception is kept
+    whole as ``__cause__`` (``iter_create_many``, which has already yielded every
+    outcome, raises the original exception itself).
+
+    Args:
+        message: What stopped the run.
+        outcomes: One outcome per input taken, in input order.
+        stopped_by: An error from HubSpot that stopped the run too, if any.
+
+    Attributes:
+        result: The ``BulkResult`` of the inputs taken: created ones with their
+            records, inputs taken but not sent as ``"not_attempted"`` (their ``error``
+            is the original exception). Its ``stopped_by`` is this error, unless an
+            error from HubSpot (a ``DailyLimitError``, ...) stopped the run too.
+            Inputs never taken from the iterable are not in it: for a list, they are
+            ``inputs[result.total:]``.
+    """
+
+    result: BulkResult
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        outcomes: Iterable[BulkOutcome] = (),
+        stopped_by: HubCRMError | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.result = BulkResult(outcomes=list(outcomes), stopped_by=stopped_by or self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # The result refers back to this error: its state goes in the third slot, which
+        # pickle restores after the error exists, so the cycle survives.
+        return (_rebuild, (type(self), self.args, {}), dict(self.__dict__))

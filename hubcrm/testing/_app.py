@@ -11,7 +11,7 @@ from aiohttp import web
 
 from ._admin import Admin, guarded
 from ._api_errors import ApiError
-from ._app_records import MoreApi
+from ._app_records import RecordsApi
 from ._crm import Result
 from ._faults import FaultRule
 from ._http import (
@@ -75,7 +75,7 @@ class ObjectsApi:
     def __init__(self, state: State, credentials: Credentials) -> None:
         self._state = state
         self._credentials = credentials
-        self.more = MoreApi(state, self)
+        self.more = RecordsApi(state, self)
 
     def _rate_limit_error(self, policy: str, app: str) -> ApiError:
         portal_id = self._state.portal_id

@@ -13,7 +13,7 @@ from aiohttp import web
 
 from ._api_errors import ApiError
 from ._crm import Result
-from ._crm_records import CrmMore
+from ._crm_records import CrmRecords
 from ._http import method_not_allowed
 from ._schema import ObjectTypeDef
 from ._search_window import SEARCH_POLICY
@@ -32,13 +32,13 @@ def _query(request: web.Request) -> dict[str, str]:
     return {k: ",".join(raw.getall(k)) for k in raw}
 
 
-class MoreApi:
+class RecordsApi:
     """The endpoints of issue "beyond create", registered next to the create ones."""
 
     def __init__(self, state: State, objects: ObjectsApi) -> None:
         self._state = state
         self._objects = objects
-        self._crm = CrmMore(state.crm)
+        self._crm = CrmRecords(state.crm)
 
     def _other_type(self, request: web.Request, key: str) -> ObjectTypeDef:
         name = request.match_info[key]

@@ -100,7 +100,7 @@ def _numeric_id(object_id: str) -> Any:
     return int(object_id) if object_id.isdigit() else object_id
 
 
-class CrmMore:
+class CrmRecords:
     """Update, archive, list, search and associate against the same store as :class:`Crm`."""
 
     def __init__(self, crm: Crm) -> None:
@@ -818,4 +818,4 @@ def _contains_token(stored: str, token: str) -> bool:
     return token == text or token in _TOKEN_SPLIT.split(text)
 
 
-__all__ = ["MAX_BATCH", "CrmMore"]
+__all__ = ["MAX_BATCH", "CrmRecords"]
