@@ -140,7 +140,9 @@ class _Outcome(Protocol):
 OutcomeT = TypeVar("OutcomeT", bound=_Outcome)
 
 
-@attrs.frozen
+# Not slotted: its views are cached_property values, which a slotted class supports
+# only from attrs 23.2 on, and attrs 23.1 is the lowest version allowed.
+@attrs.frozen(slots=False)
 class BatchResult(Generic[OutcomeT]):
     """Every input of an ``update_many`` or ``archive_many`` run, accounted for.
 

@@ -251,7 +251,9 @@ def _make_converter(*, detailed_validation: bool) -> cattrs.Converter:
         datetime | None,
         lambda v, _: None if v is None else _structure_datetime(v, None),
     )
-    conv.register_structure_hook(_ASSOCIATIONS, _structure_associations)
+    # By predicate: cattrs 23.2 would otherwise send this optional union to its own
+    # Optional handling first, which reads the dict's entries as AssociatedId models.
+    conv.register_structure_hook_func(lambda t: t == _ASSOCIATIONS, _structure_associations)
     conv.register_unstructure_hook(datetime, format_utc)
     structure_association, unstructure_association = _association_hooks(conv)
     conv.register_structure_hook(Association, structure_association)

@@ -140,7 +140,9 @@ class BulkProgress:
     rate: float
 
 
-@attrs.frozen(kw_only=True)
+# Not slotted: its views are cached_property values, which a slotted class supports
+# only from attrs 23.2 on, and attrs 23.1 is the lowest version allowed.
+@attrs.frozen(kw_only=True, slots=False)
 class BulkResult:
     """Every input of a ``create_many`` run, accounted for.
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from support_cli import cli_runner
 from support_time import wait_until_sync
 
 from hubcrm import AssociationType, HubCRM
@@ -32,17 +33,8 @@ def contacts(n: int, start: int = 1) -> list[str]:
     return [f"user{i}@example.com,User {i},lead" for i in range(start, start + n)]
 
 
-def _runner() -> CliRunner:
-    # click 8.2+ keeps stderr apart; 8.1 (the cli extra's lower bound) mixes it in unless
-    # told not to, and 8.2 removed the argument.
-    try:
-        return CliRunner(mix_stderr=False)  # type: ignore[call-arg,unused-ignore]
-    except TypeError:
-        return CliRunner()
-
-
 def run(*args: str, env: dict[str, str] | None = None) -> Result:
-    return _runner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return cli_runner().invoke(cli, list(args), env=env, catch_exceptions=False)
 
 
 def lines(path: Path) -> list[dict[str, Any]]:

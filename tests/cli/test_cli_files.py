@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from support_cli import cli_runner
 
 from hubcrm import cli as cli_module
 from hubcrm._cli_files import LineWriter
@@ -27,7 +28,7 @@ pytestmark = pytest.mark.hubspot_emulator(rate_limit=None)
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return cli_runner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def remote(emu: Emulator) -> list[str]:

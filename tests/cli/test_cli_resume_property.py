@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from support_cli import cli_runner
 
 from hubcrm import cli as cli_module
 from hubcrm._cli_files import LineWriter
@@ -52,7 +53,7 @@ def stored_names(emu: Emulator) -> list[str]:
 
 
 def invoke(args: list[str]) -> Result:
-    return CliRunner().invoke(cli_module.cli, args, catch_exceptions=False)
+    return cli_runner().invoke(cli_module.cli, args, catch_exceptions=False)
 
 
 def interrupted_run(args: list[str], kind: str, after: int, results: Path) -> Result:

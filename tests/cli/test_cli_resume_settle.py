@@ -11,7 +11,8 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from support_cli import cli_runner
 
 from hubcrm import HubCRM
 from hubcrm import cli as cli_module
@@ -32,7 +33,7 @@ def contacts_file(path: Path) -> Path:
 
 
 def run(*args: str) -> Result:
-    return CliRunner().invoke(cli_module.cli, list(args), catch_exceptions=False)
+    return cli_runner().invoke(cli_module.cli, list(args), catch_exceptions=False)
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
