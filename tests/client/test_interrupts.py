@@ -387,5 +387,13 @@ async def test_leaving_the_async_iteration_early_reports_outcomes_not_yielded(
                         "every batch is answered",
                     )
                     break
-        # Unfixed: no warning at all (nothing was in flight), 29 records unreported.
-        assert "29 outcomes known but not yielded (created 29; indexes" in caplog.text
+        # Unfixed: no warning at all, 29 records unreported. The third batch's answer
+        # may still be on its way when the loop is left: then its inputs are "in flight".
+        import re
+
+        known = re.search(r"(\d+) outcomes known but not yielded \(created \1;", caplog.text)
+        assert known is not None, caplog.text
+        in_flight = re.search(r"(\d+) inputs in flight", caplog.text)
+        unyielded = int(known.group(1)) + (int(in_flight.group(1)) if in_flight else 0)
+        assert unyielded == 29
+        assert int(known.group(1)) >= 19
