@@ -409,7 +409,9 @@ def test_ctrl_c_while_reading_the_file_exits_130_without_a_traceback(tmp_path: P
             writer.write(HEADER + contacts(1)[0] + "\n")
             writer.flush()
             process.send_signal(signal.SIGINT)
-            _, stderr = process.communicate(timeout=60)
+        # The pipe is closed before waiting: hubcrm may still be reading it when the
+        # signal lands, and it must see the end of the file, not wait for more.
+        _, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
