@@ -52,7 +52,7 @@ assert hubcrm.__version__ == version("hubcrm"), hubcrm.__version__
 assert plugin.value == "hubcrm.testing._pytest_plugin", plugin
 plugin.load()
 (script,) = entry_points(group="console_scripts", name="hubcrm")
-assert script.value == "hubcrm.cli:main", script
+assert script.value == "hubcrm.__main__:main", script
 assert distribution("hubcrm").read_text("licenses/LICENSE"), "no LICENSE in the metadata"
 with Emulator() as hubspot, HubCRM(hubspot.token, base_url=hubspot.base_url) as crm:
     contact = crm.objects.create("contacts", {"email": "smoke@example.com"})
@@ -131,7 +131,7 @@ def check_wheel(wheel: Path, pythons: list[str]) -> None:
     for python in pythons:
         if f"Programming Language :: Python :: {python}" not in classifiers:
             fail(f"no classifier for Python {python}")
-    if not re.search(r"^hubcrm = hubcrm\.cli:main$", entry_points, re.M):
+    if not re.search(r"^hubcrm = hubcrm\.__main__:main$", entry_points, re.M):
         fail(f"no hubcrm console script:\n{entry_points}")
     if not re.search(
         r"^\[pytest11\]\nhubcrm = hubcrm\.testing\._pytest_plugin$", entry_points, re.M

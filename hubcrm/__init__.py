@@ -2,88 +2,183 @@
 
 Everything public is importable from here; modules with a leading underscore are
 private. The HubSpot emulator for tests lives in :mod:`hubcrm.testing`.
+
+Names load on first use: ``import hubcrm`` imports none of its dependencies until a
+name such as ``hubcrm.AsyncHubCRM`` is used, and ``hubcrm.RedisRateLimiter`` needs
+redis (the ``hubcrm[redis]`` extra) only then.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from importlib import import_module
 
-from ._associations import (
-    AssociatedRecord,
-    AssociationInput,
-    AssociationLabel,
-    AssociationLink,
-    AssociationOutcome,
-    AsyncAssociations,
-)
-from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
-from ._batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
-from ._client import AsyncHubCRM
-from ._clock import Clock
-from ._config import RetryPolicy, RetryWrites, Timeouts
-from ._errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    AuthenticationError,
-    BadRequestError,
-    ConflictError,
-    DailyLimitError,
-    ErrorDetail,
-    ForbiddenError,
-    HubCRMError,
-    NotFoundError,
-    OutcomeUnknownError,
-    RateLimitError,
-    RateLimitPauseError,
-    RedisLimiterError,
-    ResponseParseError,
-    SearchCapError,
-    ServerError,
-)
-from ._models import (
-    AssociatedId,
-    Association,
-    AssociationCategory,
-    AssociationSpec,
-    AssociationType,
-    CrmObject,
-    CrmProperty,
-    ObjectInput,
-    ObjectWarning,
-    ValueWithTimestamp,
-)
-from ._objects import AsyncObjects, AsyncObjectsWithRawResponse
-from ._outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult, BulkRunError
-from ._properties import AsyncProperties
-from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
-from ._raw import RawResponse, RequestSafety
-from ._search import Filter, FilterOperator, Sort, SortDirection
-from ._session import Response
-from ._stats import ClientStats, RateLimitStatus
-from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse, Properties
-from ._values import PropertyValue
+# The name type checkers treat as true; importing it from typing would cost `import hubcrm`
+# (and so the hubcrm command's start-up) ten milliseconds.
+TYPE_CHECKING = False
 
+# Type checkers read the public names from these imports; at run time __getattr__ below
+# loads each from the module _EXPORTS names (PEP 562), so that the hubcrm command's
+# entry point runs before aiohttp, click and rich load and can catch an early Ctrl-C.
+# tests/client/test_exported_members.py checks that the two lists agree.
 if TYPE_CHECKING:
+    from ._associations import (
+        AssociatedRecord,
+        AssociationInput,
+        AssociationLabel,
+        AssociationLink,
+        AssociationOutcome,
+        AsyncAssociations,
+    )
+    from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
+    from ._batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
+    from ._client import AsyncHubCRM
+    from ._clock import Clock
+    from ._config import RetryPolicy, RetryWrites, Timeouts
+    from ._errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        DailyLimitError,
+        ErrorDetail,
+        ForbiddenError,
+        HubCRMError,
+        NotFoundError,
+        OutcomeUnknownError,
+        RateLimitError,
+        RateLimitPauseError,
+        RedisLimiterError,
+        ResponseParseError,
+        SearchCapError,
+        ServerError,
+    )
+    from ._models import (
+        AssociatedId,
+        Association,
+        AssociationCategory,
+        AssociationSpec,
+        AssociationType,
+        CrmObject,
+        CrmProperty,
+        ObjectInput,
+        ObjectWarning,
+        ValueWithTimestamp,
+    )
+    from ._objects import AsyncObjects, AsyncObjectsWithRawResponse
+    from ._outcomes import (
+        BulkInput,
+        BulkInputs,
+        BulkOutcome,
+        BulkProgress,
+        BulkResult,
+        BulkRunError,
+    )
+    from ._properties import AsyncProperties
+    from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
+    from ._raw import RawResponse, RequestSafety
     from ._redislimiter import OnRedisError, RedisRateLimiter
+    from ._search import Filter, FilterOperator, Sort, SortDirection
+    from ._session import Response
+    from ._stats import ClientStats, RateLimitStatus
+    from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse, Properties
+    from ._values import PropertyValue
 
     __version__: str
-else:
-    _RENAMED = {
-        # old name: (new object, what to say)
-        "NoLimiter": (
-            PauseOnlyLimiter,
-            "hubcrm.NoLimiter is now hubcrm.PauseOnlyLimiter (it still pauses every "
-            "sender after a 429)",
-        ),
-        "BulkError": (
-            BulkOutcome,
-            "hubcrm.BulkError is now hubcrm.BulkOutcome: BulkResult.errors holds the "
-            "outcomes without a record",
-        ),
-    }
+
+#: The private module that defines each public name: ``{module: names}``.
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "_associations": (
+        "AssociatedRecord",
+        "AssociationInput",
+        "AssociationLabel",
+        "AssociationLink",
+        "AssociationOutcome",
+        "AsyncAssociations",
+    ),
+    "_auth": ("OAuth", "StaticToken", "TokenProvider", "TokenSet"),
+    "_batch_write": ("ArchiveOutcome", "BatchResult", "ObjectUpdate", "UpdateOutcome"),
+    "_client": ("AsyncHubCRM",),
+    "_clock": ("Clock",),
+    "_config": ("RetryPolicy", "RetryWrites", "Timeouts"),
+    "_errors": (
+        "APIConnectionError",
+        "APIError",
+        "APITimeoutError",
+        "AuthenticationError",
+        "BadRequestError",
+        "ConflictError",
+        "DailyLimitError",
+        "ErrorDetail",
+        "ForbiddenError",
+        "HubCRMError",
+        "NotFoundError",
+        "OutcomeUnknownError",
+        "RateLimitError",
+        "RateLimitPauseError",
+        "RedisLimiterError",
+        "ResponseParseError",
+        "SearchCapError",
+        "ServerError",
+    ),
+    "_models": (
+        "AssociatedId",
+        "Association",
+        "AssociationCategory",
+        "AssociationSpec",
+        "AssociationType",
+        "CrmObject",
+        "CrmProperty",
+        "ObjectInput",
+        "ObjectWarning",
+        "ValueWithTimestamp",
+    ),
+    "_objects": ("AsyncObjects", "AsyncObjectsWithRawResponse"),
+    "_outcomes": (
+        "BulkInput",
+        "BulkInputs",
+        "BulkOutcome",
+        "BulkProgress",
+        "BulkResult",
+        "BulkRunError",
+    ),
+    "_properties": ("AsyncProperties",),
+    "_ratelimit": ("Limiter", "PauseOnlyLimiter", "RateLimit", "RollingWindowLimiter"),
+    "_raw": ("RawResponse", "RequestSafety"),
+    "_redislimiter": ("OnRedisError", "RedisRateLimiter"),
+    "_search": ("Filter", "FilterOperator", "Sort", "SortDirection"),
+    "_session": ("Response",),
+    "_stats": ("ClientStats", "RateLimitStatus"),
+    "_sync": ("Associations", "HubCRM", "Objects", "ObjectsWithRawResponse", "Properties"),
+    "_values": ("PropertyValue",),
+}
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+_RENAMED = {
+    # old name: (new name, what to say)
+    "NoLimiter": (
+        "PauseOnlyLimiter",
+        "hubcrm.NoLimiter is now hubcrm.PauseOnlyLimiter (it still pauses every "
+        "sender after a 429)",
+    ),
+    "BulkError": (
+        "BulkOutcome",
+        "hubcrm.BulkError is now hubcrm.BulkOutcome: BulkResult.errors holds the "
+        "outcomes without a record",
+    ),
+}
+
+
+# Hidden from type checkers, which would otherwise accept any attribute of hubcrm.
+if not TYPE_CHECKING:
 
     def __getattr__(name: str) -> object:
+        module = _WHERE.get(name)
+        if module is not None:
+            value = getattr(import_module(f"{__name__}.{module}"), name)
+            globals()[name] = value  # the next look-up is an ordinary attribute
+            return value
         if name in _RENAMED:
             import warnings
 
@@ -93,17 +188,9 @@ else:
                 DeprecationWarning,
                 stacklevel=2,
             )
-            return new
-        # The Redis limiter imports redis (the hubcrm[redis] extra): loaded on first use.
-        if name in ("RedisRateLimiter", "OnRedisError"):
-            from . import _redislimiter
-
-            value = getattr(_redislimiter, name)
-            globals()[name] = value
-            return value
+            return __getattr__(new)
         # __version__ is read from the package metadata on first use: importing
-        # importlib.metadata costs tens of milliseconds that `import hubcrm` need not
-        # pay. Hidden from type checkers, which would otherwise accept any attribute.
+        # importlib.metadata costs tens of milliseconds that `import hubcrm` need not pay.
         if name == "__version__":
             from importlib.metadata import PackageNotFoundError, version
 
@@ -114,6 +201,9 @@ else:
             globals()["__version__"] = value
             return value
         raise AttributeError(f"module 'hubcrm' has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

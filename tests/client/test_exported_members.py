@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 import hubcrm
@@ -109,8 +112,11 @@ def test_all_is_sorted() -> None:
 
 
 def test_every_public_name_in_the_module_is_exported() -> None:
-    # Built from the module itself: a public name imported into hubcrm/__init__.py but
-    # left out of __all__ (or a private module leaking through) fails here.
+    # Built from the module itself: a public name defined in or loaded into
+    # hubcrm/__init__.py but left out of __all__ (or a private module leaking through)
+    # fails here. Every exported name is loaded first, so vars() holds them all.
+    for name in hubcrm.__all__:
+        getattr(hubcrm, name)
     public = {
         name
         for name, value in vars(hubcrm).items()
@@ -118,7 +124,28 @@ def test_every_public_name_in_the_module_is_exported() -> None:
     }
     public.discard("TYPE_CHECKING")
     public.discard("annotations")
+    public.discard("import_module")
     assert public <= set(hubcrm.__all__), public - set(hubcrm.__all__)
+    assert set(dir(hubcrm)) >= set(hubcrm.__all__)
+
+
+def test_the_lazy_table_is_exactly_all_and_matches_the_typed_imports() -> None:
+    # hubcrm/__init__.py names each export twice: in the imports type checkers read
+    # and in the table __getattr__ loads from. The two must agree, name by module.
+    assert set(hubcrm._WHERE) | {"__version__"} == set(hubcrm.__all__)
+    tree = ast.parse(Path(hubcrm.__file__).read_text("utf-8"))
+    (typed,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+    ]
+    imported = {
+        alias.name: statement.module
+        for statement in typed.body
+        if isinstance(statement, ast.ImportFrom)
+        for alias in statement.names
+    }
+    assert imported == hubcrm._WHERE
 
 
 def test_exported_classes_are_hubcrm_s_own() -> None:
