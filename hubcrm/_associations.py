@@ -10,7 +10,7 @@ are retried after ambiguous failures like reads.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from typing import Any, Literal, TypeVar
 
 import attrs
@@ -288,7 +288,7 @@ class AsyncAssociations:
         to_type: str,
         *,
         page_size: int = 500,
-    ) -> AsyncIterator[AssociatedRecord]:
+    ) -> AsyncGenerator[AssociatedRecord, None]:
         """Iterate over the records of ``to_type`` a record is associated with.
 
         Pages are read as the iteration goes (``after`` cursors). Arguments are checked
@@ -314,7 +314,9 @@ class AsyncAssociations:
         path = f"{self._record(from_type, from_id)}/{object_type_segment(to_type)}"
         return self._pages(path, {"limit": str(page_size)})
 
-    async def _pages(self, path: str, params: dict[str, str]) -> AsyncIterator[AssociatedRecord]:
+    async def _pages(
+        self, path: str, params: dict[str, str]
+    ) -> AsyncGenerator[AssociatedRecord, None]:
         def read(item: Any) -> AssociatedRecord:
             types = item.get("associationTypes") or []
             return AssociatedRecord(

@@ -29,6 +29,7 @@ import os
 import time
 from collections import deque
 from collections.abc import (
+    AsyncGenerator,
     AsyncIterable,
     AsyncIterator,
     Callable,
@@ -984,7 +985,7 @@ class _Finished:
 
 async def iter_create_many(
     endpoint: Endpoint, args: BulkArgs, inputs: BulkInputs
-) -> AsyncIterator[BulkOutcome]:
+) -> AsyncGenerator[BulkOutcome, None]:
     """Stream the outcomes of a bulk creation, in completion order."""
     # The engine runs in a task of its own: this generator may be driven from a new
     # task at every step (the sync facade does that), which a task group inside it

@@ -9,8 +9,9 @@ The generator reads the async classes' source with :mod:`ast`, so signatures, de
 type hints and docstrings are copied exactly as written. A class whose blocking twin
 needs different prose (threads instead of tasks) says so in a ``_sync_doc`` string.
 Each ``async def`` becomes a blocking method that runs the coroutine on the sync
-client's portal; a method returning an ``AsyncIterator`` becomes one returning an
-``Iterator``. The output is passed through
+client's portal; a method returning an ``AsyncGenerator[X, None]`` becomes one
+returning a ``Generator[X, None, None]`` (both closable: ``aclosing`` / ``closing``).
+The output is passed through
 ``ruff`` (import pruning, then formatting), so ruff must be installed to run this; it is
 not needed to *use* the generated module.
 """
@@ -22,6 +23,7 @@ import ast
 import copy
 import difflib
 import inspect
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -57,6 +59,8 @@ CLASSES: tuple[ClassSpec, ...] = (
 _CLIENT_MANAGED = frozenset({"aclose", "__aenter__", "__aexit__", "closed"})
 _RENAMES = {spec.async_name: spec.sync_name for spec in CLASSES}
 _RENAMES.update({"AsyncIterator": "Iterator", "AsyncIterable": "Iterable"})
+# An async generator's twin is a generator: AsyncGenerator[X, None] -> Generator[X, None, None].
+_ASYNC_GENERATOR = re.compile(r"^AsyncGenerator\[(.+), None\]$")
 
 
 def _rename_text(text: str) -> str:
@@ -69,14 +73,25 @@ def _sync_annotation(node: ast.expr | None) -> str | None:
     """Return the annotation's source, with async class names replaced by sync ones."""
     if node is None:
         return None
-    src = ast.unparse(node)
+    src = _ASYNC_GENERATOR.sub(r"Generator[\1, None, None]", ast.unparse(node))
     for old, new in _RENAMES.items():
         src = src.replace(old, new)
     return src
 
 
-def _returns_async_iterator(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
-    return func.returns is not None and ast.unparse(func.returns).startswith("AsyncIterator")
+def _returns_async_generator(func: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Whether ``func`` hands out an async generator (``AsyncGenerator[X, None]``).
+
+    Public methods that iterate are annotated so, not ``AsyncIterator``: callers can
+    then close them (``contextlib.aclosing``) and the portal can ``aclose`` them.
+    """
+    returns = "" if func.returns is None else ast.unparse(func.returns)
+    if returns.startswith("AsyncIterator") and not func.name.startswith("_"):
+        raise ValueError(
+            f"{func.name}() returns {returns}: annotate it AsyncGenerator[..., None], so "
+            "that it can be closed"
+        )
+    return _ASYNC_GENERATOR.match(returns) is not None
 
 
 def _forward_args(args: ast.arguments) -> str:
@@ -241,7 +256,7 @@ def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
             out.append("    " + _signature(node, _sync_annotation(node.returns)))
             out += _docstring_lines(doc, "        ")
             out.append(f"        return self._portal.call({call})")
-        elif _returns_async_iterator(node):
+        elif _returns_async_generator(node):
             out.append("    " + _signature(node, _sync_annotation(node.returns)))
             out += _docstring_lines(doc, "        ")
             out.append(f"        return self._portal.iterate({call})")
@@ -321,7 +336,7 @@ def generate() -> str:
         "from __future__ import annotations",
         "",
         "import functools",
-        "from collections.abc import Iterable, Iterator",
+        "from collections.abc import Generator, Iterable, Iterator",
     ]
     seen: set[str] = set()
     for tree in trees.values():

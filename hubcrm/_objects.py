@@ -4,7 +4,7 @@ sending them (and sending them again) is the retrier's job."""
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 from . import _batch_write, _bulk
@@ -357,7 +357,7 @@ class AsyncObjects:
         id_property: str | None = None,
         mode: Literal["batch", "single"] = "batch",
         on_progress: Callable[[BulkProgress], object] | None = None,
-    ) -> AsyncIterator[BulkOutcome]:
+    ) -> AsyncGenerator[BulkOutcome, None]:
         """Create many CRM objects, yielding each input's :class:`BulkOutcome` as it is known.
 
         The same engine and arguments as :meth:`create_many`, but outcomes come in
@@ -603,7 +603,7 @@ class AsyncObjects:
         associations: Iterable[str] = (),
         archived: bool = False,
         page_size: int = 100,
-    ) -> AsyncIterator[CrmObject]:
+    ) -> AsyncGenerator[CrmObject, None]:
         """Iterate over every record of a type, page after page (``after`` cursors).
 
         Pages are read one at a time as the iteration goes, each through the client's
@@ -635,7 +635,7 @@ class AsyncObjects:
         _read_params(params, (), associations, archived)
         return self._pages(path, params)
 
-    async def _pages(self, path: str, params: dict[str, str]) -> AsyncIterator[CrmObject]:
+    async def _pages(self, path: str, params: dict[str, str]) -> AsyncGenerator[CrmObject, None]:
         retrier, options = self._retrier, self._options
         while True:
             response = await retrier.request(
@@ -659,7 +659,7 @@ class AsyncObjects:
         sorts: Iterable[Sort | str] = (),
         query: str | None = None,
         page_size: int = 100,
-    ) -> AsyncIterator[CrmObject]:
+    ) -> AsyncGenerator[CrmObject, None]:
         """Search records by property values, paging automatically.
 
         ``filters`` is one group of conditions that must all hold;
@@ -705,7 +705,9 @@ class AsyncObjects:
         )
         return self._search_pages(path, body)
 
-    async def _search_pages(self, path: str, body: dict[str, Any]) -> AsyncIterator[CrmObject]:
+    async def _search_pages(
+        self, path: str, body: dict[str, Any]
+    ) -> AsyncGenerator[CrmObject, None]:
         retrier, options = self._search_retrier, self._options
         page_size = body["limit"]
         total: int | None = None

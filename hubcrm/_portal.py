@@ -20,7 +20,7 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar, cast
 
@@ -105,7 +105,7 @@ class Portal:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._in_flight = 0
-        self._iterators: dict[int, AsyncIterator[Any]] = {}  # open ones, by id()
+        self._iterators: dict[int, AsyncGenerator[Any, None]] = {}  # open ones, by id()
         self._loop_thread: _LoopThread | None = None
         self._pid = os.getpid()
         self._closed = False
@@ -155,15 +155,15 @@ class Portal:
         finally:
             self._leave()
 
-    def iterate(self, factory: Callable[[], AsyncIterator[T]]) -> Iterator[T]:
-        """Drive the async iterator that ``factory()`` makes, one item per step.
+    def iterate(self, factory: Callable[[], AsyncGenerator[T, None]]) -> Generator[T, None, None]:
+        """Drive the async generator that ``factory()`` makes, one item per step.
 
         Breaking out of the loop (or an exception in the caller's thread, such as
         Ctrl-C) closes the async iterator on its loop. After :meth:`close`, a step
         raises ``HubCRMError``.
         """
 
-        async def make() -> AsyncIterator[T]:
+        async def make() -> AsyncGenerator[T, None]:
             return factory()
 
         # Made now, not on the first next(): bad arguments raise from this call, as
@@ -173,7 +173,7 @@ class Portal:
             self._iterators[id(it)] = it
         return self._drive(it)
 
-    def _drive(self, it: AsyncIterator[T]) -> Iterator[T]:
+    def _drive(self, it: AsyncGenerator[T, None]) -> Generator[T, None, None]:
         async def step() -> Any:
             try:
                 return await it.__anext__()
@@ -189,14 +189,12 @@ class Portal:
         finally:
             self._forget(it)
 
-    def _forget(self, it: AsyncIterator[Any]) -> None:
+    def _forget(self, it: AsyncGenerator[Any, None]) -> None:
         """Close ``it`` on the loop, unless it is gone with the client already."""
         with self._lock:
             if self._iterators.pop(id(it), None) is None or self._closed:
                 return  # close() has closed it
-        aclose: Callable[[], Awaitable[None]] | None = getattr(it, "aclose", None)
-        if aclose is not None:
-            self.call(aclose)
+        self.call(it.aclose)
 
     def close(self, finalizer: Callable[[], Awaitable[None]]) -> None:
         """Refuse new calls, wait for those in flight, run ``finalizer()``, stop the loop.
@@ -224,9 +222,7 @@ class Portal:
         if lt is not None and self._pid == os.getpid():
             try:
                 for it in iterators:
-                    aclose: Callable[[], Awaitable[None]] | None = getattr(it, "aclose", None)
-                    if aclose is not None:
-                        _call(lt.portal, aclose)
+                    _call(lt.portal, it.aclose)
                 _call(lt.portal, finalizer)
             finally:
                 lt.stop()

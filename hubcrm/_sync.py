@@ -7,7 +7,12 @@ from __future__ import annotations
 
 import builtins
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    Callable,
+    Generator,
+    Iterable,
+    Mapping,
+)
 from typing import Any, Literal
 
 from ._associations import (
@@ -363,7 +368,7 @@ class Objects:
         id_property: str | None = None,
         mode: Literal["batch", "single"] = "batch",
         on_progress: Callable[[BulkProgress], object] | None = None,
-    ) -> Iterator[BulkOutcome]:
+    ) -> Generator[BulkOutcome, None, None]:
         """Create many CRM objects, yielding each input's :class:`BulkOutcome` as it is known.
 
         The same engine and arguments as :meth:`create_many`, but outcomes come in
@@ -588,7 +593,7 @@ class Objects:
         associations: Iterable[str] = (),
         archived: bool = False,
         page_size: int = 100,
-    ) -> Iterator[CrmObject]:
+    ) -> Generator[CrmObject, None, None]:
         """Iterate over every record of a type, page after page (``after`` cursors).
 
         Pages are read one at a time as the iteration goes, each through the client's
@@ -629,7 +634,7 @@ class Objects:
         sorts: Iterable[Sort | str] = (),
         query: str | None = None,
         page_size: int = 100,
-    ) -> Iterator[CrmObject]:
+    ) -> Generator[CrmObject, None, None]:
         """Search records by property values, paging automatically.
 
         ``filters`` is one group of conditions that must all hold;
@@ -793,7 +798,7 @@ class Associations:
 
     def list(
         self, from_type: str, from_id: str, to_type: str, *, page_size: int = 500
-    ) -> Iterator[AssociatedRecord]:
+    ) -> Generator[AssociatedRecord, None, None]:
         """Iterate over the records of ``to_type`` a record is associated with.
 
         Pages are read as the iteration goes (``after`` cursors). Arguments are checked

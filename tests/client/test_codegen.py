@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import collections.abc
 import inspect
 import subprocess
 import sys
+import typing
 from pathlib import Path
 
 import pytest
@@ -72,3 +75,34 @@ def test_signatures_and_docstrings_are_identical(async_cls: type, sync_cls: type
             assert (pa.kind, pa.default, pa.annotation) == (ps.kind, ps.default, ps.annotation)
         assert a.return_annotation == s.return_annotation
         assert inspect.getdoc(member) == inspect.getdoc(sync_member)
+
+
+def _method(source: str) -> ast.FunctionDef:
+    (node,) = ast.parse(source).body
+    assert isinstance(node, ast.FunctionDef)
+    return node
+
+
+def test_an_async_generator_becomes_a_generator() -> None:
+    from hubcrm._codegen import _returns_async_generator, _sync_annotation
+
+    method = _method("def stream(self) -> AsyncGenerator[BulkOutcome, None]: ...")
+    assert _returns_async_generator(method)
+    assert _sync_annotation(method.returns) == "Generator[BulkOutcome, None, None]"
+    assert not _returns_async_generator(_method("def get(self) -> CrmObject: ..."))
+
+
+def test_a_public_method_returning_an_async_iterator_is_refused() -> None:
+    # An AsyncIterator cannot be closed early (no aclose to call, and aclosing() does
+    # not type-check): the generator insists on AsyncGenerator for public iterators.
+    from hubcrm._codegen import _returns_async_generator
+
+    with pytest.raises(ValueError, match=r"stream\(\) returns AsyncIterator"):
+        _returns_async_generator(_method("def stream(self) -> AsyncIterator[X]: ..."))
+    assert not _returns_async_generator(_method("def _pages(self) -> AsyncIterator[X]: ..."))
+
+
+@pytest.mark.parametrize("name", ["iter_create_many", "iter_all", "search"])
+def test_the_sync_iterators_can_be_closed(name: str) -> None:
+    hints = typing.get_type_hints(getattr(Objects, name), vars(hubcrm._sync))
+    assert typing.get_origin(hints["return"]) is collections.abc.Generator

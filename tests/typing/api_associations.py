@@ -6,7 +6,7 @@ Never run: `nox -s lint` checks this file with mypy --strict and pyright (strict
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING, Literal
 
 from hubcrm import (
@@ -79,7 +79,7 @@ async def async_associations(crm: AsyncHubCRM) -> None:
     assert_type(many, BatchResult[AssociationOutcome])
     assert_type(many.outcomes, list[AssociationOutcome])
     listed = associations.list("contacts", "1", "companies", page_size=500)
-    assert_type(listed, AsyncIterator[AssociatedRecord])
+    assert_type(listed, AsyncGenerator[AssociatedRecord, None])
     async for record in listed:
         assert_type(record, AssociatedRecord)
     assert_type(await associations.labels("contacts", "companies"), list[AssociationLabel])
@@ -93,7 +93,7 @@ def sync_associations(crm: HubCRM) -> None:
     many = associations.create_many("contacts", "companies", [AssociationInput("1", "2", 279)])
     assert_type(many, BatchResult[AssociationOutcome])
     listed = associations.list("contacts", "1", "companies")
-    assert_type(listed, Iterator[AssociatedRecord])
+    assert_type(listed, Generator[AssociatedRecord, None, None])
     for record in listed:
         assert_type(record, AssociatedRecord)
     assert_type(associations.labels("contacts", "companies"), list[AssociationLabel])

@@ -6,7 +6,8 @@ Never run: `nox -s lint` checks this file with mypy --strict and pyright (strict
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Generator, Mapping
 from typing import TYPE_CHECKING, Literal
 
 from hubcrm import (
@@ -128,11 +129,14 @@ async def async_bulk(crm: AsyncHubCRM) -> None:
     )
     assert_type(upserted, BulkResult)
     stream = crm.objects.iter_create_many("contacts", rows(), on_progress=print)
-    # An AsyncIterator: contextlib.aclosing(stream), which the docstring suggests for an
-    # early stop, does not type-check until it is typed as an AsyncGenerator.
-    assert_type(stream, AsyncIterator[BulkOutcome])
+    assert_type(stream, AsyncGenerator[BulkOutcome, None])
     async for o in stream:
         assert_type(o, BulkOutcome)
+    # An early stop closes the stream, as the docstring suggests.
+    async with contextlib.aclosing(crm.objects.iter_create_many("contacts", rows())) as first:
+        async for o in first:
+            assert_type(o, BulkOutcome)
+            break
     try:
         await crm.objects.create_many("contacts", inputs, on_progress=progress)
     except BulkRunError as exc:
@@ -147,6 +151,10 @@ def sync_bulk(crm: HubCRM) -> None:
     )
     assert_type(upserted, BulkResult)
     stream = crm.objects.iter_create_many("contacts", [{"email": "a@example.com"}])
-    assert_type(stream, Iterator[BulkOutcome])
+    assert_type(stream, Generator[BulkOutcome, None, None])
     for o in stream:
         assert_type(o, BulkOutcome)
+    with contextlib.closing(crm.objects.iter_create_many("contacts", [])) as first:
+        for o in first:
+            assert_type(o, BulkOutcome)
+            break

@@ -6,7 +6,7 @@ Never run: `nox -s lint` checks this file with mypy --strict and pyright (strict
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from typing import TYPE_CHECKING
 
 from hubcrm import AsyncHubCRM, AsyncProperties, CrmObject, CrmProperty, HubCRM, Properties
@@ -43,7 +43,7 @@ async def async_read(crm: AsyncHubCRM) -> None:
     pages = crm.objects.iter_all(
         "contacts", properties=["email"], associations=["deals"], archived=True, page_size=100
     )
-    assert_type(pages, AsyncIterator[CrmObject])
+    assert_type(pages, AsyncGenerator[CrmObject, None])
     async for obj in pages:
         assert_type(obj, CrmObject)
 
@@ -73,7 +73,7 @@ def sync_read(crm: HubCRM) -> None:
     many = crm.objects.get_many("contacts", ["a@example.com"], id_property="email")
     assert_type(many, list[CrmObject | None])
     pages = crm.objects.iter_all("contacts", properties=["email"], page_size=50)
-    assert_type(pages, Iterator[CrmObject])
+    assert_type(pages, Generator[CrmObject, None, None])
     for obj in pages:
         assert_type(obj, CrmObject)
 

@@ -5,7 +5,7 @@ Never run: `nox -s lint` checks this file with mypy --strict and pyright (strict
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Generator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +52,7 @@ async def async_search(crm: AsyncHubCRM) -> None:
         query="ada",
         page_size=100,
     )
-    assert_type(found, AsyncIterator[CrmObject])
+    assert_type(found, AsyncGenerator[CrmObject, None])
     try:
         async for obj in found:
             assert_type(obj, CrmObject)
@@ -63,11 +63,11 @@ async def async_search(crm: AsyncHubCRM) -> None:
         "deals",
         filter_groups=[[Filter("amount", "GT", 100)], [Filter("dealstage", "EQ", "won")]],
     )
-    assert_type(either, AsyncIterator[CrmObject])
+    assert_type(either, AsyncGenerator[CrmObject, None])
 
 
 def sync_search(crm: HubCRM) -> None:
     found = crm.objects.search("contacts", filters=[Filter("email", "EQ", "ada@example.com")])
-    assert_type(found, Iterator[CrmObject])
+    assert_type(found, Generator[CrmObject, None, None])
     for obj in found:
         assert_type(obj, CrmObject)
