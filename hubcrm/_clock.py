@@ -11,9 +11,12 @@ __all__ = ["Clock"]
 class Clock(Protocol):
     """A source of time: wall-clock seconds and monotonic seconds.
 
-    The :mod:`time` module is one, and it is the default wherever hubcrm takes a
-    ``clock``. A test passes an object of its own whose readings it moves forward by
-    hand, so that expiry is tested on virtual time, without sleeping.
+    The :mod:`time` module is one, and it is :class:`OAuth`'s default ``clock``
+    (token expiry needs wall-clock time). A test passes an object of its own whose
+    readings it moves forward by hand, so that expiry is tested on virtual time,
+    without sleeping. The limiters need monotonic time only: their ``clock`` is a
+    function returning seconds (``time.monotonic`` by default; ``loop.time`` of an
+    asyncio loop on virtual time works too).
     """
 
     def time(self) -> float:
