@@ -75,7 +75,7 @@ class ObjectsApi:
     def __init__(self, state: State, credentials: Credentials) -> None:
         self._state = state
         self._credentials = credentials
-        self.more = RecordsApi(state, self)
+        self.more = RecordsApi(state, self.serve)
 
     def _rate_limit_error(self, policy: str, app: str) -> ApiError:
         portal_id = self._state.portal_id
@@ -107,31 +107,31 @@ class ObjectsApi:
             return await self.more.list_objects(request)
         if request.method != "POST":
             return method_not_allowed(self._state, request, "GET, POST")
-        return await self._serve(request, "create", self._state.crm.create)
+        return await self.serve(request, "create", self._state.crm.create)
 
     async def handle_batch_create(self, request: web.Request) -> web.StreamResponse:
         """``POST .../{objectType}/batch/create``."""
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
-        return await self._serve(request, "batch_create", self._state.crm.batch_create)
+        return await self.serve(request, "batch_create", self._state.crm.batch_create)
 
     async def handle_batch_upsert(self, request: web.Request) -> web.StreamResponse:
         """``POST .../{objectType}/batch/upsert``."""
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
-        return await self._serve(request, "batch_upsert", self._state.crm.batch_upsert)
+        return await self.serve(request, "batch_upsert", self._state.crm.batch_upsert)
 
     async def handle_batch_read(self, request: web.Request) -> web.StreamResponse:
         """``POST .../{objectType}/batch/read``."""
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
-        return await self._serve(request, "batch_read", self._state.crm.batch_read)
+        return await self.serve(request, "batch_read", self._state.crm.batch_read)
 
     async def handle_create_property(self, request: web.Request) -> web.StreamResponse:
         """``POST /crm/properties/2026-03/{objectType}``: define a property."""
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
-        return await self._serve(request, "create_property", self._state.crm.create_property)
+        return await self.serve(request, "create_property", self._state.crm.create_property)
 
     async def handle_object(self, request: web.Request) -> web.StreamResponse:
         """``GET .../{objectType}/{objectId}`` (``PATCH``: update, ``DELETE``: archive)."""
@@ -151,7 +151,7 @@ class ObjectsApi:
         def read(tdef: ObjectTypeDef, _: Any) -> Result:
             return crm.read(tdef, object_id, query)
 
-        return await self._serve(request, "read", read)
+        return await self.serve(request, "read", read)
 
     async def handle_unknown(self, request: web.Request) -> web.StreamResponse:
         """Any other path: an honest JSON 404 saying the emulator does not serve it.
@@ -170,7 +170,7 @@ class ObjectsApi:
         )
         return error_response(state, error, cid, {CORRELATION_HEADER: cid})
 
-    async def _serve(
+    async def serve(
         self,
         request: web.Request,
         operation: str,
@@ -178,6 +178,8 @@ class ObjectsApi:
         *,
         admit: Callable[[str, dict[str, str]], str | None] | None = None,
     ) -> web.StreamResponse:
+        """Answer ``request`` by ``process``, after auth, the rate limits and faults
+        (``admit`` replaces the burst window's admission, for searches)."""
         cid = str(uuid.uuid4())
         headers = {CORRELATION_HEADER: cid}
         try:

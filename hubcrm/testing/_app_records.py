@@ -1,13 +1,14 @@
 """Handlers for the calls around creation: list, update, archive, search, associations.
 
-They go through the same :meth:`ObjectsApi._serve` as the create endpoints (auth, rate
-limits, faults), except that searches pass HubSpot's search limit instead of the burst
+They go through the same :class:`Serve` as the create endpoints (``ObjectsApi.serve``:
+auth, rate limits, faults), except that searches pass HubSpot's search limit instead of the burst
 window, and their answers carry no rate-limit headers.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -19,9 +20,6 @@ from ._schema import ObjectTypeDef
 from ._search_window import SEARCH_POLICY
 from ._state import State
 
-if TYPE_CHECKING:
-    from ._app import ObjectsApi
-
 OBJECT_PREFIXES = ("/crm/objects/2026-03", "/crm/v3/objects")
 ASSOCIATION_RECORD_PREFIXES = ("/crm/objects/2026-03", "/crm/v4/objects")
 ASSOCIATION_SCHEMA_PREFIXES = ("/crm/associations/2026-03", "/crm/v4/associations")
@@ -32,12 +30,25 @@ def _query(request: web.Request) -> dict[str, str]:
     return {k: ",".join(raw.getall(k)) for k in raw}
 
 
-class RecordsApi:
-    """The endpoints of issue "beyond create", registered next to the create ones."""
+class Serve(Protocol):
+    """How a handler is answered: auth, rate limits and faults around ``process``."""
 
-    def __init__(self, state: State, objects: ObjectsApi) -> None:
+    async def __call__(
+        self,
+        request: web.Request,
+        operation: str,
+        process: Callable[[ObjectTypeDef, Any], Result],
+        *,
+        admit: Callable[[str, dict[str, str]], str | None] | None = None,
+    ) -> web.StreamResponse: ...
+
+
+class RecordsApi:
+    """The endpoints around creation, registered next to the create ones."""
+
+    def __init__(self, state: State, serve: Serve) -> None:
         self._state = state
-        self._objects = objects
+        self._serve = serve
         self._crm = CrmRecords(state.crm)
 
     def _other_type(self, request: web.Request, key: str) -> ObjectTypeDef:
@@ -85,7 +96,7 @@ class RecordsApi:
         def run(tdef: ObjectTypeDef, _: Any) -> Result:
             return self._crm.list_objects(tdef, query)
 
-        return await self._objects._serve(request, "list", run)
+        return await self._serve(request, "list", run)
 
     async def read_archived(self, request: web.Request) -> web.StreamResponse:
         """``GET .../{objectType}/{objectId}?archived=true``."""
@@ -95,7 +106,7 @@ class RecordsApi:
         def run(tdef: ObjectTypeDef, _: Any) -> Result:
             return self._crm.read_archived(tdef, object_id, query)
 
-        return await self._objects._serve(request, "read", run)
+        return await self._serve(request, "read", run)
 
     async def update(self, request: web.Request) -> web.StreamResponse:
         """``PATCH .../{objectType}/{objectId}``."""
@@ -105,7 +116,7 @@ class RecordsApi:
         def run(tdef: ObjectTypeDef, body: Any) -> Result:
             return self._crm.update(tdef, object_id, query, body)
 
-        return await self._objects._serve(request, "update", run)
+        return await self._serve(request, "update", run)
 
     async def archive(self, request: web.Request) -> web.StreamResponse:
         """``DELETE .../{objectType}/{objectId}``."""
@@ -114,27 +125,25 @@ class RecordsApi:
         def run(tdef: ObjectTypeDef, _: Any) -> Result:
             return self._crm.archive(tdef, object_id)
 
-        return await self._objects._serve(request, "archive", run)
+        return await self._serve(request, "archive", run)
 
     async def batch_update(self, request: web.Request) -> web.StreamResponse:
         """``POST .../{objectType}/batch/update``."""
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
-        return await self._objects._serve(request, "batch_update", self._crm.batch_update)
+        return await self._serve(request, "batch_update", self._crm.batch_update)
 
     async def batch_archive(self, request: web.Request) -> web.StreamResponse:
         """``POST .../{objectType}/batch/archive``."""
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
-        return await self._objects._serve(request, "batch_archive", self._crm.batch_archive)
+        return await self._serve(request, "batch_archive", self._crm.batch_archive)
 
     async def search(self, request: web.Request) -> web.StreamResponse:
         """``POST .../{objectType}/search``: its own per-second limit, no rate-limit headers."""
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
-        return await self._objects._serve(
-            request, "search", self._crm.search, admit=self._search_admit
-        )
+        return await self._serve(request, "search", self._crm.search, admit=self._search_admit)
 
     # --- associations ------------------------------------------------------------------------
 
@@ -150,7 +159,7 @@ class RecordsApi:
                 tdef, from_id, self._other_type(request, "toObjectType"), to_id
             )
 
-        return await self._objects._serve(request, "associate", run)
+        return await self._serve(request, "associate", run)
 
     async def association(self, request: web.Request) -> web.StreamResponse:
         """``PUT`` (associate with types) or ``DELETE`` one association between two records."""
@@ -165,14 +174,14 @@ class RecordsApi:
                     tdef, from_id, self._other_type(request, "toObjectType"), to_id
                 )
 
-            return await self._objects._serve(request, "delete_association", remove)
+            return await self._serve(request, "delete_association", remove)
 
         def run(tdef: ObjectTypeDef, body: Any) -> Result:
             return self._crm.associate(
                 tdef, from_id, self._other_type(request, "toObjectType"), to_id, body
             )
 
-        return await self._objects._serve(request, "associate", run)
+        return await self._serve(request, "associate", run)
 
     async def list_associations(self, request: web.Request) -> web.StreamResponse:
         """``GET .../{objectType}/{objectId}/associations/{toObjectType}``."""
@@ -186,7 +195,7 @@ class RecordsApi:
                 tdef, from_id, self._other_type(request, "toObjectType"), query
             )
 
-        return await self._objects._serve(request, "list_associations", run)
+        return await self._serve(request, "list_associations", run)
 
     async def batch_associate(self, request: web.Request) -> web.StreamResponse:
         """``POST /crm/associations/2026-03/{from}/{to}/batch/create``."""
@@ -196,7 +205,7 @@ class RecordsApi:
         def run(tdef: ObjectTypeDef, body: Any) -> Result:
             return self._crm.batch_associate(tdef, self._other_type(request, "toObjectType"), body)
 
-        return await self._objects._serve(request, "batch_associate", run)
+        return await self._serve(request, "batch_associate", run)
 
     async def batch_disassociate(self, request: web.Request) -> web.StreamResponse:
         """``POST /crm/associations/2026-03/{from}/{to}/batch/archive``."""
@@ -208,7 +217,7 @@ class RecordsApi:
                 tdef, self._other_type(request, "toObjectType"), body
             )
 
-        return await self._objects._serve(request, "batch_disassociate", run)
+        return await self._serve(request, "batch_disassociate", run)
 
     async def labels(self, request: web.Request) -> web.StreamResponse:
         """``GET /crm/associations/2026-03/{from}/{to}/labels``."""
@@ -218,4 +227,4 @@ class RecordsApi:
         def run(tdef: ObjectTypeDef, _: Any) -> Result:
             return self._crm.labels(tdef, self._other_type(request, "toObjectType"))
 
-        return await self._objects._serve(request, "association_labels", run)
+        return await self._serve(request, "association_labels", run)
