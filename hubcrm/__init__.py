@@ -189,16 +189,10 @@ if not TYPE_CHECKING:
                 stacklevel=2,
             )
             return __getattr__(new)
-        # __version__ is read from the package metadata on first use: importing
-        # importlib.metadata costs tens of milliseconds that `import hubcrm` need not pay.
         if name == "__version__":
-            from importlib.metadata import PackageNotFoundError, version
+            from ._version import version
 
-            try:
-                value = version("hubcrm")
-            except PackageNotFoundError:  # pragma: no cover - a source tree, not installed
-                value = "0.0.0"
-            globals()["__version__"] = value
+            value = globals()["__version__"] = version()
             return value
         raise AttributeError(f"module 'hubcrm' has no attribute {name!r}")
 

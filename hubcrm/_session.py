@@ -34,6 +34,7 @@ from ._errors import (
 from ._ratelimit import Limiter
 from ._stats import ClientStats, Counters
 from ._transport import TRANSPORT_ERRORS, Pool, transport_error
+from ._version import version
 
 __all__ = ["Response", "Session", "encode_json", "object_type_segment", "path_segment"]
 
@@ -137,9 +138,7 @@ class Response:
 
 
 def _user_agent() -> str:
-    from . import __version__
-
-    return f"hubcrm/{__version__} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+    return f"hubcrm/{version()} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
 
 
 class Session:
