@@ -53,15 +53,17 @@ class AsyncProperties:
             type: HubSpot's data type: ``"string"``, ``"number"``, ``"bool"``,
                 ``"enumeration"``, ``"date"``, ``"datetime"`` or ``"phone_number"``.
             field_type: how the UI edits it (``"text"`` for a string).
-            group_name: the property group; by default the type's main group
-                (``contactinformation``, ``dealinformation``...).
+            group_name: the property group. By default the main group of a contact,
+                company, deal or ticket (``contactinformation``,
+                ``companyinformation``, ...); other types need it.
             unique: whether values must be unique across the type (``hasUniqueValue``).
 
         Returns:
             The property as HubSpot created it.
 
         Raises:
-            ValueError: ``object_type`` or ``name`` is empty or malformed.
+            ValueError: ``object_type`` or ``name`` is empty or malformed, or
+                ``group_name`` is missing for a type other than the four above.
             ConflictError: the type already has a property of that name.
             APIError: HubSpot rejected the request (a bad name or type, an 11th unique
                 property, ...).
@@ -70,7 +72,12 @@ class AsyncProperties:
         if not isinstance(name, str) or not name:
             raise ValueError("name must be a non-empty property name")
         if group_name is None:
-            group_name = f"{_singular(segment)}information"
+            group_name = _MAIN_GROUPS.get(segment.lower())
+            if group_name is None:
+                raise ValueError(
+                    f"group_name is needed for object type {object_type!r}: hubcrm knows "
+                    "the main property group of contacts, companies, deals and tickets only"
+                )
         body: dict[str, Any] = {
             "name": name,
             "label": label,
@@ -89,8 +96,17 @@ class AsyncProperties:
         return _load_property(response.json())
 
 
-def _singular(segment: str) -> str:
-    return segment[:-1] if segment.endswith("s") else segment
+#: HubSpot's main property group of each standard type, by name and by type id.
+_MAIN_GROUPS = {
+    "contacts": "contactinformation",
+    "0-1": "contactinformation",
+    "companies": "companyinformation",
+    "0-2": "companyinformation",
+    "deals": "dealinformation",
+    "0-3": "dealinformation",
+    "tickets": "ticketinformation",
+    "0-5": "ticketinformation",
+}
 
 
 def _load_property(data: Any) -> CrmProperty:

@@ -115,6 +115,33 @@ def test_get_many_and_properties_create_have_sync_twins(sync_crm: HubCRM) -> Non
 # --- the unique key: a property created once -------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("object_type", "group"),
+    [
+        ("contacts", "contactinformation"),
+        ("companies", "companyinformation"),
+        ("0-2", "companyinformation"),
+        ("deals", "dealinformation"),
+        ("tickets", "ticketinformation"),
+    ],
+)
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_property_goes_to_its_type_s_main_group(
+    hubspot_emulator: Emulator, object_type: str, group: str
+) -> None:
+    async with _client(hubspot_emulator) as crm:
+        prop = await crm.properties.create(object_type, "region", label="Region")
+    assert prop.group_name == group  # the emulator answers with the groupName it was sent
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_property_of_another_type_needs_its_group(hubspot_emulator: Emulator) -> None:
+    async with _client(hubspot_emulator) as crm:
+        with pytest.raises(ValueError, match="group_name is needed for object type 'p_cars'"):
+            await crm.properties.create("p_cars", "region", label="Region")
+    assert hubspot_emulator.stats.requests == 0
+
+
 @pytest.mark.parametrize("refusal", ["409", "400"])
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_a_unique_property_refuses_a_second_record(
