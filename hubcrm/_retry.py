@@ -595,8 +595,19 @@ class _Settling:
                 if existing is not None and made_since(existing, started):
                     return existing  # the resend met the record the first attempt made
                 raise  # it existed before this create began: a real conflict
-            except (BadRequestError, OutcomeUnknownError):
-                raise  # a 400: the same body would have been refused the first time too
+            except BadRequestError as refused:
+                if self.id_property is None or not is_unique_refusal(refused, self.id_property):
+                    raise  # a 400: the same body would have been refused the first time too
+                # Refused because the key is taken: by the first attempt (a look-up that
+                # lagged let the resend through), or by a record from before this create.
+                found, lookup_error = await self._look_up_key()
+                if found is not None and made_since(found, started):
+                    return found
+                if found is not None:
+                    raise  # the key belonged to a record from before this create began
+                error = lookup_error or refused  # not visible yet: look again next round
+            except OutcomeUnknownError:
+                raise
             except HubCRMError as exc:
                 if classify(exc) is not FailureClass.AMBIGUOUS:
                     raise self._unknown(exc) from exc

@@ -411,6 +411,48 @@ async def test_a_resend_refused_because_a_lagging_read_missed_the_record_is_sett
     assert (outcome.status, outcome.object and outcome.object.id) == ("created", "9")
 
 
+@pytest.mark.parametrize("shape", ["409", "400"])
+async def test_a_single_create_whose_resend_a_lagging_read_let_through_is_settled(
+    serve: Serve, shape: str
+) -> None:
+    """The single-create twin: the look-up does not see the record yet, the resend is
+    refused as a duplicate, and the next look-up finds the record the first attempt made.
+    A 400 naming the key is such a refusal, not a rejection of the input."""
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        seen.append(request.method)
+        if len(seen) == 1:  # committed, then the answer is lost: a 502
+            return web.json_response({"status": "error", "message": "bad gateway"}, status=502)
+        if len(seen) == 2:  # the look-up lags: not found yet
+            return web.json_response(
+                {"status": "error", "category": "OBJECT_NOT_FOUND", "message": "not found"},
+                status=404,
+            )
+        if len(seen) == 3:
+            if shape == "409":
+                error = {"category": "CONFLICT", "message": "Deal already exists. Existing ID: 9"}
+                return web.json_response({"status": "error", **error}, status=409)
+            refusal = {
+                "status": "error",
+                "category": "VALIDATION_ERROR",
+                "message": "value already used",
+                "context": {"propertyName": ["key"]},
+            }
+            return web.json_response(refusal, status=400)
+        record = _record("9", "-", NEW)
+        record["properties"] = {"key": "k", "dealname": "d"}
+        return web.json_response(record)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    url = await serve(app)
+    async with AsyncHubCRM("t", base_url=url, rate_limit=None) as crm:
+        made = await crm.objects.create("deals", {"key": "k", "dealname": "d"}, id_property="key")
+    assert made.id == "9"
+    assert seen == ["POST", "GET", "POST", "GET"]
+
+
 # --- upserts ---------------------------------------------------------------------------------
 
 
