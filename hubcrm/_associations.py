@@ -490,7 +490,9 @@ def _map_association_answer(
         tos = {str(x) for x in context.get("toObjectId", []) or []}
         matched = False
         for pair in list(by_pair):
-            if (froms and pair[0] in froms) or (tos and pair[1] in tos):
+            # Every id list the entry names must name the pair: an error about 1 -> 10
+            # says nothing of 1 -> 11.
+            if (froms or tos) and (not froms or pair[0] in froms) and (not tos or pair[1] in tos):
                 i = by_pair.pop(pair)
                 answers[i] = (
                     "failed",

@@ -514,3 +514,24 @@ def test_update_archive_and_raw_request_sync(sync_crm: HubCRM, hubspot_emulator:
     assert sync_crm.request("GET", f"{V}/contacts/{record.id}").json()["id"] == record.id
     assert sync_crm.objects.archive_many("contacts", [record.id]).ok
     assert hubspot_emulator.count("contacts") == 0
+
+
+def test_an_association_error_fails_only_the_pair_it_names() -> None:
+    # Two links from one record, each refused for its own reason: each input gets the
+    # error that names both its ids, not the first error that names its from id.
+    from hubcrm._associations import _map_association_answer
+
+    def refused(to_id: str, message: str) -> dict[str, Any]:
+        context = {"fromObjectId": ["1"], "toObjectId": [to_id]}
+        return {"status": "error", "category": "VALIDATION_ERROR", "message": message,
+                "context": context}  # fmt: skip
+
+    chunk = [
+        AssociationInput("1", "10", AssociationType.CONTACT_TO_COMPANY),
+        AssociationInput("1", "11", AssociationType.CONTACT_TO_COMPANY),
+    ]
+    data = {"status": "COMPLETE", "results": [], "errors": [refused("11", "b"), refused("10", "a")]}
+    answers = _map_association_answer(chunk, data, {}, "/crm/associations/x")
+    assert [status for status, _, _ in answers] == ["failed", "failed"]
+    messages = [error.message for _, _, error in answers if isinstance(error, BadRequestError)]
+    assert messages == ["a", "b"]
