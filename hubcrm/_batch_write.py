@@ -400,7 +400,9 @@ async def update_batches(
             continue
         status, record, error = results[index]
         if status == "unknown" and not isinstance(error, OutcomeUnknownError):
-            error = OutcomeUnknownError(object_type, ObjectInput(item.properties), cause=error)
+            error = OutcomeUnknownError(
+                object_type, ObjectInput(item.properties), cause=error, operation="update"
+            )
         outcomes.append(UpdateOutcome(index, item, status, record, error))  # type: ignore[arg-type]
     return BatchResult(outcomes, stopped_by)
 

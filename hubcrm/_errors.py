@@ -33,7 +33,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -318,22 +318,30 @@ class APITimeoutError(APIConnectionError):
 
 
 class OutcomeUnknownError(HubCRMError):
-    """A write failed in a way that leaves unknown whether HubSpot made the record.
+    """A write failed in a way that leaves unknown whether HubSpot applied it.
 
     Args:
         object_type: The object type written to, e.g. ``"contacts"``.
         input: The input that was sent, when there was one.
         cause: The failure (timeout, dropped connection, 5xx); also ``__cause__``.
+        operation: ``"create"`` or ``"update"``: what was written.
+        retried: For a create, whether hubcrm tried to settle the outcome (by reading
+            the record back or sending it again) before giving up. An update's retries
+            are ordinary retries: it is ``False`` there.
 
     Attributes:
         object_type: The object type written to.
         input: The input that was sent, to retry or check by hand.
         cause: The failure that left the outcome unknown.
+        operation: ``"create"`` or ``"update"``.
+        retried: For a create, whether hubcrm tried to settle it before giving up.
     """
 
     object_type: str
     input: ObjectInput | None
     cause: BaseException | None
+    operation: Literal["create", "update"]
+    retried: bool
 
     def __init__(
         self,
@@ -341,20 +349,41 @@ class OutcomeUnknownError(HubCRMError):
         input: ObjectInput | None = None,
         *,
         cause: BaseException | None = None,
+        operation: Literal["create", "update"] = "create",
+        retried: bool = False,
     ) -> None:
         self.object_type = object_type
         self.input = input
         self.cause = cause
         self.__cause__ = cause
+        self.operation = operation
+        self.retried = retried
         reason = f": {cause}" if cause is not None else ""
-        super().__init__(
-            f"creating a {object_type!r} record failed in a way that leaves its outcome "
-            f"unknown{reason}. The record may or may not exist in HubSpot, and hubcrm did "
-            "not retry because a retried create can make a duplicate. To make such writes "
-            "safe to retry, give the records a property with unique values and pass it as "
-            'id_property, or pass retry_writes="always" to accept at-least-once creation '
-            "(possible duplicates)."
+        what = "creating" if operation == "create" else "updating"
+        head = (
+            f"{what} a {object_type!r} record failed in a way that leaves its outcome "
+            f"unknown{reason}. "
         )
+        if operation == "update":
+            advice = (
+                "hubcrm retries updates after such failures, and its retries ran out (or "
+                "the run was stopped). An update is safe to send again."
+            )
+        elif retried:
+            advice = (
+                "hubcrm tried to settle it (reading the record back or sending it again) "
+                "and could not before its retries ran out. The record may or may not exist "
+                "in HubSpot: look it up before creating it again."
+            )
+        else:
+            advice = (
+                "The record may or may not exist in HubSpot, and hubcrm did not retry "
+                "because a retried create can make a duplicate. To make such writes safe to "
+                "retry, give the records a property with unique values and pass it as "
+                'id_property, or pass retry_writes="always" to accept at-least-once '
+                "creation (possible duplicates)."
+            )
+        super().__init__(head + advice)
 
 
 class ResponseParseError(HubCRMError):

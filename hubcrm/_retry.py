@@ -551,7 +551,7 @@ class _Settling:
     look_up: LookUp
 
     def _unknown(self, cause: HubCRMError) -> OutcomeUnknownError:
-        return OutcomeUnknownError(self.object_type, self.obj, cause=cause)
+        return OutcomeUnknownError(self.object_type, self.obj, cause=cause, retried=True)
 
     async def _find(self, value: str, id_property: str | None) -> CrmObject | None:
         try:
@@ -676,8 +676,9 @@ class _BatchSettling:
             names.update(dict.fromkeys(entry.obj.properties))
         self.properties = list(names)
 
-    def _unknown(self, i: int, cause: HubCRMError) -> Settled:
-        error = OutcomeUnknownError(self.object_type, self.entries[i].obj, cause=cause)
+    def _unknown(self, i: int, cause: HubCRMError, *, tried: bool = True) -> Settled:
+        obj = self.entries[i].obj
+        error = OutcomeUnknownError(self.object_type, obj, cause=cause, retried=tried)
         return Settled("unknown", None, error)
 
     def _found(self, record: CrmObject, refusal: HubCRMError | None = None) -> Settled:
@@ -700,7 +701,7 @@ class _BatchSettling:
         pending: list[int] = []
         for i, entry in enumerate(entries):
             if self.policy.retry_writes == "never" or (entry.key is None and not resend_blind):
-                out[i] = self._unknown(i, self.error)  # nothing can tell: no unique key
+                out[i] = self._unknown(i, self.error, tried=False)  # no key can tell
             else:
                 pending.append(i)
         refused: dict[int, HubCRMError] = {}  # resends refused as "value taken"

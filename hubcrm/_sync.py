@@ -726,15 +726,17 @@ class Properties:
             type: HubSpot's data type: ``"string"``, ``"number"``, ``"bool"``,
                 ``"enumeration"``, ``"date"``, ``"datetime"`` or ``"phone_number"``.
             field_type: how the UI edits it (``"text"`` for a string).
-            group_name: the property group; by default the type's main group
-                (``contactinformation``, ``dealinformation``...).
+            group_name: the property group. By default the main group of a contact,
+                company, deal or ticket (``contactinformation``,
+                ``companyinformation``, ...); other types need it.
             unique: whether values must be unique across the type (``hasUniqueValue``).
 
         Returns:
             The property as HubSpot created it.
 
         Raises:
-            ValueError: ``object_type`` or ``name`` is empty or malformed.
+            ValueError: ``object_type`` or ``name`` is empty or malformed, or
+                ``group_name`` is missing for a type other than the four above.
             ConflictError: the type already has a property of that name.
             APIError: HubSpot rejected the request (a bad name or type, an 11th unique
                 property, ...).

@@ -26,6 +26,7 @@ from hubcrm import (
     HubCRM,
     ObjectInput,
     OutcomeUnknownError,
+    RetryPolicy,
 )
 from hubcrm.testing import Emulator
 
@@ -276,6 +277,23 @@ async def test_retry_writes_always_settles_the_batch_that_met_its_own_records(
     assert (result.created, result.failed, result.unknown) == (10, 0, 0)
     assert hubspot_emulator.count("contacts") == 10
     assert deals.created == 3  # no key: sent again, at-least-once as the policy says
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None, seed=3)
+async def test_a_keyed_input_the_read_backs_cannot_settle_says_they_were_tried(
+    hubspot_emulator: Emulator,
+) -> None:
+    # Every request after the ambiguous batch fails too: the rounds run out.
+    hubspot_emulator.faults.error_after(502, times=50)
+    retry = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_max=0.02)
+    async with _client(hubspot_emulator, retry=retry) as crm:
+        result = await crm.objects.create_many("contacts", [{"email": "k@example.com"}])
+    (outcome,) = result.outcomes
+    assert outcome.status == "unknown"
+    assert isinstance(outcome.error, OutcomeUnknownError)
+    assert outcome.error.retried is True
+    assert "hubcrm tried to settle it" in str(outcome.error)
+    assert "retry_writes" not in str(outcome.error)
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None, seed=3)

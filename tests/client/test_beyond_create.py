@@ -20,6 +20,7 @@ from hubcrm import (
     HubCRM,
     NotFoundError,
     ObjectUpdate,
+    OutcomeUnknownError,
     RateLimit,
     RetryPolicy,
     SearchCapError,
@@ -199,6 +200,22 @@ async def test_update_is_retried_after_an_ambiguous_failure(
     updated = await fast.objects.update("contacts", record.id, {"firstname": "Ada"})
     assert updated.properties["firstname"] == "Ada"
     assert hubspot_emulator.stats.requests_by_operation["update"] == 2
+
+
+async def test_an_update_left_unknown_says_it_is_safe_to_send_again(
+    crm: AsyncHubCRM, hubspot_emulator: Emulator
+) -> None:
+    fast = crm.with_options(retry=RetryPolicy(max_retries=1, backoff_base=0.01, backoff_max=0.02))
+    (record_id,) = await seed(crm, 1)
+    hubspot_emulator.faults.error_after(502, times=2, operation="batch_update")
+    update = ObjectUpdate(record_id, {"firstname": "a"})
+    result = await fast.objects.update_many("contacts", [update])
+    (outcome,) = result.outcomes
+    assert outcome.status == "unknown"
+    assert isinstance(outcome.error, OutcomeUnknownError)
+    assert (outcome.error.operation, outcome.error.retried) == ("update", False)
+    assert str(outcome.error).startswith("updating a 'contacts' record failed")
+    assert hubspot_emulator.stats.requests_by_operation["batch_update"] == 2
 
 
 async def test_update_many_accounts_for_every_input(

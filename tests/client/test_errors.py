@@ -95,6 +95,22 @@ def test_outcome_unknown() -> None:
     assert "ada@example.com" not in message  # property values are personal data
 
 
+def test_outcome_unknown_says_what_hubcrm_did() -> None:
+    cause = APITimeoutError("no response within 30 s", method="POST", path=PATH)
+    obj = ObjectInput({"email": "ada@example.com"})
+    settled = OutcomeUnknownError("contacts", obj, cause=cause, retried=True)
+    assert (settled.operation, settled.retried) == ("create", True)
+    assert "hubcrm tried to settle it" in str(settled)
+    assert "did not retry" not in str(settled)
+    assert "retry_writes" not in str(settled)  # no advice to do what was done
+    update = OutcomeUnknownError("contacts", obj, cause=cause, operation="update")
+    assert str(update).startswith("updating a 'contacts' record failed")
+    assert "An update is safe to send again." in str(update)
+    assert "did not retry" not in str(update)
+    for error in (settled, update):
+        assert "ada@example.com" not in str(error)
+
+
 def test_response_parse_error() -> None:
     error = ResponseParseError("could not read", field="createdAt")
     assert isinstance(error, HubCRMError)
