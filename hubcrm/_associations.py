@@ -19,7 +19,7 @@ from . import _batch_write
 from ._batch_write import BatchResult
 from ._config import RequestOptions
 from ._errors import HubCRMError, ResponseParseError
-from ._models import AssociationSpec, AssociationType, _to_object_id, _to_specs
+from ._models import AssociationSpec, AssociationType, _to_specs, record_id
 from ._retry import RequestKind, Retrier
 from ._session import object_type_segment, path_segment
 from ._values import type_name
@@ -126,6 +126,14 @@ class AssociationLink:
         )
 
 
+def _input_from_id(value: str | int) -> str:
+    return record_id(value, "an association input's from_id")
+
+
+def _input_to_id(value: str | int) -> str:
+    return record_id(value, "an association input's to_id")
+
+
 @attrs.frozen
 class AssociationInput:
     """One association for ``associations.create_many``.
@@ -135,10 +143,14 @@ class AssociationInput:
         to_id: The ``to`` record's id.
         types: One or more association types: type ids (``AssociationType``) or
             ``AssociationSpec`` values, read from the ``from`` record's side.
+
+    Raises:
+        TypeError: an id is not a str or int, or a type is not a type id or spec.
+        ValueError: an id is empty, or no type is given.
     """
 
-    from_id: str = attrs.field(converter=_to_object_id)
-    to_id: str = attrs.field(converter=_to_object_id)
+    from_id: str = attrs.field(converter=_input_from_id)
+    to_id: str = attrs.field(converter=_input_to_id)
     types: tuple[AssociationSpec, ...] = attrs.field(converter=_to_specs)
 
     @types.validator

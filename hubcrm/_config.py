@@ -78,8 +78,9 @@ class RetryPolicy:
     Attributes:
         max_retries: retries after transient failures (connection errors, 5xx, 423,
             477). Rate-limit waits do not count here.
-        backoff_base: the first backoff wait, in seconds; it doubles with each retry.
-        backoff_max: the longest backoff wait.
+        backoff_base: the longest first backoff wait, in seconds (the wait is drawn
+            between half of it and all of it); it doubles with each retry.
+        backoff_max: the cap on that doubling: no backoff wait is longer.
         rate_limit_deadline: the most seconds one request may spend held by 429
             pauses before its ``RateLimitError`` is raised.
         retry_writes: ``"safe"``, ``"always"`` or ``"never"``: see ``RetryWrites``.

@@ -24,10 +24,10 @@ __all__ = [
     "ValueWithTimestamp",
 ]
 
-#: Who defined an association type: HubSpot, an integration, a user, or "WORK".
 CONTACT_TYPES = frozenset({"contacts", "0-1"})
 """The contacts type by name and by id: the type whose email HubSpot keeps unique."""
 
+#: Who defined an association type: HubSpot, an integration, a user, or "WORK".
 AssociationCategory = Literal["HUBSPOT_DEFINED", "INTEGRATOR_DEFINED", "USER_DEFINED", "WORK"]
 
 _CATEGORIES = frozenset(("HUBSPOT_DEFINED", "INTEGRATOR_DEFINED", "USER_DEFINED", "WORK"))
@@ -134,18 +134,23 @@ class AssociationSpec:
     )
 
 
-def _to_object_id(value: str | int) -> str:
+def record_id(value: str | int, field: str) -> str:
+    """A record id given as a str or int, as a plain str; ``field`` names it in errors."""
     if type(value) is str:
         if not value:
-            raise TypeError("an association's to_id must be a non-empty record id")
+            raise ValueError(f"{field} must be a non-empty record id")
         if not value.isascii():
-            check_text("an association's to_id", value)
+            check_text(field, value)
         return value
     if isinstance(value, bool) or not isinstance(value, (str, int)):
-        raise TypeError(f"an association's to_id must be a str or int, not {type_name(value)}")
+        raise TypeError(f"{field} must be a str or int, not {type_name(value)}")
     if isinstance(value, int):
         return int.__repr__(value)
-    return _to_object_id(str.__str__(value))
+    return record_id(str.__str__(value), field)  # a str subclass: as the plain str
+
+
+def _to_id(value: str | int) -> str:
+    return record_id(value, "an association's to_id")
 
 
 def _to_spec(value: object) -> AssociationSpec:
@@ -187,9 +192,13 @@ class Association:
         to_id: The id of the record to associate with (an int is converted to str).
         types: One or more association types: type ids, `AssociationSpec` values,
             or an iterable of those.
+
+    Raises:
+        TypeError: ``to_id`` is not a str or int, or a type is not a type id or spec.
+        ValueError: ``to_id`` is empty, or no type is given.
     """
 
-    to_id: str = attrs.field(converter=_to_object_id)
+    to_id: str = attrs.field(converter=_to_id)
     types: tuple[AssociationSpec, ...] = attrs.field(
         converter=_to_specs, validator=_check_not_empty
     )

@@ -727,7 +727,8 @@ class AsyncObjects:
             offset = int(after) if after.isascii() and after.isdigit() else None
             if offset is not None and offset >= SEARCH_RESULT_CAP:
                 raise SearchCapError(
-                    f"this search matches {total if total is not None else 'more than'} "
+                    f"this search matches "
+                    f"{total if total is not None else f'more than {SEARCH_RESULT_CAP:,}'} "
                     f"records, and HubSpot pages through at most {SEARCH_RESULT_CAP:,} "
                     f"per query. To read past them, sort by a unique increasing property "
                     f"(Sort('hs_object_id')) and search again with "

@@ -68,11 +68,11 @@ class BulkOutcome:
         new: ``True`` when the record was made by this run; ``False`` when an upsert
             updated an existing one; ``None`` without a record (or when HubSpot did not
             say).
-        read_back: ``True`` when the outcome was settled by reading the record back
-            rather than from HubSpot's answer to the write: with
-            ``retry_writes="always"``, a resent batch met the record its first attempt
-            had made, as a 409; the record (``object``) was read, found made since the
-            batch began, and the input is ``"created"``.
+        read_back: ``True`` when the outcome was settled after the input's batch
+            failed ambiguously, rather than from HubSpot's answer to that batch: hubcrm
+            read the inputs back by their unique key and sent again those it did not
+            find. The record (``object``) is then the one read back (found made since
+            the batch began) or made by the resend.
     """
 
     index: int

@@ -86,7 +86,12 @@ class Decision:
 
 
 def backoff(policy: RetryPolicy, retry: int, rand: Callable[[], float] = random.random) -> float:
-    """Exponential backoff with full jitter for the ``retry``-th retry (1-based)."""
+    """The wait before the ``retry``-th retry (1-based): exponential, with jitter.
+
+    The ceiling doubles from ``backoff_base`` up to ``backoff_max``; the wait is drawn
+    between half the ceiling and the ceiling ("equal jitter"), so it never collapses
+    to nothing and concurrent retries still spread out.
+    """
     ceiling = min(policy.backoff_max, policy.backoff_base * 2.0 ** max(retry - 1, 0))
     return ceiling * (0.5 + rand() / 2)
 

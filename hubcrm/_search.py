@@ -14,7 +14,7 @@ HubSpot's search (``POST .../{objectType}/search``) has limits of its own:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import attrs
 
@@ -51,9 +51,10 @@ FilterOperator = Literal[
     "CONTAINS_TOKEN",
     "NOT_CONTAINS_TOKEN",
 ]
+#: The order of a :class:`Sort`: ascending or descending values.
 SortDirection = Literal["ASCENDING", "DESCENDING"]
 
-_OPERATORS = frozenset(FilterOperator.__args__)  # type: ignore[attr-defined]
+_OPERATORS = frozenset(get_args(FilterOperator))
 _NO_VALUE = frozenset({"HAS_PROPERTY", "NOT_HAS_PROPERTY"})
 _LIST_VALUE = frozenset({"IN", "NOT_IN"})
 

@@ -145,8 +145,17 @@ def test_association_to_id_rejects_other_types(to_id: object) -> None:
 
 
 def test_association_to_id_rejects_an_empty_string() -> None:
-    with pytest.raises(TypeError, match="to_id must be a non-empty record id"):
+    with pytest.raises(ValueError, match=r"^an association's to_id must be a non-empty record id$"):
         Association("", 1)
+
+
+def test_association_input_errors_name_their_field() -> None:
+    from hubcrm import AssociationInput
+
+    with pytest.raises(ValueError, match=r"^an association input's from_id must be a non-empty"):
+        AssociationInput("", "2", 1)
+    with pytest.raises(TypeError, match=r"^an association input's to_id must be a str or int"):
+        AssociationInput("1", None, 1)  # type: ignore[arg-type]
 
 
 def test_association_needs_at_least_one_type() -> None:
