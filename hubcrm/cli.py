@@ -21,6 +21,7 @@ from typing import Any, Literal
 import attrs
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -115,8 +116,10 @@ def import_command(ctx: click.Context, /, **params: Any) -> None:
     was created, 1 when some were not, 2 for a usage or unreadable-file error, 130 when
     interrupted.
     """
-    out = Console(highlight=False)
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    # No markup: paths, codes and messages are printed as they are ("[/]" in a file name
+    # is text, not a style). The progress bar's columns style themselves.
+    out = Console(highlight=False, markup=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     job = _Import(ctx, _ImportOptions(**params), out, err)
     ctx.exit(job.main())
 
@@ -208,7 +211,7 @@ class _Import:
                 return self._start(fmt)
         except (InputFileError, RefusedError, OutputError) as exc:
             self._close()
-            self.err.print(f"error: {exc}", markup=False)
+            self.err.print(f"error: {exc}")
             if not self.sending:
                 self.err.print("nothing was sent")
             return EXIT_USAGE
@@ -257,7 +260,7 @@ class _Import:
             self._close()
             self.err.print(f"--strict: {problems} row(s) cannot be read; nothing was sent")
             if self.output_failure is not None:
-                self.err.print(f"error: {self.output_failure}", markup=False)
+                self.err.print(f"error: {self.output_failure}")
             return EXIT_INCOMPLETE
         if o.results:
             self.results_fh = LineWriter(o.results, append=True)
@@ -347,7 +350,7 @@ class _Import:
         self._write_error(record, record.kind, category=category, message=record.problem)
         if self.shown_problems < _SHOWN_PROBLEMS:
             where = f"{self.path}:{record.line}: row {record.row}"
-            self.err.print(f"{where}: {_terminal_reason(record)}", markup=False)
+            self.err.print(f"{where}: {_terminal_reason(record)}")
         elif self.shown_problems == _SHOWN_PROBLEMS:
             self.err.print("further unreadable rows are only in the errors file")
         self.shown_problems += 1
@@ -552,10 +555,8 @@ class _Import:
                     )
                 self.pending.clear()
             finally:
-                closer = getattr(outcomes, "aclose", None)
-                if closer is not None:
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await closer()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await outcomes.aclose()
             progress(self._snapshot(), final=True)
 
     def _snapshot(self) -> dict[str, float]:
@@ -650,7 +651,7 @@ class _Import:
         return EXIT_OK if complete else EXIT_INCOMPLETE
 
     def _report_output_failure(self, failure: OutputError) -> None:
-        self.err.print(f"error: {failure}: stopped sending", markup=False)
+        self.err.print(f"error: {failure}: stopped sending")
         if not self.unrecorded:
             return
         self.err.print(
@@ -674,7 +675,7 @@ class _Import:
             if source is not click.core.ParameterSource.COMMANDLINE:
                 continue
             flag = max(param.opts, key=len)
-            value = getattr(self.o, name)
+            value = self.ctx.params[name]
             if isinstance(param, click.Option) and param.is_flag:
                 words.append(flag)
             else:
@@ -725,7 +726,7 @@ class _Import:
         self.out.print(table)
         self.out.print("dry run: nothing was sent")
         if self.output_failure is not None:
-            self.err.print(f"error: {self.output_failure}", markup=False)
+            self.err.print(f"error: {self.output_failure}")
             return EXIT_INCOMPLETE
         return EXIT_OK if encoded + self.counts["skipped"] == self.total else EXIT_INCOMPLETE
 
@@ -813,7 +814,7 @@ class _progress:
     def __enter__(self) -> _progress:
         if self.console.is_terminal:
             self.bar = Progress(
-                TextColumn(f"[bold]{self.object_type}"),
+                TextColumn(f"[bold]{escape(self.object_type)}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn("[green]{task.fields[created]:,} created"),

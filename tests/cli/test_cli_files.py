@@ -477,3 +477,21 @@ def test_a_file_changed_during_the_import_stops_it(
     assert result.exit_code == 1
     assert "changed while it was being imported" in result.stderr
     assert deal_names(hubspot_emulator) == ["a"]
+
+
+def test_paths_that_look_like_markup_are_printed_as_they_are(tmp_path: Path) -> None:
+    # "[/]" closes a style in rich's markup and "[bold]" opens one: printed as text.
+    (tmp_path / "d[").mkdir()
+    data = csv_file(tmp_path / "in[bold].csv", [*contacts(2), "not-an-email,Bad,lead"])
+    results, errors = tmp_path / "d[" / "]r.jsonl", tmp_path / "e[bold].jsonl"
+    assert "[/]" in str(results)
+    result = run(
+        "import", "contacts", str(data), "--emulator", "--results", str(results),
+        "--errors", str(errors),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    shown = " ".join(result.output.split())  # the console wraps long lines
+    assert f"results: {results}" in shown
+    assert f"errors: {errors}" in shown
+    assert len(lines(results)) == 2
+    assert len(lines(errors)) == 1
