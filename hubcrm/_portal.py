@@ -221,9 +221,15 @@ class Portal:
             iterators, self._iterators = list(self._iterators.values()), {}
         if lt is not None and self._pid == os.getpid():
             try:
+                failure: BaseException | None = None
                 for it in iterators:
-                    _call(lt.portal, it.aclose)
+                    try:
+                        _call(lt.portal, it.aclose)
+                    except Exception as exc:  # the finalizer runs whatever an iterator did
+                        failure = failure or exc
                 _call(lt.portal, finalizer)
+                if failure is not None:
+                    raise failure
             finally:
                 lt.stop()
         else:

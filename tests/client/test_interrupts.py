@@ -18,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -397,3 +397,25 @@ async def test_leaving_the_async_iteration_early_reports_outcomes_not_yielded(
         unyielded = int(known.group(1)) + (int(in_flight.group(1)) if in_flight else 0)
         assert unyielded == 29
         assert int(known.group(1)) >= 19
+
+
+def test_close_finalizes_even_when_closing_a_left_open_iterator_fails() -> None:
+    portal = Portal("test-portal")
+
+    async def refuses_to_close() -> AsyncGenerator[int, None]:
+        try:
+            yield 1
+            yield 2
+        finally:
+            raise RuntimeError("broke while closing")
+
+    stream = portal.iterate(refuses_to_close)
+    assert next(stream) == 1  # left open: close() closes it
+    finalized: list[bool] = []
+
+    async def finalizer() -> None:
+        finalized.append(True)
+
+    with pytest.raises(RuntimeError, match="broke while closing"):
+        portal.close(finalizer)
+    assert finalized == [True]
