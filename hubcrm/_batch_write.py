@@ -83,7 +83,10 @@ class UpdateOutcome:
 
     Attributes:
         index: The input's position, from 0.
-        input: The update as given.
+        input: The update: as given, or as read from a mapping. An input that could
+            not be read as an update is ``"failed"`` with a ``TypeError`` or
+            ``ValueError``, and its ``input`` is the placeholder ``ObjectUpdate("-", {})``
+            (``index`` says which input it was).
         status: ``"updated"`` (with its record), ``"failed"`` (HubSpot refused it: a
             ``NotFoundError`` for a missing record, a ``BadRequestError`` for a bad
             value), ``"unknown"`` (its request kept failing ambiguously: it may have

@@ -101,7 +101,8 @@ def detect_format(path: str, explicit: str | None) -> Format:
     """The format named by ``--format``, else by the file's extension.
 
     Raises:
-        InputFileError: The extension is not one of ``.csv``, ``.jsonl``, ``.ndjson``.
+        InputFileError: The extension is not one of ``.csv``, ``.jsonl``, ``.ndjson``
+            or ``.json`` (read as JSON Lines).
     """
     if explicit == "csv":
         return "csv"
