@@ -72,6 +72,14 @@ class ObjectUpdate:
     properties: dict[str, str] = attrs.field(converter=encode_properties, repr=redacted_properties)
     id_property: str | None = attrs.field(default=None, kw_only=True)
 
+    def __repr__(self) -> str:
+        # A unique value (an email) is personal data; a record id is not.
+        shown = "..." if self.id_property is not None else repr(self.id)
+        return (
+            f"ObjectUpdate(id={shown}, properties={redacted_properties(self.properties)}, "
+            f"id_property={self.id_property!r})"
+        )
+
 
 UpdateStatus = Literal["updated", "failed", "unknown", "not_attempted"]
 ArchiveStatus = Literal["archived", "failed", "unknown", "not_attempted"]

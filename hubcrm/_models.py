@@ -204,6 +204,11 @@ class Association:
     )
 
 
+def redacted_value(value: object) -> str:
+    """A repr that says whether there is a value, never what it is (personal data)."""
+    return "None" if value is None else "..."
+
+
 def redacted_properties(properties: Mapping[str, object] | None) -> str:
     """A repr of a property map that names the properties but never shows a value.
 
@@ -287,8 +292,8 @@ def _check_aware(_instance: object, attribute: attrs.Attribute[Any], value: obje
 class ValueWithTimestamp:
     """One past value of a property, from ``propertiesWithHistory``."""
 
-    #: The value (None if HubSpot sent null).
-    value: str | None
+    #: The value (None if HubSpot sent null); never shown in the repr.
+    value: str | None = attrs.field(repr=redacted_value)
     #: When the value was set (timezone-aware).
     timestamp: datetime = attrs.field(validator=_check_aware)
     #: What kind of source set it, e.g. ``"API"`` or ``"CRM_UI"``.

@@ -43,7 +43,7 @@ from ._errors import (
     RateLimitError,
     RateLimitPauseError,
 )
-from ._models import CrmObject, ObjectInput
+from ._models import CrmObject, ObjectInput, redacted_value
 from ._ratelimit import RateLimit
 from ._safety import FailureClass, RequestKind, classify
 from ._session import Response, Session, encode_json
@@ -227,8 +227,8 @@ class BatchEntry:
     """
 
     obj: ObjectInput
-    body: Mapping[str, Any]
-    key: str | None
+    body: Mapping[str, Any] = attrs.field(repr=False)  # property values: personal data
+    key: str | None = attrs.field(repr=redacted_value)
 
 
 @attrs.frozen

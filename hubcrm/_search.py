@@ -18,6 +18,7 @@ from typing import Any, Literal, get_args
 
 import attrs
 
+from ._models import redacted_value
 from ._ratelimit import RateLimit
 from ._values import encode_value, type_name
 
@@ -116,9 +117,9 @@ class Filter:
 
     property: str = attrs.field(validator=_check_property)
     operator: FilterOperator = attrs.field(validator=_check_operator)
-    value: str | None = None
-    values: tuple[str, ...] | None = None
-    high_value: str | None = None
+    value: str | None = attrs.field(default=None, repr=redacted_value)
+    values: tuple[str, ...] | None = attrs.field(default=None, repr=redacted_value)
+    high_value: str | None = attrs.field(default=None, repr=redacted_value)
 
     def __init__(
         self,

@@ -327,6 +327,27 @@ def test_reprs_name_properties_but_never_show_values() -> None:
     assert "'email'" in repr(record)
 
 
+def test_reprs_of_filters_updates_histories_and_batch_entries_never_show_values() -> None:
+    from datetime import datetime, timezone
+
+    from hubcrm import Filter, ObjectUpdate, ValueWithTimestamp
+    from hubcrm._retry import BatchEntry
+
+    secret = "ada@example.com"
+    shown = [
+        Filter("email", "EQ", secret),
+        Filter("email", "IN", [secret, "b@example.com"]),
+        Filter("createdate", "BETWEEN", secret, high_value=secret),
+        ObjectUpdate(secret, {"phone": secret}, id_property="email"),
+        ValueWithTimestamp(secret, datetime(2024, 1, 1, tzinfo=timezone.utc), "API"),
+        BatchEntry(ObjectInput({"email": secret}), {"properties": {"email": secret}}, secret),
+    ]
+    for value in shown:
+        assert secret not in repr(value), repr(value)
+    assert "id='12'" in repr(ObjectUpdate("12", {}))  # a record id is no personal data
+    assert "property='email'" in repr(shown[0])
+
+
 def test_object_input_trace_id_and_association_ids_must_have_a_utf8_form() -> None:
     with pytest.raises(ValueError, match=r"^object_write_trace_id: .*lone surrogate"):
         ObjectInput({}, object_write_trace_id="row-\ud800")
