@@ -74,8 +74,10 @@ def transport_error(
             request_sent=True,
         )
     return APIConnectionError(
+        # The exception's name only: some aiohttp errors print the whole URL, whose
+        # path may hold a unique value (an email) that the error's own path hides.
         f"the connection to {target} failed before a complete response "
-        f"({type(exc).__name__}: {exc}); the request may have been processed",
+        f"({type(exc).__name__}); the request may have been processed",
         method=method,
         path=path,
         request_sent=True,

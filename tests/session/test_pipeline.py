@@ -116,6 +116,16 @@ def test_transport_error(
     assert words in str(error)
 
 
+def test_a_transport_error_never_repeats_the_url() -> None:
+    # aiohttp prints the whole URL in some errors; its path can hold a unique value.
+    url = "https://api.example.invalid/crm/objects/2026-03/contacts/ada@example.com"
+    raised = aiohttp.InvalidURL(url)
+    assert "ada@example.com" in str(raised)
+    error = transport_error(raised, target="T", method="GET", path="/p", total=9, connect=2)
+    assert "ada@example.com" not in str(error)
+    assert "InvalidURL" in str(error)
+
+
 def test_other_exceptions_are_not_transport_errors() -> None:
     for other in (KeyError("x"), ValueError("x"), asyncio.CancelledError()):
         assert not isinstance(other, TRANSPORT_ERRORS)
