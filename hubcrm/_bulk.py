@@ -48,6 +48,7 @@ from ._bulk_answer import map_batch_answer
 from ._config import RequestOptions
 from ._convert import dump_input, parse_datetime
 from ._errors import (
+    CLIENT_CLOSED,
     APIError,
     AuthenticationError,
     DailyLimitError,
@@ -1012,7 +1013,7 @@ async def iter_create_many(
             queue.put_nowait(_Finished(engine.failure))
 
     if endpoint.requester.closed:  # nothing is sent by a closed client
-        raise HubCRMError(_CLOSED)
+        raise HubCRMError(CLIENT_CLOSED)
     task = asyncio.get_running_loop().create_task(drive())
     finished = False
     try:
@@ -1025,7 +1026,7 @@ async def iter_create_many(
                 return
             if requester.closed:
                 queue.put_nowait(item)  # not yielded: reported below
-                raise HubCRMError(_CLOSED)
+                raise HubCRMError(CLIENT_CLOSED)
             engine.release(1)
             yield item
     finally:
@@ -1039,9 +1040,6 @@ async def iter_create_many(
             unyielded = [o for o in _drain(queue) if isinstance(o, BulkOutcome)]
             if unyielded or engine.lost or engine.unsent:
                 _warn_cancelled(args.object_type, engine.lost, engine.unsent, unyielded)
-
-
-_CLOSED = "this hubcrm client is closed; create a new one"
 
 
 def _drain(queue: asyncio.Queue[BulkOutcome | _Finished]) -> list[BulkOutcome | _Finished]:

@@ -19,7 +19,7 @@ from ._config import (
     Timeouts,
     merge_options,
 )
-from ._errors import HubCRMError
+from ._errors import CLIENT_CLOSED, HubCRMError
 from ._objects import AsyncObjects
 from ._properties import AsyncProperties
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
@@ -349,7 +349,7 @@ class AsyncHubCRM:
 
     async def __aenter__(self) -> AsyncHubCRM:
         if self._session.closed:
-            raise HubCRMError("this hubcrm client is closed; create a new one")
+            raise HubCRMError(CLIENT_CLOSED)
         return self
 
     async def __aexit__(

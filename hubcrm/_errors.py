@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from ._models import ObjectInput
 
 __all__ = [
+    "CLIENT_CLOSED",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
@@ -54,11 +55,16 @@ __all__ = [
     "NotFoundError",
     "OutcomeUnknownError",
     "RateLimitError",
+    "RateLimitPauseError",
     "RedisLimiterError",
     "ResponseParseError",
     "SearchCapError",
     "ServerError",
 ]
+
+
+#: The message of the ``HubCRMError`` every call of a closed client raises.
+CLIENT_CLOSED = "this hubcrm client is closed; create a new one"
 
 
 def _rebuild(cls: type[HubCRMError], args: tuple[Any, ...], state: dict[str, Any]) -> HubCRMError:

@@ -27,7 +27,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from anyio import CancelScope
 from anyio.from_thread import BlockingPortal
 
-from ._errors import HubCRMError
+from ._errors import CLIENT_CLOSED, HubCRMError
 
 __all__ = ["Portal", "SyncClientBase"]
 
@@ -128,7 +128,7 @@ class Portal:
             )
         with self._lock:
             if self._closed:
-                raise HubCRMError("this hubcrm client is closed; create a new one")
+                raise HubCRMError(CLIENT_CLOSED)
             if self._loop_thread is None or self._pid != os.getpid():
                 # First use, or a forked child: the parent's loop thread does not exist
                 # here, so it is forgotten (never stopped or joined).
@@ -331,7 +331,7 @@ class SyncClientBase:
 
     def __enter__(self: _S) -> _S:
         if self._portal.closed:
-            raise HubCRMError("this hubcrm client is closed; create a new one")
+            raise HubCRMError(CLIENT_CLOSED)
         return self
 
     def __exit__(

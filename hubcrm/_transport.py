@@ -16,7 +16,7 @@ from collections.abc import AsyncGenerator, Mapping
 
 import aiohttp
 
-from ._errors import APIConnectionError, APITimeoutError, HubCRMError
+from ._errors import CLIENT_CLOSED, APIConnectionError, APITimeoutError, HubCRMError
 
 __all__ = ["TRANSPORT_ERRORS", "Pool", "transport_error"]
 
@@ -114,7 +114,7 @@ class Pool:
             HubCRMError: the pool is closed, or in use on another live loop.
         """
         if self._closed:
-            raise HubCRMError("this hubcrm client is closed; create a new one")
+            raise HubCRMError(CLIENT_CLOSED)
         loop = asyncio.get_running_loop()
         if self.client is not None and self.slots is not None and self.loop is loop:
             return False
