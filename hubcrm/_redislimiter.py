@@ -126,8 +126,13 @@ _KEY_RE = re.compile(r"[^\s{}]+")
 # selector are shared with the parent, so closing them here, or letting the garbage
 # collector do it, could cut the parent's connections.
 _INHERITED: list[object] = []
-# Marks the DailyLimitError instances a limiter raises itself, refusing a request.
-_REFUSAL = "_hubcrm_refused_by_shared_limiter"
+
+
+class _SharedDailyRefusal(DailyLimitError):
+    """A request :meth:`RedisRateLimiter.acquire` refused because another process met
+    429 ``DAILY``: not a new answer of HubSpot's, so not reported to Redis again."""
+
+
 # How long a fallen-back limiter keeps to its local share before trying Redis again.
 _REPROBE_MIN = 5.0
 
@@ -572,7 +577,7 @@ class RedisRateLimiter(_WindowLimiter):
         if until <= time.time():
             self._daily_until = 0.0
             return
-        error = DailyLimitError(
+        error = _SharedDailyRefusal(
             f"the account's daily limit is spent (a process sharing the rate limit "
             f"{self._key!r} got 429 DAILY); it resets at "
             f"{dt.datetime.fromtimestamp(until, self._zone).isoformat()}; the request was not sent",
@@ -580,9 +585,7 @@ class RedisRateLimiter(_WindowLimiter):
             category="RATE_LIMITS",
             body={"status": "error", "policyName": "DAILY"},
         )
-        # The session passes every DailyLimitError to daily_limit_reached(), this one too.
-        setattr(error, _REFUSAL, True)
-        raise error
+        raise error  # daily_limit_reached() gets it too, and knows it for a refusal
 
     def _daily_spent(self, seconds_left: float | None) -> None:
         now = time.time()
@@ -596,7 +599,7 @@ class RedisRateLimiter(_WindowLimiter):
         every other process's, as soon as Redis has the flag (written in the background).
         The limiter's own refusals (raised by :meth:`acquire`) are not new 429s: ignored.
         """
-        if getattr(error, _REFUSAL, False):
+        if isinstance(error, _SharedDailyRefusal):
             return
         now = time.time()
         until = _next_midnight(self._zone, now)
