@@ -417,7 +417,7 @@ class _Import:
         by_id = [i for i, (_, o) in enumerate(held) if _existing_id(o) is not None]
         by_key = [i for i, (_, o) in enumerate(held) if _existing_id(o) is None]
         key = self._key_property()
-        with contextlib.suppress(HubCRMError):  # unreadable: the 409 stands
+        try:
             if by_id:
                 ids = [_existing_id(held[i][1]) or "" for i in by_id]
                 got = await crm.objects.get_many(self.object_type, ids)
@@ -428,6 +428,12 @@ class _Import:
                 got = await crm.objects.get_many(self.object_type, values, id_property=key)
                 for i, obj in zip(by_key, got, strict=True):
                     found[i] = obj
+        except HubCRMError as exc:  # unreadable: the 409s stand, and the user is told
+            self.err.print(
+                f"note: could not read back the records of {len(held)} row(s) refused as "
+                f"duplicates ({type(exc).__name__}); they are reported as CONFLICT, and "
+                "--resume reads them back again"
+            )
         self.conflicts = []
         since = self.settle_since
         assert since is not None

@@ -143,3 +143,21 @@ def test_a_contact_older_than_the_import_stays_a_conflict(
     assert sorted(d["row"] for d in written) == [r for r in range(1, N + 1) if r != 15]
     assert before.id not in {d["id"] for d in written}
     assert emu.count("contacts") == N
+
+
+def test_a_read_back_that_fails_on_resume_leaves_conflicts_and_says_so(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    emu = hubspot_emulator
+    args, results, errors = import_args(emu, tmp_path)
+    assert first_run(emu, args).exit_code == 1
+    emu.faults.error_before(400, operation="batch_read")  # the read back is refused again
+    resumed = run(*args, "--resume")
+    assert resumed.exit_code == 1
+    assert [(e["row"], e["category"]) for e in lines(errors)] == [
+        (row, "CONFLICT") for row in range(1, 11)
+    ]
+    note = " ".join(resumed.stderr.split())
+    assert "could not read back the records of 10 row(s) refused as duplicates" in note
+    assert "(BadRequestError)" in note
+    assert emu.count("contacts") == N
