@@ -36,7 +36,7 @@ __all__ = [
     "search_body",
 ]
 
-#: HubSpot's search operators (hubspot-api.md section 10).
+#: HubSpot's search operators (the CRM search API's filter operators).
 FilterOperator = Literal[
     "EQ",
     "NEQ",

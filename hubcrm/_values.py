@@ -14,7 +14,7 @@ from typing import TypeAlias
 
 __all__ = ["PropertyValue", "check_text", "encode_properties", "encode_value", "format_utc"]
 
-#: The Python values hubcrm accepts for a CRM property (``hubspot-api.md`` §7).
+#: The Python values hubcrm accepts for a CRM property (written in HubSpot's formats).
 PropertyValue: TypeAlias = (
     str | bool | int | float | Decimal | date | datetime | Sequence[str] | Set[str] | None
 )

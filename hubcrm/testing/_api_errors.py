@@ -1,4 +1,4 @@
-"""HubSpot-shaped error bodies (hubspot-api.md section 4)."""
+"""HubSpot-shaped error bodies: status, category, message, correlation id, context."""
 
 from __future__ import annotations
 

@@ -288,7 +288,7 @@ class Emulator:
     ) -> None:
         """Accept ``type_id`` in ``category`` for associations from ``from_type`` to ``to_type``.
 
-        ``HUBSPOT_DEFINED`` ids are built in (hubspot-api.md section 8); this declares
+        ``HUBSPOT_DEFINED`` ids are built in (HubSpot's default types); this declares
         ``USER_DEFINED``, ``INTEGRATOR_DEFINED`` and ``WORK`` ones.
         """
         with self._state.lock:

@@ -252,7 +252,7 @@ def _object_type_from_json(entry: dict[str, Any]) -> ObjectTypeDef:
     )
 
 
-# --- HUBSPOT_DEFINED association types (hubspot-api.md section 8) ----------------------
+# --- HUBSPOT_DEFINED association types (HubSpot's default type ids) ------------------------
 
 # type id -> (from object type id, to object type id)
 HUBSPOT_DEFINED_ASSOCIATIONS: dict[int, tuple[str, str]] = {
