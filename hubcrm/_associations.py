@@ -313,8 +313,9 @@ class AsyncAssociations:
             page_size: records per request, 1 to 500.
 
         Returns:
-            An async iterator of :class:`AssociatedRecord` (a plain iterator on
-            ``HubCRM``): each ``to_id`` with its association types and labels.
+            :class:`AssociatedRecord` values, each ``to_id`` with its association
+            types and labels: an async generator on the async client, a generator on
+            the blocking one.
 
         Raises:
             TypeError, ValueError: an argument is invalid.

@@ -363,8 +363,9 @@ class AsyncObjects:
         The same engine and arguments as :meth:`create_many`, but outcomes come in
         completion order and nothing is collected: at most ``concurrency x batch_size``
         inputs are taken and not yet yielded, whatever the size of ``inputs``.
-        Stopping the iteration early (``break``, then closing the iterator, e.g. with
-        ``contextlib.aclosing``) cancels the requests in flight; their outcome is then
+        Stopping the iteration early (``break``, then closing the generator:
+        ``contextlib.aclosing`` on the async client, ``contextlib.closing`` on the
+        blocking one) cancels the requests in flight; their outcome is then
         unknown. One warning accounts for what was not yielded: the outcomes already
         known (by status) and the inputs in flight, as counts and index ranges.
 
@@ -618,7 +619,8 @@ class AsyncObjects:
             page_size: records per request, 1 to 100.
 
         Returns:
-            An async iterator of the records (a plain iterator on ``HubCRM``).
+            The records: an async generator on the async client, a generator on the
+            blocking one.
 
         Raises:
             TypeError, ValueError: an argument is invalid.
@@ -688,7 +690,8 @@ class AsyncObjects:
             page_size: records per request, 1 to 200.
 
         Returns:
-            An async iterator of the matching records (a plain iterator on ``HubCRM``).
+            The matching records: an async generator on the async client, a generator
+            on the blocking one.
 
         Raises:
             TypeError, ValueError: an argument is invalid or over HubSpot's limits.
