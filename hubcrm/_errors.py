@@ -29,6 +29,7 @@ The hierarchy:
 from __future__ import annotations
 
 import email.utils
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -109,6 +110,11 @@ class ErrorDetail:
 class APIError(HubCRMError):
     """HubSpot answered with an error status.
 
+    ``str(error)`` is safe to log: HubSpot's message, except that a validation
+    failure's message, which quotes the values it refused ("Property values were not
+    valid: ..."), is shown as the property names and error codes only. ``message``
+    and ``body`` keep HubSpot's whole answer, values included.
+
     Args:
         message: HubSpot's message (or a description of an unreadable body).
         status: The HTTP status.
@@ -127,7 +133,8 @@ class APIError(HubCRMError):
         category: HubSpot's error category, e.g. ``"VALIDATION_ERROR"`` (``errorType``
             on 429s).
         sub_category: HubSpot's finer category.
-        message: HubSpot's message, or a description of an unreadable body.
+        message: HubSpot's message, or a description of an unreadable body. It may
+            quote property values (personal data): log ``str(error)`` instead.
         correlation_id: HubSpot's correlation id, to quote to HubSpot support.
         errors: The body's ``errors`` list.
         context: The body's ``context``: name to list of values.
@@ -193,10 +200,32 @@ class APIError(HubCRMError):
             head = f"{head} on {self.method} {self.path}"
         elif self.path:
             head = f"{head} on {self.path}"
-        text = f"{head}: {self.message}"
+        text = f"{head}: {_loggable(self.message)}"
         if self.correlation_id:
             text = f"{text} (correlation id {self.correlation_id})"
         return text
+
+
+_INVALID_VALUES = "Property values were not valid: "
+
+
+def _loggable(message: str) -> str:
+    """HubSpot's ``message``, with the values a validation failure quotes left out.
+
+    HubSpot embeds a JSON list of the failed properties, each with its own message,
+    which quotes the value; only each property's name and error code are kept.
+    """
+    if not message.startswith(_INVALID_VALUES):
+        return message
+    try:
+        items = json.loads(message[len(_INVALID_VALUES) :])
+        failed = [
+            f"{item['name']} ({item['error']})" if item.get("error") else str(item["name"])
+            for item in items
+        ]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return "Property values were not valid (the values are in the error's message)"
+    return _INVALID_VALUES + ", ".join(failed)
 
 
 class BadRequestError(APIError):

@@ -151,6 +151,7 @@ def test_a_read_back_that_fails_on_resume_leaves_conflicts_and_says_so(
     emu = hubspot_emulator
     args, results, errors = import_args(emu, tmp_path)
     assert first_run(emu, args).exit_code == 1
+    assert len(lines(results)) == N - 10
     emu.faults.error_before(400, operation="batch_read")  # the read back is refused again
     resumed = run(*args, "--resume")
     assert resumed.exit_code == 1

@@ -534,3 +534,11 @@ async def test_create_refuses_a_value_it_cannot_send_naming_the_property(
         await crm.objects.create("contacts", {"email": "a@example.com", "firstname": value})
     assert not isinstance(info.value, UnicodeError)  # a clear message, not a codec's
     assert hubspot_emulator.stats.requests == 0
+
+
+async def test_a_refused_value_is_not_in_the_error_s_text(crm: AsyncHubCRM) -> None:
+    with pytest.raises(BadRequestError) as info:
+        await crm.objects.create("contacts", {"email": "not-an-email-ada"})
+    assert "email (INVALID_EMAIL)" in str(info.value)
+    assert "not-an-email-ada" not in str(info.value)
+    assert "not-an-email-ada" in info.value.message  # HubSpot's own text, kept

@@ -13,6 +13,7 @@ from hubcrm._errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
+    BadRequestError,
     HubCRMError,
     NotFoundError,
     OutcomeUnknownError,
@@ -183,3 +184,28 @@ def test_other_errors_survive_pickle() -> None:
 
     parse = roundtrip(ResponseParseError("bad", field="id"))
     assert (str(parse), parse.field) == ("bad", "id")
+
+
+def test_a_validation_error_is_logged_without_the_values_it_quotes() -> None:
+    failed = [
+        {"isValid": False, "message": "Email address ada@x is invalid", "error": "INVALID_EMAIL",
+         "name": "email"},
+        {"isValid": False, "message": "4,2 was not a valid number", "error": "INVALID_DOUBLE",
+         "name": "amount"},
+    ]  # fmt: skip
+    message = "Property values were not valid: " + json.dumps(failed)
+    body = {"status": "error", "category": "VALIDATION_ERROR", "message": message}
+    error = error_from_response(400, json.dumps(body).encode(), {}, method="POST", path=PATH)
+    assert isinstance(error, BadRequestError)
+    shown = str(error)
+    assert "Property values were not valid: email (INVALID_EMAIL), amount (INVALID_DOUBLE)" in shown
+    assert "ada@x" not in shown
+    assert "4,2" not in shown
+    assert error.message == message  # HubSpot's whole text stays on the error
+
+
+def test_an_unreadable_list_of_failed_values_is_not_shown_at_all() -> None:
+    body = {"category": "VALIDATION_ERROR", "message": "Property values were not valid: [ada@x"}
+    error = error_from_response(400, json.dumps(body).encode(), {})
+    assert "ada@x" not in str(error)
+    assert "the values are in the error's message" in str(error)
