@@ -14,6 +14,10 @@ not processed, ambiguous, rejected). The module has two halves:
   ``batch/create``, reading them back by their unique key.
 
 Resources build requests and read answers; they never sleep, back off or resend.
+One thing they do that looks like a resend is not one: when HubSpot rejects a whole
+batch (a 400: nothing was written), the engines split it in halves and send each, to
+isolate the bad inputs. That is a new request with fewer inputs, made at once, and safe
+by the rejection itself; which failures count as rejections is still ``classify``'s call.
 """
 
 from __future__ import annotations
