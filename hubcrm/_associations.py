@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 
-from . import _batch_write
+from . import _batch_write, _bulk
 from ._batch_write import BatchResult
 from ._config import RequestOptions
 from ._errors import HubCRMError, ResponseParseError
@@ -424,7 +424,7 @@ class AsyncAssociations:
             TypeError, ValueError: an argument is invalid (checked before any request).
         """
         path = f"{self._pair(from_type, to_type)}/batch/create"
-        _batch_write.check_batch_size(batch_size)
+        _bulk.check_batch_size(batch_size)
         workers = _batch_write.concurrency_for(self._retrier, concurrency)
         if isinstance(inputs, (str, bytes, Mapping)) or not isinstance(inputs, Iterable):
             raise TypeError(

@@ -15,7 +15,6 @@ order.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from functools import cached_property
@@ -24,11 +23,18 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 import anyio
 import attrs
 
-from ._bulk import MAX_BATCH_SIZE, Requester, _stops_run
+from ._bulk import (
+    Requester,
+    _stops_run,
+    check_batch_size,
+    check_concurrency,
+    in_flight,
+)
 from ._bulk_answer import map_batch_answer
+from ._config import RequestOptions
 from ._errors import HubCRMError, OutcomeUnknownError
 from ._models import CrmObject, ObjectInput, redacted_properties
-from ._retry import FailureClass, classify
+from ._retry import FailureClass, RequestKind, classify
 from ._values import encode_properties, type_name
 
 __all__ = [
@@ -39,10 +45,6 @@ __all__ = [
     "archive_batches",
     "update_batches",
 ]
-
-# Requests in flight per request per second the limiter permits (as in the create engine).
-_ASSUMED_LATENCY = 1.0
-_UNLIMITED_CONCURRENCY = 16
 
 
 def _object_id(value: object) -> str:
@@ -185,27 +187,9 @@ class BatchResult(Generic[OutcomeT]):
 
 
 def concurrency_for(requester: Requester, concurrency: int | None) -> int:
-    """Requests in flight: the caller's choice, or enough to fill the rate limit."""
-    pool = requester.max_connections
-    if concurrency is not None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-            raise TypeError("concurrency must be an int or None")
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        return max(1, min(concurrency, pool))
-    rate_limit = requester.rate_limit
-    if rate_limit is not None:
-        want = math.ceil(rate_limit.per_second * _ASSUMED_LATENCY) + 1
-        return max(1, min(want, rate_limit.max_requests, pool))
-    return max(1, min(_UNLIMITED_CONCURRENCY, pool))
-
-
-def check_batch_size(batch_size: int) -> None:
-    """Raise unless ``batch_size`` is an int from 1 to 100."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise TypeError("batch_size must be an int")
-    if not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, not {batch_size}")
+    """Requests in flight: the caller's choice (checked), or enough to fill the rate limit."""
+    check_concurrency(concurrency)
+    return in_flight(requester, concurrency)
 
 
 T = TypeVar("T")
@@ -321,8 +305,8 @@ async def update_batches(
     *,
     batch_size: int,
     concurrency: int | None,
-    options: Any,
-    kind: Any,
+    options: RequestOptions,
+    kind: RequestKind,
 ) -> BatchResult[UpdateOutcome]:
     """Run ``update_many``: see :meth:`hubcrm.AsyncObjects.update_many`."""
     check_batch_size(batch_size)
@@ -447,8 +431,8 @@ async def archive_batches(
     *,
     batch_size: int,
     concurrency: int | None,
-    options: Any,
-    kind: Any,
+    options: RequestOptions,
+    kind: RequestKind,
 ) -> BatchResult[ArchiveOutcome]:
     """Run ``archive_many``: see :meth:`hubcrm.AsyncObjects.archive_many`."""
     check_batch_size(batch_size)

@@ -72,7 +72,7 @@ from ._outcomes import (
 from ._ratelimit import RateLimit
 from ._retry import BatchEntry, FailureClass, ReadBack, RequestKind, Settled, classify
 from ._session import Response, encode_json, object_type_segment
-from ._values import PropertyValue
+from ._values import PropertyValue, type_name
 
 __all__ = [
     "MAX_BATCH_SIZE",
@@ -135,17 +135,8 @@ class BulkArgs:
 
     def __attrs_post_init__(self) -> None:
         object_type_segment(self.object_type)  # validates the type name
-        batch_size = self.batch_size
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-            raise TypeError("batch_size must be an int")
-        if not 1 <= batch_size <= MAX_BATCH_SIZE:
-            raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, not {batch_size}")
-        concurrency = self.concurrency
-        if concurrency is not None:
-            if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-                raise TypeError("concurrency must be an int or None")
-            if concurrency < 1:
-                raise ValueError("concurrency must be at least 1")
+        check_batch_size(self.batch_size)
+        check_concurrency(self.concurrency)
         id_property = self.id_property
         if id_property is not None and (not isinstance(id_property, str) or not id_property):
             raise ValueError("id_property must be a non-empty property name or None")
@@ -251,6 +242,37 @@ class Endpoint:
     read_back: ReadBack | None = None
 
 
+def check_batch_size(batch_size: int) -> None:
+    """Raise unless ``batch_size`` is an int from 1 to 100."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        raise TypeError(f"batch_size must be an int, not {type_name(batch_size)}")
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, not {batch_size}")
+
+
+def check_concurrency(concurrency: int | None) -> None:
+    """Raise unless ``concurrency`` is None or an int of at least 1."""
+    if concurrency is None:
+        return
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise TypeError(f"concurrency must be an int or None, not {type_name(concurrency)}")
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+
+
+def in_flight(requester: Requester, concurrency: int | None) -> int:
+    """How many requests a bulk run keeps in flight: the caller's ``concurrency``, or
+    enough to fill the rate limit, and never more than the connection pool."""
+    pool = requester.max_connections
+    if concurrency is not None:
+        return max(1, min(concurrency, pool))
+    rate_limit = requester.rate_limit
+    if rate_limit is not None:
+        want = math.ceil(rate_limit.per_second * _ASSUMED_LATENCY) + 1
+        return max(1, min(want, rate_limit.max_requests, pool))
+    return max(1, min(_UNLIMITED_CONCURRENCY, pool))
+
+
 # --- the engine -------------------------------------------------------------------------
 
 
@@ -302,7 +324,6 @@ class _Engine:
         self._single = args.mode == "single"
         self._batch_size = 1 if self._single else args.batch_size
         self._fixed_concurrency = args.concurrency
-        self._pool = endpoint.requester.max_connections
         self._id_property = args.id_property
         self._upsert = args.upsert
         self._kind = RequestKind.UPSERT if self._upsert else RequestKind.CREATE
@@ -412,13 +433,7 @@ class _Engine:
 
     def _target(self) -> int:
         """How many batches may run at once now (the limiter may have learned a new limit)."""
-        if self._fixed_concurrency is not None:
-            return max(1, min(self._fixed_concurrency, self._pool))
-        rate_limit = self._endpoint.requester.rate_limit
-        if rate_limit is not None:
-            want = math.ceil(rate_limit.per_second * _ASSUMED_LATENCY) + 1
-            return max(1, min(want, rate_limit.max_requests, self._pool))
-        return max(1, min(_UNLIMITED_CONCURRENCY, self._pool))
+        return in_flight(self._endpoint.requester, self._fixed_concurrency)
 
     def _capacity(self) -> int:
         return self._target() * self._batch_size
