@@ -14,6 +14,8 @@ __all__ = ["main"]
 
 #: Exit status after a Ctrl-C, as ``hubcrm.cli`` uses it (128 + SIGINT).
 _EXIT_INTERRUPTED = 130
+#: What ``pip install "hubcrm[cli]"`` adds.
+_CLI_EXTRA = frozenset({"click", "rich"})
 
 
 def main() -> None:
@@ -23,6 +25,16 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted while starting: nothing was sent\n")
         raise SystemExit(_EXIT_INTERRUPTED) from None
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").partition(".")[0]
+        if missing not in _CLI_EXTRA:
+            raise
+        sys.stderr.write(
+            f"the hubcrm command needs the cli extra ({missing} is not installed): "
+            'pip install "hubcrm[cli]". The emulator alone runs without it: '
+            "python -m hubcrm.testing\n"
+        )
+        raise SystemExit(1) from None
     run()
 
 

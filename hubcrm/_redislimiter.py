@@ -316,8 +316,17 @@ class RedisRateLimiter(_WindowLimiter):
             max_requests: as for the constructor.
             interval: as for the constructor.
             **options: the constructor's other keyword arguments.
+
+        Raises:
+            ImportError: the redis package is not installed (``hubcrm[redis]``).
         """
-        from redis.asyncio import Redis
+        try:
+            from redis.asyncio import Redis
+        except ModuleNotFoundError as exc:
+            raise ImportError(
+                'RedisRateLimiter needs the redis package: pip install "hubcrm[redis]"',
+                name="redis",
+            ) from exc
 
         limiter = cls(
             Redis.from_url(url), key=key, max_requests=max_requests, interval=interval, **options

@@ -95,3 +95,36 @@ def test_the_command_runs_from_its_entry_point(command: str) -> None:
     )
     assert "import" in out.stdout
     assert "emulator" in out.stdout
+
+
+# Imported by `site` at start-up: click cannot be found, as without the cli extra.
+NO_CLICK = """
+import sys
+
+class _NoClick:
+    def find_spec(self, name, path=None, target=None):
+        if name == "click" or name.startswith("click."):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, _NoClick())
+"""
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_without_the_cli_extra_the_command_says_how_to_install_it(
+    tmp_path: Path, command: str
+) -> None:
+    (tmp_path / "sitecustomize.py").write_text(NO_CLICK, "utf-8")
+    pythonpath = os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")]))
+    out = subprocess.run(
+        [*COMMANDS[command](), "--help"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": pythonpath},
+        check=False,
+    )
+    assert out.returncode == 1
+    assert "Traceback" not in out.stderr
+    assert 'pip install "hubcrm[cli]"' in out.stderr
+    assert "click is not installed" in out.stderr

@@ -1219,3 +1219,11 @@ def test_a_limiter_made_before_fork_gives_each_child_its_own_ids_and_connections
     assert codes == [0, 0]
     assert limiter.redis_errors == 0
     assert count == 1 + 2 * 6 + 1  # every start its own member: no id was reused
+
+
+def test_from_url_without_redis_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)  # as if redis were not installed
+    with pytest.raises(ImportError, match=r'pip install "hubcrm\[redis\]"'):
+        RedisRateLimiter.from_url("redis://127.0.0.1:1/0", key="k", max_requests=1, interval=1)
