@@ -112,7 +112,8 @@ def import_command(ctx: click.Context, /, **params: Any) -> None:
     """Create OBJECT_TYPE records (contacts, deals, 2-123...) from FILE (CSV or JSONL).
 
     Rows are numbered from 1, counting data rows only (not the CSV header, not blank
-    lines); results, errors and --resume use that number. Exit status: 0 when every row
+    lines); results and errors name rows by that number (--resume matches rows by their
+    content, not their number). Exit status: 0 when every row
     was created, 1 when some were not, 2 for a usage or unreadable-file error, 130 when
     interrupted.
     """
@@ -199,6 +200,12 @@ class _Import:
             raise click.UsageError("--resume needs --results (the file of rows already created)")
         if o.allow_removed and not o.resume:
             raise click.UsageError("--allow-removed only makes sense with --resume")
+        if o.resume and o.emulator:
+            raise click.UsageError(
+                "--resume cannot continue an --emulator import: the in-process emulator "
+                "starts empty each run (resume against a portal, or a `hubcrm emulator` "
+                "with --base-url)"
+            )
         if not (o.dry_run or o.emulator or o.token):
             raise click.UsageError("no token: pass --token or set HUBSPOT_ACCESS_TOKEN")
         if o.emulator and o.base_url:
@@ -669,6 +676,9 @@ class _Import:
             self.err.print(json.dumps(line), markup=False, soft_wrap=True, highlight=False)
 
     def _print_resume(self) -> None:
+        if self.o.emulator:
+            self.err.print("(the in-process emulator is gone with its records: nothing to resume)")
+            return
         if not self.o.results:
             self.err.print("interrupted: pass --results next time to be able to --resume")
             return
@@ -690,8 +700,6 @@ class _Import:
         command = " ".join(shlex.quote(w) for w in words)
         self.err.print("to continue where this run stopped (the token as before):")
         self.out.print(command, markup=False, soft_wrap=True)
-        if self.o.emulator:
-            self.err.print("(the in-process emulator's records are gone: resume needs a portal)")
         if self.source != self.path:
             self.err.print(f"({self.path} is not a regular file: give it the same rows again)")
 
