@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import shlex
 import signal
 import sys
@@ -119,6 +120,12 @@ def import_command(ctx: click.Context, /, **params: Any) -> None:
     """
     # No markup: paths, codes and messages are printed as they are ("[/]" in a file name
     # is text, not a style). The progress bar's columns style themselves.
+    # The command reports every row itself (counts, codes, row numbers, the resume
+    # command). The library's own warnings say the same in other words, with 0-based
+    # input indexes: kept off the terminal, unless the caller configured logging.
+    library_log = logging.getLogger("hubcrm")
+    if not library_log.handlers:
+        library_log.addHandler(logging.NullHandler())
     out = Console(highlight=False, markup=False)
     err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
     job = _Import(ctx, _ImportOptions(**params), out, err)

@@ -495,3 +495,16 @@ def test_paths_that_look_like_markup_are_printed_as_they_are(tmp_path: Path) -> 
     assert f"errors: {errors}" in shown
     assert len(lines(results)) == 2
     assert len(lines(errors)) == 1
+
+
+def test_a_stopped_run_is_reported_once_in_the_command_s_own_words(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    # A process of its own: pytest's log capture would hide the library's line anyway.
+    data = csv_file(tmp_path / "in.csv", contacts(2))
+    process = hubcrm("import", "contacts", str(data), "--base-url", hubspot_emulator.base_url,
+                     "--token", "wrong")  # fmt: skip
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1
+    assert "stopped by AuthenticationError" in stderr
+    assert "bulk creation of contacts" not in stdout + stderr  # the library's log line
