@@ -23,7 +23,7 @@ import attrs
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from ._cli_files import (
@@ -546,7 +546,7 @@ class _Import:
             mode=o.mode,
         )
         todo = self.total - len(self.done_rows)
-        with _progress(self.out, todo, self.object_type) as progress:
+        with _progress(self.out, self.err, todo, self.object_type) as progress:
             try:
                 async for outcome in outcomes:
                     record = self.pending.pop(outcome.index)
@@ -822,10 +822,13 @@ def _describe(outcome: BulkOutcome) -> dict[str, Any]:
 
 
 class _progress:
-    """A rich progress bar on a terminal, plain lines elsewhere (a context manager)."""
+    """A rich progress bar when stderr is a terminal, else plain lines on stdout (a
+    context manager). The bar is drawn by the stderr console, so the command's other
+    messages, printed there too, appear above it instead of on its line."""
 
-    def __init__(self, console: Console, total: int, object_type: str) -> None:
-        self.console = console
+    def __init__(self, out: Console, err: Console, total: int, object_type: str) -> None:
+        self.console = out
+        self.bar_console = err
         self.total = total
         self.bar: Progress | None = None
         self.task: Any = None
@@ -833,7 +836,7 @@ class _progress:
         self.object_type = object_type
 
     def __enter__(self) -> _progress:
-        if self.console.is_terminal:
+        if self.bar_console.is_terminal:
             self.bar = Progress(
                 TextColumn(f"[bold]{escape(self.object_type)}"),
                 BarColumn(),
@@ -841,14 +844,13 @@ class _progress:
                 TextColumn("[green]{task.fields[created]:,} created"),
                 TextColumn("[red]{task.fields[failed]:,} not"),
                 TextColumn("{task.fields[rate]:,.0f} rows/s"),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
+                TextColumn("ETA {task.fields[eta]}"),
                 TextColumn("rate-limit wait Σ{task.fields[wait]:.1f}s"),
-                console=self.console,
+                console=self.bar_console,
             )
             self.bar.__enter__()
             self.task = self.bar.add_task(
-                "import", total=self.total, created=0, failed=0, rate=0.0, wait=0.0
+                "import", total=self.total, created=0, failed=0, rate=0.0, wait=0.0, eta="-"
             )
         return self
 
@@ -865,6 +867,7 @@ class _progress:
                 failed=snap["failed"],
                 rate=snap["rate"],
                 wait=snap["wait"],
+                eta=_eta(self.total - snap["done"], snap["rate"]),
             )
             return
         now = time.monotonic()
@@ -872,13 +875,23 @@ class _progress:
             return
         self.last = now
         done = int(snap["done"])
-        eta = (self.total - done) / snap["rate"] if snap["rate"] > 0 else 0.0
         self.console.print(
             f"progress: {done:,}/{self.total:,} rows, {int(snap['created']):,} created, "
             f"{int(snap['failed']):,} not created, {snap['rate']:,.0f} rows/s, "
-            f"ETA {eta:.0f}s, rate-limit wait (summed over requests) {snap['wait']:.1f}s",
+            f"ETA {_eta(self.total - done, snap['rate'])}, "
+            f"rate-limit wait (summed over requests) {snap['wait']:.1f}s",
             soft_wrap=True,
         )
+
+
+def _eta(remaining: float, rate: float) -> str:
+    """The time left at the run's average rate (not a recent burst's), as ``1:02:03``."""
+    if remaining <= 0:
+        return "0:00:00"
+    if rate <= 0:
+        return "-"
+    seconds = round(remaining / rate)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 # --- hubcrm emulator --------------------------------------------------------------------
