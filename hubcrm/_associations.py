@@ -70,6 +70,7 @@ class AssociationLabel:
     @property
     def spec(self) -> AssociationSpec:
         """The type as an ``AssociationSpec``, to pass to ``create``."""
+        # The category is HubSpot's text; AssociationSpec checks it is a known one.
         return AssociationSpec(self.type_id, self.category)  # type: ignore[arg-type]
 
     @classmethod

@@ -194,6 +194,8 @@ def concurrency_for(requester: Requester, concurrency: int | None) -> int:
 
 T = TypeVar("T")
 #: Sends one chunk; returns per input (status, record, error), or raises for the chunk.
+#: The status is a plain str here, shared by every engine; each engine's outcome class
+#: narrows it to its own Literal (hence the ``type: ignore[arg-type]`` where they are built).
 SendChunk = Callable[[list[int]], Awaitable[list[tuple[str, Any, Exception | None]]]]
 
 

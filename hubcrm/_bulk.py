@@ -37,6 +37,7 @@ from collections.abc import (
     Iterator,
     Mapping,
     Sequence,
+    Sized,
 )
 from operator import attrgetter
 from typing import Any, Literal, Protocol
@@ -354,10 +355,7 @@ class _Engine:
         else:
             self._aiter = None
             self._iter = iter(inputs)
-            try:
-                self._total = len(inputs)  # type: ignore[arg-type]
-            except TypeError:
-                self._total = None
+            self._total = len(inputs) if isinstance(inputs, Sized) else None
         # Scheduling state; touched only on the loop thread.
         self._pulled = 0
         self._outstanding = 0  # pulled and not yet delivered (or, with auto_release, done)
@@ -613,12 +611,13 @@ class _Engine:
         inputs: list[dict[str, Any]] = []
         if self._upsert:
             id_property = self._id_property
+            assert id_property is not None  # BulkArgs refuses an upsert without one
             for item in chunk:
                 props = item.obj.properties
                 inputs.append(
                     {
                         "idProperty": id_property,
-                        "id": props[id_property],  # type: ignore[index]
+                        "id": props[id_property],
                         "properties": props,
                         "objectWriteTraceId": item.trace_id,
                     }

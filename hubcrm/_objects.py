@@ -223,9 +223,10 @@ class AsyncObjects:
             if not value.strip():
                 raise ValueError("ids must be non-empty strings")
         names = [properties] if isinstance(properties, str) else list(properties)
-        by_property = id_property is not None and id_property != "hs_object_id"
-        if by_property and id_property not in names:
-            names.append(id_property)  # type: ignore[arg-type]
+        # Records are matched to values by that property, or by id.
+        key_property = id_property if id_property != "hs_object_id" else None
+        if key_property is not None and key_property not in names:
+            names.append(key_property)
         path = f"{self._path(object_type)}/batch/read"
         distinct = list(dict.fromkeys(values))
         found: dict[str, CrmObject] = {}
@@ -250,7 +251,7 @@ class AsyncObjects:
                     )
             for result in _list(data.get("results")):
                 record = load_object(result)
-                key = record.properties.get(id_property) if by_property else record.id  # type: ignore[arg-type]
+                key = record.id if key_property is None else record.properties.get(key_property)
                 if isinstance(key, str):
                     found[key] = record
                     folded[key.strip().lower()] = record
