@@ -322,7 +322,7 @@ class AsyncAssociations:
             TypeError, ValueError: an argument is invalid.
         """
         if isinstance(page_size, bool) or not isinstance(page_size, int):
-            raise TypeError("page_size must be an int")
+            raise TypeError(f"page_size must be an int, not {type_name(page_size)}")
         if not 1 <= page_size <= 500:
             raise ValueError(f"page_size must be between 1 and 500, not {page_size}")
         path = f"{self._record(from_type, from_id)}/{object_type_segment(to_type)}"

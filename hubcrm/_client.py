@@ -28,6 +28,7 @@ from ._retry import Retrier
 from ._search import DEFAULT_SEARCH_RATE_LIMIT
 from ._session import Response, Session
 from ._stats import ClientStats
+from ._values import type_name
 
 __all__ = ["AsyncHubCRM"]
 
@@ -180,7 +181,7 @@ class AsyncHubCRM:
         if not isinstance(api_version, str) or not _API_VERSION.fullmatch(api_version):
             raise ValueError(f"api_version must look like '2026-03' (or 'v3'), not {api_version!r}")
         if isinstance(max_connections, bool) or not isinstance(max_connections, int):
-            raise TypeError("max_connections must be an int")
+            raise TypeError(f"max_connections must be an int, not {type_name(max_connections)}")
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
         if isinstance(provider, OAuth):

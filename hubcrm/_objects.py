@@ -19,7 +19,7 @@ from ._raw import RawResponse, Recorder
 from ._retry import RequestKind, Retrier
 from ._search import SEARCH_RESULT_CAP, Filter, Sort, search_body
 from ._session import object_type_segment, path_segment
-from ._values import PropertyValue
+from ._values import PropertyValue, type_name
 
 __all__ = ["AsyncObjects", "AsyncObjectsWithRawResponse"]
 
@@ -627,7 +627,7 @@ class AsyncObjects:
             TypeError, ValueError: an argument is invalid.
         """
         if isinstance(page_size, bool) or not isinstance(page_size, int):
-            raise TypeError("page_size must be an int")
+            raise TypeError(f"page_size must be an int, not {type_name(page_size)}")
         if not 1 <= page_size <= 100:
             raise ValueError(f"page_size must be between 1 and 100, not {page_size}")
         path = self._path(object_type)
@@ -766,7 +766,7 @@ def _read_params(
         names = [value] if isinstance(value, str) else list(value)
         for item in names:
             if not isinstance(item, str) or not item:
-                raise TypeError(f"{name} must be non-empty strs, found {item!r}")
+                raise TypeError(f"{name} must be non-empty strs, found {type_name(item)}")
         if names:
             params[name] = ",".join(names)
     if not isinstance(archived, bool):

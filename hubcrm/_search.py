@@ -267,7 +267,7 @@ def search_body(
     if query is not None and not isinstance(query, str):
         raise TypeError(f"query must be a str or None, not {type_name(query)}")
     if isinstance(page_size, bool) or not isinstance(page_size, int):
-        raise TypeError("page_size must be an int")
+        raise TypeError(f"page_size must be an int, not {type_name(page_size)}")
     if not 1 <= page_size <= MAX_SEARCH_PAGE_SIZE:
         raise ValueError(f"page_size must be between 1 and {MAX_SEARCH_PAGE_SIZE}, not {page_size}")
     if isinstance(sorts, (str, Sort)):
