@@ -160,8 +160,10 @@ class OAuth(TokenProvider):
             :attr:`TokenSet.expires_at`. Tests pass a clock they move by hand.
 
     Raises:
-        TypeError: a credential is not a str, or ``clock`` lacks a method.
-        ValueError: a credential is empty, or a number is out of range.
+        TypeError: a credential is not a str, ``on_refresh`` is not callable, or
+            ``clock`` lacks a method.
+        ValueError: a credential is empty, a number is out of range, ``token_url`` is
+            not an http(s) URL, or ``expires_at`` is given without ``access_token``.
     """
 
     __slots__ = (

@@ -434,8 +434,8 @@ class RedisRateLimiter(_WindowLimiter):
         Raises:
             RedisLimiterError: Redis failed and ``on_redis_error`` is ``"raise"``.
             DailyLimitError: a process sharing the key hit the account's daily limit.
-            RateLimitError: a pause outlasts ``max_pause``: raised as soon as this
-                process knows of the pause, without waiting; nothing is recorded.
+            RateLimitPauseError: a pause outlasts ``max_pause``: raised as soon as
+                this process knows of the pause, without waiting; nothing is recorded.
         """
         self._check_daily()
         clock = self._clock
