@@ -211,7 +211,7 @@ class OAuth(TokenProvider):
             if urlsplit(token_url).scheme not in ("http", "https"):
                 raise ValueError("token_url must be an http:// or https:// URL")
         self._token_url = token_url
-        self._base_url = DEFAULT_BASE_URL
+        self._base_url: str | None = None  # the first client's, on first use
         if not isinstance(clock, Clock):
             raise TypeError("clock must have time() and monotonic() methods")
         self._clock = clock
@@ -244,11 +244,24 @@ class OAuth(TokenProvider):
         """The token endpoint refreshes are sent to."""
         if self._token_url is not None:
             return self._token_url
-        return self._base_url + _TOKEN_PATH
+        return (self._base_url or DEFAULT_BASE_URL) + _TOKEN_PATH
 
     def _use_base_url(self, base_url: str) -> None:
-        """Send refreshes under the client's ``base_url``, unless ``token_url`` was given."""
-        self._base_url = base_url.rstrip("/")
+        """Send refreshes under the client's ``base_url``, unless ``token_url`` was given.
+
+        Raises:
+            ValueError: another client with another ``base_url`` already uses this
+                provider, which refreshes through one token endpoint only.
+        """
+        if self._token_url is not None:
+            return
+        base_url = base_url.rstrip("/")
+        if self._base_url is not None and self._base_url != base_url:
+            raise ValueError(
+                f"this OAuth provider refreshes through {self._base_url}; a client of "
+                f"{base_url} needs an OAuth of its own (or pass token_url)"
+            )
+        self._base_url = base_url
 
     async def token(self) -> str:
         """Return the access token, refreshing it first when it is missing or expiring.

@@ -166,7 +166,8 @@ class AsyncHubCRM:
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
-            TypeError, ValueError: a setting has the wrong type or value.
+            TypeError, ValueError: a setting has the wrong type or value (or an
+                ``OAuth`` is shared with a client of another ``base_url``).
         """
         if access_token is None:
             access_token = os.environ.get("HUBSPOT_ACCESS_TOKEN") or None

@@ -555,13 +555,13 @@ def test_an_association_error_fails_only_the_pair_it_names() -> None:
 
 
 async def test_a_wrong_argument_type_is_named_in_the_error(crm: AsyncHubCRM) -> None:
-    with pytest.raises(TypeError, match="^page_size must be an int, not str$"):
+    with pytest.raises(TypeError, match=r"^page_size must be an int, not str$"):
         crm.objects.iter_all("contacts", page_size="10")  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="^page_size must be an int, not float$"):
+    with pytest.raises(TypeError, match=r"^page_size must be an int, not float$"):
         crm.objects.search("contacts", page_size=1.5)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="^page_size must be an int, not bool$"):
+    with pytest.raises(TypeError, match=r"^page_size must be an int, not bool$"):
         crm.associations.list("contacts", "1", "companies", page_size=True)
-    with pytest.raises(TypeError, match="^associations must be non-empty strs, found int$"):
+    with pytest.raises(TypeError, match=r"^associations must be non-empty strs, found int$"):
         await crm.objects.get("contacts", "1", associations=[3])  # type: ignore[list-item]
-    with pytest.raises(TypeError, match="^max_connections must be an int, not str$"):
+    with pytest.raises(TypeError, match=r"^max_connections must be an int, not str$"):
         AsyncHubCRM("t", max_connections="8")  # type: ignore[arg-type]

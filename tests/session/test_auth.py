@@ -20,6 +20,7 @@ from support_time import VirtualClock, wait_until
 from hubcrm import (
     APIConnectionError,
     APITimeoutError,
+    AsyncHubCRM,
     AuthenticationError,
     HubCRMError,
     RateLimitError,
@@ -134,6 +135,19 @@ async def test_explicit_token_url_wins_over_base_url(
 
     assert auth.token_url == emu.base_url + TOKEN_PATH
     assert emu.stats.oauth_refreshes == 1
+
+
+def test_one_oauth_serves_clients_of_one_base_url_only(hubspot_emulator: Emulator) -> None:
+    emu = hubspot_emulator
+    auth = OAuth(CLIENT_ID, CLIENT_SECRET, register(emu))
+    AsyncHubCRM(auth, base_url=emu.base_url)
+    AsyncHubCRM(auth, base_url=emu.base_url + "/")  # the same portal: shared
+    with pytest.raises(ValueError, match="needs an OAuth of its own"):
+        AsyncHubCRM(auth, base_url="http://127.0.0.1:9")
+    assert auth.token_url == emu.base_url + TOKEN_PATH  # the first client's, unchanged
+    pinned = OAuth(CLIENT_ID, CLIENT_SECRET, "r", token_url=emu.base_url + TOKEN_PATH)
+    AsyncHubCRM(pinned, base_url=emu.base_url)
+    AsyncHubCRM(pinned, base_url="http://127.0.0.1:9")  # token_url given: no conflict
 
 
 # --- rotation and on_refresh -------------------------------------------------------------------
