@@ -17,7 +17,7 @@ import aiohttp
 import attrs
 
 from ._clock import Clock
-from ._config import DEFAULT_BASE_URL
+from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, OAUTH_TOKEN_PATH
 from ._error_bodies import error_from_response
 from ._errors import (
     APIError,
@@ -31,7 +31,6 @@ __all__ = ["OAuth", "StaticToken", "TokenProvider", "TokenSet"]
 
 logger = logging.getLogger("hubcrm")
 
-_TOKEN_PATH = "/oauth/2026-03/token"
 _REDACTED = "<redacted>"
 
 
@@ -195,7 +194,7 @@ class OAuth(TokenProvider):
         on_refresh: Callable[[TokenSet], Awaitable[None] | None] | None = None,
         token_url: str | None = None,
         refresh_margin: float = 60.0,
-        timeout: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
         clock: Clock = time,
     ) -> None:
         self._client_id = _secret("client_id", client_id)
@@ -244,7 +243,7 @@ class OAuth(TokenProvider):
         """The token endpoint refreshes are sent to."""
         if self._token_url is not None:
             return self._token_url
-        return (self._base_url or DEFAULT_BASE_URL) + _TOKEN_PATH
+        return (self._base_url or DEFAULT_BASE_URL) + OAUTH_TOKEN_PATH
 
     def _use_base_url(self, base_url: str) -> None:
         """Send refreshes under the client's ``base_url``, unless ``token_url`` was given.

@@ -12,7 +12,9 @@ from typing import Any
 from ._associations import AsyncAssociations
 from ._auth import OAuth, StaticToken, TokenProvider
 from ._config import (
+    DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONNECTIONS,
     RequestOptions,
     RetryPolicy,
     RetryWrites,
@@ -114,12 +116,12 @@ class AsyncHubCRM:
         access_token: str | TokenProvider | None = None,
         *,
         base_url: str = DEFAULT_BASE_URL,
-        api_version: str = "2026-03",
+        api_version: str = DEFAULT_API_VERSION,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
-        max_connections: int = 100,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         rate_limit: RateLimit | Limiter | None = RateLimit.DEFAULT,
         max_retries: int | None = None,
         retry_writes: RetryWrites | None = None,

@@ -14,7 +14,11 @@ import aiohttp
 import attrs
 
 __all__ = [
+    "DEFAULT_API_VERSION",
     "DEFAULT_BASE_URL",
+    "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_TIMEOUT",
+    "OAUTH_TOKEN_PATH",
     "RequestOptions",
     "RetryPolicy",
     "RetryWrites",
@@ -22,7 +26,16 @@ __all__ = [
     "merge_options",
 ]
 
+#: HubSpot's API root.
 DEFAULT_BASE_URL = "https://api.hubapi.com"
+#: The date-based version in CRM paths (``/crm/objects/2026-03/...``).
+DEFAULT_API_VERSION = "2026-03"
+#: Where OAuth refreshes go, under the base URL.
+OAUTH_TOKEN_PATH = "/oauth/2026-03/token"
+#: Seconds one request (or one OAuth refresh) may take in total.
+DEFAULT_TIMEOUT = 30.0
+#: Connections a client keeps open at most.
+DEFAULT_MAX_CONNECTIONS = 100
 
 RetryWrites = Literal["safe", "always", "never"]
 """How creates are retried after an ambiguous failure.
@@ -60,7 +73,7 @@ class Timeouts:
         connect: opening a new TCP connection.
     """
 
-    total: float = attrs.field(default=30.0, validator=_positive)
+    total: float = attrs.field(default=DEFAULT_TIMEOUT, validator=_positive)
     connect: float = attrs.field(default=10.0, validator=_positive)
 
     client_timeout: aiohttp.ClientTimeout = attrs.field(init=False, eq=False, repr=False)

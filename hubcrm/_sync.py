@@ -29,7 +29,9 @@ from ._batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutco
 from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._client import AsyncHubCRM
 from ._config import (
+    DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONNECTIONS,
     RetryPolicy,
     RetryWrites,
     Timeouts,
@@ -936,12 +938,12 @@ class HubCRM(SyncClientBase):
         access_token: str | TokenProvider | None = None,
         *,
         base_url: str = DEFAULT_BASE_URL,
-        api_version: str = "2026-03",
+        api_version: str = DEFAULT_API_VERSION,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         timeout: float | None = None,
         connect_timeout: float | None = None,
-        max_connections: int = 100,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
         rate_limit: RateLimit | Limiter | None = RateLimit.DEFAULT,
         max_retries: int | None = None,
         retry_writes: RetryWrites | None = None,
@@ -988,7 +990,8 @@ class HubCRM(SyncClientBase):
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
-            TypeError, ValueError: a setting has the wrong type or value.
+            TypeError, ValueError: a setting has the wrong type or value (or an
+                ``OAuth`` is shared with a client of another ``base_url``).
         """
         self._async_client = AsyncHubCRM(
             access_token,
