@@ -25,10 +25,10 @@ import attrs
 
 from ._bulk import (
     Requester,
-    _stops_run,
     check_batch_size,
     check_concurrency,
     in_flight,
+    stops_run,
 )
 from ._bulk_answer import map_batch_answer
 from ._config import RequestOptions
@@ -220,7 +220,7 @@ class _Run:
             try:
                 answers = await self._send(part)
             except HubCRMError as exc:
-                if _stops_run(exc):
+                if stops_run(exc):
                     if self.stopped_by is None:
                         self.stopped_by = exc
                     for i in part:

@@ -87,8 +87,12 @@ __all__ = [
     "CreateOne",
     "Endpoint",
     "Requester",
+    "check_batch_size",
+    "check_concurrency",
     "create_many",
+    "in_flight",
     "iter_create_many",
+    "stops_run",
 ]
 
 logger = logging.getLogger("hubcrm")
@@ -293,12 +297,14 @@ class _Item:
         self.done = False
 
 
-def _stops_run(error: HubCRMError) -> bool:
+def stops_run(error: HubCRMError) -> bool:
     """Errors after which no other request of the run can succeed."""
     if isinstance(error, (DailyLimitError, AuthenticationError, ForbiddenError, RedisLimiterError)):
         return True
     if isinstance(error, NotFoundError) and error.category != "OBJECT_NOT_FOUND":
         return True  # the path itself does not exist
+    # An unknown object type: HubSpot's 400 carries no category or subCategory of its
+    # own for it, so its message is the only mark.
     return (
         isinstance(error, APIError)
         and error.status == 400
@@ -654,7 +660,7 @@ class _Engine:
             if (
                 self._read_back is not None
                 and classify(exc) is FailureClass.AMBIGUOUS
-                and not _stops_run(exc)
+                and not stops_run(exc)
             ):
                 await self._recover(chunk, exc, started, completed_before)
             else:
@@ -828,7 +834,7 @@ class _Engine:
     def _stops(self, error: HubCRMError) -> bool:
         # A closed client refuses a request before sending it, with a plain
         # HubCRMError (a request cut short by the close is an APIConnectionError).
-        return _stops_run(error) or (type(error) is HubCRMError and self._requester.closed)
+        return stops_run(error) or (type(error) is HubCRMError and self._requester.closed)
 
     def _stop(self, error: HubCRMError) -> None:
         if self.stopped_by is not None:
