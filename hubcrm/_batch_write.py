@@ -157,7 +157,8 @@ OutcomeT = TypeVar("OutcomeT", bound=_Outcome)
 # only from attrs 23.2 on, and attrs 23.1 is the lowest version allowed.
 @attrs.frozen(slots=False)
 class BatchResult(Generic[OutcomeT]):
-    """Every input of an ``update_many`` or ``archive_many`` run, accounted for.
+    """Every input of an ``update_many``, ``archive_many`` or
+    ``associations.create_many`` run, accounted for.
 
     Attributes:
         outcomes: One outcome per input, in input order.

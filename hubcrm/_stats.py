@@ -33,7 +33,16 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
 
 @attrs.frozen
 class RateLimitStatus:
-    """HubSpot's rate-limit headers from the most recent response that had them."""
+    """HubSpot's rate-limit headers from the most recent response that had them.
+
+    Attributes:
+        max_requests: ``X-HubSpot-RateLimit-Max``: requests allowed per interval.
+        remaining: ``X-HubSpot-RateLimit-Remaining``: left in the current interval.
+        interval_ms: ``X-HubSpot-RateLimit-Interval-Milliseconds``: the interval.
+        daily: ``X-HubSpot-RateLimit-Daily``: requests allowed per day (absent on
+            OAuth calls).
+        daily_remaining: ``X-HubSpot-RateLimit-Daily-Remaining``: left today.
+    """
 
     max_requests: int | None
     remaining: int | None
