@@ -30,6 +30,8 @@ __all__ = [
     "AssociationLabel",
     "AssociationLink",
     "AssociationOutcome",
+    "AssociationStatus",
+    "AssociationTypes",
     "AsyncAssociations",
 ]
 

@@ -39,10 +39,15 @@ from ._values import encode_properties, type_name
 
 __all__ = [
     "ArchiveOutcome",
+    "ArchiveStatus",
     "BatchResult",
     "ObjectUpdate",
+    "SendChunk",
     "UpdateOutcome",
+    "UpdateStatus",
     "archive_batches",
+    "concurrency_for",
+    "run_rounds",
     "update_batches",
 ]
 

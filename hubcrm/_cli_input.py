@@ -27,7 +27,15 @@ from typing import Any, BinaryIO, Literal
 from ._convert import dump_input
 from ._models import Association, AssociationSpec, ObjectInput
 
-__all__ = ["InputFileError", "Record", "content_key", "detect_format", "read_records"]
+__all__ = [
+    "CSV_FIELD_LIMIT",
+    "Format",
+    "InputFileError",
+    "Record",
+    "content_key",
+    "detect_format",
+    "read_records",
+]
 
 Format = Literal["csv", "jsonl"]
 

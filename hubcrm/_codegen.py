@@ -31,7 +31,14 @@ from pathlib import Path
 
 import attrs
 
-__all__ = ["generate", "main"]
+__all__ = [
+    "CLASSES",
+    "PACKAGE_DIR",
+    "TARGET",
+    "ClassSpec",
+    "generate",
+    "main",
+]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TARGET = PACKAGE_DIR / "_sync.py"

@@ -12,6 +12,7 @@ import attrs
 from ._values import PropertyValue, check_text, encode_properties, type_name
 
 __all__ = [
+    "CONTACT_TYPES",
     "AssociatedId",
     "Association",
     "AssociationCategory",
@@ -22,6 +23,9 @@ __all__ = [
     "ObjectInput",
     "ObjectWarning",
     "ValueWithTimestamp",
+    "record_id",
+    "redacted_properties",
+    "redacted_value",
 ]
 
 CONTACT_TYPES = frozenset({"contacts", "0-1"})

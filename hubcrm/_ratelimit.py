@@ -38,6 +38,7 @@ __all__ = [
     "PauseOnlyLimiter",
     "RateLimit",
     "RollingWindowLimiter",
+    "held_back",
 ]
 
 logger = logging.getLogger("hubcrm")

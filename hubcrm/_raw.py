@@ -24,6 +24,7 @@ __all__ = [
     "RequestSafety",
     "query_params",
     "request_kind",
+    "shown_path",
 ]
 
 T = TypeVar("T")

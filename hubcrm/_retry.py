@@ -53,9 +53,11 @@ from ._safety import FailureClass, RequestKind, classify
 from ._session import Response, Session, encode_json
 
 __all__ = [
+    "CLOCK_SKEW",
     "BatchEntry",
     "Decision",
     "FailureClass",
+    "LookUp",
     "ReadBack",
     "Recovery",
     "RequestKind",
@@ -66,6 +68,8 @@ __all__ = [
     "backoff",
     "classify",
     "decide",
+    "is_unique_refusal",
+    "made_since",
     "plan_recovery",
 ]
 

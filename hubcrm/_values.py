@@ -12,7 +12,15 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TypeAlias
 
-__all__ = ["PropertyValue", "check_text", "encode_properties", "encode_value", "format_utc"]
+__all__ = [
+    "MAX_NUMBER_DIGITS",
+    "PropertyValue",
+    "check_text",
+    "encode_properties",
+    "encode_value",
+    "format_utc",
+    "type_name",
+]
 
 #: The Python values hubcrm accepts for a CRM property (written in HubSpot's formats).
 PropertyValue: TypeAlias = (

@@ -45,7 +45,12 @@ from ._outcomes import BulkOutcome
 from ._ratelimit import RateLimit
 from ._retry import made_since
 
-__all__ = ["cli", "main"]
+__all__ = [
+    "cli",
+    "emulator_command",
+    "import_command",
+    "main",
+]
 
 #: Exit statuses of ``hubcrm import``.
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130

@@ -11,6 +11,13 @@ from collections.abc import Sequence
 
 from ._emulator import Emulator
 
+__all__ = [
+    "arm_faults",
+    "build_parser",
+    "main",
+    "serve",
+]
+
 
 def _rate_limit(text: str) -> tuple[int, float] | None:
     if text.lower() == "none":

@@ -23,6 +23,13 @@ from ._faults import FAULT_KINDS, OPERATIONS, FaultRule
 from ._http import json_response, read_json
 from ._state import NOT_FOUND_BODIES, NotFoundBody, State
 
+__all__ = [
+    "Admin",
+    "BadInput",
+    "Handler",
+    "guarded",
+]
+
 logger = logging.getLogger("hubcrm.testing")
 
 

@@ -8,6 +8,15 @@ from typing import Any
 
 from ._schema import PropertyError
 
+__all__ = [
+    "AUTH_MISSING_MESSAGE",
+    "ApiError",
+    "bad_json",
+    "conflict",
+    "property_errors",
+    "unique_refused",
+]
+
 AUTH_MISSING_MESSAGE = (
     "Authentication credentials not found. This API supports OAuth 2.0 authentication and you "
     "can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview"

@@ -35,6 +35,14 @@ from ._schema import ObjectTypeDef
 from ._search_window import SEARCH_POLICY
 from ._state import State
 
+__all__ = [
+    "PREFIXES",
+    "PROPERTY_PREFIXES",
+    "TOKEN_PATHS",
+    "ObjectsApi",
+    "build_app",
+]
+
 logger = logging.getLogger("hubcrm.testing")
 
 PREFIXES = ("/crm/objects/2026-03", "/crm/v3/objects")

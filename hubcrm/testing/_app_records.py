@@ -20,6 +20,14 @@ from ._schema import ObjectTypeDef
 from ._search_window import SEARCH_POLICY
 from ._state import State
 
+__all__ = [
+    "ASSOCIATION_RECORD_PREFIXES",
+    "ASSOCIATION_SCHEMA_PREFIXES",
+    "OBJECT_PREFIXES",
+    "RecordsApi",
+    "Serve",
+]
+
 OBJECT_PREFIXES = ("/crm/objects/2026-03", "/crm/v3/objects")
 ASSOCIATION_RECORD_PREFIXES = ("/crm/objects/2026-03", "/crm/v4/objects")
 ASSOCIATION_SCHEMA_PREFIXES = ("/crm/associations/2026-03", "/crm/v4/associations")

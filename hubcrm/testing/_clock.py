@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import time
 
+__all__ = [
+    "Clock",
+]
+
 
 class Clock:
     """Monotonic and wall time, both shifted by :meth:`advance`."""

@@ -7,6 +7,11 @@ from typing import Any
 
 import attrs
 
+__all__ = [
+    "Counters",
+    "Stats",
+]
+
 
 @attrs.frozen(kw_only=True)
 class Stats:

@@ -25,6 +25,19 @@ from ._schema import (
 )
 from ._store import Association, Store, StoredObject
 
+__all__ = [
+    "INT32_MAX",
+    "MAX_BATCH",
+    "MAX_UNIQUE_PROPERTIES",
+    "UNIQUE_REFUSALS",
+    "Crm",
+    "Result",
+    "UniqueRefusal",
+    "parse_batch",
+    "parse_create",
+    "parse_upsert",
+]
+
 MAX_BATCH = 100
 INT32_MAX = 2**31 - 1
 

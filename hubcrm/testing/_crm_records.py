@@ -33,6 +33,23 @@ from ._schema import (
 )
 from ._store import Association, StoredObject
 
+__all__ = [
+    "DEFAULT_LIST_LIMIT",
+    "DEFAULT_SEARCH_LIMIT",
+    "INVERSE_ASSOCIATIONS",
+    "MAX_ASSOCIATION_LIMIT",
+    "MAX_BATCH",
+    "MAX_FILTERS",
+    "MAX_FILTERS_PER_GROUP",
+    "MAX_FILTER_GROUPS",
+    "MAX_LIST_LIMIT",
+    "MAX_SEARCH_LIMIT",
+    "OPERATORS",
+    "PRIMARY_ASSOCIATIONS",
+    "SEARCH_CAP",
+    "CrmRecords",
+]
+
 MAX_LIST_LIMIT = 100
 DEFAULT_LIST_LIMIT = 10
 MAX_SEARCH_LIMIT = 200
@@ -816,6 +833,3 @@ def _contains_token(stored: str, token: str) -> bool:
         pattern = re.escape(token).replace(r"\*", ".*")
         return any(re.fullmatch(pattern, word) for word in [text, *_TOKEN_SPLIT.split(text)])
     return token == text or token in _TOKEN_SPLIT.split(text)
-
-
-__all__ = ["MAX_BATCH", "CrmRecords"]

@@ -18,6 +18,12 @@ from ._oauth import Credentials
 from ._schema import AssociationCategory, ObjectTypeDef, PropertyDef
 from ._state import NOT_FOUND_BODIES, NotFoundBody, State
 
+__all__ = [
+    "DEFAULT_MAX_BODY_BYTES",
+    "ConflictStyle",
+    "Emulator",
+]
+
 ConflictStyle = Literal["CONFLICT", "OBJECT_ALREADY_EXISTS", "conflict", "object_already_exists"]
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 

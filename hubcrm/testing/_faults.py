@@ -9,6 +9,16 @@ from typing import Literal
 
 import attrs
 
+__all__ = [
+    "FAULT_KINDS",
+    "OPERATIONS",
+    "FaultKind",
+    "FaultRecord",
+    "FaultRule",
+    "Faults",
+    "Operation",
+]
+
 FaultKind = Literal["latency", "error_before", "error_after", "disconnect_after", "timeout_after"]
 """What goes wrong.
 

@@ -18,6 +18,26 @@ from ._api_errors import ApiError
 from ._faults import FaultRecord, FaultRule
 from ._state import State
 
+__all__ = [
+    "CORRELATION_HEADER",
+    "JSON_TYPE",
+    "NotJson",
+    "after_commit",
+    "answer_error",
+    "bare_not_found",
+    "drop",
+    "dumps",
+    "error_response",
+    "fault_response",
+    "json_response",
+    "log_fault",
+    "method_not_allowed",
+    "pause",
+    "read_body",
+    "read_json",
+    "take_faults",
+]
+
 CORRELATION_HEADER = "x-hubspot-correlation-id"
 JSON_TYPE = "application/json;charset=utf-8"
 _EXTRA_PHRASES = {

@@ -26,6 +26,13 @@ from ._http import (
 from ._rate_window import OAUTH_APP_PREFIX
 from ._state import State
 
+__all__ = [
+    "DEFAULT_SCOPES",
+    "Credentials",
+    "OAuthApp",
+    "OAuthError",
+]
+
 DEFAULT_SCOPES: tuple[str, ...] = (
     "oauth",
     "crm.objects.contacts.read",

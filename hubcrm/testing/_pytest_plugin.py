@@ -14,6 +14,11 @@ import pytest
 if TYPE_CHECKING:
     from ._emulator import Emulator
 
+__all__ = [
+    "hubspot_emulator",
+    "pytest_configure",
+]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the ``hubspot_emulator`` marker."""

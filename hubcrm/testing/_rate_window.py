@@ -6,6 +6,16 @@ from collections import deque
 
 from ._clock import Clock
 
+__all__ = [
+    "DAILY_HEADER",
+    "DAILY_REMAINING_HEADER",
+    "INTERVAL_HEADER",
+    "MAX_HEADER",
+    "OAUTH_APP_PREFIX",
+    "REMAINING_HEADER",
+    "RateLimiter",
+]
+
 MAX_HEADER = "X-HubSpot-RateLimit-Max"
 REMAINING_HEADER = "X-HubSpot-RateLimit-Remaining"
 INTERVAL_HEADER = "X-HubSpot-RateLimit-Interval-Milliseconds"

@@ -12,6 +12,23 @@ from typing import Any, Literal, NamedTuple
 
 import attrs
 
+__all__ = [
+    "ASSOCIATION_CATEGORIES",
+    "HUBSPOT_DEFINED_ASSOCIATIONS",
+    "STANDARD_TYPES_FILE",
+    "UNLABELED_ASSOCIATIONS",
+    "AssociationCategory",
+    "AssociationTypeDef",
+    "ObjectTypeDef",
+    "PropertyDef",
+    "PropertyError",
+    "PropertyType",
+    "iso_ms",
+    "standard_types",
+    "validate_value",
+    "with_system_properties",
+]
+
 PropertyType = Literal[
     "string", "number", "bool", "enumeration", "date", "datetime", "phone_number"
 ]

@@ -6,6 +6,11 @@ from collections import deque
 
 from ._clock import Clock
 
+__all__ = [
+    "SEARCH_POLICY",
+    "SearchLimiter",
+]
+
 SEARCH_POLICY = "SECONDLY"
 """The ``policyName`` of a 429 answering a search over its limit."""
 

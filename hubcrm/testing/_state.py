@@ -15,6 +15,13 @@ from ._rate_window import RateLimiter
 from ._search_window import SearchLimiter
 from ._store import Store
 
+__all__ = [
+    "COMPANY_NAME_OR_DOMAIN",
+    "NOT_FOUND_BODIES",
+    "NotFoundBody",
+    "State",
+]
+
 NotFoundBody = Literal["json", "empty", "html"]
 NOT_FOUND_BODIES: tuple[NotFoundBody, ...] = ("json", "empty", "html")
 COMPANY_NAME_OR_DOMAIN = ("domain", "name")

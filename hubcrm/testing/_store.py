@@ -21,6 +21,14 @@ from ._schema import (
     with_system_properties,
 )
 
+__all__ = [
+    "FIRST_CUSTOM_TYPE",
+    "FIRST_OBJECT_ID",
+    "Association",
+    "Store",
+    "StoredObject",
+]
+
 FIRST_OBJECT_ID = 1_000_001
 FIRST_CUSTOM_TYPE = 1_000_001
 

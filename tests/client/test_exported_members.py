@@ -177,3 +177,41 @@ def test_redis_limiter_is_loaded_on_first_use() -> None:
 
     assert hubcrm.RedisRateLimiter is _redislimiter.RedisRateLimiter
     assert hubcrm.OnRedisError is _redislimiter.OnRedisError
+
+
+def _defined_names(tree: ast.Module) -> tuple[set[str], list[str] | None]:
+    """The names a module defines at its top level, and its ``__all__`` (None if absent).
+
+    A logger and a TypeVar are plumbing, not offerings: left out."""
+    defined: set[str] = set()
+    listed: list[str] | None = None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            call = node.value if isinstance(node.value, ast.Call) else None
+            made_by = ast.unparse(call.func) if call is not None else ""
+            for target in targets:
+                if not isinstance(target, ast.Name):
+                    continue
+                if target.id == "__all__":
+                    assert node.value is not None
+                    listed = list(ast.literal_eval(node.value))
+                elif made_by not in ("TypeVar", "logging.getLogger"):
+                    defined.add(target.id)
+    return defined, listed
+
+
+MODULES = sorted(Path(hubcrm.__file__).parent.rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(p.parents[1])))
+def test_every_module_lists_what_it_offers_in_all(path: Path) -> None:
+    # Within the package too, a module says what other modules may use: every name
+    # without a leading underscore is in its __all__, and everything else is private.
+    defined, listed = _defined_names(ast.parse(path.read_text("utf-8")))
+    public = {name for name in defined if not name.startswith("_")} - {"TYPE_CHECKING"}
+    assert listed is not None, f"{path.name} has no __all__"
+    assert public <= set(listed), sorted(public - set(listed))
+    assert len(listed) == len(set(listed))
