@@ -215,3 +215,59 @@ def test_every_module_lists_what_it_offers_in_all(path: Path) -> None:
     assert listed is not None, f"{path.name} has no __all__"
     assert public <= set(listed), sorted(public - set(listed))
     assert len(listed) == len(set(listed))
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module -> the package modules it imports at its top level (``TYPE_CHECKING``
+    blocks included: a circle there is a circle in the design, if not at run time)."""
+    package = Path(hubcrm.__file__).parent
+    modules: dict[str, Path] = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        edges: set[str] = set()
+        for node in ast.parse(path.read_text("utf-8")).body:
+            statements = node.body if isinstance(node, ast.If) else [node]
+            for statement in statements:
+                if not isinstance(statement, ast.ImportFrom) or not statement.level:
+                    continue
+                base = here[: len(here) - statement.level + 1]
+                target = ".".join(base + ([statement.module] if statement.module else []))
+                for alias in statement.names:
+                    submodule = f"{target}.{alias.name}"
+                    edges.add(submodule if submodule in modules else target)
+        graph[name] = edges & set(modules) - {name}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    circles: list[list[str]] = []
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(module: str) -> None:
+        state[module] = "open"
+        path.append(module)
+        for target in sorted(graph[module]):
+            if state.get(target) == "open":
+                circles.append([*path[path.index(target) :], target])
+            elif target not in state:
+                visit(target)
+        path.pop()
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module)
+    return circles
+
+
+def test_no_module_imports_one_that_imports_it_back() -> None:
+    graph = _import_graph()
+    assert graph["hubcrm._client"] >= {"hubcrm._objects", "hubcrm._session"}  # read right
+    assert _circles(graph) == []
+    # The check itself finds a circle when there is one.
+    assert _circles({**graph, "hubcrm._models": graph["hubcrm._models"] | {"hubcrm._client"}})
