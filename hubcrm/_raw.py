@@ -15,6 +15,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 
+from ._config import RequestOptions
 from ._retry import RequestKind, Retrier
 from ._session import Response
 
@@ -135,7 +136,26 @@ class Recorder(Retrier):
         super().__init__(retrier.session)
         self.last: Response | None = None
 
-    async def request(self, *args: Any, **kwargs: Any) -> Response:
-        response = await super().request(*args, **kwargs)
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        kind: RequestKind,
+        json_body: Any = None,
+        params: Mapping[str, str] | None = None,
+        options: RequestOptions | None = None,
+        log_path: str | None = None,
+    ) -> Response:
+        """:meth:`Retrier.request`, remembering the response it returns."""
+        response = await super().request(
+            method,
+            path,
+            kind=kind,
+            json_body=json_body,
+            params=params,
+            options=options,
+            log_path=log_path,
+        )
         self.last = response
         return response

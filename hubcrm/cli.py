@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import click
@@ -40,10 +40,13 @@ from ._cli_input import Format, InputFileError, Record, detect_format, read_reco
 from ._client import AsyncHubCRM
 from ._convert import dump_input
 from ._errors import APIError, ConflictError, HubCRMError, OutcomeUnknownError
-from ._models import CONTACT_TYPES, CrmObject
+from ._models import CONTACT_TYPES, CrmObject, ObjectInput
 from ._outcomes import BulkOutcome
 from ._ratelimit import RateLimit
 from ._retry import made_since
+
+if TYPE_CHECKING:
+    from .testing import Emulator
 
 __all__ = [
     "cli",
@@ -69,7 +72,9 @@ def cli() -> None:
 # --- hubcrm import ----------------------------------------------------------------------
 
 
-def _rate_limit(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+def _rate_limit(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> RateLimit | None:
     if value is None:
         return None
     try:
@@ -471,7 +476,7 @@ class _Import:
 
     # --- sending ----------------------------------------------------------------------
 
-    async def _inputs(self, records: Iterable[Record]) -> AsyncIterator[Any]:
+    async def _inputs(self, records: Iterable[Record]) -> AsyncIterator[ObjectInput]:
         index = 0
         for record in records:
             if self.stopping:
@@ -602,7 +607,7 @@ class _Import:
 
     # --- reporting --------------------------------------------------------------------
 
-    def _show_stored(self, emulator: Any) -> None:
+    def _show_stored(self, emulator: Emulator) -> None:
         stored = emulator.objects(self.object_type)
         self.out.print(f"\nThe emulator stored {len(stored):,} {self.object_type}.")
         if not stored:
