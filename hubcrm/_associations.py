@@ -219,6 +219,9 @@ class AsyncAssociations:
     contact to a company).
     """
 
+    # On HubCRM, list() hands over a page per thread crossing (the codegen reads this).
+    _sync_read_ahead = frozenset({"list"})
+
     def __init__(self, retrier: Retrier, api_version: str, options: RequestOptions) -> None:
         self._retrier = retrier
         self._options = options

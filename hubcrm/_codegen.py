@@ -136,6 +136,26 @@ def _docstring_lines(doc: str | None, indent: str, *, rename: bool = True) -> li
     return [f'{indent}"""{lines[0]}', *body, f'{indent}"""']
 
 
+def _sync_read_ahead(cls: ast.ClassDef) -> frozenset[str]:
+    """The class's ``_sync_read_ahead`` names: read iterators whose blocking twin reads
+    ahead (a page per thread crossing instead of a record)."""
+    for node in cls.body:
+        if (
+            isinstance(node, (ast.Assign, ast.AnnAssign))
+            and [t.id for t in _targets(node) if isinstance(t, ast.Name)] == ["_sync_read_ahead"]
+            and node.value is not None
+        ):
+            value = node.value
+            if isinstance(value, ast.Call) and ast.unparse(value.func) == "frozenset":
+                value = value.args[0]
+            return frozenset(ast.literal_eval(value))
+    return frozenset()
+
+
+def _targets(node: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
+    return node.targets if isinstance(node, ast.Assign) else [node.target]
+
+
 def _sync_doc(cls: ast.ClassDef) -> str | None:
     """The class's ``_sync_doc`` string: the twin's docstring where the two must differ."""
     for node in cls.body:
@@ -185,6 +205,7 @@ def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
     base = "SyncClientBase" if spec.is_client else ""
     out = [f"class {spec.sync_name}({base}):" if base else f"class {spec.sync_name}:"]
     sync_doc = _sync_doc(cls)
+    read_ahead = _sync_read_ahead(cls)
     if sync_doc is not None:
         out += _docstring_lines(sync_doc, "    ", rename=False)
     else:
@@ -266,7 +287,8 @@ def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
         elif _returns_async_generator(node):
             out.append("    " + _signature(node, _sync_annotation(node.returns)))
             out += _docstring_lines(doc, "        ")
-            out.append(f"        return self._portal.iterate({call})")
+            ahead = ", read_ahead=True" if name in read_ahead else ""
+            out.append(f"        return self._portal.iterate({call}{ahead})")
         elif (
             spec.is_client
             and node.returns is not None

@@ -32,6 +32,11 @@ class AsyncObjects:
     Reached as ``crm.objects`` on a client; not constructed directly.
     """
 
+    # On HubCRM these read iterators hand over a page per thread crossing (the codegen
+    # reads this); iter_create_many hands over one outcome at a time, so that an early
+    # stop accounts for every outcome the caller has not seen.
+    _sync_read_ahead = frozenset({"iter_all", "search"})
+
     def __init__(
         self,
         retrier: Retrier,
@@ -609,8 +614,9 @@ class AsyncObjects:
         """Iterate over every record of a type, page after page (``after`` cursors).
 
         Pages are read one at a time as the iteration goes, each through the client's
-        rate limiter; stopping early reads no further page. Arguments are checked by
-        this call, before any request.
+        rate limiter; stopping early reads no further page. (The blocking client reads
+        the next page while you work through the current one: at most one more.)
+        Arguments are checked by this call, before any request.
 
         Args:
             object_type: a type name or id, as for :meth:`create`.

@@ -88,6 +88,56 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_locks_after_fork)
 
 
+#: The most items one read-ahead step hands over (a page of the largest size, 200).
+_READ_AHEAD_ITEMS = 200
+
+
+async def _next(it: AsyncGenerator[T, None]) -> T | object:
+    try:
+        return await it.__anext__()
+    except StopAsyncIteration:
+        return _STOP
+
+
+class _Stream(Generic[T]):
+    """An async generator driven from another thread, with what it has read ahead."""
+
+    def __init__(self, it: AsyncGenerator[T, None], *, read_ahead: bool) -> None:
+        self._it = it
+        self._read_ahead = read_ahead
+        self._ahead: asyncio.Future[T | object] | None = None  # the next item, on its way
+
+    async def take(self) -> list[T]:
+        """The next items (at least one), or none when the generator is exhausted."""
+        ahead, self._ahead = self._ahead, None
+        item = await (ahead if ahead is not None else _next(self._it))
+        if item is _STOP:
+            return []
+        items = [cast(T, item)]
+        while self._read_ahead and len(items) < _READ_AHEAD_ITEMS:
+            ahead = asyncio.ensure_future(_next(self._it))
+            await asyncio.sleep(0)  # one loop turn: an item already at hand is done by now
+            if not ahead.done() or ahead.cancelled() or ahead.exception() is not None:
+                self._ahead = ahead  # still coming, or failed: the next take() waits or raises
+                break
+            item = ahead.result()
+            if item is _STOP:
+                self._ahead = ahead  # the next take() reports the end
+                break
+            items.append(cast(T, item))
+        return items
+
+    async def aclose(self) -> None:
+        """Stop what is read ahead, then close the generator."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            ahead.cancel()
+            await asyncio.wait([ahead])  # this close may itself be cancelled: not caught
+            if not ahead.cancelled():
+                ahead.exception()  # a failure read ahead goes with the stream, unraised
+        await self._it.aclose()
+
+
 class Portal:
     """One long-lived event loop thread per sync client, started on first use.
 
@@ -105,7 +155,7 @@ class Portal:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._in_flight = 0
-        self._iterators: dict[int, AsyncGenerator[Any, None]] = {}  # open ones, by id()
+        self._iterators: dict[int, _Stream[Any]] = {}  # open ones, by id()
         self._loop_thread: _LoopThread | None = None
         self._pid = os.getpid()
         self._closed = False
@@ -155,46 +205,51 @@ class Portal:
         finally:
             self._leave()
 
-    def iterate(self, factory: Callable[[], AsyncGenerator[T, None]]) -> Generator[T, None, None]:
-        """Drive the async generator that ``factory()`` makes, one item per step.
+    def iterate(
+        self, factory: Callable[[], AsyncGenerator[T, None]], *, read_ahead: bool = False
+    ) -> Generator[T, None, None]:
+        """Drive the async generator that ``factory()`` makes from the caller's thread.
+
+        Without ``read_ahead``, one item per step: the generator runs only while the
+        caller waits for an item. With it (for reads), a step takes every item the
+        generator has ready, and the generator goes on to its next item (a page
+        request, say) while the caller works through them; one thread crossing then
+        serves a whole page instead of one item.
 
         Breaking out of the loop (or an exception in the caller's thread, such as
-        Ctrl-C) closes the async iterator on its loop. After :meth:`close`, a step
+        Ctrl-C) closes the async generator on its loop. After :meth:`close`, a step
         raises ``HubCRMError``.
         """
 
-        async def make() -> AsyncGenerator[T, None]:
-            return factory()
+        async def make() -> _Stream[T]:
+            return _Stream(factory(), read_ahead=read_ahead)
 
         # Made now, not on the first next(): bad arguments raise from this call, as
         # they do from the async method.
-        it = self.call(make)
+        stream = self.call(make)
         with self._lock:
-            self._iterators[id(it)] = it
-        return self._drive(it)
+            self._iterators[id(stream)] = stream
+        return self._drive(stream)
 
-    def _drive(self, it: AsyncGenerator[T, None]) -> Generator[T, None, None]:
-        async def step() -> Any:
-            try:
-                return await it.__anext__()
-            except StopAsyncIteration:
-                return _STOP
-
+    def _drive(self, stream: _Stream[T]) -> Generator[T, None, None]:
         try:
             while True:
-                item = self.call(step)
-                if item is _STOP:
+                items = self.call(stream.take)
+                if not items:
                     return
-                yield item
+                for item in items:
+                    if self._closed:  # items taken ahead are not handed out after close()
+                        raise HubCRMError(CLIENT_CLOSED)
+                    yield item
         finally:
-            self._forget(it)
+            self._forget(stream)
 
-    def _forget(self, it: AsyncGenerator[Any, None]) -> None:
-        """Close ``it`` on the loop, unless it is gone with the client already."""
+    def _forget(self, stream: _Stream[Any]) -> None:
+        """Close ``stream`` on the loop, unless it is gone with the client already."""
         with self._lock:
-            if self._iterators.pop(id(it), None) is None or self._closed:
+            if self._iterators.pop(id(stream), None) is None or self._closed:
                 return  # close() has closed it
-        self.call(it.aclose)
+        self.call(stream.aclose)
 
     def close(self, finalizer: Callable[[], Awaitable[None]]) -> None:
         """Refuse new calls, wait for those in flight, run ``finalizer()``, stop the loop.
@@ -222,9 +277,9 @@ class Portal:
         if lt is not None and self._pid == os.getpid():
             try:
                 failure: BaseException | None = None
-                for it in iterators:
+                for stream in iterators:
                     try:
-                        _call(lt.portal, it.aclose)
+                        _call(lt.portal, stream.aclose)
                     except Exception as exc:  # the finalizer runs whatever an iterator did
                         failure = failure or exc
                 _call(lt.portal, finalizer)

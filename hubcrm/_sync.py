@@ -600,8 +600,9 @@ class Objects:
         """Iterate over every record of a type, page after page (``after`` cursors).
 
         Pages are read one at a time as the iteration goes, each through the client's
-        rate limiter; stopping early reads no further page. Arguments are checked by
-        this call, before any request.
+        rate limiter; stopping early reads no further page. (The blocking client reads
+        the next page while you work through the current one: at most one more.)
+        Arguments are checked by this call, before any request.
 
         Args:
             object_type: a type name or id, as for :meth:`create`.
@@ -625,7 +626,8 @@ class Objects:
                 associations=associations,
                 archived=archived,
                 page_size=page_size,
-            )
+            ),
+            read_ahead=True,
         )
 
     def search(
@@ -684,7 +686,8 @@ class Objects:
                 sorts=sorts,
                 query=query,
                 page_size=page_size,
-            )
+            ),
+            read_ahead=True,
         )
 
     @property
@@ -826,7 +829,8 @@ class Associations:
             TypeError, ValueError: an argument is invalid.
         """
         return self._portal.iterate(
-            functools.partial(self._async.list, from_type, from_id, to_type, page_size=page_size)
+            functools.partial(self._async.list, from_type, from_id, to_type, page_size=page_size),
+            read_ahead=True,
         )
 
     def delete(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:

@@ -8,11 +8,13 @@ import os
 import signal
 import threading
 import warnings
+from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from hubcrm import ConflictError, CrmObject, HubCRM, HubCRMError
+from hubcrm._portal import Portal
 from hubcrm.testing import Emulator
 
 
@@ -181,3 +183,111 @@ def test_fork_while_another_thread_holds_the_portal_lock(hubspot_emulator: Emula
     assert os.WEXITSTATUS(status) == 0
     crm.close()
     assert hubspot_emulator.count("contacts") == 2
+
+
+# --- read iterators: a page per thread crossing ------------------------------------------------
+
+
+def _seed(crm: HubCRM, n: int) -> list[str]:
+    made = crm.objects.create_many("contacts", ({"email": f"r{i}@example.com"} for i in range(n)))
+    return [o.id for o in made.results if o is not None]
+
+
+def _count_crossings(crm: HubCRM, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    crossings = [0]
+    portal = crm._portal
+    real = portal.call
+
+    def counted(func):  # type: ignore[no-untyped-def]
+        crossings[0] += 1
+        return real(func)
+
+    monkeypatch.setattr(portal, "call", counted)
+    return crossings
+
+
+def test_iter_all_hands_over_a_page_per_crossing(
+    sync_crm: HubCRM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = _seed(sync_crm, 250)
+    crossings = _count_crossings(sync_crm, monkeypatch)
+    read = [record.id for record in sync_crm.objects.iter_all("contacts", page_size=100)]
+    assert sorted(read) == sorted(ids)  # every record, once
+    # Three pages, plus making the stream and its end: nowhere near one per record.
+    assert crossings[0] <= 8
+
+
+def test_iter_create_many_still_hands_over_one_outcome_per_crossing(
+    sync_crm: HubCRM, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    crossings = _count_crossings(sync_crm, monkeypatch)
+    rows = [{"email": f"c{i}@example.com"} for i in range(30)]
+    outcomes = list(sync_crm.objects.iter_create_many("contacts", rows, batch_size=10))
+    assert len(outcomes) == 30
+    assert crossings[0] >= 30
+
+
+def test_stopping_a_read_early_cancels_what_it_read_ahead(
+    sync_crm: HubCRM, hubspot_emulator: Emulator
+) -> None:
+    _seed(sync_crm, 500)
+    before = hubspot_emulator.stats.requests_by_operation.get("list", 0)
+    stream = sync_crm.objects.iter_all("contacts", page_size=100)
+    first = [next(stream) for _ in range(150)]  # the second page is being read
+    stream.close()
+    assert len({record.id for record in first}) == 150
+    pages = hubspot_emulator.stats.requests_by_operation["list"] - before
+    assert 2 <= pages <= 3  # at most one page read ahead of the caller
+    assert sync_crm.objects.get("contacts", first[0].id).id == first[0].id  # still usable
+
+
+def test_close_with_a_read_ahead_stream_left_open(hubspot_emulator: Emulator) -> None:
+    crm = HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    _seed(crm, 150)
+    stream = crm.objects.iter_all("contacts", page_size=100)
+    next(stream)  # its next item, or the next page, is on its way
+    crm.close()  # closes the stream first, without "generator already running"
+    with pytest.raises(HubCRMError, match="closed"):
+        next(stream)
+
+
+def test_a_failure_read_ahead_comes_after_the_items_before_it() -> None:
+    portal = Portal("test-portal")
+
+    async def pages() -> AsyncGenerator[int, None]:
+        for item in (1, 2, 3):
+            yield item
+        await asyncio.sleep(0.01)  # the next "page" is requested...
+        raise ValueError("refused")  # ...and refused
+
+    try:
+        got: list[int] = []
+        stream = portal.iterate(pages, read_ahead=True)
+        got += [next(stream), next(stream), next(stream)]
+        with pytest.raises(ValueError, match="refused"):
+            next(stream)
+        assert got == [1, 2, 3]
+    finally:
+        portal.close(lambda: asyncio.sleep(0))
+
+
+def test_closing_a_read_ahead_stream_cancels_the_read_in_progress() -> None:
+    portal = Portal("test-portal")
+    cancelled = threading.Event()
+
+    async def slow_second_page() -> AsyncGenerator[int, None]:
+        yield 1
+        try:
+            await asyncio.sleep(60)  # the next page, read ahead
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        yield 2
+
+    try:
+        stream = portal.iterate(slow_second_page, read_ahead=True)
+        assert next(stream) == 1
+        stream.close()
+        assert cancelled.is_set()
+    finally:
+        portal.close(lambda: asyncio.sleep(0))
