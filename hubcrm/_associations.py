@@ -220,7 +220,7 @@ class AsyncAssociations:
     """
 
     # On HubCRM, list() hands over a page per thread crossing (the codegen reads this).
-    _sync_read_ahead = frozenset({"list"})
+    _sync_read_ahead = ("list",)
 
     def __init__(self, retrier: Retrier, api_version: str, options: RequestOptions) -> None:
         self._retrier = retrier

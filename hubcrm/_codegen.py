@@ -136,37 +136,27 @@ def _docstring_lines(doc: str | None, indent: str, *, rename: bool = True) -> li
     return [f'{indent}"""{lines[0]}', *body, f'{indent}"""']
 
 
+def _class_literal(cls: ast.ClassDef, name: str) -> object:
+    """The literal value the class body assigns to ``name`` (None when it does not)."""
+    for node in cls.body:
+        if isinstance(node, ast.Assign) and [
+            t.id for t in node.targets if isinstance(t, ast.Name)
+        ] == [name]:
+            return ast.literal_eval(node.value)
+    return None
+
+
 def _sync_read_ahead(cls: ast.ClassDef) -> frozenset[str]:
     """The class's ``_sync_read_ahead`` names: read iterators whose blocking twin reads
     ahead (a page per thread crossing instead of a record)."""
-    for node in cls.body:
-        if (
-            isinstance(node, (ast.Assign, ast.AnnAssign))
-            and [t.id for t in _targets(node) if isinstance(t, ast.Name)] == ["_sync_read_ahead"]
-            and node.value is not None
-        ):
-            value = node.value
-            if isinstance(value, ast.Call) and ast.unparse(value.func) == "frozenset":
-                value = value.args[0]
-            return frozenset(ast.literal_eval(value))
-    return frozenset()
-
-
-def _targets(node: ast.Assign | ast.AnnAssign) -> list[ast.expr]:
-    return node.targets if isinstance(node, ast.Assign) else [node.target]
+    names = _class_literal(cls, "_sync_read_ahead")
+    return frozenset(names) if isinstance(names, tuple) else frozenset()
 
 
 def _sync_doc(cls: ast.ClassDef) -> str | None:
     """The class's ``_sync_doc`` string: the twin's docstring where the two must differ."""
-    for node in cls.body:
-        if (
-            isinstance(node, ast.Assign)
-            and [t.id for t in node.targets if isinstance(t, ast.Name)] == ["_sync_doc"]
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-        ):
-            return inspect.cleandoc(node.value.value)
-    return None
+    doc = _class_literal(cls, "_sync_doc")
+    return inspect.cleandoc(doc) if isinstance(doc, str) else None
 
 
 def _attribute_docs(cls: ast.ClassDef) -> dict[str, str]:

@@ -35,7 +35,7 @@ class AsyncObjects:
     # On HubCRM these read iterators hand over a page per thread crossing (the codegen
     # reads this); iter_create_many hands over one outcome at a time, so that an early
     # stop accounts for every outcome the caller has not seen.
-    _sync_read_ahead = frozenset({"iter_all", "search"})
+    _sync_read_ahead = ("iter_all", "search")
 
     def __init__(
         self,
