@@ -508,3 +508,22 @@ def test_a_stopped_run_is_reported_once_in_the_command_s_own_words(
     assert process.returncode == 1
     assert "stopped by AuthenticationError" in stderr
     assert "bulk creation of contacts" not in stdout + stderr  # the library's log line
+
+
+def test_the_progress_bar_is_drawn_on_stderr_with_an_eta_from_the_average_rate() -> None:
+    import io
+
+    from rich.console import Console
+
+    from hubcrm.cli import _eta, _progress
+
+    assert _eta(1_000, 10.0) == "0:01:40"
+    assert _eta(0, 10.0) == "0:00:00"
+    assert _eta(5, 0.0) == "-"
+    out_file, err_file = io.StringIO(), io.StringIO()
+    out = Console(file=out_file, force_terminal=False)
+    err = Console(file=err_file, force_terminal=True, width=200)
+    with _progress(out, err, 1_000, "contacts") as progress:
+        progress({"done": 250, "created": 250, "failed": 0, "rate": 50.0, "wait": 0.0})
+    assert out_file.getvalue() == ""  # stdout stays free for the summary
+    assert "ETA 0:00:15" in err_file.getvalue()  # 750 rows left at 50 rows/s
