@@ -45,21 +45,15 @@ from typing import Any, Literal, Protocol
 import anyio
 import attrs
 
-from ._bulk_answer import map_batch_answer
+from ._bulk_answer import BatchAnswer, map_batch_answer
 from ._config import RequestOptions
 from ._convert import dump_input, parse_datetime
 from ._errors import (
     CLIENT_CLOSED,
-    APIError,
-    AuthenticationError,
-    DailyLimitError,
-    ForbiddenError,
     HubCRMError,
-    NotFoundError,
     OutcomeUnknownError,
-    RedisLimiterError,
-    ResponseParseError,
 )
+from ._executor import Requester, Verdict, execute, stops_run
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from ._outcomes import (
     BulkInput,
@@ -70,9 +64,9 @@ from ._outcomes import (
     BulkRunError,
     OutcomeStatus,
 )
-from ._ratelimit import RateLimit
-from ._retry import BatchEntry, FailureClass, ReadBack, RequestKind, Settled, classify
-from ._session import Response, encode_json, object_type_segment
+from ._recovery import BatchEntry, ReadBack, Writes
+from ._safety import FailureClass, RequestKind, classify
+from ._session import object_type_segment
 from ._values import PropertyValue, type_name
 
 __all__ = [
@@ -158,59 +152,6 @@ class BulkArgs:
         return "batch/upsert" if self.upsert else "batch/create"
 
 
-class Requester(Protocol):
-    """What the engine sends its batches through (the client's retrier)."""
-
-    @property
-    def max_connections(self) -> int:
-        """The most requests in flight at once."""
-        ...
-
-    @property
-    def rate_limit(self) -> RateLimit | None:
-        """The limit the client's limiter keeps to now; ``None`` when it keeps none."""
-        ...
-
-    @property
-    def closed(self) -> bool:
-        """Whether the client is closed: every request now fails before it is sent."""
-        ...
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        kind: RequestKind,
-        json_body: Any = None,
-        params: Mapping[str, str] | None = None,
-        options: RequestOptions | None = None,
-        log_path: str | None = None,
-    ) -> Response:
-        """Send one request, with the retries its kind allows; a 2xx response or raise."""
-        ...
-
-    def safe_create_options(self, options: RequestOptions) -> RequestOptions:
-        """``options`` such that an ambiguous create is never resent blindly."""
-        ...
-
-    async def settle_batch(
-        self,
-        path: str,
-        entries: Sequence[BatchEntry],
-        *,
-        key_property: str | None,
-        object_type: str,
-        options: RequestOptions,
-        started: float,
-        cause: HubCRMError,
-        read_back: ReadBack,
-        existed_by: float | None = None,
-    ) -> list[Settled]:
-        """Settle the inputs of an ambiguous ``batch/create``; one outcome each."""
-        ...
-
-
 class CreateOne(Protocol):
     """Creates one object, with its own safe recovery: what ``mode="single"`` calls."""
 
@@ -236,6 +177,8 @@ class Endpoint:
         path: The batch path (``.../batch/create`` or ``.../batch/upsert``).
         options: Timeouts and retry policy for the batch requests.
         create_one: Creates one input, for ``mode="single"``.
+        writes: Settles ambiguous batch creates (with ``read_back``); None: such
+            batches stay unknown.
         read_back: Reads records by unique key, to settle ambiguous batch creates;
             None: such batches stay unknown.
     """
@@ -244,6 +187,7 @@ class Endpoint:
     path: str
     options: RequestOptions
     create_one: CreateOne
+    writes: Writes | None = None
     read_back: ReadBack | None = None
 
 
@@ -284,7 +228,7 @@ def in_flight(requester: Requester, concurrency: int | None) -> int:
 class _Item:
     """One input on its way: the original, its ObjectInput, its trace id and unique keys."""
 
-    __slots__ = ("done", "index", "keys", "obj", "raw", "trace_id")
+    __slots__ = ("done", "index", "keys", "obj", "raw", "settling", "trace_id")
 
     def __init__(
         self, index: int, raw: BulkInput, obj: ObjectInput, trace_id: str, keys: frozenset[Any]
@@ -295,21 +239,38 @@ class _Item:
         self.trace_id = trace_id
         self.keys = keys
         self.done = False
+        self.settling = False  # handed to settling: its keys stay busy until settled
 
 
-def stops_run(error: HubCRMError) -> bool:
-    """Errors after which no other request of the run can succeed."""
-    if isinstance(error, (DailyLimitError, AuthenticationError, ForbiddenError, RedisLimiterError)):
-        return True
-    if isinstance(error, NotFoundError) and error.category != "OBJECT_NOT_FOUND":
-        return True  # the path itself does not exist
-    # An unknown object type: HubSpot's 400 carries no category or subCategory of its
-    # own for it, so its message is the only mark.
-    return (
-        isinstance(error, APIError)
-        and error.status == 400
-        and error.message.startswith("Unable to infer object type")
-    )
+@attrs.frozen
+class _Ambiguous:
+    """Inputs of one batch whose outcome a failure left ambiguous, to be settled."""
+
+    items: list[_Item]
+    cause: HubCRMError
+    started: float  # when the batch was sent (the session clock's time())
+    existed_by: float | None  # HubSpot's completedAt of the answers read before it
+
+
+@attrs.frozen
+class _CreateSpec:
+    """The executor's view of a create or upsert batch: the engine builds and reads it."""
+
+    engine: _Engine
+    path: str
+    kind: RequestKind
+    options: RequestOptions
+
+    def body(self, items: Sequence[_Item]) -> dict[str, Any]:
+        return self.engine._body(items)
+
+    def read(
+        self, items: Sequence[_Item], data: Any, headers: Mapping[str, str]
+    ) -> BatchAnswer[CrmObject]:
+        return self.engine._read(items, data, headers)
+
+    def unsendable(self, item: _Item, error: Exception) -> Exception:
+        return _unsendable(item.obj, error)
 
 
 class _Engine:
@@ -337,15 +298,11 @@ class _Engine:
         self._contacts = args.object_type in CONTACT_TYPES
         # Ambiguous batch creates are settled by reading their inputs back by this key.
         self._key_property = args.id_property or ("email" if self._contacts else None)
+        # Ambiguous batch creates are settled beside sending; upserts are resent by the
+        # retrier (idempotent), and mode="single" settles each create on its own.
+        self._writes = endpoint.writes if not self._upsert and not self._single else None
         self._read_back = endpoint.read_back
-        self._send_options = endpoint.options
-        if self._read_back is not None and not self._upsert and not self._single:
-            if endpoint.options.retry.retry_writes == "never":
-                self._read_back = None
-            else:
-                self._send_options = self._requester.safe_create_options(endpoint.options)
-        else:
-            self._read_back = None
+        self._spec = _CreateSpec(self, endpoint.path, self._kind, endpoint.options)
         # The latest completedAt (HubSpot's clock) of the batch answers read so far: a
         # record made by an earlier batch of this run was made no later than that.
         self._completed_at: float | None = None
@@ -377,6 +334,8 @@ class _Engine:
         self.failure: Exception | None = None
         self.failed_in = ""  # where failure was raised, for the message
         self._changed = asyncio.Event()
+        self._settling = 0  # inputs handed to settling, not yet settled
+        self._tg: anyio.abc.TaskGroup | None = None
         self.lost: list[int] = []  # indexes of inputs cancelled while in flight
         # Batches handed to a task, until it ends: a task cancelled before it started
         # never runs its own bookkeeping, so run() accounts for its inputs.
@@ -413,6 +372,7 @@ class _Engine:
         self._started = time.monotonic()
         try:
             async with anyio.create_task_group() as tg:
+                self._tg = tg
                 while True:
                     while self._active >= self._target():
                         self._changed.clear()
@@ -440,7 +400,10 @@ class _Engine:
         return in_flight(self._endpoint.requester, self._fixed_concurrency)
 
     def _capacity(self) -> int:
-        return self._target() * self._batch_size
+        # Inputs being settled hold no batch slot: up to one more window of them may
+        # wait for their reads and resends while new batches keep the budget busy.
+        window = self._target() * self._batch_size
+        return window + min(self._settling, window)
 
     def _blocked(self, keys: frozenset[Any]) -> bool:
         busy = self._busy
@@ -591,29 +554,89 @@ class _Engine:
     # --- one batch --------------------------------------------------------------------
 
     async def _run_batch(self, items: list[_Item]) -> None:
-        chunk: list[_Item] = []
+        settling: _Ambiguous | None = None
         try:
-            chunks = [items]
-            while chunks:
-                chunk = chunks.pop()
-                stopped = self._halt
-                if stopped is not None:
-                    for item in chunk:
-                        self._settle(item, "not_attempted", None, stopped)
-                elif self._single:
-                    await self._send_single(chunk[0])
-                else:
-                    await self._send_chunk(chunk, chunks)
+            if self._halt is not None:
+                for item in items:
+                    self._settle(item, "not_attempted", None, self._halt)
+            elif self._single:
+                await self._send_single(items[0])
+            else:
+                settling = await self._send_batch(items)
         except Exception as exc:
-            self._batch_crashed(items, chunk, exc)
+            self._batch_crashed(items, exc)
+        finally:
+            self.lost.extend(item.index for item in items if not item.done and not item.settling)
+            del self._batches[id(items)]
+            self._untake([item for item in items if not item.settling])
+            self._active -= 1
+            self._changed.set()
+        if settling is not None:
+            self._start_settling(settling)
+
+    async def _send_batch(self, items: list[_Item]) -> _Ambiguous | None:
+        """Send one batch through the executor; return the inputs left to settle."""
+        started = self._writes.now() if self._writes is not None else time.time()
+        completed_before = self._completed_at
+        executed = await execute(self._requester, self._spec, items, halted=self._halted)
+        if executed.stopped_by is not None:
+            self._stop(executed.stopped_by)
+        to_settle: list[_Item] = []
+        cause: HubCRMError | None = None
+        for item, verdict in zip(items, executed.verdicts, strict=True):
+            error = verdict.error
+            if (
+                verdict.status == "unknown"
+                and self._writes is not None
+                and self._read_back is not None
+                and isinstance(error, HubCRMError)
+                and classify(error) is FailureClass.AMBIGUOUS
+            ):
+                item.settling = True
+                to_settle.append(item)
+                cause = error
+            else:
+                self._apply(item, verdict)
+        if cause is None:
+            return None
+        return _Ambiguous(to_settle, cause, started, completed_before)
+
+    def _apply(self, item: _Item, verdict: Verdict[CrmObject]) -> None:
+        """Give an input the outcome its verdict says."""
+        status = verdict.status
+        if status in ("created", "updated"):
+            self._settle(item, status, verdict.value, None, verdict.new)
+        else:
+            self._settle(item, status, None, verdict.error)
+
+    def _halted(self) -> Exception | None:
+        return self._halt
+
+    def _start_settling(self, ambiguous: _Ambiguous) -> None:
+        """Hand ambiguous inputs to settling, beside sending: their batch slot is free
+        now; their keys stay busy (later inputs with the same key wait) until settled."""
+        assert self._tg is not None
+        items = ambiguous.items
+        self._settling += len(items)
+        self._batches[id(items)] = items
+        self._tg.start_soon(self._settle_batch, ambiguous)
+
+    async def _settle_batch(self, ambiguous: _Ambiguous) -> None:
+        items = ambiguous.items
+        try:
+            await self._recover(ambiguous)
+        except Exception as exc:
+            self._batch_crashed(items, exc)
         finally:
             self.lost.extend(item.index for item in items if not item.done)
             del self._batches[id(items)]
+            for item in items:
+                item.settling = False
             self._untake(items)
-            self._active -= 1
+            self._settling -= len(items)
             self._changed.set()
 
-    def _body(self, chunk: list[_Item]) -> dict[str, Any]:
+    def _body(self, chunk: Sequence[_Item]) -> dict[str, Any]:
         inputs: list[dict[str, Any]] = []
         if self._upsert:
             id_property = self._id_property
@@ -643,35 +666,9 @@ class _Engine:
                 inputs.append(body)
         return {"inputs": inputs}
 
-    async def _send_chunk(self, chunk: list[_Item], chunks: list[list[_Item]]) -> None:
-        endpoint = self._endpoint
-        started = time.time()
-        completed_before = self._completed_at
-        try:
-            response = await self._requester.request(
-                "POST",
-                endpoint.path,
-                kind=self._kind,
-                json_body=self._body(chunk),
-                options=self._send_options,
-            )
-            data = response.json()
-        except HubCRMError as exc:
-            if (
-                self._read_back is not None
-                and classify(exc) is FailureClass.AMBIGUOUS
-                and not stops_run(exc)
-            ):
-                await self._recover(chunk, exc, started, completed_before)
-            else:
-                self._chunk_failed(chunk, exc, chunks)
-            return
-        except (TypeError, ValueError):
-            # The body could not be encoded (an input changed after it was checked):
-            # nothing was sent. Fail the inputs that cannot be encoded, send the rest.
-            if self._isolate_unsendable(chunk, chunks):
-                return
-            raise
+    def _read(
+        self, chunk: Sequence[_Item], data: Any, headers: Mapping[str, str]
+    ) -> BatchAnswer[CrmObject]:
         keys = None
         if self._upsert:
             id_property = self._id_property
@@ -679,62 +676,46 @@ class _Engine:
         answer = map_batch_answer(
             [item.trace_id for item in chunk],
             data,
-            response.headers,
+            headers,
             upsert=self._upsert,
-            path=endpoint.path,
+            path=self._endpoint.path,
             object_type=self._object_type,
             keys=keys,
             key_property=self._id_property if keys is not None else None,
         )
         self._note_completed_at(data)
-        settle = self._settle
-        unknown: list[_Item] = []
-        cause: HubCRMError | None = None
-        for item, status, record, error, new in zip(
-            chunk, answer.status, answer.record, answer.error, answer.new, strict=True
-        ):
-            if status == "unknown" and self._read_back is not None:
-                unknown.append(item)
-                cause = error
-            elif status is not None:
-                settle(item, status, record, error, new)
-        if unknown:
-            assert cause is not None
-            await self._recover(unknown, cause, started, completed_before)
-        # Popped last first: the groups go in input order.
-        chunks.extend([chunk[i] for i in group] for group in reversed(answer.split))
+        return answer
 
-    async def _recover(
-        self,
-        chunk: list[_Item],
-        cause: HubCRMError,
-        started: float,
-        completed_before: float | None,
-    ) -> None:
-        """Hand inputs whose outcome is ambiguous to the requester, which settles them."""
+    async def _recover(self, ambiguous: _Ambiguous) -> None:
+        """Settle inputs whose outcome is ambiguous (one batch's), through recovery."""
+        items = ambiguous.items
+        writes = self._writes
+        assert writes is not None
         assert self._read_back is not None
         key_property = self._key_property
-        bodies = self._body(chunk)["inputs"]
+        bodies = self._body(items)["inputs"]
         entries = [
             BatchEntry(
                 item.obj,
                 body,
-                item.obj.properties.get(key_property) or None if key_property else None,
+                (item.obj.properties.get(key_property) or "").strip() or None
+                if key_property
+                else None,
             )
-            for item, body in zip(chunk, bodies, strict=True)
+            for item, body in zip(items, bodies, strict=True)
         ]
-        settled = await self._requester.settle_batch(
+        settled = await writes.settle_batch(
             self._endpoint.path,
             entries,
             key_property=key_property,
             object_type=self._object_type,
             options=self._endpoint.options,
-            started=started,
-            cause=cause,
+            started=ambiguous.started,
+            cause=ambiguous.cause,
             read_back=self._read_back,
-            existed_by=completed_before,
+            existed_by=ambiguous.existed_by,
         )
-        for item, outcome in zip(chunk, settled, strict=True):
+        for item, outcome in zip(items, settled, strict=True):
             if outcome.status == "created":
                 item.done = True
                 self._emit(
@@ -745,30 +726,6 @@ class _Engine:
             else:
                 self._settle(item, outcome.status, None, outcome.error)
 
-    def _chunk_failed(
-        self, chunk: list[_Item], exc: HubCRMError, chunks: list[list[_Item]]
-    ) -> None:
-        if self._stops(exc):
-            self._stop(exc)
-            for item in chunk:
-                self._settle(item, "not_attempted", None, exc)
-            return
-        failure = classify(exc)
-        if failure is FailureClass.AMBIGUOUS or isinstance(exc, ResponseParseError):
-            for item in chunk:
-                self._settle(item, "unknown", None, exc)
-        elif failure is FailureClass.NOT_PROCESSED:
-            for item in chunk:
-                self._settle(item, "not_attempted", None, exc)
-        elif len(chunk) > 1:
-            # Rejected as a whole, with no input named: split until each bad input is
-            # alone. The halves go in input order (the first half is popped first).
-            mid = len(chunk) // 2
-            chunks.append(chunk[mid:])
-            chunks.append(chunk[:mid])
-        else:
-            self._settle(chunk[0], "failed", None, exc)
-
     def _note_completed_at(self, data: Any) -> None:
         completed = data.get("completedAt") if isinstance(data, Mapping) else None
         try:
@@ -778,31 +735,12 @@ class _Engine:
         if at is not None and (self._completed_at is None or at > self._completed_at):
             self._completed_at = at
 
-    def _isolate_unsendable(self, chunk: list[_Item], chunks: list[list[_Item]]) -> bool:
-        """Fail the inputs whose own body cannot be encoded; queue the rest. Any found?"""
-        sendable: list[_Item] = []
-        for item in chunk:
-            try:
-                encode_json(self._body([item]))
-            except (TypeError, ValueError) as exc:
-                self._settle(item, "failed", None, _unsendable(item.obj, exc))
-            else:
-                sendable.append(item)
-        if len(sendable) == len(chunk):
-            return False
-        if sendable:
-            chunks.append(sendable)
-        return True
-
-    def _batch_crashed(self, items: list[_Item], chunk: list[_Item], error: Exception) -> None:
+    def _batch_crashed(self, items: list[_Item], error: Exception) -> None:
         """An unexpected error in a batch: account for its inputs, then stop the run."""
-        sent = {id(item) for item in chunk}
         for item in items:
             if not item.done:
-                if id(item) in sent:  # it may have been sent
-                    self._settle(item, "unknown", None, error)
-                else:
-                    self._settle(item, "not_attempted", None, error)
+                # It may have been sent.
+                self._settle(item, "unknown", None, error)
         self._abort(error, "hubcrm's bulk engine")
 
     async def _send_single(self, item: _Item) -> None:

@@ -26,6 +26,7 @@ from ._objects import AsyncObjects
 from ._properties import AsyncProperties
 from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
 from ._raw import RequestSafety, query_params, request_kind, shown_path
+from ._recovery import send_kind
 from ._retry import Retrier
 from ._search import DEFAULT_SEARCH_RATE_LIMIT
 from ._session import Response, Session
@@ -319,7 +320,7 @@ class AsyncHubCRM:
         return await self._retrier.request(
             method,
             path,
-            kind=kind,
+            kind=send_kind(kind, self._options.retry),
             json_body=json,
             params=query_params(params),
             options=self._options,

@@ -16,6 +16,7 @@ from ._error_bodies import error_from_batch_entry
 from ._errors import ResponseParseError, SearchCapError
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from ._raw import RawResponse, Recorder
+from ._recovery import Writes
 from ._retry import RequestKind, Retrier
 from ._search import SEARCH_RESULT_CAP, Filter, Sort, search_body
 from ._session import object_type_segment, path_segment
@@ -46,6 +47,7 @@ class AsyncObjects:
         search_retrier: Retrier | None = None,
     ) -> None:
         self._retrier = retrier
+        self._writes = Writes(retrier)
         self._options = options
         # Searches go through a limiter of their own (HubSpot counts them apart).
         self._search_retrier = search_retrier or retrier
@@ -123,7 +125,7 @@ class AsyncObjects:
         async def look_up(value: str, by: str | None) -> CrmObject:
             return await self.get(object_type, value, list(obj.properties), id_property=by)
 
-        return await self._retrier.create(
+        return await self._writes.create(
             path,
             obj,
             dump_input(obj),
@@ -275,6 +277,7 @@ class AsyncObjects:
             path=f"{self._path(object_type)}/{args.operation}",
             options=self._options,
             create_one=self.create,
+            writes=self._writes,
             read_back=read_back,
         )
 
@@ -814,6 +817,7 @@ class AsyncObjectsWithRawResponse:
         recorder = Recorder(self._objects._retrier)
         objects = copy.copy(self._objects)
         objects._retrier = recorder
+        objects._writes = Writes(recorder)
         return objects, recorder
 
     @staticmethod

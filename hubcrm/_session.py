@@ -13,8 +13,9 @@ import json
 import logging
 import math
 import platform
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +23,7 @@ import aiohttp
 import attrs
 
 from ._auth import StaticToken, TokenProvider
+from ._clock import Clock
 from ._config import RequestOptions
 from ._error_bodies import error_from_response
 from ._errors import (
@@ -166,6 +168,11 @@ class Session:
         self.options = options
         self.limiter = limiter
         self.counters: Counters = Counters()
+        # What the retrier and recovery wait on and draw jitter from; tests replace them
+        # to run on virtual time.
+        self.clock: Clock = time
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.random: Callable[[], float] = random.random
         self._pool = Pool(
             max_connections=max_connections,
             headers={"User-Agent": _user_agent(), "Accept": "application/json"},

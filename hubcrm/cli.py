@@ -43,7 +43,7 @@ from ._errors import APIError, ConflictError, HubCRMError, OutcomeUnknownError
 from ._models import CONTACT_TYPES, CrmObject, ObjectInput
 from ._outcomes import BulkOutcome
 from ._ratelimit import RateLimit
-from ._retry import made_since
+from ._recovery import made_since
 
 if TYPE_CHECKING:
     from .testing import Emulator

@@ -16,7 +16,7 @@ from support_cli import cli_runner
 
 from hubcrm import HubCRM
 from hubcrm import cli as cli_module
-from hubcrm._retry import CLOCK_SKEW
+from hubcrm._recovery import CLOCK_SKEW
 from hubcrm.testing import Emulator
 
 pytestmark = pytest.mark.hubspot_emulator(rate_limit=None)

@@ -23,7 +23,8 @@ from hubcrm import (
     TokenProvider,
 )
 from hubcrm._error_bodies import error_from_response
-from hubcrm._retry import Recovery, RequestKind, decide, plan_recovery
+from hubcrm._recovery import Recovery, plan_recovery
+from hubcrm._retry import RequestKind, decide
 from hubcrm._transport import TRANSPORT_ERRORS, transport_error
 from hubcrm.testing import Emulator
 
