@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-import hubcrm._bulk
 from hubcrm import AsyncHubCRM, ConflictError, OutcomeUnknownError
 from hubcrm.testing import Emulator
 
