@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 import attrs
 
-from . import _batch_write, _bulk
+from . import _batch_write
 from ._batch_write import BatchResult
 from ._bulk_answer import BatchAnswer, entry_outcome
 from ._config import RequestOptions
@@ -24,6 +24,7 @@ from ._executor import Verdict
 from ._models import AssociationSpec, AssociationType, _to_specs, record_id
 from ._outcomes import OutcomeStatus
 from ._retry import RequestKind, Retrier
+from ._schedule import check_batch_size
 from ._session import object_type_segment, path_segment
 from ._values import type_name
 
@@ -433,7 +434,7 @@ class AsyncAssociations:
             TypeError, ValueError: an argument is invalid (checked before any request).
         """
         path = f"{self._pair(from_type, to_type)}/batch/create"
-        _bulk.check_batch_size(batch_size)
+        check_batch_size(batch_size)
         workers = _batch_write.concurrency_for(self._retrier, concurrency)
         if isinstance(inputs, (str, bytes, Mapping)) or not isinstance(inputs, Iterable):
             raise TypeError(

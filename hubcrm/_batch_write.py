@@ -23,7 +23,6 @@ from typing import Any, Generic, Literal, Protocol, TypeVar
 import anyio
 import attrs
 
-from ._bulk import check_batch_size, check_concurrency, in_flight
 from ._bulk_answer import BatchAnswer, map_batch_answer
 from ._config import RequestOptions
 from ._errors import HubCRMError, OutcomeUnknownError
@@ -31,6 +30,7 @@ from ._executor import BatchSpec, Requester, Verdict, execute
 from ._models import CrmObject, ObjectInput, redacted_properties
 from ._outcomes import OutcomeStatus
 from ._safety import RequestKind
+from ._schedule import check_batch_size, check_concurrency, in_flight
 from ._values import encode_properties, type_name
 
 __all__ = [

@@ -24,20 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import os
 import time
-from collections import deque
 from collections.abc import (
     AsyncGenerator,
-    AsyncIterable,
-    AsyncIterator,
     Callable,
     Iterable,
-    Iterator,
     Mapping,
     Sequence,
-    Sized,
 )
 from operator import attrgetter
 from typing import Any, Literal, Protocol
@@ -54,6 +48,7 @@ from ._errors import (
     OutcomeUnknownError,
 )
 from ._executor import Requester, Verdict, execute, stops_run
+from ._intake import Intake, Item, Refused
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from ._outcomes import (
     BulkInput,
@@ -66,11 +61,11 @@ from ._outcomes import (
 )
 from ._recovery import BatchEntry, ReadBack, Writes
 from ._safety import FailureClass, RequestKind, classify
+from ._schedule import KeyDeferral, check_batch_size, check_concurrency, in_flight
 from ._session import object_type_segment
-from ._values import PropertyValue, type_name
+from ._values import PropertyValue
 
 __all__ = [
-    "MAX_BATCH_SIZE",
     "BulkArgs",
     # The result types live in _outcomes; the resources import them from here too.
     "BulkInputs",
@@ -80,27 +75,14 @@ __all__ = [
     "BulkResult",
     "CreateOne",
     "Endpoint",
-    "Requester",
-    "check_batch_size",
-    "check_concurrency",
     "create_many",
-    "in_flight",
     "iter_create_many",
-    "stops_run",
 ]
 
 logger = logging.getLogger("hubcrm")
 
 BulkMode = Literal["batch", "single"]
 
-MAX_BATCH_SIZE = 100
-
-# With a rate limiter, requests in flight = permitted rate x the time one request may
-# take. HubSpot answers a batch of 100 well within this, so this many keeps the window
-# full; more would only wait in the limiter holding inputs in memory.
-_ASSUMED_LATENCY = 1.0
-# Without a limiter there is no window to fill: this many batches saturate one server.
-_UNLIMITED_CONCURRENCY = 16
 _PROGRESS_INTERVAL = 0.25
 
 
@@ -191,62 +173,14 @@ class Endpoint:
     read_back: ReadBack | None = None
 
 
-def check_batch_size(batch_size: int) -> None:
-    """Raise unless ``batch_size`` is an int from 1 to 100."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
-        raise TypeError(f"batch_size must be an int, not {type_name(batch_size)}")
-    if not 1 <= batch_size <= MAX_BATCH_SIZE:
-        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, not {batch_size}")
-
-
-def check_concurrency(concurrency: int | None) -> None:
-    """Raise unless ``concurrency`` is None or an int of at least 1."""
-    if concurrency is None:
-        return
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
-        raise TypeError(f"concurrency must be an int or None, not {type_name(concurrency)}")
-    if concurrency < 1:
-        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
-
-
-def in_flight(requester: Requester, concurrency: int | None) -> int:
-    """How many requests a bulk run keeps in flight: the caller's ``concurrency``, or
-    enough to fill the rate limit, and never more than the connection pool."""
-    pool = requester.max_connections
-    if concurrency is not None:
-        return max(1, min(concurrency, pool))
-    rate_limit = requester.rate_limit
-    if rate_limit is not None:
-        want = math.ceil(rate_limit.per_second * _ASSUMED_LATENCY) + 1
-        return max(1, min(want, rate_limit.max_requests, pool))
-    return max(1, min(_UNLIMITED_CONCURRENCY, pool))
-
-
 # --- the engine -------------------------------------------------------------------------
-
-
-class _Item:
-    """One input on its way: the original, its ObjectInput, its trace id and unique keys."""
-
-    __slots__ = ("done", "index", "keys", "obj", "raw", "settling", "trace_id")
-
-    def __init__(
-        self, index: int, raw: BulkInput, obj: ObjectInput, trace_id: str, keys: frozenset[Any]
-    ) -> None:
-        self.index = index
-        self.raw = raw
-        self.obj = obj
-        self.trace_id = trace_id
-        self.keys = keys
-        self.done = False
-        self.settling = False  # handed to settling: its keys stay busy until settled
 
 
 @attrs.frozen
 class _Ambiguous:
     """Inputs of one batch whose outcome a failure left ambiguous, to be settled."""
 
-    items: list[_Item]
+    items: list[Item]
     cause: HubCRMError
     started: float  # when the batch was sent (the session clock's time())
     existed_by: float | None  # HubSpot's completedAt of the answers read before it
@@ -261,15 +195,15 @@ class _CreateSpec:
     kind: RequestKind
     options: RequestOptions
 
-    def body(self, items: Sequence[_Item]) -> dict[str, Any]:
+    def body(self, items: Sequence[Item]) -> dict[str, Any]:
         return self.engine._body(items)
 
     def read(
-        self, items: Sequence[_Item], data: Any, headers: Mapping[str, str]
+        self, items: Sequence[Item], data: Any, headers: Mapping[str, str]
     ) -> BatchAnswer[CrmObject]:
         return self.engine._read(items, data, headers)
 
-    def unsendable(self, item: _Item, error: Exception) -> Exception:
+    def unsendable(self, item: Item, error: Exception) -> Exception:
         return _unsendable(item.obj, error)
 
 
@@ -310,23 +244,19 @@ class _Engine:
         self._deliver = deliver
         self._auto_release = auto_release
         self._report_cancelled = report_cancelled
-        self._trace_prefix = f"hubcrm-{os.urandom(5).hex()}-"
-        self._total: int | None = None
-        if isinstance(inputs, AsyncIterable):
-            self._aiter: AsyncIterator[BulkInput] | None = inputs.__aiter__()
-            self._iter: Iterator[BulkInput] | None = None
-        else:
-            self._aiter = None
-            self._iter = iter(inputs)
-            self._total = len(inputs) if isinstance(inputs, Sized) else None
+        self._intake = Intake(
+            inputs,
+            id_property=args.id_property,
+            upsert=self._upsert,
+            contacts=self._contacts,
+            single=self._single,
+            trace_prefix=f"hubcrm-{os.urandom(5).hex()}-",
+        )
+        self._total = self._intake.total
         # Scheduling state; touched only on the loop thread.
-        self._pulled = 0
+        self._keys: KeyDeferral[Item] = KeyDeferral()
         self._outstanding = 0  # pulled and not yet delivered (or, with auto_release, done)
         self._active = 0  # batch tasks running
-        self._busy: dict[Any, int] = {}  # unique keys of inputs in running batches
-        self._deferred: deque[_Item] = deque()
-        self._deferred_keys: dict[Any, int] = {}
-        self._exhausted = False
         # Set when the run stops taking inputs: the error from HubSpot that stopped it
         # (also in stopped_by), or an exception from the caller's code (in failure).
         self._halt: Exception | None = None
@@ -339,7 +269,7 @@ class _Engine:
         self.lost: list[int] = []  # indexes of inputs cancelled while in flight
         # Batches handed to a task, until it ends: a task cancelled before it started
         # never runs its own bookkeeping, so run() accounts for its inputs.
-        self._batches: dict[int, list[_Item]] = {}
+        self._batches: dict[int, list[Item]] = {}
         # Outcomes so far, by status (for on_progress).
         self._counts: dict[OutcomeStatus, int] = {
             "created": 0,
@@ -356,7 +286,7 @@ class _Engine:
     @property
     def unsent(self) -> int:
         """Inputs taken and held back (behind an input with the same unique value)."""
-        return len(self._deferred)
+        return len(self._keys)
 
     def release(self, n: int = 1) -> None:
         """The consumer took ``n`` outcomes: that many more inputs may be pulled."""
@@ -387,7 +317,7 @@ class _Engine:
         finally:
             for batch in self._batches.values():
                 self.lost.extend(item.index for item in batch if not item.done)
-            if self.lost or self._deferred:
+            if self.lost or len(self._keys):
                 if self._report_cancelled:
                     _warn_cancelled(self._object_type, self.lost, self.unsent, [])
             else:
@@ -405,155 +335,51 @@ class _Engine:
         window = self._target() * self._batch_size
         return window + min(self._settling, window)
 
-    def _blocked(self, keys: frozenset[Any]) -> bool:
-        busy = self._busy
-        return any(k in busy for k in keys)
-
-    def _take(self, item: _Item, batch: list[_Item]) -> None:
-        busy = self._busy
-        for key in item.keys:
-            busy[key] = busy.get(key, 0) + 1
-        batch.append(item)
-
-    def _untake(self, items: list[_Item]) -> None:
-        busy = self._busy
-        for item in items:
-            for key in item.keys:
-                left = busy[key] - 1
-                if left:
-                    busy[key] = left
-                else:
-                    del busy[key]
-
-    def _defer(self, item: _Item) -> None:
-        self._deferred.append(item)
-        dk = self._deferred_keys
-        for key in item.keys:
-            dk[key] = dk.get(key, 0) + 1
-
-    def _undefer_keys(self, item: _Item) -> None:
-        dk = self._deferred_keys
-        for key in item.keys:
-            left = dk[key] - 1
-            if left:
-                dk[key] = left
-            else:
-                del dk[key]
-
-    async def _assemble(self) -> list[_Item] | None:
+    async def _assemble(self) -> list[Item] | None:
         """The next batch; ``[]`` after waiting for a change; ``None`` when all is sent."""
         self._changed.clear()
         size = self._batch_size
-        batch: list[_Item] = []
-        if self._deferred:
-            # Inputs held back because an earlier one with the same unique value was in
-            # flight. Scanned in input order, so the first occurrence always goes first.
-            kept: deque[_Item] = deque()
-            blocked: set[Any] = set()
-            while self._deferred:
-                item = self._deferred.popleft()
-                if (
-                    len(batch) < size
-                    and not self._blocked(item.keys)
-                    and blocked.isdisjoint(item.keys)
-                ):
-                    self._undefer_keys(item)
-                    self._take(item, batch)
-                else:
-                    kept.append(item)
-                    blocked.update(item.keys)
-            self._deferred = kept
+        batch: list[Item] = []
+        keys = self._keys
+        # Inputs held back because an earlier one with the same unique value was in
+        # flight go first, in input order.
+        keys.ready(batch, size)
+        intake = self._intake
         while (
             len(batch) < size
-            and not self._exhausted
+            and not intake.exhausted
             and self._halt is None
             and self._outstanding < self._capacity()
         ):
-            pulled = await self._pull()
+            try:
+                pulled = await intake.pull()
+            except Exception as exc:
+                # The caller's iterable failed: send nothing more, finish what is in
+                # flight, then raise it.
+                self._abort(exc, "the input iterable")
+                continue
             if pulled is None:
                 continue
-            if pulled.keys and (
-                self._blocked(pulled.keys) or any(k in self._deferred_keys for k in pulled.keys)
-            ):
-                self._defer(pulled)
+            self._outstanding += 1
+            if isinstance(pulled, Refused):
+                self._finish_local(pulled.index, pulled.raw, pulled.error)
+            elif keys.must_wait(pulled):
+                keys.hold(pulled)
             else:
-                self._take(pulled, batch)
+                keys.take(pulled, batch)
         if batch:
             return batch
-        if (self._exhausted or self._halt is not None) and not self._deferred:
+        if (intake.exhausted or self._halt is not None) and not len(keys):
             return None
         await self._changed.wait()
         return []
-
-    async def _pull(self) -> _Item | None:
-        """Take one input; ``None`` when there is none (or it failed a local check)."""
-        try:
-            if self._aiter is not None:
-                raw = await self._aiter.__anext__()
-            else:
-                assert self._iter is not None
-                raw = next(self._iter)
-        except (StopIteration, StopAsyncIteration):
-            self._exhausted = True
-            return None
-        except Exception as exc:
-            # The caller's iterable failed: send nothing more, finish what is in flight,
-            # then raise it.
-            self._exhausted = True
-            self._abort(exc, "the input iterable")
-            return None
-        index = self._pulled
-        self._pulled += 1
-        self._outstanding += 1
-        try:
-            return self._item(index, raw)
-        except Exception as exc:  # whatever an input raises is its own
-            # An input that cannot be sent (a TypeError or ValueError naming the
-            # property, or an error raised by a mapping of the caller's) fails alone.
-            self._finish_local(index, raw, exc)
-            return None
-
-    def _item(self, index: int, raw: BulkInput) -> _Item:
-        if type(raw) is dict:  # the common case first: no ABC check
-            obj = ObjectInput(raw)
-        elif isinstance(raw, ObjectInput):
-            obj = raw
-        elif isinstance(raw, Mapping):
-            obj = ObjectInput(raw)
-        else:
-            raise TypeError(
-                "each input must be an ObjectInput or a mapping of properties, "
-                f"not {type(raw).__name__}"
-            )
-        keys: list[Any] = []
-        id_property = self._id_property
-        if id_property is not None:
-            value = obj.properties.get(id_property)
-            if not value:
-                raise ValueError(f"id_property {id_property!r} has no value in this input")
-            if self._upsert and obj.associations:
-                raise ValueError(
-                    "batch/upsert cannot set associations; use create_many with "
-                    "id_property for inputs with associations"
-                )
-            keys.append(("unique", id_property, value.strip().lower()))
-        if self._contacts:
-            email = obj.properties.get("email")
-            if email:
-                keys.append(("unique", "email", email.strip().lower()))
-        trace_id = obj.object_write_trace_id
-        if trace_id is None:
-            trace_id = f"{self._trace_prefix}{index}"
-        elif not self._single:
-            keys.append(("trace", trace_id))  # the caller's own: must be unique per batch
-        return _Item(index, raw, obj, trace_id, frozenset(keys))
 
     def _finish_local(self, index: int, raw: BulkInput, error: Exception) -> None:
         self._emit(BulkOutcome(index, raw, "failed", None, error))
 
     # --- one batch --------------------------------------------------------------------
 
-    async def _run_batch(self, items: list[_Item]) -> None:
+    async def _run_batch(self, items: list[Item]) -> None:
         settling: _Ambiguous | None = None
         try:
             if self._halt is not None:
@@ -568,20 +394,20 @@ class _Engine:
         finally:
             self.lost.extend(item.index for item in items if not item.done and not item.settling)
             del self._batches[id(items)]
-            self._untake([item for item in items if not item.settling])
+            self._keys.release([item for item in items if not item.settling])
             self._active -= 1
             self._changed.set()
         if settling is not None:
             self._start_settling(settling)
 
-    async def _send_batch(self, items: list[_Item]) -> _Ambiguous | None:
+    async def _send_batch(self, items: list[Item]) -> _Ambiguous | None:
         """Send one batch through the executor; return the inputs left to settle."""
         started = self._writes.now() if self._writes is not None else time.time()
         completed_before = self._completed_at
         executed = await execute(self._requester, self._spec, items, halted=self._halted)
         if executed.stopped_by is not None:
             self._stop(executed.stopped_by)
-        to_settle: list[_Item] = []
+        to_settle: list[Item] = []
         cause: HubCRMError | None = None
         for item, verdict in zip(items, executed.verdicts, strict=True):
             error = verdict.error
@@ -601,7 +427,7 @@ class _Engine:
             return None
         return _Ambiguous(to_settle, cause, started, completed_before)
 
-    def _apply(self, item: _Item, verdict: Verdict[CrmObject]) -> None:
+    def _apply(self, item: Item, verdict: Verdict[CrmObject]) -> None:
         """Give an input the outcome its verdict says."""
         status = verdict.status
         if status in ("created", "updated"):
@@ -632,11 +458,11 @@ class _Engine:
             del self._batches[id(items)]
             for item in items:
                 item.settling = False
-            self._untake(items)
+            self._keys.release(items)
             self._settling -= len(items)
             self._changed.set()
 
-    def _body(self, chunk: Sequence[_Item]) -> dict[str, Any]:
+    def _body(self, chunk: Sequence[Item]) -> dict[str, Any]:
         inputs: list[dict[str, Any]] = []
         if self._upsert:
             id_property = self._id_property
@@ -667,7 +493,7 @@ class _Engine:
         return {"inputs": inputs}
 
     def _read(
-        self, chunk: Sequence[_Item], data: Any, headers: Mapping[str, str]
+        self, chunk: Sequence[Item], data: Any, headers: Mapping[str, str]
     ) -> BatchAnswer[CrmObject]:
         keys = None
         if self._upsert:
@@ -735,7 +561,7 @@ class _Engine:
         if at is not None and (self._completed_at is None or at > self._completed_at):
             self._completed_at = at
 
-    def _batch_crashed(self, items: list[_Item], error: Exception) -> None:
+    def _batch_crashed(self, items: list[Item], error: Exception) -> None:
         """An unexpected error in a batch: account for its inputs, then stop the run."""
         for item in items:
             if not item.done:
@@ -743,7 +569,7 @@ class _Engine:
                 self._settle(item, "unknown", None, error)
         self._abort(error, "hubcrm's bulk engine")
 
-    async def _send_single(self, item: _Item) -> None:
+    async def _send_single(self, item: Item) -> None:
         obj = item.obj
         try:
             record = await self._endpoint.create_one(
@@ -805,15 +631,13 @@ class _Engine:
         if self._halt is not None:
             return
         self._halt = error
-        deferred, self._deferred = self._deferred, deque()
-        self._deferred_keys.clear()
-        for item in deferred:
+        for item in self._keys.drain():
             self._settle(item, "not_attempted", None, error)
         self._changed.set()
 
     def _settle(
         self,
-        item: _Item,
+        item: Item,
         status: OutcomeStatus,
         record: CrmObject | None,
         error: Exception | None,

@@ -18,6 +18,7 @@ from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from ._raw import RawResponse, Recorder
 from ._recovery import Writes
 from ._retry import RequestKind, Retrier
+from ._schedule import MAX_BATCH_SIZE
 from ._search import SEARCH_RESULT_CAP, Filter, Sort, search_body
 from ._session import object_type_segment, path_segment
 from ._values import PropertyValue, type_name
@@ -238,8 +239,8 @@ class AsyncObjects:
         distinct = list(dict.fromkeys(values))
         found: dict[str, CrmObject] = {}
         folded: dict[str, CrmObject] = {}
-        for start in range(0, len(distinct), _bulk.MAX_BATCH_SIZE):
-            chunk = distinct[start : start + _bulk.MAX_BATCH_SIZE]
+        for start in range(0, len(distinct), MAX_BATCH_SIZE):
+            chunk = distinct[start : start + MAX_BATCH_SIZE]
             body: dict[str, Any] = {"inputs": [{"id": value} for value in chunk]}
             if names:
                 body["properties"] = names
