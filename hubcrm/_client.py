@@ -22,9 +22,10 @@ from ._config import (
     merge_options,
 )
 from ._errors import CLIENT_CLOSED, HubCRMError
+from ._limiters import PauseOnlyLimiter, RollingWindowLimiter
 from ._objects import AsyncObjects
 from ._properties import AsyncProperties
-from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
+from ._ratelimit import Limiter, RateLimit
 from ._raw import RequestSafety, query_params, request_kind, shown_path
 from ._recovery import send_kind
 from ._retry import Retrier

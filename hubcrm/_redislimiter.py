@@ -35,14 +35,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._errors import DailyLimitError, RedisLimiterError
-from ._ratelimit import (
-    _NEGLIGIBLE,
-    RateLimit,
-    RollingWindowLimiter,
-    _check_interval,
-    _check_max_requests,
-    _WindowLimiter,
-)
+from ._limiters import RollingWindowLimiter, _WindowLimiter
+from ._ratelimit import _NEGLIGIBLE, RateLimit, _check_interval, _check_max_requests
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
