@@ -11,18 +11,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._api_errors import ApiError, bad_json
-from ._crm import (
-    MAX_BATCH,
-    Crm,
-    Result,
-    _independent,
-    _Input,
-    _Prepared,
-    _split,
-    parse_batch,
-    parse_upsert,
-)
-from ._crm import _parse_properties as parse_properties
+from ._crm import Crm, _independent
+from ._crm_core import Result, _Prepared
+from ._crm_input import MAX_BATCH, _Input, parse_batch, parse_upsert
+from ._crm_input import _parse_properties as parse_properties
+from ._crm_reads import _split
 from ._schema import (
     ASSOCIATION_CATEGORIES,
     HUBSPOT_DEFINED_ASSOCIATIONS,
