@@ -1,13 +1,14 @@
-"""What a request body must look like: the structural checks that reject a whole request.
+"""What a request must look like: the structural checks that reject a whole request.
 
 The parsers here check shape only (a JSON object where one belongs, strings where
-HubSpot wants strings, at most 100 inputs in a batch) and raise :class:`ApiError` for
-the whole request; whether an input's values are acceptable is for the validation in
-``_crm_core.py`` to say, input by input.
+HubSpot wants strings, at most 100 inputs in a batch, a query's integer parameters in
+range) and raise :class:`ApiError` for the whole request; whether an input's values
+are acceptable is for the validation in ``_crm_core.py`` to say, input by input.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ._api_errors import ApiError, bad_json
@@ -149,3 +150,14 @@ def parse_batch(body: Any) -> list[Any]:
             context={"limit": [str(MAX_BATCH)], "received": [str(len(inputs))]},
         )
     return inputs
+
+
+def _int_param(query: Mapping[str, str], name: str, default: int, most: int) -> int:
+    text = query.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isascii() or not text.isdigit() or int(text) < 1:
+        raise ApiError(400, f"Invalid value for {name}: {text}")
+    if int(text) > most:
+        raise ApiError(400, f"{name} must be at most {most}, not {text}")
+    return int(text)

@@ -14,6 +14,15 @@ from ._store import StoredObject
 __all__ = ["CrmReads"]
 
 
+def _not_found(tdef: ObjectTypeDef, object_id: str) -> ApiError:
+    return ApiError(
+        404,
+        "Object not found.  objectId are usually numeric.",
+        "OBJECT_NOT_FOUND",
+        context={"id": [object_id]},
+    )
+
+
 class CrmReads(CrmCore):
     """``GET`` of one record and ``batch/read``, mixed into :class:`~._crm.Crm`."""
 
