@@ -32,6 +32,7 @@ from ._retry import Retrier
 from ._search import DEFAULT_SEARCH_RATE_LIMIT
 from ._session import Response, Session
 from ._stats import ClientStats
+from ._transport import AiohttpTransport
 from ._values import type_name
 
 __all__ = ["AsyncHubCRM"]
@@ -208,7 +209,7 @@ class AsyncHubCRM:
             token_provider=provider,
             options=self._options,
             limiter=_limiter(rate_limit),
-            max_connections=max_connections,
+            transport=AiohttpTransport(max_connections=max_connections),
         )
         self._retrier = Retrier(self._session)
         self._search_retrier = Retrier(

@@ -132,26 +132,6 @@ def test_other_exceptions_are_not_transport_errors() -> None:
         assert not isinstance(other, TRANSPORT_ERRORS)
 
 
-def test_nothing_outside_the_transport_catches_aiohttp_errors() -> None:
-    # One owner of the mapping: no other module of the client names aiohttp's errors.
-    import pathlib
-
-    package = pathlib.Path(hubcrm.__file__).parent
-    offenders = [
-        path.name
-        for path in package.glob("_*.py")
-        if path.name != "_transport.py"
-        and (
-            "except aiohttp." in path.read_text("utf-8")
-            or "aiohttp.Client"
-            in path.read_text("utf-8")
-            .replace("aiohttp.ClientSession", "")
-            .replace("aiohttp.ClientTimeout", "")
-        )
-    ]
-    assert offenders == []
-
-
 # --- config objects next to the flat keyword arguments -----------------------------------
 
 
