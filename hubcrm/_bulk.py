@@ -56,7 +56,12 @@ async def create_many(endpoint: Endpoint, args: BulkArgs, inputs: BulkInputs) ->
     outcomes.sort(key=_by_index)
     if engine.failure is not None:
         raise _run_error(engine, args, outcomes) from engine.failure
-    return BulkResult(outcomes=outcomes, stopped_by=engine.stopped_by)
+    return BulkResult(
+        outcomes=outcomes,
+        stopped_by=engine.stopped_by,
+        read_backs=engine.read_backs,
+        settle_resends=engine.settle_resends,
+    )
 
 
 def _run_error(engine: Engine, args: BulkArgs, outcomes: list[BulkOutcome]) -> BulkRunError:

@@ -133,6 +133,8 @@ class Engine:
         self.failed_in = ""  # where failure was raised, for the message
         self._changed = asyncio.Event()
         self._settling = 0  # inputs handed to settling, not yet settled
+        self.read_backs = 0  # requests spent settling: reads and resends
+        self.settle_resends = 0
         self._tg: anyio.abc.TaskGroup | None = None
         self.lost: list[int] = []  # indexes of inputs cancelled while in flight
         # Batches handed to a task, until it ends: a task cancelled before it started
@@ -409,7 +411,9 @@ class Engine:
             read_back=self._read_back,
             existed_by=ambiguous.existed_by,
         )
-        for item, outcome in zip(items, settled, strict=True):
+        self.read_backs += settled.read_backs
+        self.settle_resends += settled.resends
+        for item, outcome in zip(items, settled.outcomes, strict=True):
             if outcome.status == "created":
                 item.done = True
                 self._emit(

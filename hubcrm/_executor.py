@@ -139,10 +139,12 @@ class Verdict(Generic[R]):
 
 @attrs.define(slots=True)
 class Executed(Generic[R]):
-    """The verdicts of one batch, aligned with its inputs, and what stopped the run."""
+    """The verdicts of one batch, aligned with its inputs, what stopped the run, and
+    how many requests it took (splits included)."""
 
     verdicts: list[Verdict[R]]
     stopped_by: HubCRMError | None = None
+    requests: int = 0
 
 
 def stops_run(error: HubCRMError) -> bool:
@@ -182,6 +184,7 @@ async def execute(
     """
     out: list[Verdict[R] | None] = [None] * len(items)
     stopped: HubCRMError | None = None
+    requests = 0
     groups: list[list[int]] = [list(range(len(items)))]
     while groups:
         group = groups.pop()
@@ -191,6 +194,7 @@ async def execute(
                 out[i] = Verdict("not_attempted", error=halt)
             continue
         chunk = [items[i] for i in group]
+        requests += 1
         try:
             response = await requester.request(
                 "POST", spec.path, kind=spec.kind, json_body=spec.body(chunk), options=spec.options
@@ -224,6 +228,7 @@ async def execute(
         except (TypeError, ValueError):
             # The body could not be encoded (an input changed after it was checked):
             # nothing was sent. Fail the inputs that cannot be encoded, send the rest.
+            requests -= 1
             sendable = _isolate_unsendable(spec, items, group, out)
             if len(sendable) == len(group):
                 raise
@@ -241,7 +246,7 @@ async def execute(
     for verdict in out:
         assert verdict is not None  # every group ends with a verdict per input
         verdicts.append(verdict)
-    return Executed(verdicts, stopped)
+    return Executed(verdicts, stopped, requests)
 
 
 def _isolate_unsendable(

@@ -27,6 +27,7 @@ __all__ = [
     "LookUp",
     "ReadBack",
     "Settled",
+    "SettledBatch",
     "is_unique_refusal",
     "made_since",
     "pause",
@@ -98,6 +99,21 @@ class Settled:
     error: HubCRMError | None = None
 
 
+@attrs.frozen
+class SettledBatch:
+    """The settling of one ambiguous batch: an outcome per entry, and what it cost.
+
+    Attributes:
+        outcomes: One :class:`Settled` per entry, aligned.
+        read_backs: Reads made (``batch/read`` requests).
+        resends: Resends made (``batch/create`` requests, splits included).
+    """
+
+    outcomes: list[Settled]
+    read_backs: int
+    resends: int
+
+
 # Codes of a 400 that says the value itself is bad, not that another record holds it.
 _INVALID_VALUE_CODES = frozenset(
     {"PROPERTY_DOESNT_EXIST", "READ_ONLY_VALUE", "MISSING_REQUIRED_PROPERTY"}
@@ -124,10 +140,19 @@ def is_unique_refusal(error: BaseException | None, key_property: str) -> bool:
     return named or f'"{key_property}"' in error.message
 
 
-async def pause(session: Session, policy: RetryPolicy, round_: int, cause: HubCRMError) -> float:
+async def pause(
+    session: Session, policy: RetryPolicy, round_: int, cause: HubCRMError
+) -> float | None:
     """Wait before settling round ``round_`` (from 1): the first waits only for what
-    HubSpot asked (``Retry-After``); later ones back off as a write's retries do."""
+    HubSpot asked (``Retry-After``); later ones back off as a write's retries do.
+
+    Returns the seconds waited, or None without waiting when HubSpot asked for a pause
+    longer than ``rate_limit_deadline``: settling then gives up (the inputs stay
+    unknown), as a request does.
+    """
     wait = _asked_wait(cause)
+    if wait > policy.rate_limit_deadline:
+        return None
     if round_ > 1:
         wait = max(wait, backoff(policy, round_ - 1, session.random))
     if wait > 0:

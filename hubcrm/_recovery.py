@@ -45,6 +45,7 @@ from ._readback import (
     LookUp,
     ReadBack,
     Settled,
+    SettledBatch,
     is_unique_refusal,
     made_since,
     pause,
@@ -186,7 +187,7 @@ class Writes:
         cause: HubCRMError,
         read_back: ReadBack,
         existed_by: float | None = None,
-    ) -> list[Settled]:
+    ) -> SettledBatch:
         """Settle the inputs of a ``batch/create`` that failed ambiguously.
 
         Inputs with a unique key are read back by it (first, or after a resend: see
@@ -211,13 +212,14 @@ class Writes:
                 by an earlier batch (an earlier input with the same key), not this one.
 
         Returns:
-            One :class:`Settled` per entry, aligned.
+            One :class:`Settled` per entry, aligned, and the requests it took.
         """
         settling = _BatchSettling(
             self, path, entries, key_property, object_type, options, started, cause, read_back
         )
         settling.existed_by = existed_by
-        return await settling.run()
+        outcomes = await settling.run()
+        return SettledBatch(outcomes, settling.reads, settling.resends)
 
 
 @attrs.define
@@ -255,6 +257,8 @@ class _Settling:
         counters = self.writes.retrier.session.counters
         for retry in range(1, policy.max_retries + 1):
             wait = await pause(self.writes.retrier.session, policy, retry, error)
+            if wait is None:
+                break  # HubSpot asked for a pause past rate_limit_deadline
             counters.retry(reason, wait, "POST", self.path, error)
             try:
                 if recovery is Recovery.LOOK_UP:
@@ -385,6 +389,8 @@ class _BatchSettling:
         self.read_back = read_back
         self.existed_by: float | None = None
         self.stopped: HubCRMError | None = None  # a resend met an error that stops the run
+        self.reads = 0
+        self.resends = 0
         self.out: list[Settled | None] = [None] * len(entries)
         # The properties to read back: what the inputs set, so a created record reads
         # as batch/create would have answered it.
@@ -430,6 +436,8 @@ class _BatchSettling:
             if not pending:
                 break
             wait = await pause(self.writes.retrier.session, self.policy, retry, self.error)
+            if wait is None:
+                break  # HubSpot asked for a pause past rate_limit_deadline
             counters.retry(reason, wait, "POST", self.path, self.error)
             keyed = [i for i in pending if entries[i].key is not None and i in unread]
             if keyed:
@@ -469,6 +477,7 @@ class _BatchSettling:
         return done
 
     async def _read(self, keys: list[str]) -> list[CrmObject | None]:
+        self.reads += 1
         self.writes.retrier.session.counters.read_backs += 1
         return await self.read_back(keys, self.key_property, self.properties)
 
@@ -478,10 +487,11 @@ class _BatchSettling:
         """Send ``pending`` again; returns the inputs still open (ambiguous, not sent or
         refused as taken), and those of them that may exist (to read first)."""
         entries, out = self.entries, self.out
-        self.writes.retrier.session.counters.settle_resends += 1
         executed = await execute(
             self.writes.retrier, self.resend_spec, [entries[i] for i in pending]
         )
+        self.resends += executed.requests
+        self.writes.retrier.session.counters.settle_resends += executed.requests
         if executed.stopped_by is not None:
             self.stopped = executed.stopped_by
         still: list[int] = []
