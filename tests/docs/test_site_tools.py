@@ -1,4 +1,4 @@
-"""The docs build's own tools (docs/_ext/): the site check.
+"""The docs build's own tools (docs/_ext/): the site check and the code-line hook.
 
 ``nox -s docs`` runs ``check_site.py`` on the built site; these tests show that it finds
 what it is there to find, and passes a clean page.
@@ -7,6 +7,7 @@ what it is there to find, and passes a clean page.
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -25,6 +26,7 @@ def load(name: str) -> ModuleType:
 
 
 check_site = load("check_site")
+hooks = load("hooks")
 
 
 def page(body: str) -> str:
@@ -86,3 +88,34 @@ def test_the_script_fails_on_a_site_with_a_role(tmp_path: Path) -> None:
 
 def test_the_script_fails_on_a_folder_without_pages(tmp_path: Path) -> None:
     assert check_site.main([str(tmp_path)]) == 1
+
+
+LINE = re.compile(
+    r'<span class="hc-line" style="--indent:(\d+)">(.*?)</span>(?=<span class="hc|$)', re.S
+)
+
+
+def test_each_code_line_becomes_a_span_with_its_indentation() -> None:
+    code = (
+        '<span class="k">def</span> <span class="nf">f</span>():\n'
+        '    <span class="s2">"""two\n'
+        '        lines"""</span>\n'
+        "\n"
+        '    <span class="k">return</span> 1\n'
+    )
+    html = hooks.wrap_code_blocks(f'<pre><span></span><code class="x">{code}</code></pre>')
+    inner = html.removeprefix('<pre><span></span><code class="x">').removesuffix("</code></pre>")
+    lines = LINE.findall(inner)
+    assert [int(indent) for indent, _ in lines] == [0, 4, 8, 0, 4]
+    # The string token that crosses a line is closed on its first line and reopened.
+    assert lines[1][1] == '    <span class="s2">"""two\n</span>'
+    assert lines[2][1] == '<span class="s2">        lines"""</span>\n'
+    assert lines[3][1] == "\n"
+    # Nothing is lost: without the line spans, the code is as it was.
+    text = re.sub(r"<[^>]+>", "", inner)
+    assert text == re.sub(r"<[^>]+>", "", code)
+
+
+def test_code_outside_pre_is_left_alone() -> None:
+    html = "<p><code>a\nb</code></p>"
+    assert hooks.wrap_code_blocks(html) == html
