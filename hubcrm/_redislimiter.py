@@ -215,7 +215,9 @@ class RedisRateLimiter(_RedisLink, _WindowLimiter):
             from redis.asyncio import Redis
         except ModuleNotFoundError as exc:
             raise ImportError(
-                'RedisRateLimiter needs the redis package: pip install "hubcrm[redis]"',
+                "RedisRateLimiter needs the redis package: "
+                'pip install ".[redis]" in a clone of hubcrm '
+                '(once hubcrm is on PyPI: pip install "hubcrm[redis]")',
                 name="redis",
             ) from exc
 
