@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ from ._convert import dump_input
 from ._errors import ConflictError, HubCRMError
 from ._models import CONTACT_TYPES, CrmObject, ObjectInput
 from ._outcomes import BulkOutcome
-from ._recovery import made_since
+from ._recovery import earlier_writes
 
 __all__: list[str] = []
 
@@ -204,32 +204,36 @@ class _Import(_Summary):
         held = list(self.conflicts)  # kept until read: a second Ctrl-C releases them
         if not held:
             return
-        found: list[CrmObject | None] = [None] * len(held)
-        by_id = [i for i, (_, o) in enumerate(held) if _existing_id(o) is not None]
-        by_key = [i for i, (_, o) in enumerate(held) if _existing_id(o) is None]
+        since = self.settle_since
+        assert since is not None
         key = self._key_property()
+        object_type = self.object_type
+
+        async def read_back(
+            values: Sequence[str], by: str | None, properties: Sequence[str]
+        ) -> list[CrmObject | None]:
+            return await crm.objects.get_many(
+                object_type, values, id_property=by, properties=properties
+            )
+
+        refused = [
+            (_existing_id(outcome), _key_value(record, key) if key is not None else None)
+            for record, outcome in held
+        ]
         try:
-            if by_id:
-                ids = [_existing_id(held[i][1]) or "" for i in by_id]
-                got = await crm.objects.get_many(self.object_type, ids)
-                for i, obj in zip(by_id, got, strict=True):
-                    found[i] = obj
-            if by_key and key is not None:
-                values = [_key_value(held[i][0], key) for i in by_key]
-                got = await crm.objects.get_many(self.object_type, values, id_property=key)
-                for i, obj in zip(by_key, got, strict=True):
-                    found[i] = obj
+            found = await earlier_writes(
+                read_back, refused, key_property=key, since=since, claimed=self.claimed_ids
+            )
         except HubCRMError as exc:  # unreadable: the 409s stand, and the user is told
+            found = [None] * len(held)
             self.err.print(
                 f"note: could not read back the records of {len(held)} row(s) refused as "
                 f"duplicates ({type(exc).__name__}); they are reported as CONFLICT, and "
                 "--resume reads them back again"
             )
         self.conflicts = []
-        since = self.settle_since
-        assert since is not None
         for (record, outcome), obj in zip(held, found, strict=True):
-            if obj is not None and obj.id not in self.claimed_ids and made_since(obj, since):
+            if obj is not None:
                 self.counts["settled"] += 1
                 self._created(record, obj.id, True)
             else:
