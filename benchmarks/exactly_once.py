@@ -112,6 +112,17 @@ def deals(run: int, n: int, companies: list[str]) -> Inputs:
     ]
 
 
+def deal_rows(inputs: Inputs) -> list[ObjectInput]:
+    """hubcrm's inputs for ``deals(...)``: each deal associated with its company."""
+    return [
+        ObjectInput(
+            i["properties"],
+            associations=[Association(i["company"], AssociationType.DEAL_TO_COMPANY)],
+        )
+        for i in inputs
+    ]
+
+
 def _label(object_type: str) -> str:
     return "email" if object_type == "contacts" else "dealname"
 
@@ -125,14 +136,7 @@ async def drive_hubcrm(base_url: str, object_type: str, inputs: Inputs) -> Repor
             rows: list[ObjectInput] = [ObjectInput(i["properties"]) for i in inputs]
             result = await crm.objects.create_many("contacts", rows)
         else:
-            rows = [
-                ObjectInput(
-                    i["properties"],
-                    associations=[Association(i["company"], AssociationType.DEAL_TO_COMPANY)],
-                )
-                for i in inputs
-            ]
-            result = await crm.objects.create_many("deals", rows, id_property=KEY)
+            result = await crm.objects.create_many("deals", deal_rows(inputs), id_property=KEY)
         return Reported(result.unknown, result.failed, crm.stats.read_backs)
 
 
@@ -166,25 +170,28 @@ async def drive_sdk(base_url: str, object_type: str, inputs: Inputs) -> Reported
 # --- one run ------------------------------------------------------------------------------
 
 
-async def _setup(base_url: str, object_type: str, n: int, run: int) -> Inputs:
-    """The inputs of one run, and what they need: the key property, the companies."""
+async def setup(
+    base_url: str, object_type: str, n: int, run: int, companies: int = COMPANIES
+) -> Inputs:
+    """The inputs of one run, and what they need: the key property, ``companies``
+    companies (deal ``i`` goes with company ``i % companies``)."""
     if object_type == "contacts":
         return contacts(run, n)
     async with AsyncHubCRM(TOKEN, base_url=base_url) as crm:
         with contextlib.suppress(ConflictError):  # made by an earlier run: kept by resets
             await crm.properties.create("deals", KEY, label="Import key", unique=True)
         made = await crm.objects.create_many(
-            "companies", [{"name": f"r{run}-co-{i}"} for i in range(COMPANIES)]
+            "companies", [{"name": f"r{run}-co-{i}"} for i in range(companies)]
         )
-    companies = [r.id for r in made.results if r is not None]
-    assert len(companies) == COMPANIES, made.errors[:3]
-    return deals(run, n, companies)
+    ids = [r.id for r in made.results if r is not None]
+    assert len(ids) == companies, made.errors[:3]
+    return deals(run, n, ids)
 
 
 def run_once(base_url: str, driver: Driver, object_type: str, n: int) -> Outcome:
     set_limit(base_url, (LIMIT, WINDOW))
     run = next(_runs)
-    inputs = asyncio.run(_setup(base_url, object_type, n, run))
+    inputs = asyncio.run(setup(base_url, object_type, n, run))
     admin(base_url, "faults", [{**f, "object_type": object_type} for f in FAULTS])
     before = admin(base_url, "stats")
     started = time.perf_counter()
