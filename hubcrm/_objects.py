@@ -13,11 +13,12 @@ from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._config import RequestOptions
 from ._convert import dump_input, load_object
 from ._error_bodies import error_from_batch_entry
-from ._errors import ResponseParseError, SearchCapError
+from ._errors import ResponseParseError
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
+from ._paging import PageRequest, paginate
 from ._raw import RawResponse, Recorder
 from ._retry import RequestKind, Retrier
-from ._search import SEARCH_RESULT_CAP, Filter, Sort, search_body
+from ._search import Filter, Sort, search_body, search_next_page
 from ._session import object_type_segment, path_segment
 from ._values import PropertyValue, type_name
 
@@ -642,21 +643,9 @@ class AsyncObjects:
         if names:
             params["properties"] = ",".join(names)
         _read_params(params, (), associations, archived)
-        return self._pages(path, params)
-
-    async def _pages(self, path: str, params: dict[str, str]) -> AsyncGenerator[CrmObject, None]:
-        retrier, options = self._retrier, self._options
-        while True:
-            response = await retrier.request(
-                "GET", path, kind=RequestKind.READ, params=params, options=options
-            )
-            data = response.json()
-            for item in _results(data, path):
-                yield load_object(item)
-            after = _next_after(data)
-            if after is None:
-                return
-            params = {**params, "after": after}
+        return paginate(
+            self._retrier, PageRequest("GET", path, params), load_object, options=self._options
+        )
 
     def search(
         self,
@@ -713,43 +702,13 @@ class AsyncObjects:
             query=query,
             page_size=page_size,
         )
-        return self._search_pages(path, body)
-
-    async def _search_pages(
-        self, path: str, body: dict[str, Any]
-    ) -> AsyncGenerator[CrmObject, None]:
-        retrier, options = self._search_retrier, self._options
-        page_size = body["limit"]
-        total: int | None = None
-        while True:
-            response = await retrier.request(
-                "POST", path, kind=RequestKind.READ, json_body=body, options=options
-            )
-            data = response.json()
-            if total is None and isinstance(data, Mapping):
-                count = data.get("total")
-                total = count if isinstance(count, int) and not isinstance(count, bool) else None
-            for item in _results(data, path):
-                yield load_object(item)
-            after = _next_after(data)
-            if after is None:
-                return
-            offset = int(after) if after.isascii() and after.isdigit() else None
-            if offset is not None and offset >= SEARCH_RESULT_CAP:
-                raise SearchCapError(
-                    f"this search matches "
-                    f"{total if total is not None else f'more than {SEARCH_RESULT_CAP:,}'} "
-                    f"records, and HubSpot pages through at most {SEARCH_RESULT_CAP:,} "
-                    f"per query. To read past them, sort by a unique increasing property "
-                    f"(Sort('hs_object_id')) and search again with "
-                    f"Filter('hs_object_id', 'GT', <the last id read>)",
-                    cap=SEARCH_RESULT_CAP,
-                    total=total,
-                )
-            limit = page_size
-            if offset is not None:
-                limit = min(page_size, SEARCH_RESULT_CAP - offset)
-            body = {**body, "after": after, "limit": limit}
+        return paginate(
+            self._search_retrier,
+            PageRequest("POST", path, json_body=body),
+            load_object,
+            options=self._options,
+            next_page=search_next_page(page_size),
+        )
 
     @property
     def with_raw_response(self) -> AsyncObjectsWithRawResponse:
@@ -779,25 +738,6 @@ def _read_params(
         raise TypeError("archived must be True or False")
     if archived:
         params["archived"] = "true"
-
-
-def _results(data: Any, path: str) -> list[Any]:
-    results = data.get("results") if isinstance(data, Mapping) else None
-    if not isinstance(results, list):
-        raise ResponseParseError(
-            f"could not read HubSpot's answer to {path}: expected a 'results' list"
-        )
-    return results
-
-
-def _next_after(data: Any) -> str | None:
-    """The ``paging.next.after`` cursor of a page, or None on the last page."""
-    paging = data.get("paging") if isinstance(data, Mapping) else None
-    following = paging.get("next") if isinstance(paging, Mapping) else None
-    after = following.get("after") if isinstance(following, Mapping) else None
-    if isinstance(after, int) and not isinstance(after, bool):
-        return str(after)
-    return after if isinstance(after, str) and after else None
 
 
 class AsyncObjectsWithRawResponse:
