@@ -3,9 +3,8 @@ sending them (and sending them again) is the retrier's job."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from . import _batch_write, _bulk
 from ._batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
@@ -16,15 +15,13 @@ from ._error_bodies import error_from_batch_entry
 from ._errors import ResponseParseError
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from ._paging import PageRequest, paginate
-from ._raw import RawResponse, Recorder
+from ._raw import WithRawResponse, raw_response
 from ._retry import RequestKind, Retrier
 from ._search import Filter, Sort, search_body, search_next_page
 from ._session import object_type_segment, path_segment
 from ._values import PropertyValue, type_name
 
 __all__ = ["AsyncObjects", "AsyncObjectsWithRawResponse"]
-
-T = TypeVar("T")
 
 
 class AsyncObjects:
@@ -740,87 +737,17 @@ def _read_params(
         params["archived"] = "true"
 
 
-class AsyncObjectsWithRawResponse:
+class AsyncObjectsWithRawResponse(WithRawResponse[AsyncObjects]):
     """``crm.objects.with_raw_response``: the single-record calls, returning a
     :class:`RawResponse` whose ``parse()`` is what the plain call returns.
 
     Reached as ``crm.objects.with_raw_response``; not constructed directly.
     """
 
-    def __init__(self, objects: AsyncObjects) -> None:
-        self._objects = objects
-
-    def _recording(self) -> tuple[AsyncObjects, Recorder]:
-        recorder = Recorder(self._objects._retrier)
-        objects = copy.copy(self._objects)
-        objects._retrier = recorder
-        return objects, recorder
-
-    @staticmethod
-    def _raw(recorder: Recorder, value: T) -> RawResponse[T]:
-        assert recorder.last is not None
-        return RawResponse(recorder.last, value)
-
-    async def create(
-        self,
-        object_type: str,
-        properties: Mapping[str, PropertyValue],
-        associations: Iterable[Association] = (),
-        *,
-        id_property: str | None = None,
-    ) -> RawResponse[CrmObject]:
-        """Like ``objects.create``, with the response it was read from.
-
-        Raises:
-            APIError, OutcomeUnknownError: as ``objects.create`` does.
-        """
-        objects, recorder = self._recording()
-        value = await objects.create(object_type, properties, associations, id_property=id_property)
-        return self._raw(recorder, value)
-
-    async def get(
-        self,
-        object_type: str,
-        object_id: str,
-        properties: Iterable[str] = (),
-        *,
-        id_property: str | None = None,
-    ) -> RawResponse[CrmObject]:
-        """Like ``objects.get``, with the response it was read from.
-
-        Raises:
-            NotFoundError, APIError: as ``objects.get`` does.
-        """
-        objects, recorder = self._recording()
-        value = await objects.get(object_type, object_id, properties, id_property=id_property)
-        return self._raw(recorder, value)
-
-    async def update(
-        self,
-        object_type: str,
-        object_id: str,
-        properties: Mapping[str, PropertyValue],
-        *,
-        id_property: str | None = None,
-    ) -> RawResponse[CrmObject]:
-        """Like ``objects.update``, with the response it was read from.
-
-        Raises:
-            NotFoundError, APIError: as ``objects.update`` does.
-        """
-        objects, recorder = self._recording()
-        value = await objects.update(object_type, object_id, properties, id_property=id_property)
-        return self._raw(recorder, value)
-
-    async def archive(self, object_type: str, object_id: str) -> RawResponse[None]:
-        """Like ``objects.archive``, with HubSpot's (empty, 204) response.
-
-        Raises:
-            APIError: as ``objects.archive`` does.
-        """
-        objects, recorder = self._recording()
-        await objects.archive(object_type, object_id)
-        return self._raw(recorder, None)
+    create = raw_response(AsyncObjects.create)
+    get = raw_response(AsyncObjects.get)
+    update = raw_response(AsyncObjects.update)
+    archive = raw_response(AsyncObjects.archive)
 
 
 def _list(value: object) -> list[Any]:

@@ -182,7 +182,7 @@ def test_redis_limiter_is_loaded_on_first_use() -> None:
 def _defined_names(tree: ast.Module) -> tuple[set[str], list[str] | None]:
     """The names a module defines at its top level, and its ``__all__`` (None if absent).
 
-    A logger and a TypeVar are plumbing, not offerings: left out."""
+    A logger, a TypeVar and a ParamSpec are plumbing, not offerings: left out."""
     defined: set[str] = set()
     listed: list[str] | None = None
     for node in tree.body:
@@ -198,7 +198,7 @@ def _defined_names(tree: ast.Module) -> tuple[set[str], list[str] | None]:
                 if target.id == "__all__":
                     assert node.value is not None
                     listed = list(ast.literal_eval(node.value))
-                elif made_by not in ("TypeVar", "logging.getLogger"):
+                elif made_by not in ("TypeVar", "ParamSpec", "logging.getLogger"):
                     defined.add(target.id)
     return defined, listed
 
