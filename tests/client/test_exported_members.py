@@ -122,11 +122,23 @@ def test_every_public_name_in_the_module_is_exported() -> None:
         for name, value in vars(hubcrm).items()
         if not name.startswith("_") and not isinstance(value, type(hubcrm))
     }
-    public.discard("TYPE_CHECKING")
-    public.discard("annotations")
-    public.discard("import_module")
     assert public <= set(hubcrm.__all__), public - set(hubcrm.__all__)
     assert set(dir(hubcrm)) >= set(hubcrm.__all__)
+
+
+def test_the_package_namespace_holds_the_exported_names_only() -> None:
+    # What dir() and completion offer is what __all__ exports: no helper of
+    # hubcrm/__init__.py, and no submodule, whichever were loaded already.
+    import hubcrm.cli
+    import hubcrm.testing
+
+    exported = sorted(name for name in hubcrm.__all__ if not name.startswith("_"))
+    assert [name for name in dir(hubcrm) if not name.startswith("_")] == exported
+    assert "__version__" in dir(hubcrm)
+    for helper in ("import_module", "annotations", "TYPE_CHECKING"):
+        assert not hasattr(hubcrm, helper), helper
+        with pytest.raises(AttributeError, match=helper):
+            getattr(hubcrm, helper)
 
 
 def test_the_lazy_table_is_exactly_all_and_matches_the_typed_imports() -> None:
