@@ -116,8 +116,11 @@ DOCS_DEPS = [
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the docs site (mkdocs.yml) into site/ with --strict: zero warnings."""
-    session.install("-e", ".[cli]", *DOCS_DEPS)
+    """Build the docs site (mkdocs.yml) into site/ with --strict: zero warnings; then check
+    that no reST role or ``::`` marker of a docstring reached a page as written."""
+    # ruff formats the reference's signatures (mkdocstrings runs it); without it they
+    # would be one unformatted line each.
+    session.install("-e", ".[cli]", *DOCS_DEPS, RUFF)
     # Material 9.7+ prints a banner about MkDocs 2.0 on every build; it is not a warning
     # of this site's, so silence it to keep the output to what needs attention.
     session.run(
@@ -129,6 +132,7 @@ def docs(session: nox.Session) -> None:
         *session.posargs,
         env={"NO_MKDOCS_2_WARNING": "1"},
     )
+    session.run("python", "docs/_ext/check_site.py", "site")
 
 
 # HubSpot's official SDKs, for comparison only: they live in this session's environment,

@@ -55,6 +55,7 @@ if TYPE_CHECKING:
         SearchCapError,
         ServerError,
     )
+    from ._limiters import PauseOnlyLimiter, RollingWindowLimiter
     from ._models import (
         AssociatedId,
         Association,
@@ -77,7 +78,7 @@ if TYPE_CHECKING:
         BulkRunError,
     )
     from ._properties import AsyncProperties
-    from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
+    from ._ratelimit import Limiter, RateLimit
     from ._raw import RawResponse, RequestSafety
     from ._redislimiter import OnRedisError, RedisRateLimiter
     from ._search import Filter, FilterOperator, Sort, SortDirection
@@ -123,6 +124,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SearchCapError",
         "ServerError",
     ),
+    "_limiters": ("PauseOnlyLimiter", "RollingWindowLimiter"),
     "_models": (
         "AssociatedId",
         "Association",
@@ -145,7 +147,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BulkRunError",
     ),
     "_properties": ("AsyncProperties",),
-    "_ratelimit": ("Limiter", "PauseOnlyLimiter", "RateLimit", "RollingWindowLimiter"),
+    "_ratelimit": ("Limiter", "RateLimit"),
     "_raw": ("RawResponse", "RequestSafety"),
     "_redislimiter": ("OnRedisError", "RedisRateLimiter"),
     "_search": ("Filter", "FilterOperator", "Sort", "SortDirection"),

@@ -31,7 +31,8 @@ def main() -> None:
             raise
         sys.stderr.write(
             f"the hubcrm command needs the cli extra ({missing} is not installed): "
-            'pip install "hubcrm[cli]". The emulator alone runs without it: '
+            'pip install ".[cli]" in a clone of hubcrm (once hubcrm is on PyPI: '
+            'pip install "hubcrm[cli]"). The emulator alone runs without it: '
             "python -m hubcrm.testing\n"
         )
         raise SystemExit(1) from None

@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import builtins
 import functools
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
 import attrs
 
-from . import _batch_write, _bulk
+from . import _batch_write
 from ._batch_write import BatchResult
+from ._bulk_answer import BatchAnswer, entry_outcome
 from ._config import RequestOptions
 from ._errors import HubCRMError, ResponseParseError
+from ._executor import Verdict
 from ._models import AssociationSpec, AssociationType, _to_specs, record_id
+from ._outcomes import OutcomeStatus
 from ._paging import PageRequest, page_results, paginate
 from ._retry import RequestKind, Retrier
+from ._schedule import check_batch_size
 from ._session import object_type_segment, path_segment
 from ._values import type_name
 
@@ -412,7 +416,7 @@ class AsyncAssociations:
             TypeError, ValueError: an argument is invalid (checked before any request).
         """
         path = f"{self._pair(from_type, to_type)}/batch/create"
-        _bulk.check_batch_size(batch_size)
+        check_batch_size(batch_size)
         workers = _batch_write.concurrency_for(self._retrier, concurrency)
         if isinstance(inputs, (str, bytes, Mapping)) or not isinstance(inputs, Iterable):
             raise TypeError(
@@ -434,40 +438,68 @@ class AsyncAssociations:
                 rounds.append([])
             rounds[k].append(index)
 
-        async def send(indexes: list[int]) -> list[tuple[str, Any, Exception | None]]:
-            chunk = [items[i] for i in indexes]
-            body = {
-                "inputs": [
-                    {
-                        "from": {"id": item.from_id},
-                        "to": {"id": item.to_id},
-                        "types": [_spec_json(spec) for spec in item.types],
-                    }
-                    for item in chunk
-                ]
-            }
-            response = await self._retrier.request(
-                "POST", path, kind=RequestKind.UPSERT, json_body=body, options=self._options
-            )
-            return _map_association_answer(chunk, response.json(), response.headers, path)
-
+        spec = _LinkSpec(path, RequestKind.UPSERT, self._options)
         results, stopped_by = await _batch_write.run_rounds(
-            rounds, len(items), send, batch_size=batch_size, concurrency=workers
+            self._retrier, spec, items, rounds, batch_size=batch_size, concurrency=workers
         )
-        outcomes = [
-            AssociationOutcome(index, items[index], status, link, error)  # type: ignore[arg-type]
-            for index, (status, link, error) in enumerate(results)
-        ]
+        outcomes: list[AssociationOutcome] = []
+        for index, verdict in enumerate(results):
+            if verdict is None:  # in no round: cannot happen, but never lose an input
+                verdict = Verdict("not_attempted", error=stopped_by)
+            status = _LINK_STATUS[verdict.status]
+            link = verdict.value if status == "created" else None
+            outcomes.append(AssociationOutcome(index, items[index], status, link, verdict.error))
         return BatchResult(outcomes, stopped_by)
 
 
+_LINK_STATUS: dict[OutcomeStatus, AssociationStatus] = {
+    "created": "created",
+    "updated": "created",
+    "failed": "failed",
+    "unknown": "unknown",
+    "not_attempted": "not_attempted",
+}
+
+
+@attrs.frozen
+class _LinkSpec:
+    """An associations ``batch/create`` request, for the batch executor."""
+
+    path: str
+    kind: RequestKind
+    options: RequestOptions
+
+    def body(self, items: Sequence[AssociationInput]) -> dict[str, Any]:
+        return {
+            "inputs": [
+                {
+                    "from": {"id": item.from_id},
+                    "to": {"id": item.to_id},
+                    "types": [_spec_json(spec) for spec in item.types],
+                }
+                for item in items
+            ]
+        }
+
+    def read(
+        self, items: Sequence[AssociationInput], data: Any, headers: Mapping[str, str]
+    ) -> BatchAnswer[AssociationLink]:
+        return _map_association_answer(items, data, headers, self.path)
+
+    def unsendable(self, item: AssociationInput, error: Exception) -> Exception:
+        return error
+
+
 def _map_association_answer(
-    chunk: list[AssociationInput], data: Any, headers: Mapping[str, str], path: str
-) -> list[tuple[str, Any, Exception | None]]:
+    chunk: Sequence[AssociationInput], data: Any, headers: Mapping[str, str], path: str
+) -> BatchAnswer[AssociationLink]:
     """Match a batch create's results and errors to its inputs by record ids."""
     from ._error_bodies import error_from_batch_entry
 
-    answers: list[tuple[str, Any, Exception | None] | None] = [None] * len(chunk)
+    n = len(chunk)
+    status: list[OutcomeStatus | None] = [None] * n
+    links: list[AssociationLink | None] = [None] * n
+    errors_out: list[HubCRMError | None] = [None] * n
     by_pair: dict[tuple[str, str], int] = {
         (item.from_id, item.to_id): i for i, item in enumerate(chunk)
     }
@@ -479,7 +511,7 @@ def _map_association_answer(
             continue
         i = by_pair.pop((link.from_id, link.to_id), None)
         if i is not None:
-            answers[i] = ("created", link, None)
+            status[i], links[i] = "created", link
     unattributed: list[Any] = []
     errors = data.get("errors") if isinstance(data, Mapping) else None
     for entry in errors if isinstance(errors, list) else ():
@@ -495,30 +527,24 @@ def _map_association_answer(
             # says nothing of 1 -> 11.
             if (froms or tos) and (not froms or pair[0] in froms) and (not tos or pair[1] in tos):
                 i = by_pair.pop(pair)
-                answers[i] = (
-                    "failed",
-                    None,
-                    error_from_batch_entry(entry, headers=headers, method="POST", path=path),
-                )
+                error = error_from_batch_entry(entry, headers=headers, method="POST", path=path)
+                status[i], errors_out[i] = entry_outcome(error), error
                 matched = True
         if not matched:
             unattributed.append(entry)
-    out: list[tuple[str, Any, Exception | None]] = []
-    left = [i for i, answer in enumerate(answers) if answer is None]
-    for answer in answers:
-        if answer is not None:
-            out.append(answer)
-        elif unattributed and len(left) == 1:
-            error = error_from_batch_entry(
-                unattributed[0], headers=headers, method="POST", path=path
-            )
-            out.append(("failed", None, error))
-        elif unattributed:
-            out.append(("split", None, None))
-        else:
-            cause = HubCRMError(
-                f"HubSpot's answer to {path} did not mention one of its inputs "
-                f"(correlation id {headers.get('x-hubspot-correlation-id', '-')})"
-            )
-            out.append(("unknown", None, cause))
-    return out
+    left = [i for i in range(n) if status[i] is None]
+    if unattributed and len(left) == 1:
+        error = error_from_batch_entry(unattributed[0], headers=headers, method="POST", path=path)
+        status[left[0]], errors_out[left[0]] = entry_outcome(error), error
+    elif unattributed and left:
+        # An error named no input of several: split to find whose it is.
+        mid = len(left) // 2
+        return BatchAnswer(status, links, errors_out, [None] * n, (left[:mid], left[mid:]))
+    elif left:
+        cause = HubCRMError(
+            f"HubSpot's answer to {path} did not mention one of its inputs "
+            f"(correlation id {headers.get('x-hubspot-correlation-id', '-')})"
+        )
+        for i in left:
+            status[i], errors_out[i] = "unknown", cause
+    return BatchAnswer(status, links, errors_out, [None] * n)

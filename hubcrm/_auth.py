@@ -11,13 +11,12 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
-import aiohttp
 import attrs
 
 from ._clock import Clock
-from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, OAUTH_TOKEN_PATH
+from ._config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, OAUTH_TOKEN_PATH, Timeouts
 from ._error_bodies import error_from_response
 from ._errors import (
     APIError,
@@ -25,7 +24,7 @@ from ._errors import (
     RateLimitError,
     ResponseParseError,
 )
-from ._transport import TRANSPORT_ERRORS, transport_error
+from ._transport import AiohttpTransport, Transport
 
 __all__ = ["OAuth", "StaticToken", "TokenProvider", "TokenSet"]
 
@@ -134,6 +133,10 @@ class OAuth(TokenProvider):
     that loop ends (for example across two ``asyncio.run`` calls): what it needs from
     the loop is made again on the next one.
 
+    The refreshes a client needs go through that client's connection pool, with its
+    connection settings. A :meth:`token` call of your own, outside any client, opens
+    a connection for its refresh and closes it after.
+
     Args:
         client_id: The app's client id.
         client_secret: The app's client secret.
@@ -179,7 +182,7 @@ class OAuth(TokenProvider):
         "_refresh_margin",
         "_refresh_token",
         "_refreshes",
-        "_timeout",
+        "_timeouts",
         "_token_url",
     )
 
@@ -201,7 +204,8 @@ class OAuth(TokenProvider):
         self._client_secret = _secret("client_secret", client_secret)
         self._refresh_token = _secret("refresh_token", refresh_token)
         self._refresh_margin = _seconds("refresh_margin", refresh_margin, positive=False)
-        self._timeout = _seconds("timeout", timeout, positive=True)
+        timeout = _seconds("timeout", timeout, positive=True)
+        self._timeouts = Timeouts(total=timeout, connect=timeout)
         if on_refresh is not None and not callable(on_refresh):
             raise TypeError(f"on_refresh must be callable, not {type(on_refresh).__name__}")
         self._on_refresh = on_refresh
@@ -276,6 +280,11 @@ class OAuth(TokenProvider):
                 ``access_token`` or ``expires_in``.
             Exception: whatever ``on_refresh`` raised.
         """
+        return await self._token_through(None)
+
+    async def _token_through(self, transport: Transport | None) -> str:
+        """:meth:`token`, refreshing through ``transport`` (a client's), or through a
+        connection of its own when ``None``."""
         token = self._access_token
         if token is not None and self._clock.monotonic() < self._refresh_at:
             return token
@@ -285,7 +294,7 @@ class OAuth(TokenProvider):
         # and a failed one must not fail a later call without a new attempt. A flight of
         # another loop belongs to a loop that is gone (asyncio.run called again).
         if flight is None or flight.done() or self._flight_loop is not loop:
-            flight = loop.create_task(self._refresh())
+            flight = loop.create_task(self._refresh(transport))
             self._flight, self._flight_loop = flight, loop
             flight.add_done_callback(self._flight_done)
         # shield: a caller that is cancelled must not cancel the refresh the others await.
@@ -307,37 +316,26 @@ class OAuth(TokenProvider):
         if token == self._access_token:
             self._refresh_at = -math.inf
 
-    async def _refresh(self) -> str:
+    async def _refresh(self, transport: Transport | None) -> str:
         url = self.token_url
         path = urlsplit(url).path or "/"
-        form = {
-            "grant_type": "refresh_token",
-            "client_id": self._client_id,
-            "client_secret": self._client_secret,
-            "refresh_token": self._refresh_token,
-        }
+        form = urlencode(
+            {
+                "grant_type": "refresh_token",
+                "client_id": self._client_id,
+                "client_secret": self._client_secret,
+                "refresh_token": self._refresh_token,
+            }
+        ).encode()
         started_wall, started = self._clock.time(), self._clock.monotonic()
-        try:
-            async with (
-                aiohttp.ClientSession(
-                    timeout=aiohttp.ClientTimeout(total=self._timeout),
-                    headers={"Accept": "application/json"},
-                    raise_for_status=False,
-                ) as http,
-                http.post(url, data=form) as resp,
-            ):
-                body = await resp.read()
-                status = resp.status
-                headers = resp.headers
-        except TRANSPORT_ERRORS as exc:
-            raise transport_error(
-                exc,
-                target="the OAuth token endpoint",
-                method="POST",
-                path=path,
-                total=self._timeout,
-                connect=self._timeout,
-            ) from exc
+        if transport is None:
+            own = AiohttpTransport(max_connections=1)
+            try:
+                status, headers, body = await self._post(own, url, form, path)
+            finally:
+                await own.aclose()
+        else:
+            status, headers, body = await self._post(transport, url, form, path)
 
         if status >= 300:
             raise _refusal(status, body, headers, path)
@@ -361,6 +359,25 @@ class OAuth(TokenProvider):
             if inspect.isawaitable(result):
                 await result
         return access_token
+
+    async def _post(
+        self, transport: Transport, url: str, form: bytes, path: str
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        """The refresh request, in one of the transport's connection slots."""
+        slots = transport.slots()
+        if slots is None:
+            slots = await transport.open()
+        async with slots:
+            return await transport.exchange(
+                "POST",
+                url,
+                data=form,
+                params=None,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                timeouts=self._timeouts,
+                target="the OAuth token endpoint",
+                log_path=path,
+            )
 
     def __repr__(self) -> str:
         # The client id is not a secret; the secret and the tokens are never shown.

@@ -16,25 +16,21 @@ order.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import anyio
 import attrs
 
-from ._bulk import (
-    Requester,
-    check_batch_size,
-    check_concurrency,
-    in_flight,
-    stops_run,
-)
-from ._bulk_answer import map_batch_answer
+from ._bulk_answer import BatchAnswer, map_batch_answer
 from ._config import RequestOptions
 from ._errors import HubCRMError, OutcomeUnknownError
+from ._executor import BatchSpec, Requester, Verdict, execute
 from ._models import CrmObject, ObjectInput, redacted_properties
-from ._retry import FailureClass, RequestKind, classify
+from ._outcomes import OutcomeStatus
+from ._safety import RequestKind
+from ._schedule import check_batch_size, check_concurrency, in_flight
 from ._values import encode_properties, type_name
 
 __all__ = [
@@ -42,7 +38,6 @@ __all__ = [
     "ArchiveStatus",
     "BatchResult",
     "ObjectUpdate",
-    "SendChunk",
     "UpdateOutcome",
     "UpdateStatus",
     "archive_batches",
@@ -199,89 +194,57 @@ def concurrency_for(requester: Requester, concurrency: int | None) -> int:
 
 
 T = TypeVar("T")
-#: Sends one chunk; returns per input (status, record, error), or raises for the chunk.
-#: The status is a plain str here, shared by every engine; each engine's outcome class
-#: narrows it to its own Literal (hence the ``type: ignore[arg-type]`` where they are built).
-SendChunk = Callable[[list[int]], Awaitable[list[tuple[str, Any, Exception | None]]]]
-
-
-class _Run:
-    """One run over indexed inputs: chunks, splits, stops; fills ``results``."""
-
-    def __init__(self, n: int, send: SendChunk) -> None:
-        self.results: list[tuple[str, Any, Exception | None] | None] = [None] * n
-        self.stopped_by: HubCRMError | None = None
-        self._send = send
-
-    async def chunk(self, indexes: list[int]) -> None:
-        pending = [indexes]
-        while pending:
-            part = pending.pop()
-            if not part:
-                continue
-            if self.stopped_by is not None:
-                for i in part:
-                    self.results[i] = ("not_attempted", None, self.stopped_by)
-                continue
-            try:
-                answers = await self._send(part)
-            except HubCRMError as exc:
-                if stops_run(exc):
-                    if self.stopped_by is None:
-                        self.stopped_by = exc
-                    for i in part:
-                        self.results[i] = ("not_attempted", None, exc)
-                    continue
-                failure = classify(exc)
-                if failure is FailureClass.NOT_PROCESSED:
-                    status = "not_attempted"
-                elif failure is FailureClass.AMBIGUOUS:
-                    status = "unknown"
-                elif len(part) > 1:
-                    mid = len(part) // 2
-                    pending.append(part[mid:])
-                    pending.append(part[:mid])
-                    continue
-                else:
-                    status = "failed"
-                for i in part:
-                    self.results[i] = (status, None, exc)
-                continue
-            resend: list[int] = []
-            for i, answer in zip(part, answers, strict=True):
-                if answer[0] == "split":
-                    resend.append(i)
-                else:
-                    self.results[i] = answer
-            if resend:
-                # An error named no input: isolate it by sending the rest in halves.
-                mid = len(resend) // 2
-                pending.append(resend[mid:])
-                pending.append(resend[:mid])
+R = TypeVar("R")
 
 
 async def run_rounds(
+    requester: Requester,
+    spec: BatchSpec[T, R],
+    items: Sequence[T],
     rounds: Sequence[Sequence[int]],
-    n: int,
-    send: SendChunk,
     *,
     batch_size: int,
     concurrency: int,
-) -> tuple[list[tuple[str, Any, Exception | None]], HubCRMError | None]:
-    """Send every round's inputs in chunks, one round after the other."""
-    run = _Run(n, send)
+) -> tuple[list[Verdict[R] | None], HubCRMError | None]:
+    """Send every round's inputs in batches through the executor, one round after the
+    other; a verdict per input named by a round (None for the others), and what stopped
+    the run."""
+    out: list[Verdict[R] | None] = [None] * len(items)
+    stopped: list[HubCRMError] = []
     limiter = anyio.Semaphore(concurrency)
+
+    def halted() -> HubCRMError | None:
+        return stopped[0] if stopped else None
 
     async def one(indexes: list[int]) -> None:
         async with limiter:
-            await run.chunk(indexes)
+            executed = await execute(requester, spec, [items[i] for i in indexes], halted=halted)
+        if executed.stopped_by is not None and not stopped:
+            stopped.append(executed.stopped_by)
+        for i, verdict in zip(indexes, executed.verdicts, strict=True):
+            out[i] = verdict
 
     for indexes in rounds:
         async with anyio.create_task_group() as tg:
             for start in range(0, len(indexes), batch_size):
                 tg.start_soon(one, list(indexes[start : start + batch_size]))
-    results = [r if r is not None else ("not_attempted", None, None) for r in run.results]
-    return results, run.stopped_by
+    return out, halted()
+
+
+_UPDATE_STATUS: dict[OutcomeStatus, UpdateStatus] = {
+    "created": "updated",
+    "updated": "updated",
+    "failed": "failed",
+    "unknown": "unknown",
+    "not_attempted": "not_attempted",
+}
+_ARCHIVE_STATUS: dict[OutcomeStatus, ArchiveStatus] = {
+    "created": "archived",
+    "updated": "archived",
+    "failed": "failed",
+    "unknown": "unknown",
+    "not_attempted": "not_attempted",
+}
 
 
 def _attribute_by_id(data: Any, trace_by_id: Mapping[str, str]) -> Any:
@@ -352,47 +315,10 @@ async def update_batches(
         while len(rounds) <= k:
             rounds.append([])
         rounds[k].append(index)
-    prefix = f"hubcrm-{os.urandom(5).hex()}-"
-
-    async def send(indexes: list[int]) -> list[tuple[str, Any, Exception | None]]:
-        body_inputs = []
-        trace_ids = []
-        trace_by_id: dict[str, str] = {}
-        for i in indexes:
-            item = items[i]
-            assert item is not None
-            trace = f"{prefix}{i}"
-            trace_ids.append(trace)
-            trace_by_id[item.id] = trace
-            entry: dict[str, Any] = {
-                "id": item.id,
-                "properties": item.properties,
-                "objectWriteTraceId": trace,
-            }
-            if item.id_property is not None:
-                entry["idProperty"] = item.id_property
-            body_inputs.append(entry)
-        response = await requester.request(
-            "POST", path, kind=kind, json_body={"inputs": body_inputs}, options=options
-        )
-        data = _attribute_by_id(response.json(), trace_by_id)
-        data = _trace_results_by_id(data, trace_by_id, items, indexes)
-        answer = map_batch_answer(
-            trace_ids, data, response.headers, upsert=True, path=path, object_type=object_type
-        )
-        out: list[tuple[str, Any, Exception | None]] = []
-        for status, record, error in zip(answer.status, answer.record, answer.error, strict=True):
-            if status in ("created", "updated"):
-                out.append(("updated", record, None))
-            elif status is None:
-                # An error naming no input of several: split to find whose it is.
-                out.append(("split", None, None))
-            else:
-                out.append((status, None, error))
-        return out
-
+    spec = _UpdateSpec(path, kind, options, object_type, f"hubcrm-{os.urandom(5).hex()}-")
+    indexed = [(index, item) for index, item in enumerate(items)]
     results, stopped_by = await run_rounds(
-        rounds, len(items), send, batch_size=batch_size, concurrency=workers
+        requester, spec, indexed, rounds, batch_size=batch_size, concurrency=workers
     )
     outcomes: list[UpdateOutcome] = []
     for index, raw in enumerate(given):
@@ -401,21 +327,64 @@ async def update_batches(
             placeholder = raw if isinstance(raw, ObjectUpdate) else ObjectUpdate("-", {})
             outcomes.append(UpdateOutcome(index, placeholder, "failed", None, local[index]))
             continue
-        status, record, error = results[index]
+        verdict = results[index]
+        if verdict is None:  # in no round: cannot happen, but never lose an input
+            verdict = Verdict("not_attempted", error=stopped_by)
+        status, error = _UPDATE_STATUS[verdict.status], verdict.error
         if status == "unknown" and not isinstance(error, OutcomeUnknownError):
             error = OutcomeUnknownError(
                 object_type, ObjectInput(item.properties), cause=error, operation="update"
             )
-        outcomes.append(UpdateOutcome(index, item, status, record, error))  # type: ignore[arg-type]
+        record = verdict.value if status == "updated" else None
+        outcomes.append(UpdateOutcome(index, item, status, record, error))
     return BatchResult(outcomes, stopped_by)
 
 
-def _trace_results_by_id(
-    data: Any,
-    trace_by_id: Mapping[str, str],
-    items: Sequence[ObjectUpdate | None],
-    indexes: list[int],
-) -> Any:
+@attrs.frozen
+class _UpdateSpec:
+    """A ``batch/update`` request: items are (input index, update)."""
+
+    path: str
+    kind: RequestKind
+    options: RequestOptions
+    object_type: str
+    prefix: str  # of the trace ids, each ending with the input's index
+
+    def body(self, items: Sequence[tuple[int, ObjectUpdate | None]]) -> dict[str, Any]:
+        inputs = []
+        for i, item in items:
+            assert item is not None  # only read updates are in a round
+            entry: dict[str, Any] = {
+                "id": item.id,
+                "properties": item.properties,
+                "objectWriteTraceId": f"{self.prefix}{i}",
+            }
+            if item.id_property is not None:
+                entry["idProperty"] = item.id_property
+            inputs.append(entry)
+        return {"inputs": inputs}
+
+    def read(
+        self,
+        items: Sequence[tuple[int, ObjectUpdate | None]],
+        data: Any,
+        headers: Mapping[str, str],
+    ) -> BatchAnswer[CrmObject]:
+        trace_ids = [f"{self.prefix}{i}" for i, _ in items]
+        trace_by_id = {
+            item.id: trace for (_, item), trace in zip(items, trace_ids, strict=True) if item
+        }
+        data = _attribute_by_id(data, trace_by_id)
+        data = _trace_results_by_id(data, trace_by_id)
+        return map_batch_answer(
+            trace_ids, data, headers, upsert=True, path=self.path, object_type=self.object_type
+        )
+
+    def unsendable(self, item: tuple[int, ObjectUpdate | None], error: Exception) -> Exception:
+        return error
+
+
+def _trace_results_by_id(data: Any, trace_by_id: Mapping[str, str]) -> Any:
     """Give results without an ``objectWriteTraceId`` the trace id of their record's input."""
     if not isinstance(data, Mapping):
         return data
@@ -457,14 +426,9 @@ async def archive_batches(
             clean.append(None)
             local[index] = exc
     order = [i for i, value in enumerate(clean) if value is not None]
-
-    async def send(indexes: list[int]) -> list[tuple[str, Any, Exception | None]]:
-        body = {"inputs": [{"id": clean[i]} for i in indexes]}
-        await requester.request("POST", path, kind=kind, json_body=body, options=options)
-        return [("archived", None, None)] * len(indexes)
-
+    spec = _ArchiveSpec(path, kind, options)
     results, stopped_by = await run_rounds(
-        [order], len(clean), send, batch_size=batch_size, concurrency=workers
+        requester, spec, clean, [order], batch_size=batch_size, concurrency=workers
     )
     outcomes: list[ArchiveOutcome] = []
     for index, raw in enumerate(given):
@@ -472,6 +436,30 @@ async def archive_batches(
         if value is None:
             outcomes.append(ArchiveOutcome(index, str(raw), "failed", local[index]))
             continue
-        status, _, error = results[index]
-        outcomes.append(ArchiveOutcome(index, value, status, error))  # type: ignore[arg-type]
+        verdict = results[index]
+        if verdict is None:  # in no round: cannot happen, but never lose an input
+            verdict = Verdict("not_attempted", error=stopped_by)
+        status = _ARCHIVE_STATUS[verdict.status]
+        outcomes.append(ArchiveOutcome(index, value, status, verdict.error))
     return BatchResult(outcomes, stopped_by)
+
+
+@attrs.frozen
+class _ArchiveSpec:
+    """A ``batch/archive`` request: HubSpot answers it as a whole (204)."""
+
+    path: str
+    kind: RequestKind
+    options: RequestOptions
+
+    def body(self, items: Sequence[str | None]) -> dict[str, Any]:
+        return {"inputs": [{"id": value} for value in items]}
+
+    def read(
+        self, items: Sequence[str | None], data: Any, headers: Mapping[str, str]
+    ) -> BatchAnswer[None]:
+        n = len(items)
+        return BatchAnswer(["updated"] * n, [None] * n, [None] * n, [None] * n)
+
+    def unsendable(self, item: str | None, error: Exception) -> Exception:
+        return error

@@ -8,7 +8,7 @@ matched to inputs by ``objectWriteTraceId``, never by position.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -21,9 +21,11 @@ from ._safety import FailureClass, classify
 
 __all__ = ["BatchAnswer", "entry_outcome", "map_batch_answer"]
 
+R = TypeVar("R")
+
 
 @attrs.frozen
-class BatchAnswer:
+class BatchAnswer(Generic[R]):
     """What a 2xx batch answer says of each input of the batch, by position.
 
     The outcome of input ``i`` is ``status[i]``, ``record[i]``, ``error[i]`` and
@@ -44,7 +46,7 @@ class BatchAnswer:
     """
 
     status: list[OutcomeStatus | None]
-    record: list[CrmObject | None]
+    record: list[R | None]
     error: list[HubCRMError | None]
     new: list[bool | None]
     split: tuple[list[int], ...] = ()
@@ -60,7 +62,7 @@ def map_batch_answer(
     object_type: str,
     keys: Sequence[str | None] | None = None,
     key_property: str | None = None,
-) -> BatchAnswer:
+) -> BatchAnswer[CrmObject]:
     """Map a 2xx batch answer (its ``results`` and ``errors``) back to the batch's inputs.
 
     An input named by a result is created (or, for an upsert, created or updated); one

@@ -22,14 +22,17 @@ from ._config import (
     merge_options,
 )
 from ._errors import CLIENT_CLOSED, HubCRMError
+from ._limiters import PauseOnlyLimiter, RollingWindowLimiter
 from ._objects import AsyncObjects
 from ._properties import AsyncProperties
-from ._ratelimit import Limiter, PauseOnlyLimiter, RateLimit, RollingWindowLimiter
+from ._ratelimit import Limiter, RateLimit
 from ._raw import RequestSafety, query_params, request_kind, shown_path
+from ._recovery import send_kind
 from ._retry import Retrier
 from ._search import DEFAULT_SEARCH_RATE_LIMIT
 from ._session import Response, Session
 from ._stats import ClientStats
+from ._transport import AiohttpTransport
 from ._values import type_name
 
 __all__ = ["AsyncHubCRM"]
@@ -206,7 +209,7 @@ class AsyncHubCRM:
             token_provider=provider,
             options=self._options,
             limiter=_limiter(rate_limit),
-            max_connections=max_connections,
+            transport=AiohttpTransport(max_connections=max_connections),
         )
         self._retrier = Retrier(self._session)
         self._search_retrier = Retrier(
@@ -319,7 +322,7 @@ class AsyncHubCRM:
         return await self._retrier.request(
             method,
             path,
-            kind=kind,
+            kind=send_kind(kind, self._options.retry),
             json_body=json,
             params=query_params(params),
             options=self._options,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-import aiohttp
 import attrs
 
 __all__ = [
@@ -75,13 +74,6 @@ class Timeouts:
 
     total: float = attrs.field(default=DEFAULT_TIMEOUT, validator=_positive)
     connect: float = attrs.field(default=10.0, validator=_positive)
-
-    client_timeout: aiohttp.ClientTimeout = attrs.field(init=False, eq=False, repr=False)
-    """The same limits as aiohttp's timeout object, made once, not per request."""
-
-    def __attrs_post_init__(self) -> None:
-        timeout = aiohttp.ClientTimeout(total=self.total, sock_connect=self.connect)
-        object.__setattr__(self, "client_timeout", timeout)
 
 
 @attrs.frozen

@@ -3,6 +3,7 @@ sending them (and sending them again) is the retrier's job."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -16,7 +17,9 @@ from ._errors import ResponseParseError
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from ._paging import PageRequest, paginate
 from ._raw import WithRawResponse, raw_response
+from ._recovery import Writes
 from ._retry import RequestKind, Retrier
+from ._schedule import MAX_BATCH_SIZE
 from ._search import Filter, Sort, search_body, search_next_page
 from ._session import object_type_segment, path_segment
 from ._values import PropertyValue, type_name
@@ -44,6 +47,7 @@ class AsyncObjects:
         search_retrier: Retrier | None = None,
     ) -> None:
         self._retrier = retrier
+        self._writes = Writes(retrier)
         self._options = options
         # Searches go through a limiter of their own (HubSpot counts them apart).
         self._search_retrier = search_retrier or retrier
@@ -121,7 +125,7 @@ class AsyncObjects:
         async def look_up(value: str, by: str | None) -> CrmObject:
             return await self.get(object_type, value, list(obj.properties), id_property=by)
 
-        return await self._retrier.create(
+        return await self._writes.create(
             path,
             obj,
             dump_input(obj),
@@ -234,8 +238,8 @@ class AsyncObjects:
         distinct = list(dict.fromkeys(values))
         found: dict[str, CrmObject] = {}
         folded: dict[str, CrmObject] = {}
-        for start in range(0, len(distinct), _bulk.MAX_BATCH_SIZE):
-            chunk = distinct[start : start + _bulk.MAX_BATCH_SIZE]
+        for start in range(0, len(distinct), MAX_BATCH_SIZE):
+            chunk = distinct[start : start + MAX_BATCH_SIZE]
             body: dict[str, Any] = {"inputs": [{"id": value} for value in chunk]}
             if names:
                 body["properties"] = names
@@ -273,6 +277,7 @@ class AsyncObjects:
             path=f"{self._path(object_type)}/{args.operation}",
             options=self._options,
             create_one=self.create,
+            writes=self._writes,
             read_back=read_back,
         )
 
@@ -713,6 +718,14 @@ class AsyncObjects:
         returning a :class:`RawResponse`: its ``status`` and ``headers``, and
         ``parse()`` for what the plain call returns."""
         return AsyncObjectsWithRawResponse(self)
+
+    def _sending_through(self, retrier: Retrier) -> AsyncObjects:
+        """A copy of this resource whose requests, its writes' settling included, go
+        through ``retrier`` (``with_raw_response`` runs the plain methods on one)."""
+        copied = copy.copy(self)
+        copied._retrier = retrier
+        copied._writes = Writes(retrier)
+        return copied
 
 
 def _read_params(

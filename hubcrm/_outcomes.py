@@ -160,10 +160,15 @@ class BulkResult:
         stopped_by: The error that stopped the run early (a ``DailyLimitError``, a
             rejected token, or the ``BulkRunError`` raised when your iterable or
             ``on_progress`` raised), or None when every input was taken.
+        read_backs: Requests this run spent reading inputs back to settle batches
+            that failed ambiguously (``batch/read`` by unique key).
+        settle_resends: Requests this run spent sending such inputs again.
     """
 
     outcomes: list[BulkOutcome]
     stopped_by: HubCRMError | None = None
+    read_backs: int = 0
+    settle_resends: int = 0
 
     @cached_property
     def results(self) -> list[CrmObject | None]:

@@ -8,6 +8,7 @@ from typing import Any
 from ._config import RequestOptions
 from ._errors import ResponseParseError
 from ._models import CrmProperty
+from ._recovery import send_kind
 from ._retry import RequestKind, Retrier
 from ._session import object_type_segment
 
@@ -89,7 +90,7 @@ class AsyncProperties:
         response = await self._retrier.request(
             "POST",
             self._prefix + segment,
-            kind=RequestKind.CREATE,
+            kind=send_kind(RequestKind.CREATE, self._options.retry),
             json_body=body,
             options=self._options,
         )

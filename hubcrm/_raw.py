@@ -17,7 +17,6 @@ signature is the plain method's, not a copy of it::
 
 from __future__ import annotations
 
-import copy
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any, Concatenate, Generic, Literal, ParamSpec, Protocol, TypeVar, cast
@@ -168,10 +167,17 @@ class Recorder(Retrier):
     request = _noting_the_response(Retrier.request)
 
 
+_Self = TypeVar("_Self", bound="_Resource")
+
+
 class _Resource(Protocol):
     """A resource: it sends its requests through ``self._retrier``."""
 
     _retrier: Retrier
+
+    def _sending_through(self: _Self, retrier: Retrier) -> _Self:
+        """A copy of the resource whose requests all go through ``retrier``."""
+        ...
 
 
 R = TypeVar("R", bound=_Resource)
@@ -219,10 +225,8 @@ def raw_response(
     owner, name = method.__qualname__.split(".")[-2:]
 
     async def raw(self: WithRawResponse[R], /, *args: P.args, **kwargs: P.kwargs) -> RawResponse[T]:
-        copied = copy.copy(self._resource)
-        recorder = Recorder(copied._retrier)
-        copied._retrier = recorder
-        value = await method(copied, *args, **kwargs)
+        recorder = Recorder(self._resource._retrier)
+        value = await method(self._resource._sending_through(recorder), *args, **kwargs)
         assert recorder.last is not None, f"{name}() returned without a response"
         return RawResponse(recorder.last, value)
 

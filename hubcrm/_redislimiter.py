@@ -14,35 +14,31 @@ deployment (Celery workers, gunicorn processes, the pods of a job) draws on one 
 * ``hubcrm:{KEY}:daily``: set when any process gets a 429 ``DAILY``; every process raises
   :class:`~hubcrm.DailyLimitError` until it expires at the account's midnight.
 
+The scripts themselves are in ``_redis_scripts.py``, and the handling of the Redis
+client (processes, event loops, timeouts, background writes) in ``_redis_link.py``.
+
 This module imports ``redis`` (the ``hubcrm[redis]`` extra); ``import hubcrm`` does not.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import enum
 import logging
 import math
 import os
-import re
-import sys
 import time
 from collections import deque
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import TYPE_CHECKING, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ._errors import DailyLimitError, RedisLimiterError
-from ._ratelimit import (
-    _NEGLIGIBLE,
-    RateLimit,
-    RollingWindowLimiter,
-    _check_interval,
-    _check_max_requests,
-    _WindowLimiter,
-)
+from ._limiters import RollingWindowLimiter, _WindowLimiter
+from ._ratelimit import _NEGLIGIBLE, RateLimit, _check_interval, _check_max_requests
+from ._redis_link import _RedisLink, check_client, check_timeout
+from ._redis_scripts import check_key
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -53,79 +49,6 @@ logger = logging.getLogger("hubcrm")
 
 OnRedisError = Literal["raise", "local"]
 """What :class:`RedisRateLimiter` does when Redis fails: raise, or limit locally."""
-
-# KEYS: starts (zset), pause, daily. ARGV: max requests, this process's window in µs
-# (margin included), the trim horizon in µs, a member id unique to this start, then the
-# ages in µs of starts this process made while Redis was unreachable. Returns {status, µs}:
-# 1 = granted, 0 = wait that long for the window, 2 = a shared pause holds every process
-# that long, -1 = the daily limit is spent (µs: until the key expires).
-#
-# Processes may use different windows (each 429 episode widens one process's margin, up
-# to a quarter interval; observe() may change the limit), so the set is trimmed only past
-# a horizon longer than any of them, and each counts the starts inside its own window.
-# The unshared starts are recorded before any early answer: they were made, whatever the
-# pause or the daily flag now say. Scores are µs since the epoch (16 digits): Lua prints
-# numbers with 14, so they go to Redis as numbers or through string.format('%d').
-_ACQUIRE = """
-if redis.replicate_commands then redis.replicate_commands() end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local max = tonumber(ARGV[1])
-local window = tonumber(ARGV[2])
-local horizon = tonumber(ARGV[3])
-local ttl = math.ceil(horizon / 1000) + 1000
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - horizon)
--- Starts stamped after now (Redis' clock went back: a failover) count as made now.
-local ahead = redis.call('ZRANGEBYSCORE', KEYS[1], string.format('(%d', now), '+inf')
-for _, member in ipairs(ahead) do redis.call('ZADD', KEYS[1], now, member) end
-for i = 5, #ARGV do
-  local age = tonumber(ARGV[i])
-  if age < window then redis.call('ZADD', KEYS[1], now - age, ARGV[4] .. ':' .. i) end
-end
-if #ARGV > 4 then redis.call('PEXPIRE', KEYS[1], ttl) end
-local daily = redis.call('PTTL', KEYS[3])
-if daily > 0 or daily == -1 then return {-1, daily * 1000} end
-local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > now then
-  local left = redis.call('PTTL', KEYS[2])
-  if left >= 0 and paused - now > left * 1000 then return {2, left * 1000} end
-  return {2, paused - now}
-end
-local n = redis.call('ZCOUNT', KEYS[1], string.format('(%d', now - window), '+inf')
-if n < max then
-  redis.call('ZADD', KEYS[1], now, ARGV[4])
-  redis.call('PEXPIRE', KEYS[1], ttl)
-  return {1, 0}
-end
--- The set is sorted by score and the starts outside this window are the oldest, so the
--- (n - max)-th start inside it is the (total - max)-th of the whole set.
-local total = redis.call('ZCARD', KEYS[1])
-local first = redis.call('ZRANGE', KEYS[1], total - max, total - max, 'WITHSCORES')
-return {0, math.min(tonumber(first[2]) + window - now, window)}
-"""
-
-# KEYS: pause. ARGV: pause length in µs. Extends the shared pause, never shortens it.
-# Returns the µs from now until the pause ends.
-_PAUSE = """
-if redis.replicate_commands then redis.replicate_commands() end
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local wanted = now + tonumber(ARGV[1])
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-if wanted > current then
-  local ms = math.ceil(tonumber(ARGV[1]) / 1000) + 1
-  redis.call('SET', KEYS[1], string.format('%d', wanted), 'PX', ms)
-  return wanted - now
-end
-return current - now
-"""
-
-_KEY_RE = re.compile(r"[^\s{}]+")
-# What a forked child inherited from its parent (Redis clients, pooled connections, the
-# parent loop's guard): kept, never used or closed. Their sockets and the parent loop's
-# selector are shared with the parent, so closing them here, or letting the garbage
-# collector do it, could cut the parent's connections.
-_INHERITED: list[object] = []
 
 
 class _SharedDailyRefusal(DailyLimitError):
@@ -148,22 +71,6 @@ class _Paused(enum.Enum):
 _PAUSED: Final = _Paused.PAUSED
 
 
-def _check_key(key: object) -> str:
-    if not isinstance(key, str):
-        raise TypeError(f"key must be a str, not {type(key).__name__}")
-    if not _KEY_RE.fullmatch(key):
-        raise ValueError(
-            f"key must be a non-empty name without spaces or braces, such as "
-            f"'app-1234' or 'portal-5678', not {key!r}"
-        )
-    if key.startswith("pat-"):
-        raise ValueError(
-            "key looks like an access token: name the app or account instead "
-            "(the key is stored in Redis in clear)"
-        )
-    return key
-
-
 def _next_midnight(zone: ZoneInfo, now: float) -> float:
     """Epoch seconds of the next midnight in ``zone`` after epoch second ``now``."""
     local = dt.datetime.fromtimestamp(now, zone)
@@ -171,7 +78,7 @@ def _next_midnight(zone: ZoneInfo, now: float) -> float:
     return dt.datetime.combine(tomorrow, dt.time(0), tzinfo=zone).timestamp()
 
 
-class RedisRateLimiter(_WindowLimiter):
+class RedisRateLimiter(_RedisLink, _WindowLimiter):
     """One rolling-window budget, and HubSpot's pauses, shared through Redis.
 
     Give every process that uses one HubSpot app (or one account's daily limit) a limiter
@@ -237,15 +144,7 @@ class RedisRateLimiter(_WindowLimiter):
         account_timezone: str = "UTC",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not callable(getattr(redis, "register_script", None)):
-            raise TypeError(
-                f"redis must be a redis.asyncio.Redis client, not {type(redis).__name__}"
-            )
-        sync_redis = sys.modules.get("redis")
-        if sync_redis is not None and isinstance(redis, getattr(sync_redis, "Redis", ())):
-            raise TypeError(
-                "redis must be a redis.asyncio.Redis client, not the synchronous redis.Redis"
-            )
+        check_client(redis)
         limit = RateLimit(_check_max_requests(max_requests), _check_interval(interval))
         if on_redis_error not in ("raise", "local"):
             raise ValueError(f"on_redis_error must be 'raise' or 'local', not {on_redis_error!r}")
@@ -260,20 +159,12 @@ class RedisRateLimiter(_WindowLimiter):
             if not 0.0 < local_share <= 1.0:
                 raise ValueError(f"local_share must be in (0, 1], not {local_share!r}")
         super().__init__(limit, explicit=True, clock=clock)
-        if isinstance(redis_timeout, bool) or not isinstance(redis_timeout, (int, float)):
-            raise TypeError(
-                f"redis_timeout must be a number of seconds, not {type(redis_timeout).__name__}"
-            )
-        if not 0.0 < redis_timeout < math.inf:
-            raise ValueError(
-                f"redis_timeout must be a positive, finite number of seconds, not {redis_timeout!r}"
-            )
-        self._redis_timeout = float(redis_timeout)
+        self._redis_timeout = check_timeout(redis_timeout)
         try:
             self._zone = ZoneInfo(account_timezone)
         except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
             raise ValueError(f"unknown account_timezone {account_timezone!r}") from exc
-        self._key = _check_key(key)
+        self._key = check_key(key)
         self._keys = [f"hubcrm:{{{key}}}:{part}" for part in ("starts", "pause", "daily")]
         self._use_client(redis)
         self._on_redis_error: OnRedisError = on_redis_error
@@ -324,7 +215,9 @@ class RedisRateLimiter(_WindowLimiter):
             from redis.asyncio import Redis
         except ModuleNotFoundError as exc:
             raise ImportError(
-                'RedisRateLimiter needs the redis package: pip install "hubcrm[redis]"',
+                "RedisRateLimiter needs the redis package: "
+                'pip install ".[redis]" in a clone of hubcrm '
+                '(once hubcrm is on PyPI: pip install "hubcrm[redis]")',
                 name="redis",
             ) from exc
 
@@ -334,68 +227,6 @@ class RedisRateLimiter(_WindowLimiter):
         limiter._owned = True
         limiter._url = url
         return limiter
-
-    def _use_client(self, redis: Redis) -> None:
-        self._redis = redis
-        self._acquire_script = redis.register_script(_ACQUIRE)
-        self._pause_script = redis.register_script(_PAUSE)
-
-    @staticmethod
-    def _new_member_prefix() -> str:
-        # Unique across machines too: containers often all run as pid 1.
-        return f"{os.urandom(6).hex()}-{os.getpid()}-"
-
-    # -- processes and event loops ---------------------------------------------------
-
-    async def _bind(self) -> None:
-        """Make the Redis client usable here: in this process, on the running loop."""
-        loop = asyncio.get_running_loop()
-        if self._pid == os.getpid() and self._client_loop in (loop, None):
-            if self._client_loop is None:
-                await self._guard(loop)
-            return
-        if self._pid != os.getpid():
-            # A forked child: its own start ids, and connections of its own. What it
-            # inherited is shared with the parent: left untouched (not even closed).
-            self._pid = os.getpid()
-            self._member_prefix = self._new_member_prefix()
-            self._members = 0
-            self._background = set()
-            self._failure = None
-        # Else the loop the connections were made on ended without closing its async
-        # generators (loop.close() without asyncio.run), or is not running: they cannot
-        # be closed from this loop either, so they are set aside like a child's.
-        if self._loop_guard is not None:
-            _INHERITED.append(self._loop_guard)
-        if self._owned:
-            from redis.asyncio import Redis
-
-            _INHERITED.append(self._redis)
-            self._use_client(Redis.from_url(self._url))
-        else:
-            pool = self._redis.connection_pool
-            _INHERITED.append(list(getattr(pool, "_available_connections", ())))
-            _INHERITED.append(list(getattr(pool, "_in_use_connections", ())))
-            pool.reset()  # type: ignore[no-untyped-call]  # forgets them, closes none
-        await self._guard(loop)
-
-    async def _guard(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._client_loop = loop
-        # asyncio.run() (and asyncio.Runner) close every unfinished async generator of
-        # their loop while it still runs: this one's ``finally`` then closes the pooled
-        # connections on their own loop, so the next asyncio.run() starts clean.
-        self._loop_guard = guard = self._close_with_loop(loop)
-        await guard.__anext__()
-
-    async def _close_with_loop(self, loop: asyncio.AbstractEventLoop) -> AsyncGenerator[None, None]:
-        try:
-            yield
-            await asyncio.Event().wait()  # pragma: no cover - never resumed
-        finally:
-            if self._client_loop is loop and self._pid == os.getpid():
-                self._client_loop = None
-                with contextlib.suppress(Exception):
-                    await self._redis.connection_pool.disconnect()
 
     def __repr__(self) -> str:
         return (
@@ -529,25 +360,6 @@ class RedisRateLimiter(_WindowLimiter):
                 return _PAUSED
             await self._sleep(max(micros / 1e6, 0.001))
 
-    async def _call(self, call: Awaitable[Any]) -> tuple[int, int]:
-        try:
-            result = await asyncio.wait_for(call, self._redis_timeout)
-            return int(result[0]), int(result[1])
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # redis-py's errors, OSError, a timeout, a bad reply
-            self.redis_errors += 1
-            raise RedisLimiterError(
-                f"the shared rate limit {self._key!r} could not be checked in Redis "
-                f"({self._reason(exc)}); the request was not sent",
-                key=self._key,
-            ) from exc
-
-    def _reason(self, exc: BaseException) -> str:
-        if isinstance(exc, asyncio.TimeoutError) and not str(exc):
-            return f"{type(exc).__name__}: no answer within {self._redis_timeout:g} s"
-        return f"{type(exc).__name__}: {exc}"
-
     def _fall_back(self, error: RedisLimiterError) -> None:
         share = self._local_share
         assert share is not None
@@ -641,34 +453,6 @@ class RedisRateLimiter(_WindowLimiter):
             lambda: self._pause_script(keys=[pause_key], args=[micros]), "burst pause"
         )
         return pause
-
-    def _in_background(self, make: Callable[[], Awaitable[Any]], what: str) -> None:
-        """Run a Redis write without holding up the caller (a sync method)."""
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # not on a loop (a unit test): the local state still applies
-
-        async def write() -> None:
-            try:
-                await self._bind()
-                await asyncio.wait_for(make(), self._redis_timeout)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.redis_errors += 1
-                logger.warning(
-                    "shared rate limit %r: could not share the %s through Redis (%s: %s); "
-                    "it applies to this process only",
-                    self._key,
-                    what,
-                    type(exc).__name__,
-                    exc,
-                )
-
-        task = loop.create_task(write())
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
 
     async def aclose(self) -> None:
         """Finish pending Redis writes; close the Redis client if :meth:`from_url` made it."""

@@ -1,8 +1,9 @@
-"""Session: one HTTP attempt of one client, with its pool, token, limiter and counters.
+"""Session: one HTTP attempt of one client, with its transport, token, limiter and counters.
 
 :meth:`Session.send` makes exactly one attempt: a connection slot, the rate limiter, the
-exchange, the mapping of the answer. It never retries; deciding and performing retries
-is the job of :mod:`hubcrm._retry` alone. Resources never call the session directly.
+exchange (through the client's :class:`~hubcrm._transport.Transport`), the mapping of
+the answer. It never retries; deciding and performing retries is the job of
+:mod:`hubcrm._retry` alone. Resources never call the session directly.
 """
 
 from __future__ import annotations
@@ -12,16 +13,16 @@ import copy
 import json
 import logging
 import math
-import platform
+import random
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import attrs
 
-from ._auth import StaticToken, TokenProvider
+from ._auth import OAuth, StaticToken, TokenProvider
+from ._clock import Clock
 from ._config import RequestOptions
 from ._error_bodies import error_from_response
 from ._errors import (
@@ -33,8 +34,7 @@ from ._errors import (
 )
 from ._ratelimit import Limiter
 from ._stats import ClientStats, Counters
-from ._transport import TRANSPORT_ERRORS, Pool, transport_error
-from ._version import version
+from ._transport import Transport
 
 __all__ = ["Response", "Session", "encode_json", "object_type_segment", "path_segment"]
 
@@ -137,15 +137,19 @@ class Response:
             ) from exc
 
 
-def _user_agent() -> str:
-    return f"hubcrm/{version()} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
-
-
 class Session:
-    """The HTTP side of one client: pool, auth, rate limiter, counters.
+    """The HTTP side of one client: transport, auth, rate limiter, counters.
 
     One ``Session`` per client (clients made by ``with_options`` share it). All its
     state lives on the instance, so two clients with two tokens in one process never mix.
+
+    Args:
+        base_url: the API root requests are sent under.
+        token_provider: where each request's bearer token comes from. An :class:`OAuth`
+            refreshes through ``transport``.
+        options: the client's request options.
+        limiter: the rate limiter every request passes.
+        transport: what requests are sent through (its pool, its connection settings).
     """
 
     def __init__(
@@ -155,7 +159,7 @@ class Session:
         token_provider: TokenProvider,
         options: RequestOptions,
         limiter: Limiter,
-        max_connections: int,
+        transport: Transport,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self.token_provider = token_provider
@@ -163,30 +167,41 @@ class Session:
         self.static_token = (
             token_provider.value if isinstance(token_provider, StaticToken) else None
         )
+        # OAuth's own token() refreshes through a connection of its own; the session's
+        # refreshes go through this client's transport instead (a subclass that
+        # overrides token() is called as it asks).
+        self._oauth = (
+            token_provider
+            if isinstance(token_provider, OAuth) and type(token_provider).token is OAuth.token
+            else None
+        )
         self.options = options
         self.limiter = limiter
         self.counters: Counters = Counters()
-        self._pool = Pool(
-            max_connections=max_connections,
-            headers={"User-Agent": _user_agent(), "Accept": "application/json"},
-        )
+        # What the retrier and recovery wait on and draw jitter from; tests replace them
+        # to run on virtual time.
+        self.clock: Clock = time
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.random: Callable[[], float] = random.random
+        self.transport = transport
         # Slow start: until one response has told the limiter HubSpot's real limits, only
         # one request is in flight, so a first burst can't overrun a stricter limit. A
-        # limiter that keeps no window has nothing to learn.
+        # limiter that keeps no window has nothing to learn. The state belongs to one
+        # loop: a new loop starts it over.
         self._warm = limiter.rate_limit is None
         self._probing = False
         self._warmed: asyncio.Event | None = None
-        self._parent: Session | None = None  # set on a view made by with_limiter()
+        self._warm_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` has been called."""
-        return self._pool.closed
+        return self.transport.closed
 
     @property
     def max_connections(self) -> int:
         """The most requests this session has in flight at once."""
-        return self._pool.max_connections
+        return self.transport.max_connections
 
     def stats(self) -> ClientStats:
         """A snapshot of the counters."""
@@ -202,7 +217,13 @@ class Session:
         token = self.static_token
         if token is not None:
             return token
+        oauth = self._oauth
+        if oauth is not None and self.transport.slots() is None:
+            # Opened here, not by the refresh: a closed client fails as it does on send.
+            await self.transport.open()
         try:
+            if oauth is not None:
+                return await oauth._token_through(self.transport)
             return await self.token_provider.token()
         except (AuthenticationError, DailyLimitError):
             raise
@@ -236,14 +257,10 @@ class Session:
         ``max_pause`` bounds how long a 429 pause may hold the attempt in the limiter:
         a longer pause raises ``RateLimitError`` at once, and nothing is sent.
         """
-        pool = self._pool
-        client, slots = pool.client, pool.slots
-        if client is None or slots is None or pool.loop is not asyncio.get_running_loop():
-            if await pool.open_for_this_loop():
-                self._on_new_loop()
-            client, slots = pool.client, pool.slots
-            assert client is not None
-            assert slots is not None
+        transport = self.transport
+        slots = transport.slots()
+        if slots is None:
+            slots = await transport.open()
         probing = False
         if not self._warm:
             probing = await self._wait_for_warm_up()
@@ -256,31 +273,19 @@ class Session:
                 headers = {"Authorization": f"Bearer {token}"}
                 if data is not None:
                     headers["Content-Type"] = "application/json"
-                timeouts = options.timeouts
                 counters = self.counters
                 counters.requests += 1
                 started = time.perf_counter()
-                try:
-                    async with client.request(
-                        method,
-                        self._base_url + path,
-                        data=data,
-                        params=params,
-                        headers=headers,
-                        timeout=timeouts.client_timeout,
-                    ) as resp:
-                        body = await resp.read()
-                        status = resp.status
-                        resp_headers = resp.headers
-                except TRANSPORT_ERRORS as exc:
-                    raise transport_error(
-                        exc,
-                        target=self._base_url,
-                        method=method,
-                        path=log_path,
-                        total=timeouts.total,
-                        connect=timeouts.connect,
-                    ) from exc
+                status, resp_headers, body = await transport.exchange(
+                    method,
+                    self._base_url + path,
+                    data=data,
+                    params=params,
+                    headers=headers,
+                    timeouts=options.timeouts,
+                    target=self._base_url,
+                    log_path=log_path,
+                )
                 self.limiter.observe(resp_headers)
                 counters.saw_headers(resp_headers)
                 if logger.isEnabledFor(logging.DEBUG):
@@ -304,14 +309,6 @@ class Session:
             if probing:  # the first attempt is over (or abandoned): open the gate
                 self._warm_up_done()
 
-    def _on_new_loop(self) -> None:
-        """The pool was made anew on this loop: loop-bound warm-up state starts over."""
-        self._warmed = asyncio.Event()
-        self._probing = False
-        parent = self._parent
-        if parent is not None:
-            parent._on_new_loop()
-
     def with_limiter(self, limiter: Limiter) -> Session:
         """A view of this session that passes another limiter instead of this one's.
 
@@ -321,15 +318,22 @@ class Session:
         """
         view = copy.copy(self)
         view.limiter = limiter
-        view._parent = self
         # Answers from such endpoints carry no rate-limit headers to learn from.
         view._warm = True
         view._probing = False
         view._warmed = None
+        view._warm_loop = None
         return view
 
     async def _wait_for_warm_up(self) -> bool:
         """Hold every request but one until the first response; True for that one."""
+        loop = asyncio.get_running_loop()
+        if self._warm_loop is not loop:
+            # First use, or a new loop: an unfinished probe of a loop that is gone (a
+            # second asyncio.run) holds nobody here.
+            self._warm_loop = loop
+            self._warmed = asyncio.Event()
+            self._probing = False
         warmed = self._warmed
         if self._probing and warmed is not None:
             await warmed.wait()
@@ -344,7 +348,7 @@ class Session:
 
     async def aclose(self) -> None:
         """Close the connection pool and the limiter's connections. Safe to call twice."""
-        if await self._pool.aclose():
+        if await self.transport.aclose():
             # A limiter with connections of its own (RedisRateLimiter.from_url) closes
             # them on this loop, where they were made.
             await self.limiter.aclose()

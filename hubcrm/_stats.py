@@ -76,8 +76,11 @@ class ClientStats:
         pauses: pauses of every sender after a 429.
         pause_time: seconds of those pauses, in total.
         rate_limit: the latest rate-limit headers (including the daily remaining count).
-        read_backs: ``batch/read`` requests made to settle ambiguous batch creates (by
-            reading their inputs back by unique key); their retries are in ``requests``.
+        read_backs: reads made to settle ambiguous creates (a ``batch/read`` of a
+            batch's inputs by unique key, or the look-up of one record); their retries
+            are in ``requests``.
+        settle_resends: batches and single creates sent again to settle ambiguous
+            creates; their retries are in ``requests``.
     """
 
     requests: int
@@ -88,6 +91,7 @@ class ClientStats:
     pause_time: float
     rate_limit: RateLimitStatus | None
     read_backs: int = 0
+    settle_resends: int = 0
 
 
 class Counters:
@@ -103,6 +107,7 @@ class Counters:
         "read_backs",
         "requests",
         "retries",
+        "settle_resends",
     )
 
     def __init__(self) -> None:
@@ -113,6 +118,7 @@ class Counters:
         self.pauses: int = 0
         self.pause_time: float = 0.0
         self.read_backs: int = 0
+        self.settle_resends: int = 0
         # Kept as received; parsed only when stats are read.
         self.rate_limit_headers: Mapping[str, str] | None = None
 
@@ -146,4 +152,5 @@ class Counters:
             pause_time=self.pause_time,
             rate_limit=None if headers is None else RateLimitStatus.from_headers(headers),
             read_backs=self.read_backs,
+            settle_resends=self.settle_resends,
         )

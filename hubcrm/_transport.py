@@ -1,24 +1,42 @@
-"""The transport: aiohttp connection pools, and the one mapping of transport failures.
+"""The transport: how a request reaches HubSpot, and the one mapping of its failures.
 
+:class:`Transport` is the seam: the session sends every API request through one, and
+OAuth refreshes made for a client go through that client's. It declares all that is
+asked of a transport: connection slots on the running loop, one exchange (request sent,
+whole answer read), closing. :class:`AiohttpTransport`, the default and only one, owns
+the ``aiohttp.ClientSession`` of one client on one event loop; the connection settings
+(pool size, default headers, and whatever else a connector takes) live here, so that
+nothing above the transport changes when one is added.
+
+This is the only module of hubcrm's client that imports aiohttp (a test checks).
 :data:`TRANSPORT_ERRORS` names aiohttp's exceptions and :func:`transport_error` maps
-them; no other module names an aiohttp exception. Every HTTP exchange (the API's and the
-OAuth token endpoint's) catches that tuple, and each failure leaves as an
-:class:`APIConnectionError` or :class:`APITimeoutError` whose ``request_sent`` says
-whether the server may have acted.
-:class:`Pool` owns the ``aiohttp.ClientSession`` of one client on one event loop.
+them; each failure leaves an exchange as an :class:`APIConnectionError` or
+:class:`APITimeoutError` whose ``request_sent`` says whether the server may have acted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
+import platform
 from collections.abc import AsyncGenerator, Mapping
+from typing import NamedTuple, Protocol
 
 import aiohttp
 
+from ._config import Timeouts
 from ._errors import CLIENT_CLOSED, APIConnectionError, APITimeoutError, HubCRMError
+from ._version import version
 
-__all__ = ["TRANSPORT_ERRORS", "Pool", "transport_error"]
+__all__ = [
+    "TRANSPORT_ERRORS",
+    "AiohttpTransport",
+    "Reply",
+    "Transport",
+    "transport_error",
+    "user_agent",
+]
 
 
 #: Every exception of aiohttp's that a request can raise: catch these, and map them with
@@ -84,31 +102,139 @@ def transport_error(
     )
 
 
-class Pool:
-    """The connection pool of one client: an ``aiohttp.ClientSession`` and its slots.
+class Reply(NamedTuple):
+    """An HTTP answer of any status, its body fully read."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+class Transport(Protocol):
+    """What the session (and OAuth, for a client's refreshes) sends requests through.
+
+    One transport serves one client (and the clients ``with_options`` makes from it) on
+    one event loop at a time. Every method here is called by hubcrm; nothing else is.
+    """
+
+    @property
+    def max_connections(self) -> int:
+        """The most exchanges in flight at once: the number of connection slots."""
+        ...
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`aclose` has been called."""
+        ...
+
+    def slots(self) -> asyncio.Semaphore | None:
+        """The connection slots, when the transport is open on the running loop; else
+        ``None``, and :meth:`open` must be awaited first. Called once per request."""
+        ...
+
+    async def open(self) -> asyncio.Semaphore:
+        """Make the transport usable on the running loop; returns its connection slots.
+
+        Raises:
+            HubCRMError: the transport is closed, or in use on another live loop.
+        """
+        ...
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: bytes | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        timeouts: Timeouts,
+        target: str,
+        log_path: str,
+    ) -> Reply:
+        """Send one request and read its whole answer, whatever its status.
+
+        The caller holds one of :meth:`slots` for the duration, and the transport is
+        open on the running loop.
+
+        Args:
+            method: the HTTP method.
+            url: the absolute URL, without its query.
+            data: the body, or ``None``.
+            params: the query parameters.
+            headers: the request's own headers (on top of the transport's defaults).
+            timeouts: the exchange's time limits.
+            target: what is being reached, for error messages (a base URL, "the OAuth
+                token endpoint"); never holds a credential.
+            log_path: the path as it may appear in errors (no personal data).
+
+        Raises:
+            APIConnectionError: the exchange failed at the transport level
+                (``request_sent`` says whether the server may have acted).
+            APITimeoutError: it took longer than ``timeouts`` allow.
+        """
+        ...
+
+    async def aclose(self) -> bool:
+        """Close the connections; True when they were closed on their own loop (not
+        abandoned with a loop that is gone). Safe to call twice."""
+        ...
+
+
+def user_agent() -> str:
+    """The ``User-Agent`` hubcrm's requests carry: hubcrm's, Python's and aiohttp's versions."""
+    return f"hubcrm/{version()} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    # Made once per distinct Timeouts, not per request.
+    return aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect)
+
+
+class AiohttpTransport:
+    """The default :class:`Transport`: one ``aiohttp.ClientSession`` and its slots.
 
     A ClientSession belongs to the loop that made it, so it is made lazily inside the
     running loop, made afresh when that loop has finished (a second ``asyncio.run``) or
     in a forked child, and refused while another live loop owns it.
+
+    Args:
+        max_connections: connections kept open at most, and so exchanges in flight.
+        headers: default headers of every request; by default hubcrm's ``User-Agent``
+            and ``Accept: application/json``.
     """
 
-    def __init__(self, *, max_connections: int, headers: Mapping[str, str]) -> None:
-        self.max_connections = max_connections
+    def __init__(self, *, max_connections: int, headers: Mapping[str, str] | None = None) -> None:
+        self._max_connections = max_connections
+        if headers is None:
+            headers = {"User-Agent": user_agent(), "Accept": "application/json"}
         self._headers = dict(headers)
         self.client: aiohttp.ClientSession | None = None
-        self.slots: asyncio.Semaphore | None = None
+        self._slots: asyncio.Semaphore | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
         self._closed = False
         self._loop_guard: AsyncGenerator[None, None] | None = None
 
     @property
+    def max_connections(self) -> int:
+        """The most exchanges in flight at once."""
+        return self._max_connections
+
+    @property
     def closed(self) -> bool:
         """Whether :meth:`aclose` has been called."""
         return self._closed
 
-    async def open_for_this_loop(self) -> bool:
-        """Make the pool usable on the running loop; True when it was made anew.
+    def slots(self) -> asyncio.Semaphore | None:
+        """The connection slots when open on the running loop, else ``None``."""
+        if self.loop is asyncio.get_running_loop() and self.client is not None:
+            return self._slots
+        return None
+
+    async def open(self) -> asyncio.Semaphore:
+        """Make the pool usable on the running loop; returns its connection slots.
 
         Raises:
             HubCRMError: the pool is closed, or in use on another live loop.
@@ -116,8 +242,8 @@ class Pool:
         if self._closed:
             raise HubCRMError(CLIENT_CLOSED)
         loop = asyncio.get_running_loop()
-        if self.client is not None and self.slots is not None and self.loop is loop:
-            return False
+        if self.client is not None and self._slots is not None and self.loop is loop:
+            return self._slots
         if self.client is not None and os.getpid() == self._pid:
             old = self.loop
             if old is not None and not old.is_closed():
@@ -130,18 +256,55 @@ class Pool:
         # to a loop that is gone, so it is abandoned, not closed.
         self._pid = os.getpid()
         self.loop = loop
-        connector = aiohttp.TCPConnector(limit=self.max_connections, limit_per_host=0)
+        connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
         self.client = client = aiohttp.ClientSession(
             connector=connector, headers=self._headers, raise_for_status=False
         )
-        self.slots = asyncio.Semaphore(self.max_connections)
+        self._slots = slots = asyncio.Semaphore(self._max_connections)
         # asyncio.run() (and asyncio.Runner) close every unfinished async generator of
         # their loop before closing it. This one's ``finally`` then closes the pool on
         # that loop while it still runs, so a client reused across asyncio.run() calls
         # leaks no sockets.
         self._loop_guard = self._close_with_loop(client)
         await self._loop_guard.__anext__()
-        return True
+        return slots
+
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        data: bytes | None,
+        params: Mapping[str, str] | None,
+        headers: Mapping[str, str],
+        timeouts: Timeouts,
+        target: str,
+        log_path: str,
+    ) -> Reply:
+        """Send one request and read its whole answer: see :meth:`Transport.exchange`."""
+        client = self.client
+        if client is None:  # closed while this request waited for its slot
+            raise HubCRMError(CLIENT_CLOSED)
+        try:
+            async with client.request(
+                method,
+                url,
+                data=data,
+                params=params,
+                headers=headers,
+                timeout=_client_timeout(timeouts),
+            ) as resp:
+                body = await resp.read()
+                return Reply(resp.status, resp.headers, body)
+        except TRANSPORT_ERRORS as exc:
+            raise transport_error(
+                exc,
+                target=target,
+                method=method,
+                path=log_path,
+                total=timeouts.total,
+                connect=timeouts.connect,
+            ) from exc
 
     @staticmethod
     async def _close_with_loop(client: aiohttp.ClientSession) -> AsyncGenerator[None, None]:

@@ -28,7 +28,7 @@ def require_redis() -> None:
     try:
         import redis.asyncio  # noqa: F401
     except ImportError:
-        missing.append("the redis package (pip install 'hubcrm[redis]')")
+        missing.append("the redis package (pip install -e '.[redis]')")
     if missing:
         reason = " and ".join(missing) + " not found"
         if os.environ.get("HUBCRM_REQUIRE_REDIS") == "1":

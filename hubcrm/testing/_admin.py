@@ -18,7 +18,7 @@ import attrs
 from aiohttp import web
 
 from ._api_errors import ApiError
-from ._crm import UNIQUE_REFUSALS
+from ._crm_core import UNIQUE_REFUSALS
 from ._faults import FAULT_KINDS, OPERATIONS, FaultRule
 from ._http import json_response, read_json
 from ._state import NOT_FOUND_BODIES, NotFoundBody, State

@@ -12,7 +12,7 @@ from aiohttp import web
 from ._admin import Admin, guarded
 from ._api_errors import ApiError
 from ._app_records import RecordsApi
-from ._crm import Result
+from ._crm_core import Result
 from ._faults import FaultRule
 from ._http import (
     CORRELATION_HEADER,

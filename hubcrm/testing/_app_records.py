@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from ._api_errors import ApiError
-from ._crm import Result
+from ._crm_core import Result
 from ._crm_records import CrmRecords
 from ._http import method_not_allowed
 from ._schema import ObjectTypeDef

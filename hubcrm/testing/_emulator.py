@@ -12,7 +12,7 @@ from aiohttp import web
 
 from ._app import build_app
 from ._counters import Stats
-from ._crm import UNIQUE_REFUSALS, UniqueRefusal
+from ._crm_core import UNIQUE_REFUSALS, UniqueRefusal
 from ._faults import Faults
 from ._oauth import Credentials
 from ._schema import AssociationCategory, ObjectTypeDef, PropertyDef

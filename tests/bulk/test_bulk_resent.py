@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-import hubcrm._bulk
 from hubcrm import AsyncHubCRM, ConflictError, OutcomeUnknownError
 from hubcrm.testing import Emulator
 
@@ -90,7 +89,7 @@ async def test_a_record_older_than_the_run_stays_a_conflict(
         # tolerance when the run begins.
         hubspot_emulator.advance_clock(120)
         later = types.SimpleNamespace(time=lambda: time.time() + 120, monotonic=time.monotonic)
-        monkeypatch.setattr(hubcrm._bulk, "time", later)
+        monkeypatch.setattr(crm._session, "clock", later)
         hubspot_emulator.faults.error_after(502, times=1, operation="batch_create")
         result = await crm.objects.create_many("contacts", [_contact(0), _contact(1)])
     first, second = result.outcomes

@@ -15,7 +15,7 @@ import pytest
 from click.testing import Result
 from support_cli import cli_runner
 
-from hubcrm import cli as cli_module
+from hubcrm import _cli_run
 from hubcrm._cli_files import LineWriter
 from hubcrm._cli_input import Record
 from hubcrm.cli import _terminal_reason, cli
@@ -466,13 +466,13 @@ def test_a_file_changed_during_the_import_stops_it(
     deals_file(path, ["a", "b", "c"])
     changed = deals_file(tmp_path / "changed.jsonl", ["A", "b", "c"])
     reads: list[str] = []
-    original = cli_module.read_records
+    original = _cli_run.read_records
 
     def read_records(source: str, fmt: Any, *, name: str | None = None) -> Any:
         reads.append(source)  # the check reads FILE, then the import reads it again
         return original(str(changed) if len(reads) > 1 else source, fmt, name=name)
 
-    monkeypatch.setattr(cli_module, "read_records", read_records)
+    monkeypatch.setattr(_cli_run, "read_records", read_records)
     result = run("import", "deals", str(path), *args, "--resume")
     assert result.exit_code == 1
     assert "changed while it was being imported" in result.stderr

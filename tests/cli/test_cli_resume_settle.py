@@ -14,9 +14,9 @@ import pytest
 from click.testing import Result
 from support_cli import cli_runner
 
-from hubcrm import HubCRM
+from hubcrm import HubCRM, _cli_state
 from hubcrm import cli as cli_module
-from hubcrm._retry import CLOCK_SKEW
+from hubcrm._recovery import CLOCK_SKEW
 from hubcrm.testing import Emulator
 
 pytestmark = pytest.mark.hubspot_emulator(rate_limit=None)
@@ -126,7 +126,7 @@ def test_a_contact_older_than_the_import_stays_a_conflict(
     emu.advance_clock(later)
     shifted = SimpleNamespace(time=lambda: time.time() + later, monotonic=time.monotonic)
     with monkeypatch.context() as mp:
-        mp.setattr(cli_module, "time", shifted)
+        mp.setattr(_cli_state, "time", shifted)  # the clock that dates the run
         first = first_run(emu, args)
     assert first.exit_code == 1, first.output
     assert [(e["row"], e["status"]) for e in lines(errors)] == [

@@ -563,10 +563,29 @@ def test_an_association_error_fails_only_the_pair_it_names() -> None:
         AssociationInput("1", "11", AssociationType.CONTACT_TO_COMPANY),
     ]
     data = {"status": "COMPLETE", "results": [], "errors": [refused("11", "b"), refused("10", "a")]}
-    answers = _map_association_answer(chunk, data, {}, "/crm/associations/x")
-    assert [status for status, _, _ in answers] == ["failed", "failed"]
-    messages = [error.message for _, _, error in answers if isinstance(error, BadRequestError)]
+    answer = _map_association_answer(chunk, data, {}, "/crm/associations/x")
+    assert answer.status == ["failed", "failed"]
+    messages = [error.message for error in answer.error if isinstance(error, BadRequestError)]
     assert messages == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("status", "category", "outcome"),
+    [(429, "RATE_LIMITS", "not_attempted"), (503, "SERVICE_UNAVAILABLE", "unknown")],
+)
+def test_an_association_entry_of_a_rate_limit_or_5xx_is_not_a_failure(
+    status: int, category: str, outcome: str
+) -> None:
+    # A 207 entry keeps its own write-safety class: a rate limit was not acted on, a 5xx
+    # may have been; neither is HubSpot refusing the link.
+    from hubcrm._associations import _map_association_answer
+
+    chunk = [AssociationInput("1", "10", AssociationType.CONTACT_TO_COMPANY)]
+    entry = {"status": "error", "category": category, "message": "m",
+             "context": {"fromObjectId": ["1"], "toObjectId": ["10"]}}  # fmt: skip
+    entry["status"] = str(status)
+    answer = _map_association_answer(chunk, {"results": [], "errors": [entry]}, {}, "/x")
+    assert answer.status == [outcome]
 
 
 async def test_a_wrong_argument_type_is_named_in_the_error(crm: AsyncHubCRM) -> None:

@@ -379,11 +379,11 @@ async def test_close_twice_and_use_after_close(hubspot_emulator: Emulator) -> No
 
 async def test_connections_are_reused(crm: AsyncHubCRM, hubspot_emulator: Emulator) -> None:
     await crm.objects.create("contacts", {"email": "first@example.com"})
-    pool = crm._session._pool.client
+    pool = crm._session.transport.client
     await asyncio.gather(
         *(crm.objects.create("contacts", {"email": f"c{i}@example.com"}) for i in range(50))
     )
-    assert crm._session._pool.client is pool
+    assert crm._session.transport.client is pool
     assert hubspot_emulator.count("contacts") == 51
 
 

@@ -283,3 +283,42 @@ def test_no_module_imports_one_that_imports_it_back() -> None:
     assert _circles(graph) == []
     # The check itself finds a circle when there is one.
     assert _circles({**graph, "hubcrm._models": graph["hubcrm._models"] | {"hubcrm._client"}})
+
+
+def _imported_modules(tree: ast.Module) -> set[str]:
+    """Every absolute module a module imports, at its top level or inside a function."""
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            imported.add(node.module)
+    return imported
+
+
+def _aiohttp_importers(package: Path) -> list[str]:
+    """The client's modules (not the emulator's, a server) that import aiohttp."""
+    return sorted(
+        str(path.relative_to(package.parent))
+        for path in package.rglob("*.py")
+        if "testing" not in path.relative_to(package).parts
+        and any(
+            name == "aiohttp" or name.startswith("aiohttp.")
+            for name in _imported_modules(ast.parse(path.read_text("utf-8")))
+        )
+    )
+
+
+def test_only_the_transport_imports_aiohttp(tmp_path: Path) -> None:
+    # One seam: connection settings, the pool and the mapping of aiohttp's errors live in
+    # _transport.py; the session, OAuth and the config reach the network through it.
+    package = Path(hubcrm.__file__).parent
+    assert _aiohttp_importers(package) == ["hubcrm/_transport.py"]
+    # The check itself finds an import anywhere in a module, in any spelling.
+    copy = tmp_path / "hubcrm"
+    (copy / "testing").mkdir(parents=True)
+    (copy / "_a.py").write_text("def f():\n    from aiohttp import web\n")
+    (copy / "_b.py").write_text("import aiohttp.client_exceptions as e\n")
+    (copy / "_c.py").write_text("from ._transport import Reply  # aiohttp\n")
+    (copy / "testing" / "_d.py").write_text("import aiohttp\n")
+    assert _aiohttp_importers(copy) == ["hubcrm/_a.py", "hubcrm/_b.py"]

@@ -52,7 +52,7 @@ def test_one_portal_and_one_pool_shared_by_64_threads(hubspot_emulator: Emulator
     try:
         assert _portal_threads() == []  # started lazily, on first use
         crm.objects.create("contacts", {"email": "warmup@example.com"})
-        pool = crm._async_client._session._pool.client
+        pool = crm._async_client._session.transport.client
 
         def work(i: int) -> str:
             return crm.objects.create("contacts", {"email": f"t{i}@example.com"}).id
@@ -61,7 +61,7 @@ def test_one_portal_and_one_pool_shared_by_64_threads(hubspot_emulator: Emulator
             ids = list(executor.map(work, range(640)))
         assert len(set(ids)) == 640
         assert len(_portal_threads()) == 1
-        assert crm._async_client._session._pool.client is pool
+        assert crm._async_client._session.transport.client is pool
     finally:
         crm.close()
     assert hubspot_emulator.count("contacts") == 641

@@ -150,6 +150,66 @@ def test_one_oauth_serves_clients_of_one_base_url_only(hubspot_emulator: Emulato
     AsyncHubCRM(pinned, base_url="http://127.0.0.1:9")  # token_url given: no conflict
 
 
+# --- a client's refreshes go through the client's transport ----------------------------------
+
+
+class PortalOverOneConnection:
+    """A token endpoint and a contacts endpoint, recording each request's connection."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, int, str]] = []  # (path, client port, User-Agent)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        await request.read()
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        port = peer[1] if peer else -1
+        self.seen.append((request.path, port, request.headers.get("User-Agent", "")))
+        if request.path == TOKEN_PATH:
+            return web.json_response({"access_token": "at-1", "expires_in": 1800})
+        return web.json_response(
+            {
+                "id": str(len(self.seen)),
+                "properties": {},
+                "createdAt": "2030-01-01T00:00:00Z",
+                "updatedAt": "2030-01-01T00:00:00Z",
+                "archived": False,
+            },
+            status=201,
+        )
+
+
+@pytest.mark.anyio
+async def test_a_clients_refresh_goes_through_its_connection_pool(serve: Serve) -> None:
+    portal = PortalOverOneConnection()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", portal.handle)
+    url = await serve(app)
+    auth = OAuth(CLIENT_ID, CLIENT_SECRET, "rt-s3cr3t")
+    async with AsyncHubCRM(auth, base_url=url, max_connections=1, rate_limit=None) as crm:
+        await crm.objects.create("contacts", {"email": "a@example.com"})
+        auth.invalidate("at-1")
+        await crm.objects.create("contacts", {"email": "b@example.com"})
+    assert [path for path, _, _ in portal.seen] == [TOKEN_PATH, CONTACTS, TOKEN_PATH, CONTACTS]
+    # One connection for all four: the refreshes used the client's pool (its one
+    # connection), not a connection of their own, and carry the pool's default headers.
+    assert len({port for _, port, _ in portal.seen}) == 1
+    assert all(agent.startswith("hubcrm/") for _, _, agent in portal.seen)
+
+
+@pytest.mark.anyio
+async def test_a_closed_oauth_client_fails_at_once_without_a_refresh(
+    hubspot_emulator: Emulator,
+) -> None:
+    emu = hubspot_emulator
+    crm = AsyncHubCRM(OAuth(CLIENT_ID, CLIENT_SECRET, register(emu)), base_url=emu.base_url)
+    await crm.aclose()
+    with pytest.raises(HubCRMError, match="closed") as info:
+        await crm.objects.create("contacts", {"email": "late@example.com"})
+    assert type(info.value) is HubCRMError  # not a connection error, which would be retried
+    assert emu.stats.requests == 0
+    assert crm.stats.retries == {}
+
+
 # --- rotation and on_refresh -------------------------------------------------------------------
 
 

@@ -25,12 +25,8 @@ import attrs
 import pytest
 
 from hubcrm import RateLimitError
-from hubcrm._ratelimit import (
-    Limiter,
-    PauseOnlyLimiter,
-    RateLimit,
-    RollingWindowLimiter,
-)
+from hubcrm._limiters import PauseOnlyLimiter, RollingWindowLimiter
+from hubcrm._ratelimit import Limiter, RateLimit
 from hubcrm.testing import Emulator
 
 T = TypeVar("T")

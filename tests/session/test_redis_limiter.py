@@ -1225,5 +1225,9 @@ def test_from_url_without_redis_says_which_extra_to_install(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "redis.asyncio", None)  # as if redis were not installed
-    with pytest.raises(ImportError, match=r'pip install "hubcrm\[redis\]"'):
+    with pytest.raises(ImportError) as raised:
         RedisRateLimiter.from_url("redis://127.0.0.1:1/0", key="k", max_requests=1, interval=1)
+    # What works from a clone today, and the published name for later.
+    assert 'pip install ".[redis]" in a clone of hubcrm' in str(raised.value)
+    assert 'once hubcrm is on PyPI: pip install "hubcrm[redis]"' in str(raised.value)
+    assert raised.value.name == "redis"

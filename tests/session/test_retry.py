@@ -10,6 +10,7 @@ import hubcrm
 from hubcrm import APIConnectionError, APITimeoutError, HubCRMError, RateLimitError
 from hubcrm._error_bodies import error_from_response
 from hubcrm._ratelimit import held_back
+from hubcrm._recovery import send_kind
 from hubcrm._retry import (
     FailureClass,
     RequestKind,
@@ -104,12 +105,21 @@ def test_ambiguous_reads_and_upserts_are_retried(error: HubCRMError) -> None:
 
 
 @pytest.mark.parametrize("error", [DROPPED, TIMED_OUT, api_error(503)])
-def test_ambiguous_create_is_retried_only_when_always(error: HubCRMError) -> None:
-    assert decide(SAFE, RequestKind.CREATE, error, 0).retry is False
-    never = RetryPolicy(retry_writes="never")
-    assert decide(never, RequestKind.CREATE, error, 0).retry is False
-    always = RetryPolicy(retry_writes="always")
-    assert decide(always, RequestKind.CREATE, error, 0).retry is True
+def test_the_loop_never_resends_an_ambiguous_create(error: HubCRMError) -> None:
+    for retry_writes in ("safe", "never", "always"):
+        policy = RetryPolicy(retry_writes=retry_writes)  # type: ignore[arg-type]
+        assert decide(policy, RequestKind.CREATE, error, 0).retry is False
+
+
+def test_always_sends_a_create_as_an_idempotent_write() -> None:
+    # retry_writes is recovery's to read: "always" accepts at-least-once, so a create is
+    # sent as a write the loop may resend; the other policies keep it a create.
+    assert send_kind(RequestKind.CREATE, RetryPolicy(retry_writes="always")) is RequestKind.UPSERT
+    for retry_writes in ("safe", "never"):
+        policy = RetryPolicy(retry_writes=retry_writes)  # type: ignore[arg-type]
+        assert send_kind(RequestKind.CREATE, policy) is RequestKind.CREATE
+    for kind in (RequestKind.READ, RequestKind.UPSERT):
+        assert send_kind(kind, RetryPolicy(retry_writes="always")) is kind
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 409])
