@@ -8,9 +8,10 @@ name such as ``hubcrm.AsyncHubCRM`` is used, and ``hubcrm.RedisRateLimiter`` nee
 redis (the ``hubcrm[redis]`` extra) only then.
 """
 
-from __future__ import annotations
-
-from importlib import import_module
+# Only the exported names stay in this namespace (dir(hubcrm) lists those): no
+# `from __future__ import annotations`, helpers under private names, and TYPE_CHECKING
+# deleted at the end.
+from importlib import import_module as _import_module
 
 # The name type checkers treat as true; importing it from typing would cost `import hubcrm`
 # (and so the hubcrm command's start-up) ten milliseconds.
@@ -178,7 +179,7 @@ if not TYPE_CHECKING:
     def __getattr__(name: str) -> object:
         module = _WHERE.get(name)
         if module is not None:
-            value = getattr(import_module(f"{__name__}.{module}"), name)
+            value = getattr(_import_module(f"{__name__}.{module}"), name)
             globals()[name] = value  # the next look-up is an ordinary attribute
             return value
         if name in _RENAMED:
@@ -199,7 +200,9 @@ if not TYPE_CHECKING:
         raise AttributeError(f"module 'hubcrm' has no attribute {name!r}")
 
     def __dir__() -> list[str]:
-        return sorted(set(globals()) | set(__all__))
+        # The exports, loaded or not, and the module's dunders; not the submodules
+        # loaded so far (hubcrm.testing, hubcrm._objects...), which import sets here.
+        return sorted({name for name in globals() if name.startswith("__")} | set(__all__))
 
 
 __all__ = [
@@ -282,3 +285,5 @@ __all__ = [
     "ValueWithTimestamp",
     "__version__",
 ]
+
+del TYPE_CHECKING

@@ -10,6 +10,7 @@ are retried after ambiguous failures like reads.
 from __future__ import annotations
 
 import builtins
+import functools
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, TypeVar
 
@@ -23,6 +24,7 @@ from ._errors import HubCRMError, ResponseParseError
 from ._executor import Verdict
 from ._models import AssociationSpec, AssociationType, _to_specs, record_id
 from ._outcomes import OutcomeStatus
+from ._paging import PageRequest, page_results, paginate
 from ._retry import RequestKind, Retrier
 from ._schedule import check_batch_size
 from ._session import object_type_segment, path_segment
@@ -100,6 +102,11 @@ class AssociatedRecord:
 
     to_id: str
     types: tuple[AssociationLabel, ...]
+
+    @classmethod
+    def _from_json(cls, data: Any) -> AssociatedRecord:
+        types = data.get("associationTypes") or []
+        return cls(_str(data["toObjectId"]), tuple(AssociationLabel._from_json(t) for t in types))
 
 
 @attrs.frozen
@@ -196,13 +203,6 @@ class AssociationOutcome:
 
 def _spec_json(spec: AssociationSpec) -> dict[str, Any]:
     return {"associationCategory": spec.category, "associationTypeId": spec.type_id}
-
-
-def _results(data: Any, path: str) -> list[Any]:
-    results = data.get("results") if isinstance(data, Mapping) else None
-    if not isinstance(results, list):
-        raise ResponseParseError(f"could not read HubSpot's answer to {path}: no 'results' list")
-    return results
 
 
 R = TypeVar("R")
@@ -335,30 +335,12 @@ class AsyncAssociations:
         if not 1 <= page_size <= 500:
             raise ValueError(f"page_size must be between 1 and 500, not {page_size}")
         path = f"{self._record(from_type, from_id)}/{object_type_segment(to_type)}"
-        return self._pages(path, {"limit": str(page_size)})
-
-    async def _pages(
-        self, path: str, params: dict[str, str]
-    ) -> AsyncGenerator[AssociatedRecord, None]:
-        def read(item: Any) -> AssociatedRecord:
-            types = item.get("associationTypes") or []
-            return AssociatedRecord(
-                _str(item["toObjectId"]), tuple(AssociationLabel._from_json(t) for t in types)
-            )
-
-        while True:
-            response = await self._retrier.request(
-                "GET", path, kind=RequestKind.READ, params=params, options=self._options
-            )
-            data = response.json()
-            for item in _results(data, path):
-                yield _parse(path, read, item)
-            paging = data.get("paging")
-            following = paging.get("next") if isinstance(paging, Mapping) else None
-            after = following.get("after") if isinstance(following, Mapping) else None
-            if not isinstance(after, (str, int)) or isinstance(after, bool) or after == "":
-                return
-            params = {**params, "after": str(after)}
+        return paginate(
+            self._retrier,
+            PageRequest("GET", path, {"limit": str(page_size)}),
+            functools.partial(_parse, path, AssociatedRecord._from_json),
+            options=self._options,
+        )
 
     async def delete(self, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
         """Remove every association between two records (HubSpot answers 204).
@@ -401,8 +383,8 @@ class AsyncAssociations:
         response = await self._retrier.request(
             "GET", path, kind=RequestKind.READ, options=self._options
         )
-        data = response.json()
-        return [_parse(path, AssociationLabel._from_json, item) for item in _results(data, path)]
+        results = page_results(response.json(), path)
+        return [_parse(path, AssociationLabel._from_json, item) for item in results]
 
     async def create_many(
         self,

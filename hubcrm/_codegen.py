@@ -11,6 +11,8 @@ needs different prose (threads instead of tasks) says so in a ``_sync_doc`` stri
 Each ``async def`` becomes a blocking method that runs the coroutine on the sync
 client's portal; a method returning an ``AsyncGenerator[X, None]`` becomes one
 returning a ``Generator[X, None, None]`` (both closable: ``aclosing`` / ``closing``).
+A ``name = raw_response(AsyncX.method)`` line (a ``with_raw_response`` class) becomes a
+blocking method with ``AsyncX.method``'s signature, returning ``RawResponse[...]``.
 The output is passed through
 ``ruff`` (import pruning, then formatting), so ruff must be installed to run this; it is
 not needed to *use* the generated module.
@@ -30,6 +32,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import attrs
+
+from ._raw import raw_doc
 
 __all__ = [
     "CLASSES",
@@ -190,6 +194,42 @@ def _resource_attributes(cls: ast.ClassDef) -> list[tuple[str, str]]:
     return found
 
 
+def _raw_response_of(
+    node: ast.stmt, tree: ast.Module
+) -> tuple[str, str, ast.AsyncFunctionDef] | None:
+    """For ``name = raw_response(AsyncX.method)`` in a class body: the name, ``AsyncX``
+    and ``AsyncX.method``'s definition; else None."""
+    if not (
+        isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and isinstance(node.targets[0], ast.Name)
+        and isinstance(node.value, ast.Call)
+        and ast.unparse(node.value.func) == "raw_response"
+    ):
+        return None
+    (wrapped,) = node.value.args
+    if not (isinstance(wrapped, ast.Attribute) and isinstance(wrapped.value, ast.Name)):
+        raise ValueError(f"raw_response() takes a method of a class: {ast.unparse(node)}")
+    owner = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == wrapped.value.id)
+    method = next(
+        n for n in owner.body if isinstance(n, ast.AsyncFunctionDef) and n.name == wrapped.attr
+    )
+    return node.targets[0].id, owner.name, method
+
+
+def _emit_raw_method(name: str, owner: str, method: ast.AsyncFunctionDef) -> list[str]:
+    """The blocking twin of ``name = raw_response(...)``: ``method``'s signature,
+    returning a ``RawResponse`` of what it returns, documented as ``raw_response`` does."""
+    returns = f"RawResponse[{_sync_annotation(method.returns)}]"
+    call = f"functools.partial(self._async.{name}, {_forward_args(method.args)})"
+    return [
+        "    " + _signature(method, returns).replace(f"def {method.name}(", f"def {name}(", 1),
+        *_docstring_lines(raw_doc(owner, method.name), "        "),
+        f"        return self._portal.call({call})",
+        "",
+    ]
+
+
 def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
     cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == spec.async_name)
     base = "SyncClientBase" if spec.is_client else ""
@@ -220,6 +260,10 @@ def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
         ]
 
     for node in cls.body:
+        raw = _raw_response_of(node, tree)
+        if raw is not None:
+            out += _emit_raw_method(*raw)
+            continue
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             continue
         name = node.name
@@ -368,7 +412,7 @@ def generate() -> str:
         own = [n for n in _defined_names(tree) if n not in _RENAMES]
         if own:
             header.append(f"from .{module} import {', '.join(own)}")
-    header += ["from ._portal import Portal, SyncClientBase", ""]
+    header += ["from ._portal import Portal, SyncClientBase", "from ._raw import RawResponse", ""]
     names = ", ".join(repr(name) for name in sorted(spec.sync_name for spec in CLASSES))
     header += [f"__all__ = [{names}]", "", ""]
     body: list[str] = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 from . import _batch_write, _bulk
 from ._batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
@@ -13,19 +13,18 @@ from ._bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 from ._config import RequestOptions
 from ._convert import dump_input, load_object
 from ._error_bodies import error_from_batch_entry
-from ._errors import ResponseParseError, SearchCapError
+from ._errors import ResponseParseError
 from ._models import CONTACT_TYPES, Association, CrmObject, ObjectInput
-from ._raw import RawResponse, Recorder
+from ._paging import PageRequest, paginate
+from ._raw import WithRawResponse, raw_response
 from ._recovery import Writes
 from ._retry import RequestKind, Retrier
 from ._schedule import MAX_BATCH_SIZE
-from ._search import SEARCH_RESULT_CAP, Filter, Sort, search_body
+from ._search import Filter, Sort, search_body, search_next_page
 from ._session import object_type_segment, path_segment
 from ._values import PropertyValue, type_name
 
 __all__ = ["AsyncObjects", "AsyncObjectsWithRawResponse"]
-
-T = TypeVar("T")
 
 
 class AsyncObjects:
@@ -646,21 +645,9 @@ class AsyncObjects:
         if names:
             params["properties"] = ",".join(names)
         _read_params(params, (), associations, archived)
-        return self._pages(path, params)
-
-    async def _pages(self, path: str, params: dict[str, str]) -> AsyncGenerator[CrmObject, None]:
-        retrier, options = self._retrier, self._options
-        while True:
-            response = await retrier.request(
-                "GET", path, kind=RequestKind.READ, params=params, options=options
-            )
-            data = response.json()
-            for item in _results(data, path):
-                yield load_object(item)
-            after = _next_after(data)
-            if after is None:
-                return
-            params = {**params, "after": after}
+        return paginate(
+            self._retrier, PageRequest("GET", path, params), load_object, options=self._options
+        )
 
     def search(
         self,
@@ -717,43 +704,13 @@ class AsyncObjects:
             query=query,
             page_size=page_size,
         )
-        return self._search_pages(path, body)
-
-    async def _search_pages(
-        self, path: str, body: dict[str, Any]
-    ) -> AsyncGenerator[CrmObject, None]:
-        retrier, options = self._search_retrier, self._options
-        page_size = body["limit"]
-        total: int | None = None
-        while True:
-            response = await retrier.request(
-                "POST", path, kind=RequestKind.READ, json_body=body, options=options
-            )
-            data = response.json()
-            if total is None and isinstance(data, Mapping):
-                count = data.get("total")
-                total = count if isinstance(count, int) and not isinstance(count, bool) else None
-            for item in _results(data, path):
-                yield load_object(item)
-            after = _next_after(data)
-            if after is None:
-                return
-            offset = int(after) if after.isascii() and after.isdigit() else None
-            if offset is not None and offset >= SEARCH_RESULT_CAP:
-                raise SearchCapError(
-                    f"this search matches "
-                    f"{total if total is not None else f'more than {SEARCH_RESULT_CAP:,}'} "
-                    f"records, and HubSpot pages through at most {SEARCH_RESULT_CAP:,} "
-                    f"per query. To read past them, sort by a unique increasing property "
-                    f"(Sort('hs_object_id')) and search again with "
-                    f"Filter('hs_object_id', 'GT', <the last id read>)",
-                    cap=SEARCH_RESULT_CAP,
-                    total=total,
-                )
-            limit = page_size
-            if offset is not None:
-                limit = min(page_size, SEARCH_RESULT_CAP - offset)
-            body = {**body, "after": after, "limit": limit}
+        return paginate(
+            self._search_retrier,
+            PageRequest("POST", path, json_body=body),
+            load_object,
+            options=self._options,
+            next_page=search_next_page(page_size),
+        )
 
     @property
     def with_raw_response(self) -> AsyncObjectsWithRawResponse:
@@ -761,6 +718,14 @@ class AsyncObjects:
         returning a :class:`RawResponse`: its ``status`` and ``headers``, and
         ``parse()`` for what the plain call returns."""
         return AsyncObjectsWithRawResponse(self)
+
+    def _sending_through(self, retrier: Retrier) -> AsyncObjects:
+        """A copy of this resource whose requests, its writes' settling included, go
+        through ``retrier`` (``with_raw_response`` runs the plain methods on one)."""
+        copied = copy.copy(self)
+        copied._retrier = retrier
+        copied._writes = Writes(retrier)
+        return copied
 
 
 def _read_params(
@@ -785,107 +750,17 @@ def _read_params(
         params["archived"] = "true"
 
 
-def _results(data: Any, path: str) -> list[Any]:
-    results = data.get("results") if isinstance(data, Mapping) else None
-    if not isinstance(results, list):
-        raise ResponseParseError(
-            f"could not read HubSpot's answer to {path}: expected a 'results' list"
-        )
-    return results
-
-
-def _next_after(data: Any) -> str | None:
-    """The ``paging.next.after`` cursor of a page, or None on the last page."""
-    paging = data.get("paging") if isinstance(data, Mapping) else None
-    following = paging.get("next") if isinstance(paging, Mapping) else None
-    after = following.get("after") if isinstance(following, Mapping) else None
-    if isinstance(after, int) and not isinstance(after, bool):
-        return str(after)
-    return after if isinstance(after, str) and after else None
-
-
-class AsyncObjectsWithRawResponse:
+class AsyncObjectsWithRawResponse(WithRawResponse[AsyncObjects]):
     """``crm.objects.with_raw_response``: the single-record calls, returning a
     :class:`RawResponse` whose ``parse()`` is what the plain call returns.
 
     Reached as ``crm.objects.with_raw_response``; not constructed directly.
     """
 
-    def __init__(self, objects: AsyncObjects) -> None:
-        self._objects = objects
-
-    def _recording(self) -> tuple[AsyncObjects, Recorder]:
-        recorder = Recorder(self._objects._retrier)
-        objects = copy.copy(self._objects)
-        objects._retrier = recorder
-        objects._writes = Writes(recorder)
-        return objects, recorder
-
-    @staticmethod
-    def _raw(recorder: Recorder, value: T) -> RawResponse[T]:
-        assert recorder.last is not None
-        return RawResponse(recorder.last, value)
-
-    async def create(
-        self,
-        object_type: str,
-        properties: Mapping[str, PropertyValue],
-        associations: Iterable[Association] = (),
-        *,
-        id_property: str | None = None,
-    ) -> RawResponse[CrmObject]:
-        """Like ``objects.create``, with the response it was read from.
-
-        Raises:
-            APIError, OutcomeUnknownError: as ``objects.create`` does.
-        """
-        objects, recorder = self._recording()
-        value = await objects.create(object_type, properties, associations, id_property=id_property)
-        return self._raw(recorder, value)
-
-    async def get(
-        self,
-        object_type: str,
-        object_id: str,
-        properties: Iterable[str] = (),
-        *,
-        id_property: str | None = None,
-    ) -> RawResponse[CrmObject]:
-        """Like ``objects.get``, with the response it was read from.
-
-        Raises:
-            NotFoundError, APIError: as ``objects.get`` does.
-        """
-        objects, recorder = self._recording()
-        value = await objects.get(object_type, object_id, properties, id_property=id_property)
-        return self._raw(recorder, value)
-
-    async def update(
-        self,
-        object_type: str,
-        object_id: str,
-        properties: Mapping[str, PropertyValue],
-        *,
-        id_property: str | None = None,
-    ) -> RawResponse[CrmObject]:
-        """Like ``objects.update``, with the response it was read from.
-
-        Raises:
-            NotFoundError, APIError: as ``objects.update`` does.
-        """
-        objects, recorder = self._recording()
-        value = await objects.update(object_type, object_id, properties, id_property=id_property)
-        return self._raw(recorder, value)
-
-    async def archive(self, object_type: str, object_id: str) -> RawResponse[None]:
-        """Like ``objects.archive``, with HubSpot's (empty, 204) response.
-
-        Raises:
-            APIError: as ``objects.archive`` does.
-        """
-        objects, recorder = self._recording()
-        await objects.archive(object_type, object_id)
-        return self._raw(recorder, None)
+    create = raw_response(AsyncObjects.create)
+    get = raw_response(AsyncObjects.get)
+    update = raw_response(AsyncObjects.update)
+    archive = raw_response(AsyncObjects.archive)
 
 
 def _list(value: object) -> list[Any]:

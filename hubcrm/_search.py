@@ -18,7 +18,9 @@ from typing import Any, Literal, get_args
 
 import attrs
 
+from ._errors import SearchCapError
 from ._models import redacted_value
+from ._paging import NextPage, PageRequest
 from ._ratelimit import RateLimit
 from ._values import encode_value, type_name
 
@@ -34,6 +36,7 @@ __all__ = [
     "Sort",
     "SortDirection",
     "search_body",
+    "search_next_page",
 ]
 
 #: HubSpot's search operators (the CRM search API's filter operators).
@@ -281,3 +284,36 @@ def search_body(
     if query:
         body["query"] = query
     return body
+
+
+def search_next_page(page_size: int) -> NextPage:
+    """The next-page rule of one search: the cursor and a limit that stops at the
+    10,000-result ceiling, or :class:`SearchCapError` where the next page would pass it.
+
+    Its cursor is the offset of the next result (HubSpot's ``"after": "200"``); the
+    match count it names is the ``total`` of the first page that gives one.
+    """
+    total: int | None = None
+
+    def next_page(request: PageRequest, after: str, data: Mapping[str, Any]) -> PageRequest:
+        nonlocal total
+        if total is None:
+            count = data.get("total")
+            total = count if isinstance(count, int) and not isinstance(count, bool) else None
+        offset = int(after) if after.isascii() and after.isdigit() else None
+        if offset is None:
+            return request.after(after, limit=page_size)
+        if offset >= SEARCH_RESULT_CAP:
+            raise SearchCapError(
+                f"this search matches "
+                f"{total if total is not None else f'more than {SEARCH_RESULT_CAP:,}'} "
+                f"records, and HubSpot pages through at most {SEARCH_RESULT_CAP:,} "
+                f"per query. To read past them, sort by a unique increasing property "
+                f"(Sort('hs_object_id')) and search again with "
+                f"Filter('hs_object_id', 'GT', <the last id read>)",
+                cap=SEARCH_RESULT_CAP,
+                total=total,
+            )
+        return request.after(after, limit=min(page_size, SEARCH_RESULT_CAP - offset))
+
+    return next_page

@@ -45,7 +45,10 @@ from ._objects import AsyncObjects, AsyncObjectsWithRawResponse
 from ._portal import Portal, SyncClientBase
 from ._properties import AsyncProperties
 from ._ratelimit import Limiter, RateLimit
-from ._raw import RawResponse, RequestSafety
+from ._raw import (
+    RawResponse,
+    RequestSafety,
+)
 from ._search import DEFAULT_SEARCH_RATE_LIMIT, Filter, Sort
 from ._session import Response
 from ._stats import ClientStats
@@ -73,10 +76,11 @@ class ObjectsWithRawResponse:
         *,
         id_property: str | None = None,
     ) -> RawResponse[CrmObject]:
-        """Like ``objects.create``, with the response it was read from.
+        """Like ``objects.create``, with the HTTP response it was read from; raises
+        what ``objects.create`` raises.
 
-        Raises:
-            APIError, OutcomeUnknownError: as ``objects.create`` does.
+        Returns:
+            The response, whose ``parse()`` is what ``objects.create`` returns.
         """
         return self._portal.call(
             functools.partial(
@@ -91,15 +95,26 @@ class ObjectsWithRawResponse:
         properties: Iterable[str] = (),
         *,
         id_property: str | None = None,
+        properties_with_history: Iterable[str] = (),
+        associations: Iterable[str] = (),
+        archived: bool = False,
     ) -> RawResponse[CrmObject]:
-        """Like ``objects.get``, with the response it was read from.
+        """Like ``objects.get``, with the HTTP response it was read from; raises
+        what ``objects.get`` raises.
 
-        Raises:
-            NotFoundError, APIError: as ``objects.get`` does.
+        Returns:
+            The response, whose ``parse()`` is what ``objects.get`` returns.
         """
         return self._portal.call(
             functools.partial(
-                self._async.get, object_type, object_id, properties, id_property=id_property
+                self._async.get,
+                object_type,
+                object_id,
+                properties,
+                id_property=id_property,
+                properties_with_history=properties_with_history,
+                associations=associations,
+                archived=archived,
             )
         )
 
@@ -111,10 +126,11 @@ class ObjectsWithRawResponse:
         *,
         id_property: str | None = None,
     ) -> RawResponse[CrmObject]:
-        """Like ``objects.update``, with the response it was read from.
+        """Like ``objects.update``, with the HTTP response it was read from; raises
+        what ``objects.update`` raises.
 
-        Raises:
-            NotFoundError, APIError: as ``objects.update`` does.
+        Returns:
+            The response, whose ``parse()`` is what ``objects.update`` returns.
         """
         return self._portal.call(
             functools.partial(
@@ -123,10 +139,11 @@ class ObjectsWithRawResponse:
         )
 
     def archive(self, object_type: str, object_id: str) -> RawResponse[None]:
-        """Like ``objects.archive``, with HubSpot's (empty, 204) response.
+        """Like ``objects.archive``, with the HTTP response it was read from; raises
+        what ``objects.archive`` raises.
 
-        Raises:
-            APIError: as ``objects.archive`` does.
+        Returns:
+            The response, whose ``parse()`` is what ``objects.archive`` returns.
         """
         return self._portal.call(functools.partial(self._async.archive, object_type, object_id))
 

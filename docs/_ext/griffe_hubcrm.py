@@ -14,14 +14,20 @@ rewrite every module's docstrings, the build translates them as it reads them:
   it opens becomes a fenced Python code block.
 - ``SkipModuleDocstrings``: the modules whose reference page introduces them in its own
   words, with links; their docstring would say the same a second time.
+- ``RawResponseMethods``: ``create = raw_response(AsyncObjects.create)`` in a
+  ``with_raw_response`` class is an attribute to static analysis; the method it makes
+  exists once the module has run. Each such attribute is replaced with the method as
+  the live class has it (the plain method's parameters, returning a ``RawResponse``).
 
-mkdocs.yml loads both (the build runs from the repository root); ``check_site.py`` beside
+mkdocs.yml loads them (the build runs from the repository root); ``check_site.py`` beside
 this file fails the docs build if a role or a ``::`` marker still reaches a page.
 """
 
 from __future__ import annotations
 
+import ast
 import html
+import importlib
 import re
 from typing import Any
 
@@ -209,3 +215,36 @@ class SkipModuleDocstrings(griffe.Extension):
         for obj in _objects(pkg):
             if obj.is_module and obj.path in self.paths:
                 obj.docstring = None
+
+
+class RawResponseMethods(griffe.Extension):
+    """Replace the ``name = raw_response(...)`` attributes of a class with the methods
+    they make, read from the live class."""
+
+    def on_class_members(
+        self,
+        *,
+        node: ast.AST | griffe.ObjectNode,
+        cls: griffe.Class,
+        agent: griffe.Visitor | griffe.Inspector,
+        **kwargs: Any,
+    ) -> None:
+        made = [
+            name
+            for name, member in cls.members.items()
+            if isinstance(member, griffe.Attribute)
+            and str(member.value).startswith("raw_response(")
+        ]
+        if not made or isinstance(agent, griffe.Inspector):
+            return
+        # Imported from the environment first: griffe.inspect alone would look for the
+        # module with sys.path cut down to the source tree, without hubcrm's dependencies.
+        importlib.import_module(cls.module.path)
+        live = griffe.inspect(
+            cls.module.path,
+            filepath=cls.module.filepath,
+            docstring_parser=agent.docstring_parser,
+            docstring_options=agent.docstring_options,
+        )
+        for name in made:
+            cls.set_member(name, live[cls.name][name])

@@ -140,6 +140,21 @@ async def test_with_raw_response_gives_status_headers_and_the_record(crm: AsyncH
     assert updated.parse().properties["firstname"] == "A"
     gone = await crm.objects.with_raw_response.archive("contacts", record.id)
     assert (gone.status, gone.parse()) == (204, None)
+    # Every argument of the plain call is taken (the raw call is made from it).
+    read = await crm.objects.with_raw_response.get("contacts", record.id, archived=True)
+    assert (read.status, read.parse().archived) == (200, True)
+
+
+async def test_with_raw_response_of_a_settled_create_is_the_settling_read(
+    crm: AsyncHubCRM, hubspot_emulator: Emulator
+) -> None:
+    hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
+    raw = await crm.objects.with_raw_response.create(
+        "contacts", {"email": "once@example.com"}, id_property="email"
+    )
+    assert raw.status == 200  # the read that found the record the 502 hid
+    assert raw.parse().properties["email"] == "once@example.com"
+    assert hubspot_emulator.stats.requests_by_operation["read"] == 1
 
 
 def test_with_raw_response_sync(sync_crm: HubCRM) -> None:

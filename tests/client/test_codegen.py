@@ -15,10 +15,14 @@ import pytest
 import hubcrm._sync
 from hubcrm import AsyncHubCRM, HubCRM
 from hubcrm._codegen import TARGET, generate
-from hubcrm._objects import AsyncObjects
-from hubcrm._sync import Objects
+from hubcrm._objects import AsyncObjects, AsyncObjectsWithRawResponse
+from hubcrm._sync import Objects, ObjectsWithRawResponse
 
-PAIRS = [(AsyncHubCRM, HubCRM), (AsyncObjects, Objects)]
+PAIRS = [
+    (AsyncHubCRM, HubCRM),
+    (AsyncObjects, Objects),
+    (AsyncObjectsWithRawResponse, ObjectsWithRawResponse),
+]
 
 
 def test_checked_in_sync_module_is_fresh() -> None:
@@ -106,3 +110,14 @@ def test_a_public_method_returning_an_async_iterator_is_refused() -> None:
 def test_the_sync_iterators_can_be_closed(name: str) -> None:
     hints = typing.get_type_hints(getattr(Objects, name), vars(hubcrm._sync))
     assert typing.get_origin(hints["return"]) is collections.abc.Generator
+
+
+@pytest.mark.parametrize("name", ["create", "get", "update", "archive"])
+def test_a_raw_call_takes_its_plain_call_s_arguments(name: str) -> None:
+    # with_raw_response's methods are made from the plain ones (raw_response), never
+    # written out: same parameters, a RawResponse of the same value.
+    plain = inspect.signature(getattr(AsyncObjects, name))
+    raw = inspect.signature(getattr(AsyncObjectsWithRawResponse, name))
+    assert raw.parameters == plain.parameters
+    assert raw.return_annotation == f"RawResponse[{plain.return_annotation}]"
+    assert getattr(AsyncObjectsWithRawResponse, name).__name__ == name

@@ -122,11 +122,23 @@ def test_every_public_name_in_the_module_is_exported() -> None:
         for name, value in vars(hubcrm).items()
         if not name.startswith("_") and not isinstance(value, type(hubcrm))
     }
-    public.discard("TYPE_CHECKING")
-    public.discard("annotations")
-    public.discard("import_module")
     assert public <= set(hubcrm.__all__), public - set(hubcrm.__all__)
     assert set(dir(hubcrm)) >= set(hubcrm.__all__)
+
+
+def test_the_package_namespace_holds_the_exported_names_only() -> None:
+    # What dir() and completion offer is what __all__ exports: no helper of
+    # hubcrm/__init__.py, and no submodule, whichever were loaded already.
+    import hubcrm.cli
+    import hubcrm.testing
+
+    exported = sorted(name for name in hubcrm.__all__ if not name.startswith("_"))
+    assert [name for name in dir(hubcrm) if not name.startswith("_")] == exported
+    assert "__version__" in dir(hubcrm)
+    for helper in ("import_module", "annotations", "TYPE_CHECKING"):
+        assert not hasattr(hubcrm, helper), helper
+        with pytest.raises(AttributeError, match=helper):
+            getattr(hubcrm, helper)
 
 
 def test_the_lazy_table_is_exactly_all_and_matches_the_typed_imports() -> None:
@@ -182,7 +194,7 @@ def test_redis_limiter_is_loaded_on_first_use() -> None:
 def _defined_names(tree: ast.Module) -> tuple[set[str], list[str] | None]:
     """The names a module defines at its top level, and its ``__all__`` (None if absent).
 
-    A logger and a TypeVar are plumbing, not offerings: left out."""
+    A logger, a TypeVar and a ParamSpec are plumbing, not offerings: left out."""
     defined: set[str] = set()
     listed: list[str] | None = None
     for node in tree.body:
@@ -198,7 +210,7 @@ def _defined_names(tree: ast.Module) -> tuple[set[str], list[str] | None]:
                 if target.id == "__all__":
                     assert node.value is not None
                     listed = list(ast.literal_eval(node.value))
-                elif made_by not in ("TypeVar", "logging.getLogger"):
+                elif made_by not in ("TypeVar", "ParamSpec", "logging.getLogger"):
                     defined.add(target.id)
     return defined, listed
 

@@ -6,8 +6,8 @@ Never run: `nox -s lint` checks this file with mypy --strict and pyright (strict
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from hubcrm import (
     AsyncHubCRM,
@@ -22,6 +22,20 @@ from hubcrm import (
 
 if TYPE_CHECKING:
     from typing_extensions import assert_type
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def same_arguments(
+    plain: Callable[P, Awaitable[T]], raw: Callable[P, Awaitable[RawResponse[T]]]
+) -> None:
+    """Type-checks when ``raw`` takes every argument ``plain`` takes, typed alike
+    (pyright holds the two to one parameter list), and returns a RawResponse of it."""
+
+
+def same_arguments_sync(plain: Callable[P, T], raw: Callable[P, RawResponse[T]]) -> None:
+    """``same_arguments`` for the blocking client."""
 
 
 def response(r: Response) -> None:
@@ -60,6 +74,21 @@ async def async_raw(crm: AsyncHubCRM, safety: RequestSafety) -> None:
     archived = await objects.archive("contacts", "1")
     assert_type(archived, RawResponse[None])
     assert_type(archived.parse(), None)
+    read = await objects.get(
+        "contacts",
+        "ada@example.com",
+        ["email"],
+        id_property="email",
+        properties_with_history=["lifecyclestage"],
+        associations=["companies"],
+        archived=False,
+    )
+    assert_type(read, RawResponse[CrmObject])
+    # Each raw call is its plain call's twin: the same parameters, names and defaults.
+    same_arguments(crm.objects.create, objects.create)
+    same_arguments(crm.objects.get, objects.get)
+    same_arguments(crm.objects.update, objects.update)
+    same_arguments(crm.objects.archive, objects.archive)
 
 
 def sync_raw(crm: HubCRM) -> None:
@@ -70,3 +99,8 @@ def sync_raw(crm: HubCRM) -> None:
     assert_type(objects.get("contacts", "1"), RawResponse[CrmObject])
     assert_type(objects.update("contacts", "1", {"firstname": "A"}), RawResponse[CrmObject])
     assert_type(objects.archive("contacts", "1"), RawResponse[None])
+    assert_type(objects.get("contacts", "1", archived=True), RawResponse[CrmObject])
+    same_arguments_sync(crm.objects.create, objects.create)
+    same_arguments_sync(crm.objects.get, objects.get)
+    same_arguments_sync(crm.objects.update, objects.update)
+    same_arguments_sync(crm.objects.archive, objects.archive)
