@@ -40,9 +40,9 @@ from ._errors import (
     RedisLimiterError,
 )
 from ._outcomes import OutcomeStatus
-from ._ratelimit import RateLimit
+from ._retry import Retrier
 from ._safety import FailureClass, RequestKind, classify
-from ._session import Response, encode_json
+from ._session import encode_json
 
 __all__ = ["BatchSpec", "Executed", "Requester", "Verdict", "execute", "stops_run"]
 
@@ -52,37 +52,10 @@ T_contra = TypeVar("T_contra", contravariant=True)
 R_spec = TypeVar("R_spec")
 
 
-class Requester(Protocol):
-    """What batches are sent through (the client's retrier)."""
-
-    @property
-    def max_connections(self) -> int:
-        """The most requests in flight at once."""
-        ...
-
-    @property
-    def rate_limit(self) -> RateLimit | None:
-        """The limit the client's limiter keeps to now; ``None`` when it keeps none."""
-        ...
-
-    @property
-    def closed(self) -> bool:
-        """Whether the client is closed: every request now fails before it is sent."""
-        ...
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        kind: RequestKind,
-        json_body: Any = None,
-        params: Mapping[str, str] | None = None,
-        options: RequestOptions | None = None,
-        log_path: str | None = None,
-    ) -> Response:
-        """Send one request, with the retries its kind allows; a 2xx response or raise."""
-        ...
+#: What batches are sent through: the client's retrier (its ``request`` sends one
+#: request with the retries its kind allows; ``closed``, ``rate_limit`` and
+#: ``max_connections`` steer a run).
+Requester = Retrier
 
 
 class BatchSpec(Protocol[T_contra, R_spec]):
