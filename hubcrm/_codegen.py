@@ -56,11 +56,13 @@ class ClassSpec:
     async_name: str
     sync_name: str
     is_client: bool = False
+    mixins: tuple[tuple[str, str], ...] = ()
+    """(module, class) pairs the async class inherits public methods from, in order."""
 
 
 CLASSES: tuple[ClassSpec, ...] = (
     ClassSpec("_objects", "AsyncObjectsWithRawResponse", "ObjectsWithRawResponse"),
-    ClassSpec("_objects", "AsyncObjects", "Objects"),
+    ClassSpec("_objects", "AsyncObjects", "Objects", mixins=(("_objects_bulk", "BulkWrites"),)),
     ClassSpec("_properties", "AsyncProperties", "Properties"),
     ClassSpec("_associations", "AsyncAssociations", "Associations"),
     ClassSpec("_client", "AsyncHubCRM", "HubCRM", is_client=True),
@@ -230,8 +232,28 @@ def _emit_raw_method(name: str, owner: str, method: ast.AsyncFunctionDef) -> lis
     ]
 
 
-def _emit_class(spec: ClassSpec, tree: ast.Module) -> list[str]:
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == spec.async_name)
+def _class(tree: ast.Module, name: str) -> ast.ClassDef:
+    return next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
+
+
+def _with_mixins(spec: ClassSpec, trees: dict[str, ast.Module]) -> ast.ClassDef:
+    """The async class, with the methods it inherits from its mixins appended (a method
+    the class defines itself wins, as in its MRO)."""
+    cls = copy.copy(_class(trees[spec.module], spec.async_name))
+    own = {n.name for n in cls.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    body = list(cls.body)
+    for module, name in spec.mixins:
+        for node in _class(trees[module], name).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name not in own:
+                own.add(node.name)
+                body.append(node)
+    cls.body = body
+    return cls
+
+
+def _emit_class(spec: ClassSpec, trees: dict[str, ast.Module]) -> list[str]:
+    tree = trees[spec.module]
+    cls = _with_mixins(spec, trees)
     base = "SyncClientBase" if spec.is_client else ""
     out = [f"class {spec.sync_name}({base}):" if base else f"class {spec.sync_name}:"]
     sync_doc = _sync_doc(cls)
@@ -385,9 +407,11 @@ def _ruff(args: Sequence[str], source: str) -> str:
 
 def generate() -> str:
     """Return the source of ``_sync.py`` for the async classes as they are now."""
+    modules = [spec.module for spec in CLASSES]
+    modules += [module for spec in CLASSES for module, _ in spec.mixins]
     trees = {
-        spec.module: ast.parse((PACKAGE_DIR / f"{spec.module}.py").read_text("utf-8"))
-        for spec in CLASSES
+        module: ast.parse((PACKAGE_DIR / f"{module}.py").read_text("utf-8"))
+        for module in dict.fromkeys(modules)
     }
     sources = ", ".join(f"hubcrm/{module}.py" for module in trees)
     header = [
@@ -417,7 +441,7 @@ def generate() -> str:
     header += [f"__all__ = [{names}]", "", ""]
     body: list[str] = []
     for spec in CLASSES:
-        body += _emit_class(spec, trees[spec.module])
+        body += _emit_class(spec, trees)
         body.append("")
     source = "\n".join(header + body)
     source = _ruff(["check", "--fix", "--quiet", "--select", "F401,I001"], source)
