@@ -26,7 +26,6 @@ import asyncio
 import logging
 import math
 import os
-import time
 from collections import deque
 from collections.abc import (
     AsyncGenerator,
@@ -46,6 +45,7 @@ import anyio
 import attrs
 
 from ._bulk_answer import map_batch_answer
+from ._clock import Clock
 from ._config import RequestOptions
 from ._convert import dump_input, parse_datetime
 from ._errors import (
@@ -174,6 +174,11 @@ class Requester(Protocol):
     @property
     def closed(self) -> bool:
         """Whether the client is closed: every request now fails before it is sent."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """Where the engine reads the time (the session's clock)."""
         ...
 
     async def request(
@@ -327,6 +332,7 @@ class _Engine:
     ) -> None:
         self._endpoint = endpoint
         self._requester = endpoint.requester
+        self._clock = endpoint.requester.clock
         self._object_type = args.object_type
         self._single = args.mode == "single"
         self._batch_size = 1 if self._single else args.batch_size
@@ -389,7 +395,7 @@ class _Engine:
             "unknown": 0,
             "not_attempted": 0,
         }
-        self._started = time.monotonic()
+        self._started = self._clock.monotonic()
         self._last_progress = 0.0
 
     # --- public to the drivers --------------------------------------------------------
@@ -410,7 +416,7 @@ class _Engine:
         An exception from the caller's code (the iterable, ``on_progress``) stops the
         run as a ``DailyLimitError`` does; it is left in :attr:`failure` for the driver.
         """
-        self._started = time.monotonic()
+        self._started = self._clock.monotonic()
         try:
             async with anyio.create_task_group() as tg:
                 while True:
@@ -645,7 +651,7 @@ class _Engine:
 
     async def _send_chunk(self, chunk: list[_Item], chunks: list[list[_Item]]) -> None:
         endpoint = self._endpoint
-        started = time.time()
+        started = self._clock.time()
         completed_before = self._completed_at
         try:
             response = await self._requester.request(
@@ -900,7 +906,7 @@ class _Engine:
         callback = self._on_progress
         if callback is None:
             return
-        now = time.monotonic()
+        now = self._clock.monotonic()
         if not final and now - self._last_progress < _PROGRESS_INTERVAL:
             return
         self._last_progress = now

@@ -22,17 +22,16 @@ by the rejection itself; which failures count as rejections is still ``classify`
 
 from __future__ import annotations
 
-import asyncio
 import enum
 import math
 import random
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
 
 from ._bulk_answer import map_batch_answer
+from ._clock import Clock
 from ._config import RequestOptions, RetryPolicy, RetryWrites
 from ._convert import load_object
 from ._errors import (
@@ -336,6 +335,11 @@ class Retrier:
         """The limit the client's limiter keeps to now (``None``: no window)."""
         return self.session.limiter.rate_limit
 
+    @property
+    def clock(self) -> Clock:
+        """The session's clock, which the bulk engines read too."""
+        return self.session.clock
+
     async def request(
         self,
         method: str,
@@ -415,6 +419,7 @@ class Retrier:
             call.kind,
             error,
             call.retries,
+            session.random,
             can_refresh_token=not call.refreshed and call.token is not None,
             paused_so_far=call.paused,
         )
@@ -449,7 +454,7 @@ class Retrier:
                 call.paused += wait  # HubSpot asked for the wait: it counts like a pause
             call.pause_limit = policy.rate_limit_deadline - call.paused
             counters.retry(decision.reason, wait, call.method, call.shown_path, error)
-            await asyncio.sleep(wait)
+            await session.sleep(wait)
 
     async def create(
         self,
@@ -485,7 +490,7 @@ class Retrier:
         # the settling below does, for every retry_writes policy, so that a 409
         # answering a resend can be resolved to the record the first attempt made.
         safe = self.safe_create_options(options)
-        started = time.time()
+        started = self.session.clock.time()
         try:
             response = await self.request(
                 "POST", path, kind=RequestKind.CREATE, json_body=body, options=safe
@@ -580,11 +585,12 @@ class _Settling:
         started: float,
         error: HubCRMError,
     ) -> CrmObject:
-        counters = self.retrier.session.counters
+        session = self.retrier.session
+        counters = session.counters
         for retry in range(1, policy.max_retries + 1):
-            wait = backoff(policy, retry)
+            wait = backoff(policy, retry, session.random)
             counters.retry(reason, wait, "POST", self.path, error)
-            await asyncio.sleep(wait)
+            await session.sleep(wait)
             try:
                 if recovery is Recovery.LOOK_UP:
                     found, lookup_error = await self._look_up_key()
@@ -718,14 +724,15 @@ class _BatchSettling:
             else:
                 pending.append(i)
         refused: dict[int, HubCRMError] = {}  # resends refused as "value taken"
-        counters = self.retrier.session.counters
+        session = self.retrier.session
+        counters = session.counters
         reason = "ambiguous batch: reading the inputs back by their unique key"
         for retry in range(1, self.policy.max_retries + 1):
             if not pending:
                 break
-            wait = backoff(self.policy, retry)
+            wait = backoff(self.policy, retry, session.random)
             counters.retry(reason, wait, "POST", self.path, self.error)
-            await asyncio.sleep(wait)
+            await session.sleep(wait)
             keyed = [i for i in pending if entries[i].key is not None]
             if keyed:
                 try:
