@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from ssl import SSLContext
 from types import TracebackType
 from typing import Any
 
@@ -32,7 +33,7 @@ from ._retry import Retrier
 from ._search import DEFAULT_SEARCH_RATE_LIMIT
 from ._session import Response, Session
 from ._stats import ClientStats
-from ._transport import AiohttpTransport
+from ._transport import AiohttpTransport, TraceConfig
 from ._values import type_name
 
 __all__ = ["AsyncHubCRM"]
@@ -130,6 +131,11 @@ class AsyncHubCRM:
         retry_writes: RetryWrites | None = None,
         rate_limit_deadline: float | None = None,
         search_rate_limit: RateLimit | Limiter | None = DEFAULT_SEARCH_RATE_LIMIT,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        ssl: SSLContext | bool = True,
+        trace_configs: Sequence[TraceConfig] = (),
+        connector_options: Mapping[str, Any] | None = None,
     ) -> None:
         """Create a client. No connection is made until the first request.
 
@@ -168,6 +174,27 @@ class AsyncHubCRM:
                 HubSpot's search limit per account). HubSpot counts searches apart from
                 the burst window, so they pass this limiter only and leave
                 ``rate_limit``'s budget to the other calls. ``None`` turns it off.
+            proxy: an HTTP proxy to send every request through (OAuth refreshes
+                included), as a URL: ``"http://proxy.example.com:3128"``, credentials
+                allowed (``"http://user:password@proxy.example.com:3128"``); HTTPS is
+                tunnelled with ``CONNECT``. The credentials are never logged nor shown
+                in errors or reprs.
+            trust_env: take the proxy from the ``HTTPS_PROXY`` / ``HTTP_PROXY``
+                environment variables (hosts in ``NO_PROXY`` are reached directly) and
+                its credentials from ``.netrc``, when ``proxy`` is not given. Off by
+                default.
+            ssl: how HubSpot's TLS certificate is checked: ``True`` (the default)
+                against the system's CAs; an ``ssl.SSLContext`` as it is set up (a
+                corporate CA, a client certificate); ``False`` not at all, which lets
+                anyone on the network read and change the traffic, token included.
+            trace_configs: ``aiohttp.TraceConfig`` objects, called on each request's
+                connection, DNS and header events (for tracing and metrics).
+            connector_options: further keyword arguments of ``aiohttp.TCPConnector``
+                (``keepalive_timeout``, ``ttl_dns_cache``, ``family``, ``local_addr``,
+                ...); ``limit`` and the TLS ones follow ``max_connections`` and ``ssl``.
+
+        Connection settings (``max_connections`` to ``connector_options``) belong to the
+        connection pool: clients made by :meth:`with_options` share them.
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
@@ -209,7 +236,14 @@ class AsyncHubCRM:
             token_provider=provider,
             options=self._options,
             limiter=_limiter(rate_limit),
-            transport=AiohttpTransport(max_connections=max_connections),
+            transport=AiohttpTransport(
+                max_connections=max_connections,
+                proxy=proxy,
+                trust_env=trust_env,
+                ssl=ssl,
+                trace_configs=trace_configs,
+                connector_options=connector_options,
+            ),
         )
         self._retrier = Retrier(self._session)
         self._search_retrier = Retrier(
@@ -235,8 +269,8 @@ class AsyncHubCRM:
         retry_writes: RetryWrites | None = None,
         rate_limit_deadline: float | None = None,
     ) -> AsyncHubCRM:
-        """A client with other per-request options, sharing this one's connections,
-        rate limiter and counters.
+        """A client with other per-request options, sharing this one's connections
+        (and their settings: proxy, TLS, connector), rate limiter and counters.
 
         ``crm.with_options(timeout=5).objects.create(...)`` changes one call; closing
         either client closes the connections of both. Every argument is as in the

@@ -1,10 +1,17 @@
-"""The two clocks hubcrm reads, behind one small interface that tests can replace."""
+"""The two clocks hubcrm reads, and how it waits, behind small interfaces tests can replace."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock"]
+__all__ = ["Clock", "Random", "Sleep"]
+
+#: How hubcrm waits between attempts: ``await sleep(seconds)``, as :func:`asyncio.sleep`.
+Sleep = Callable[[float], Awaitable[None]]
+
+#: Where retry jitter comes from: a float in ``[0, 1)``, as :func:`random.random`.
+Random = Callable[[], float]
 
 
 @runtime_checkable

@@ -15,14 +15,14 @@ import logging
 import math
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import attrs
 
 from ._auth import OAuth, StaticToken, TokenProvider
-from ._clock import Clock
+from ._clock import Clock, Random, Sleep
 from ._config import RequestOptions
 from ._error_bodies import error_from_response
 from ._errors import (
@@ -137,8 +137,22 @@ class Response:
             ) from exc
 
 
+@attrs.define
+class _Time:
+    """Where a session and its views read the time, wait, and draw jitter."""
+
+    clock: Clock
+    sleep: Sleep
+    random: Random
+
+
 class Session:
-    """The HTTP side of one client: transport, auth, rate limiter, counters.
+    """The HTTP side of one client: transport, auth, rate limiter, counters, and time.
+
+    Every layer above reads the time and waits through the session: :attr:`clock`,
+    :attr:`sleep` and :attr:`random` (by default the :mod:`time` module,
+    :func:`asyncio.sleep` and :func:`random.random`). :meth:`use_time` replaces them, so
+    that tests of retries and write settling run on virtual time.
 
     One ``Session`` per client (clients made by ``with_options`` share it). All its
     state lives on the instance, so two clients with two tokens in one process never mix.
@@ -178,12 +192,8 @@ class Session:
         self.options = options
         self.limiter = limiter
         self.counters: Counters = Counters()
-        # What the retrier and recovery wait on and draw jitter from; tests replace them
-        # to run on virtual time.
-        self.clock: Clock = time
-        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-        self.random: Callable[[], float] = random.random
         self.transport = transport
+        self._time = _Time(time, asyncio.sleep, random.random)  # shared with views
         # Slow start: until one response has told the limiter HubSpot's real limits, only
         # one request is in flight, so a first burst can't overrun a stricter limit. A
         # limiter that keeps no window has nothing to learn. The state belongs to one
@@ -192,6 +202,41 @@ class Session:
         self._probing = False
         self._warmed: asyncio.Event | None = None
         self._warm_loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def clock(self) -> Clock:
+        """Where wall-clock and monotonic time are read (the :mod:`time` module)."""
+        return self._time.clock
+
+    @property
+    def sleep(self) -> Sleep:
+        """How a backoff waits: ``await session.sleep(seconds)`` (:func:`asyncio.sleep`)."""
+        return self._time.sleep
+
+    @property
+    def random(self) -> Random:
+        """Where backoff jitter is drawn, in ``[0, 1)`` (:func:`random.random`)."""
+        return self._time.random
+
+    def use_time(
+        self,
+        *,
+        clock: Clock | None = None,
+        sleep: Sleep | None = None,
+        random: Random | None = None,
+    ) -> None:
+        """Replace the clock, the sleep or the jitter of this session and its views.
+
+        For tests: a virtual clock moved by a sleep that only yields to the loop puts
+        retries and write settling on virtual time. A virtual ``sleep`` must still yield
+        to the event loop and leave ``clock`` at least ``seconds`` later.
+        """
+        if clock is not None:
+            self._time.clock = clock
+        if sleep is not None:
+            self._time.sleep = sleep
+        if random is not None:
+            self._time.random = random
 
     @property
     def closed(self) -> bool:

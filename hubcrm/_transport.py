@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
+import netrc
 import os
 import platform
-from collections.abc import AsyncGenerator, Mapping
-from typing import NamedTuple, Protocol
+import urllib.request
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from ssl import SSLContext
+from typing import Any, NamedTuple, Protocol
+from urllib.parse import quote, urlsplit
 
 import aiohttp
+from aiohttp import TraceConfig
 
 from ._config import Timeouts
 from ._errors import CLIENT_CLOSED, APIConnectionError, APITimeoutError, HubCRMError
@@ -33,7 +39,10 @@ __all__ = [
     "TRANSPORT_ERRORS",
     "AiohttpTransport",
     "Reply",
+    "TraceConfig",
     "Transport",
+    "proxy_from_environment",
+    "shown_proxy",
     "transport_error",
     "user_agent",
 ]
@@ -68,6 +77,32 @@ def transport_error(
         ``APITimeoutError`` when connecting (not sent) or answering (maybe processed)
         took too long.
     """
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        # The proxy refused the tunnel (a CONNECT answered other than 200): the request
+        # never reached the server. The proxy's own URL (it may hold credentials) is
+        # never shown.
+        return APIConnectionError(
+            f"the proxy refused to connect to {target} (it answered {exc.status}); the "
+            f"request was not sent",
+            method=method,
+            path=path,
+            request_sent=False,
+        )
+    if isinstance(exc, aiohttp.ClientProxyConnectionError):
+        return APIConnectionError(
+            f"could not connect to the proxy for {target}: {exc.os_error or type(exc).__name__}",
+            method=method,
+            path=path,
+            request_sent=False,
+        )
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return APIConnectionError(
+            f"could not connect to {target}: its TLS certificate could not be verified "
+            f"({exc.certificate_error}); pass ssl= an SSLContext that trusts its CA",
+            method=method,
+            path=path,
+            request_sent=False,
+        )
     if isinstance(exc, aiohttp.ClientConnectorError):
         # No connection was made, so the request was certainly not processed.
         return APIConnectionError(
@@ -192,6 +227,107 @@ def _client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
     return aiohttp.ClientTimeout(total=timeouts.total, sock_connect=timeouts.connect)
 
 
+def shown_proxy(url: str) -> str:
+    """A proxy URL as it may be shown: any user name and password replaced."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"<redacted>@{host}").geturl()
+
+
+def _proxy(proxy: object) -> str | None:
+    if proxy is None:
+        return None
+    if not isinstance(proxy, str):
+        raise TypeError(f"proxy must be a str (a URL) or None, not {type(proxy).__name__}")
+    try:
+        parts = urlsplit(proxy)
+        port = parts.port  # a malformed port raises here
+    except ValueError:
+        raise ValueError(f"proxy is not a valid URL: {shown_proxy(proxy)!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "proxy must be an http:// (or https://) URL with a host, such as "
+            f"'http://proxy.example.com:3128', not {shown_proxy(proxy)!r}"
+        )
+    del port
+    return proxy
+
+
+def _netrc_credentials(host: str) -> tuple[str, str] | None:
+    """The login and password ``.netrc`` (``$NETRC``, else ``~/.netrc``) holds for ``host``."""
+    path = os.environ.get("NETRC") or os.path.join(os.path.expanduser("~"), ".netrc")
+    try:
+        entry = netrc.netrc(path).authenticators(host)
+    except (OSError, netrc.NetrcParseError):
+        return None
+    if entry is None:
+        return None
+    login, _, password = entry
+    return login, password or ""
+
+
+def proxy_from_environment(url: str) -> str | None:
+    """The proxy the environment names for ``url``, as ``trust_env=True`` reads it.
+
+    ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` (either case) by the URL's scheme;
+    ``None`` for a host ``NO_PROXY`` lists. A proxy without credentials takes the ones
+    ``.netrc`` holds for its host. The server's own host is never looked up in
+    ``.netrc``: its requests carry their bearer token.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if urllib.request.proxy_bypass(host):
+        return None
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(parts.scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    proxy_parts = urlsplit(proxy)
+    if proxy_parts.scheme not in ("http", "https") or not proxy_parts.hostname:
+        return None
+    if "@" not in proxy_parts.netloc:
+        credentials = _netrc_credentials(proxy_parts.hostname)
+        if credentials is not None:
+            login, password = (quote(part, safe="") for part in credentials)
+            netloc = f"{login}:{password}@{proxy_parts.netloc}"
+            return proxy_parts._replace(netloc=netloc).geturl()
+    return proxy
+
+
+# TCPConnector arguments that other settings own; the value says which.
+_OWNED_CONNECTOR_OPTIONS = {
+    "limit": "max_connections",
+    "limit_per_host": "max_connections",
+    "ssl": "ssl",
+    "verify_ssl": "ssl",
+    "ssl_context": "ssl",
+    "fingerprint": "ssl",
+    "loop": "the running event loop",
+}
+
+
+def _connector_options(options: object) -> dict[str, Any]:
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(
+            f"connector_options must be a mapping of aiohttp.TCPConnector keyword "
+            f"arguments, not {type(options).__name__}"
+        )
+    known = inspect.signature(aiohttp.TCPConnector).parameters
+    for name in options:
+        if name in _OWNED_CONNECTOR_OPTIONS:
+            raise ValueError(
+                f"connector_options cannot set {name!r}: it follows "
+                f"{_OWNED_CONNECTOR_OPTIONS[name]}"
+            )
+        if not isinstance(name, str) or name not in known:
+            raise TypeError(f"connector_options: aiohttp.TCPConnector takes no {name!r}")
+    return dict(options)
+
+
 class AiohttpTransport:
     """The default :class:`Transport`: one ``aiohttp.ClientSession`` and its slots.
 
@@ -203,13 +339,57 @@ class AiohttpTransport:
         max_connections: connections kept open at most, and so exchanges in flight.
         headers: default headers of every request; by default hubcrm's ``User-Agent``
             and ``Accept: application/json``.
+        proxy: an HTTP proxy's URL, credentials allowed
+            (``http://user:password@proxy:3128``); HTTPS targets are tunnelled through
+            it with ``CONNECT``. It is never shown whole: :func:`shown_proxy`.
+        trust_env: read the proxy from ``HTTP_PROXY``/``HTTPS_PROXY`` (honouring
+            ``NO_PROXY``) and its credentials from ``.netrc``, when ``proxy`` is None:
+            :func:`proxy_from_environment`, once per host and event loop.
+        ssl: ``True`` verifies certificates against the system's CAs; an
+            ``ssl.SSLContext`` verifies (or not) as it is set up; ``False`` turns
+            verification off.
+        trace_configs: aiohttp ``TraceConfig`` objects, to follow each request's
+            connection, DNS and header events.
+        connector_options: further keyword arguments of ``aiohttp.TCPConnector``
+            (``keepalive_timeout``, ``ttl_dns_cache``, ``family``, ...).
+
+    Raises:
+        TypeError, ValueError: a setting has the wrong type or value.
     """
 
-    def __init__(self, *, max_connections: int, headers: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        max_connections: int,
+        headers: Mapping[str, str] | None = None,
+        proxy: str | None = None,
+        trust_env: bool = False,
+        ssl: SSLContext | bool = True,
+        trace_configs: Sequence[TraceConfig] = (),
+        connector_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self._max_connections = max_connections
         if headers is None:
             headers = {"User-Agent": user_agent(), "Accept": "application/json"}
         self._headers = dict(headers)
+        self._proxy = _proxy(proxy)
+        if not isinstance(trust_env, bool):
+            raise TypeError(f"trust_env must be a bool, not {type(trust_env).__name__}")
+        self._trust_env = trust_env
+        self._env_proxies: dict[str, str | None] = {}  # by scheme and host, per loop
+        if not isinstance(ssl, (SSLContext, bool)):
+            raise TypeError(
+                f"ssl must be an ssl.SSLContext, True (verify) or False (do not verify), "
+                f"not {type(ssl).__name__}"
+            )
+        self._ssl = ssl
+        configs: list[object] = list(trace_configs) if isinstance(trace_configs, Sequence) else []
+        if not isinstance(trace_configs, Sequence) or not all(
+            isinstance(config, TraceConfig) for config in configs
+        ):
+            raise TypeError("trace_configs must be a sequence of aiohttp.TraceConfig objects")
+        self._trace_configs = list(trace_configs)
+        self._connector_options = _connector_options(connector_options)
         self.client: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -256,10 +436,19 @@ class AiohttpTransport:
         # to a loop that is gone, so it is abandoned, not closed.
         self._pid = os.getpid()
         self.loop = loop
-        connector = aiohttp.TCPConnector(limit=self._max_connections, limit_per_host=0)
-        self.client = client = aiohttp.ClientSession(
-            connector=connector, headers=self._headers, raise_for_status=False
+        connector = aiohttp.TCPConnector(
+            limit=self._max_connections,
+            limit_per_host=0,
+            ssl=self._ssl,
+            **self._connector_options,
         )
+        self.client = client = aiohttp.ClientSession(
+            connector=connector,
+            headers=self._headers,
+            raise_for_status=False,
+            trace_configs=self._trace_configs or None,
+        )
+        self._env_proxies = {}  # the environment is read again on a new loop
         self._slots = slots = asyncio.Semaphore(self._max_connections)
         # asyncio.run() (and asyncio.Runner) close every unfinished async generator of
         # their loop before closing it. This one's ``finally`` then closes the pool on
@@ -285,6 +474,9 @@ class AiohttpTransport:
         client = self.client
         if client is None:  # closed while this request waited for its slot
             raise HubCRMError(CLIENT_CLOSED)
+        proxy = self._proxy
+        if proxy is None and self._trust_env:
+            proxy = self._proxy_for(url)
         try:
             async with client.request(
                 method,
@@ -293,6 +485,7 @@ class AiohttpTransport:
                 params=params,
                 headers=headers,
                 timeout=_client_timeout(timeouts),
+                proxy=proxy,
             ) as resp:
                 body = await resp.read()
                 return Reply(resp.status, resp.headers, body)
@@ -305,6 +498,22 @@ class AiohttpTransport:
                 total=timeouts.total,
                 connect=timeouts.connect,
             ) from exc
+
+    def _proxy_for(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        try:
+            return self._env_proxies[origin]
+        except KeyError:
+            proxy = self._env_proxies[origin] = proxy_from_environment(url)
+            return proxy
+
+    def __repr__(self) -> str:
+        proxy = None if self._proxy is None else shown_proxy(self._proxy)
+        return (
+            f"AiohttpTransport(max_connections={self._max_connections}, proxy={proxy!r}, "
+            f"trust_env={self._trust_env}, ssl={self._ssl!r})"
+        )
 
     @staticmethod
     async def _close_with_loop(client: aiohttp.ClientSession) -> AsyncGenerator[None, None]:

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from support_redis import RedisServer
 from support_servers import Serve, servers
+from support_time import VirtualTime
 
 from hubcrm import AsyncHubCRM, HubCRM
 from hubcrm.testing import Emulator
@@ -39,6 +40,18 @@ def sync_crm(hubspot_emulator: Emulator) -> Iterator[HubCRM]:
     """A :class:`HubCRM` with default settings, talking to ``hubspot_emulator``."""
     with HubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as client:
         yield client
+
+
+@pytest.fixture
+def virtual_time(request: pytest.FixtureRequest) -> VirtualTime:
+    """``virtual_time.install(client)`` puts a client's backoffs on virtual time.
+
+    When the test uses ``hubspot_emulator``, the emulator's clock moves with it.
+    """
+    emulator = None
+    if "hubspot_emulator" in request.fixturenames:
+        emulator = request.getfixturevalue("hubspot_emulator")
+    return VirtualTime(emulator)
 
 
 # --- servers of a test's own ------------------------------------------------------------------

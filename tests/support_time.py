@@ -1,19 +1,28 @@
-"""Time for tests without sleeping: a clock moved by hand, and waiting on conditions.
+"""Time for tests without sleeping: clocks moved by hand or by virtual sleeps, and
+waiting on conditions.
 
 A test never sleeps for a while and then asserts: it either moves a :class:`VirtualClock`
-(and, when HubSpot's side must agree, the emulator's clock by the same amount), or it
-waits with :func:`wait_until` for the condition it is about to rely on, which fails
-with a clear message instead of passing or failing by luck on a slow machine.
+(and, when HubSpot's side must agree, the emulator's clock by the same amount), puts a
+client's retries on :class:`VirtualTime`, or waits with :func:`wait_until` for the
+condition it is about to rely on, which fails with a clear message instead of passing
+or failing by luck on a slow machine.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import random
 import time
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import pytest
+
+from hubcrm import AsyncHubCRM, HubCRM
+from hubcrm.testing import Emulator
+
+_Client = TypeVar("_Client", AsyncHubCRM, HubCRM)
 
 # Far enough from anything a real clock reads that a test mixing the two fails loudly.
 _WALL_START = 2_000_000_000.0
@@ -44,6 +53,69 @@ class VirtualClock:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
         self._elapsed += seconds
+
+
+class VirtualTime:
+    """A client's clock, sleep and jitter on virtual time: backoffs cost no real time.
+
+    :meth:`install` hands them to a client's session (``Session.use_time``), so every
+    wait of its retry loop and of its write settling is virtual, and the retrier and
+    the bulk engines read this clock. Readings are real time plus an offset. A
+    :meth:`sleep` yields to the event loop once (other tasks, and the servers the test
+    talks to, run meanwhile), then moves the offset so that the clock reads at least
+    ``seconds`` later than when the sleep began; sleeps that overlap share the advance,
+    as they would on a real clock. With ``emulator``, HubSpot's clock moves by the same
+    amounts, so the ``createdAt`` it stamps agrees with the client's clock.
+
+    The limiters keep their own clocks, and timeouts stay real: this is for backoffs.
+
+    Args:
+        emulator: the emulator whose clock moves with this one.
+        seed: seeds the jitter, so a test's backoffs are the same on every run.
+    """
+
+    def __init__(self, emulator: Emulator | None = None, *, seed: int = 0) -> None:
+        self._offset = 0.0
+        self._emulator = emulator
+        self._jitter = random.Random(seed)
+        self.slept: list[float] = []
+        """Every sleep asked for, in seconds, in order."""
+
+    def time(self) -> float:
+        """Virtual seconds since the epoch."""
+        return time.time() + self._offset
+
+    def monotonic(self) -> float:
+        """Virtual monotonic seconds."""
+        return time.monotonic() + self._offset
+
+    def random(self) -> float:
+        """Seeded jitter in ``[0, 1)``."""
+        return self._jitter.random()
+
+    def advance(self, seconds: float) -> None:
+        """Move the clock (and the emulator's) forward by ``seconds``."""
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self._offset += seconds
+        if self._emulator is not None:
+            self._emulator.advance_clock(seconds)
+
+    async def sleep(self, seconds: float) -> None:
+        """Yield to the event loop once, then be ``seconds`` later on the virtual clock."""
+        deadline = self.monotonic() + seconds
+        self.slept.append(seconds)
+        await asyncio.sleep(0)
+        behind = deadline - self.monotonic()
+        if behind > 0:
+            self.advance(behind)
+
+    def install(self, client: _Client) -> _Client:
+        """Put ``client`` (and the clients ``with_options`` makes from it) on this time;
+        returns it."""
+        inner = client._async_client if isinstance(client, HubCRM) else client
+        inner._session.use_time(clock=self, sleep=self.sleep, random=self.random)
+        return client
 
 
 async def wait_until(

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from support_time import wait_until
+from support_time import VirtualTime, wait_until
 
 from hubcrm import (
     AsyncHubCRM,
@@ -181,13 +181,14 @@ def _arm_faults(emu: Emulator, object_type: str) -> None:
 
 @pytest.mark.hubspot_emulator(rate_limit=(20, 1.0), seed=5)
 async def test_under_faults_and_a_limit_upserts_exist_exactly_once(
-    hubspot_emulator: Emulator,
+    hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
     _arm_faults(hubspot_emulator, "contacts")
     inputs = [_contact(i) for i in range(3000)]
-    async with AsyncHubCRM(
+    client = AsyncHubCRM(
         hubspot_emulator.token, base_url=hubspot_emulator.base_url, timeout=1.0, max_retries=6
-    ) as crm:
+    )
+    async with virtual_time.install(client) as crm:
         result = await crm.objects.upsert_many("contacts", inputs, id_property="email")
     faults = [r for r in hubspot_emulator.faults.log if r.object_type == "contacts"]
     print(f"\nupserts under faults: {Counter(r.kind for r in faults)}, {result.updated} updated")

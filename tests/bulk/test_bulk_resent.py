@@ -8,12 +8,11 @@ input of the run with the same email, or older than the run) stays a ``ConflictE
 
 from __future__ import annotations
 
-import time
-import types
 from collections import Counter
 from typing import Any
 
 import pytest
+from support_time import VirtualTime
 
 from hubcrm import AsyncHubCRM, ConflictError, OutcomeUnknownError
 from hubcrm.testing import Emulator
@@ -25,19 +24,22 @@ def _contact(i: int) -> dict[str, str]:
     return {"email": f"c{i}@example.com", "firstname": f"First{i}"}
 
 
-def _client(emu: Emulator, **kwargs: Any) -> AsyncHubCRM:
-    return AsyncHubCRM(
-        emu.token, base_url=emu.base_url, rate_limit=None, retry_writes="always", **kwargs
+def _client(emu: Emulator, time: VirtualTime, **kwargs: Any) -> AsyncHubCRM:
+    """A client whose backoffs and clock are ``time``'s."""
+    return time.install(
+        AsyncHubCRM(
+            emu.token, base_url=emu.base_url, rate_limit=None, retry_writes="always", **kwargs
+        )
     )
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_a_resent_batch_that_meets_its_own_records_reports_them_created(
-    hubspot_emulator: Emulator,
+    hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
     hubspot_emulator.faults.error_after(502, times=1, operation="batch_create")
     rows = [_contact(i) for i in range(5)]
-    async with _client(hubspot_emulator) as crm:
+    async with _client(hubspot_emulator, virtual_time) as crm:
         result = await crm.objects.create_many("contacts", rows)
     assert crm.stats.read_backs >= 1  # settled by reading the records back, not resent
     assert result.ok
@@ -53,9 +55,9 @@ async def test_a_resent_batch_that_meets_its_own_records_reports_them_created(
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_an_answer_read_as_written_is_not_marked_read_back(
-    hubspot_emulator: Emulator,
+    hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
-    async with _client(hubspot_emulator) as crm:
+    async with _client(hubspot_emulator, virtual_time) as crm:
         result = await crm.objects.create_many("contacts", [_contact(i) for i in range(3)])
     assert result.ok
     assert not any(o.read_back for o in result.outcomes)
@@ -64,12 +66,12 @@ async def test_an_answer_read_as_written_is_not_marked_read_back(
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_a_later_input_with_the_same_email_still_gets_its_conflict(
-    hubspot_emulator: Emulator,
+    hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
     # The duplicate waits for the first one's batch; its record was made by that earlier
     # batch (no later than its answer), not by the duplicate's own: a real conflict.
     rows = [_contact(i) for i in range(5)] + [_contact(2)]
-    async with _client(hubspot_emulator) as crm:
+    async with _client(hubspot_emulator, virtual_time) as crm:
         result = await crm.objects.create_many("contacts", rows, batch_size=5)
     assert [o.status for o in result.outcomes] == ["created"] * 5 + ["failed"]
     dup = result.outcomes[5]
@@ -81,15 +83,14 @@ async def test_a_later_input_with_the_same_email_still_gets_its_conflict(
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_a_record_older_than_the_run_stays_a_conflict(
-    hubspot_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+    hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
-    async with _client(hubspot_emulator) as crm:
+    async with _client(hubspot_emulator, virtual_time) as crm:
         old = await crm.objects.create("contacts", _contact(0))
-        # Two minutes later, on both clocks: the record is older than the clock-skew
-        # tolerance when the run begins.
-        hubspot_emulator.advance_clock(120)
-        later = types.SimpleNamespace(time=lambda: time.time() + 120, monotonic=time.monotonic)
-        monkeypatch.setattr(crm._session, "clock", later)
+        # Two minutes later, on both clocks (the client's, which the bulk engine reads,
+        # and HubSpot's): the record is older than the clock-skew tolerance when the run
+        # begins.
+        virtual_time.advance(120)
         hubspot_emulator.faults.error_after(502, times=1, operation="batch_create")
         result = await crm.objects.create_many("contacts", [_contact(0), _contact(1)])
     first, second = result.outcomes
@@ -105,12 +106,12 @@ async def test_a_record_older_than_the_run_stays_a_conflict(
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_a_record_that_cannot_be_read_back_leaves_the_outcome_unknown(
-    hubspot_emulator: Emulator,
+    hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
     hubspot_emulator.faults.error_after(502, times=1, operation="batch_create")
     # Every read back is refused.
     hubspot_emulator.faults.error_before(403, probability=1.0, operation="batch_read")
-    async with _client(hubspot_emulator) as crm:
+    async with _client(hubspot_emulator, virtual_time) as crm:
         result = await crm.objects.create_many("contacts", [_contact(i) for i in range(3)])
     assert [o.status for o in result.outcomes] == ["unknown"] * 3
     assert all(isinstance(o.error, OutcomeUnknownError) for o in result.outcomes)

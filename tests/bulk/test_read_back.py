@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from support_servers import Serve
+from support_time import VirtualTime
 
 from hubcrm import (
     Association,
@@ -36,8 +37,9 @@ N = 2_000  # the CI size of the 20,000-record benchmark workload (benchmarks/exa
 
 
 def _client(emu: Emulator, **kwargs: Any) -> AsyncHubCRM:
+    """A client of ``emu`` whose backoffs are on virtual time (the emulator's moves too)."""
     kwargs.setdefault("rate_limit", None)
-    return AsyncHubCRM(emu.token, base_url=emu.base_url, **kwargs)
+    return VirtualTime(emu).install(AsyncHubCRM(emu.token, base_url=emu.base_url, **kwargs))
 
 
 def _arm_issue_13_faults(emu: Emulator, object_type: str) -> None:
@@ -195,10 +197,13 @@ async def test_create_many_with_id_property_creates_and_refuses_existing_keys(
 @pytest.mark.hubspot_emulator(rate_limit=(100, 1.0), seed=13)
 async def test_contacts_with_defaults_exist_exactly_once_and_none_is_unknown(
     hubspot_emulator: Emulator,
+    virtual_time: VirtualTime,
 ) -> None:
     _arm_issue_13_faults(hubspot_emulator, "contacts")
     inputs = [{"email": f"x{i}@example.com", "firstname": f"F{i}"} for i in range(N)]
-    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+    async with virtual_time.install(
+        AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    ) as crm:
         result = await crm.objects.create_many("contacts", inputs, batch_size=20)
         stats = crm.stats
     faults = [r for r in hubspot_emulator.faults.log if r.operation == "batch_create"]
@@ -219,10 +224,12 @@ async def test_contacts_with_defaults_exist_exactly_once_and_none_is_unknown(
 @pytest.mark.parametrize("refusal", ["409", "400"])
 @pytest.mark.hubspot_emulator(rate_limit=(100, 1.0), seed=7)
 async def test_deals_with_companies_and_an_id_property_exist_exactly_once(
-    hubspot_emulator: Emulator, refusal: str
+    hubspot_emulator: Emulator, refusal: str, virtual_time: VirtualTime
 ) -> None:
     hubspot_emulator.configure(unique_refusal=refusal)  # type: ignore[arg-type]
-    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+    async with virtual_time.install(
+        AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    ) as crm:
         await crm.properties.create("deals", "import_key", label="Import key", unique=True)
         companies = await crm.objects.create_many(
             "companies", [{"name": f"co-{i}"} for i in range(50)]
@@ -285,7 +292,7 @@ async def test_a_keyed_input_the_read_backs_cannot_settle_says_they_were_tried(
 ) -> None:
     # Every request after the ambiguous batch fails too: the rounds run out.
     hubspot_emulator.faults.error_after(502, times=50)
-    retry = RetryPolicy(max_retries=2, backoff_base=0.01, backoff_max=0.02)
+    retry = RetryPolicy(max_retries=2)  # the default backoffs, on virtual time
     async with _client(hubspot_emulator, retry=retry) as crm:
         result = await crm.objects.create_many("contacts", [{"email": "k@example.com"}])
     (outcome,) = result.outcomes
@@ -325,6 +332,7 @@ def _record(object_id: str, email: str, created: str) -> dict[str, Any]:
 
 async def test_a_record_older_than_the_batch_is_a_conflict_and_a_missing_one_is_resent(
     serve: Serve,
+    virtual_time: VirtualTime,
 ) -> None:
     seen: list[tuple[str, Any]] = []
 
@@ -356,7 +364,7 @@ async def test_a_record_older_than_the_batch_is_a_conflict_and_a_missing_one_is_
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     url = await serve(app)
-    async with AsyncHubCRM("t", base_url=url, rate_limit=None) as crm:
+    async with virtual_time.install(AsyncHubCRM("t", base_url=url, rate_limit=None)) as crm:
         result = await crm.objects.create_many(
             "contacts", [{"email": "old@example.com"}, {"email": "new@example.com"}]
         )
@@ -423,7 +431,7 @@ async def test_after_a_503_the_batch_is_resent_first_and_only_the_refused_read_b
 
 @pytest.mark.parametrize("shape", ["409", "400"])
 async def test_a_resend_refused_because_a_lagging_read_missed_the_record_is_settled(
-    serve: Serve, shape: str
+    serve: Serve, shape: str, virtual_time: VirtualTime
 ) -> None:
     """The read back does not see the record the first attempt made yet; the resend is
     refused as a duplicate (a 409, or a 400 naming the key); the next read finds it."""
@@ -468,7 +476,7 @@ async def test_a_resend_refused_because_a_lagging_read_missed_the_record_is_sett
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     url = await serve(app)
-    async with AsyncHubCRM("t", base_url=url, rate_limit=None) as crm:
+    async with virtual_time.install(AsyncHubCRM("t", base_url=url, rate_limit=None)) as crm:
         result = await crm.objects.create_many(
             "deals", [{"key": "k", "dealname": "d"}], id_property="key"
         )
@@ -480,7 +488,7 @@ async def test_a_resend_refused_because_a_lagging_read_missed_the_record_is_sett
 
 @pytest.mark.parametrize("shape", ["409", "400"])
 async def test_a_single_create_whose_resend_a_lagging_read_let_through_is_settled(
-    serve: Serve, shape: str
+    serve: Serve, shape: str, virtual_time: VirtualTime
 ) -> None:
     """The single-create twin: the look-up does not see the record yet, the resend is
     refused as a duplicate, and the next look-up finds the record the first attempt made.
@@ -514,7 +522,7 @@ async def test_a_single_create_whose_resend_a_lagging_read_let_through_is_settle
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     url = await serve(app)
-    async with AsyncHubCRM("t", base_url=url, rate_limit=None) as crm:
+    async with virtual_time.install(AsyncHubCRM("t", base_url=url, rate_limit=None)) as crm:
         made = await crm.objects.create("deals", {"key": "k", "dealname": "d"}, id_property="key")
     assert made.id == "9"
     assert seen == ["POST", "GET", "POST", "GET"]

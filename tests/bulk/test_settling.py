@@ -139,7 +139,7 @@ async def test_a_pause_asked_past_the_deadline_ends_settling_without_waiting(
 
     policy = RetryPolicy(rate_limit_deadline=30.0)
     async with AsyncHubCRM("t", base_url=url, rate_limit=None, retry=policy) as crm:
-        crm._session.sleep = sleep
+        crm._session.use_time(sleep=sleep)
         result = await crm.objects.create_many("contacts", [{"email": "a@example.com"}])
     (outcome,) = result.outcomes
     assert outcome.status == "unknown"

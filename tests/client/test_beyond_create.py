@@ -9,6 +9,7 @@ from typing import Any
 
 import anyio
 import pytest
+from support_time import VirtualTime
 
 from hubcrm import (
     AssociationInput,
@@ -98,10 +99,10 @@ async def test_raw_request_refuses_what_it_cannot_send(crm: AsyncHubCRM) -> None
 
 
 async def test_raw_request_retries_by_write_safety(
-    crm: AsyncHubCRM, hubspot_emulator: Emulator
+    crm: AsyncHubCRM, hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
     emu = hubspot_emulator
-    fast = crm.with_options(retry=RetryPolicy(backoff_base=0.01, backoff_max=0.02))
+    fast = virtual_time.install(crm)  # backoffs on virtual time
     record = await fast.objects.create("contacts", {"email": "ada@example.com"})
     # A GET is idempotent: an ambiguous 502 is retried.
     emu.faults.error_after(502, times=1, operation="read")
@@ -207,9 +208,9 @@ async def test_update_by_id_and_by_unique_property(crm: AsyncHubCRM) -> None:
 
 
 async def test_update_is_retried_after_an_ambiguous_failure(
-    crm: AsyncHubCRM, hubspot_emulator: Emulator
+    crm: AsyncHubCRM, hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
-    fast = crm.with_options(retry=RetryPolicy(backoff_base=0.01, backoff_max=0.02))
+    fast = virtual_time.install(crm)  # backoffs on virtual time
     record = await fast.objects.create("contacts", {"email": "ada@example.com"})
     hubspot_emulator.faults.error_after(502, times=1, operation="update")
     updated = await fast.objects.update("contacts", record.id, {"firstname": "Ada"})
@@ -218,9 +219,9 @@ async def test_update_is_retried_after_an_ambiguous_failure(
 
 
 async def test_an_update_left_unknown_says_it_is_safe_to_send_again(
-    crm: AsyncHubCRM, hubspot_emulator: Emulator
+    crm: AsyncHubCRM, hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
-    fast = crm.with_options(retry=RetryPolicy(max_retries=1, backoff_base=0.01, backoff_max=0.02))
+    fast = virtual_time.install(crm).with_options(retry=RetryPolicy(max_retries=1))
     (record_id,) = await seed(crm, 1)
     hubspot_emulator.faults.error_after(502, times=2, operation="batch_update")
     update = ObjectUpdate(record_id, {"firstname": "a"})

@@ -15,6 +15,7 @@ import attrs
 import pytest
 from aiohttp import web
 from support_servers import Serve
+from support_time import VirtualTime
 
 import hubcrm
 from hubcrm import (
@@ -268,13 +269,15 @@ async def test_slow_response_is_a_timeout_and_an_unknown_outcome(
 
 
 async def test_connection_refused_is_a_connection_error_not_an_unknown_outcome(
-    unused_port: int,
+    unused_port: int, virtual_time: VirtualTime
 ) -> None:
-    async with AsyncHubCRM("t", base_url=f"http://127.0.0.1:{unused_port}") as crm:
+    client = AsyncHubCRM("t", base_url=f"http://127.0.0.1:{unused_port}")
+    async with virtual_time.install(client) as crm:
         with pytest.raises(APIConnectionError) as info:
             await crm.objects.create("contacts", {"email": "a@example.com"})
     assert info.value.request_sent is False
     assert not isinstance(info.value, OutcomeUnknownError)
+    assert len(virtual_time.slept) == 3  # not sent, so retried: 3 backoffs, on virtual time
 
 
 # --- bad input fails before any I/O -----------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import aiohttp
 import pytest
+from support_time import VirtualTime
 
 import hubcrm
 from hubcrm import (
@@ -283,7 +284,8 @@ def test_refused_connection_is_mapped_by_the_transport() -> None:
         port = s.getsockname()[1]
 
     async def main() -> APIConnectionError:
-        async with AsyncHubCRM("pat-x", base_url=f"http://127.0.0.1:{port}") as crm:
+        client = AsyncHubCRM("pat-x", base_url=f"http://127.0.0.1:{port}")
+        async with VirtualTime().install(client) as crm:  # its backoffs on virtual time
             try:
                 await crm.objects.create("contacts", {"email": "x@example.com"})
             except APIConnectionError as exc:

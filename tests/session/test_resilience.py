@@ -15,7 +15,7 @@ import anyio
 import pytest
 from aiohttp import web
 from support_servers import Serve
-from support_time import wait_until
+from support_time import VirtualTime, wait_until
 
 from hubcrm import (
     APIError,
@@ -151,14 +151,18 @@ def _faults_on(emu: Emulator, object_type: str) -> Counter[str]:
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
-async def test_contacts_under_faults_exist_exactly_once(hubspot_emulator: Emulator) -> None:
+async def test_contacts_under_faults_exist_exactly_once(
+    hubspot_emulator: Emulator, virtual_time: VirtualTime
+) -> None:
     _arm_faults(hubspot_emulator, "contacts")
-    async with AsyncHubCRM(
-        hubspot_emulator.token,
-        base_url=hubspot_emulator.base_url,
-        timeout=1.0,
-        max_retries=5,
-        rate_limit=None,
+    async with virtual_time.install(
+        AsyncHubCRM(
+            hubspot_emulator.token,
+            base_url=hubspot_emulator.base_url,
+            timeout=1.0,
+            max_retries=5,
+            rate_limit=None,
+        )
     ) as crm:
         results = await asyncio.gather(
             *(crm.objects.create("contacts", {"email": f"f{i}@example.com"}) for i in range(400))
@@ -176,10 +180,14 @@ async def test_contacts_under_faults_exist_exactly_once(hubspot_emulator: Emulat
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
-async def test_deals_under_faults_are_never_duplicated(hubspot_emulator: Emulator) -> None:
+async def test_deals_under_faults_are_never_duplicated(
+    hubspot_emulator: Emulator, virtual_time: VirtualTime
+) -> None:
     _arm_faults(hubspot_emulator, "deals")
-    async with AsyncHubCRM(
-        hubspot_emulator.token, base_url=hubspot_emulator.base_url, timeout=1.0, rate_limit=None
+    async with virtual_time.install(
+        AsyncHubCRM(
+            hubspot_emulator.token, base_url=hubspot_emulator.base_url, timeout=1.0, rate_limit=None
+        )
     ) as crm:
         outcomes = await asyncio.gather(
             *(crm.objects.create("deals", _deal(i)) for i in range(400)), return_exceptions=True
@@ -205,15 +213,18 @@ async def test_deals_under_faults_are_never_duplicated(hubspot_emulator: Emulato
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_deals_with_retry_writes_always_all_exist_and_duplicates_are_counted(
     hubspot_emulator: Emulator,
+    virtual_time: VirtualTime,
 ) -> None:
     _arm_faults(hubspot_emulator, "deals")
-    async with AsyncHubCRM(
-        hubspot_emulator.token,
-        base_url=hubspot_emulator.base_url,
-        timeout=1.0,
-        max_retries=8,
-        retry_writes="always",
-        rate_limit=None,
+    async with virtual_time.install(
+        AsyncHubCRM(
+            hubspot_emulator.token,
+            base_url=hubspot_emulator.base_url,
+            timeout=1.0,
+            max_retries=8,
+            retry_writes="always",
+            rate_limit=None,
+        )
     ) as crm:
         await asyncio.gather(*(crm.objects.create("deals", _deal(i)) for i in range(400)))
     names = Counter(o["properties"]["dealname"] for o in hubspot_emulator.objects("deals"))
@@ -227,8 +238,9 @@ async def test_deals_with_retry_writes_always_all_exist_and_duplicates_are_count
 
 
 async def test_id_property_makes_a_create_safe_to_retry(
-    crm: AsyncHubCRM, hubspot_emulator: Emulator
+    crm: AsyncHubCRM, hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
+    virtual_time.install(crm)
     hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
     obj = await crm.objects.create(
         "contacts", {"email": "once@example.com", "firstname": "Once"}, id_property="email"
@@ -241,8 +253,9 @@ async def test_id_property_makes_a_create_safe_to_retry(
 
 
 async def test_contact_retry_answered_409_returns_the_record_the_first_attempt_made(
-    crm: AsyncHubCRM, hubspot_emulator: Emulator
+    crm: AsyncHubCRM, hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
+    virtual_time.install(crm)
     hubspot_emulator.faults.disconnect_after(times=1, object_type="contacts")
     obj = await crm.objects.create("contacts", {"email": "x@example.com", "lastname": "X"})
     stored = hubspot_emulator.objects("contacts")
@@ -252,14 +265,19 @@ async def test_contact_retry_answered_409_returns_the_record_the_first_attempt_m
 
 
 async def test_locked_and_migrating_answers_are_retried(
-    crm: AsyncHubCRM, hubspot_emulator: Emulator
+    crm: AsyncHubCRM, hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
+    virtual_time.install(crm)
     hubspot_emulator.faults.error_before(477, times=1, retry_after=0.2, object_type="deals")
     hubspot_emulator.faults.error_before(423, times=1, object_type="deals")
     await crm.objects.create("deals", _deal(1))
     retries = crm.stats.retries
     assert hubspot_emulator.count("deals") == 1
     assert sum(retries.values()) == 2
+    # Waited on virtual time: HubSpot's Retry-After, then at least 2 s after the 423.
+    first, second = virtual_time.slept
+    assert first >= 0.2
+    assert second >= 2.0
 
 
 async def test_with_options_changes_one_call_and_shares_the_pool(
@@ -277,11 +295,13 @@ async def test_with_options_changes_one_call_and_shares_the_pool(
 
 
 async def test_logs_name_requests_and_retries_but_never_secrets_or_values(
-    hubspot_emulator: Emulator, caplog: pytest.LogCaptureFixture
+    hubspot_emulator: Emulator, caplog: pytest.LogCaptureFixture, virtual_time: VirtualTime
 ) -> None:
     hubspot_emulator.faults.error_before(503, times=2, operation="read")
     caplog.set_level(logging.DEBUG, logger="hubcrm")
-    async with AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url) as crm:
+    async with virtual_time.install(
+        AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url)
+    ) as crm:
         await crm.objects.create(
             "contacts", {"email": "secret.person@example.com", "phone": "+1 555 0100"}
         )
@@ -326,11 +346,12 @@ async def test_oauth_expiry_during_1000_calls_costs_one_refresh_each_and_no_fail
 
 async def test_a_failing_token_endpoint_never_makes_a_create_unknown(
     hubspot_emulator: Emulator,
+    virtual_time: VirtualTime,
 ) -> None:
     refresh_token = hubspot_emulator.register_oauth_app("app", "secret")
     hubspot_emulator.faults.error_before(503, times=1, operation="token")
     oauth = OAuth("app", "secret", refresh_token)
-    async with AsyncHubCRM(oauth, base_url=hubspot_emulator.base_url) as crm:
+    async with virtual_time.install(AsyncHubCRM(oauth, base_url=hubspot_emulator.base_url)) as crm:
         deal = await crm.objects.create("deals", _deal(7))  # a deal: no safe retry of its own
         retries = crm.stats.retries
     assert [o["id"] for o in hubspot_emulator.objects("deals")] == [deal.id]
@@ -343,10 +364,11 @@ async def test_a_failing_token_endpoint_never_makes_a_create_unknown(
 @pytest.mark.hubspot_emulator(rate_limit=None, daily_limit=1)
 async def test_a_daily_limit_met_while_recovering_is_an_unknown_outcome(
     hubspot_emulator: Emulator,
+    virtual_time: VirtualTime,
 ) -> None:
     hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
-    async with AsyncHubCRM(
-        hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None
+    async with virtual_time.install(
+        AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None)
     ) as crm:
         with pytest.raises(OutcomeUnknownError) as info:
             await crm.objects.create("contacts", {"email": "late@example.com"})
@@ -357,14 +379,17 @@ async def test_a_daily_limit_met_while_recovering_is_an_unknown_outcome(
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_retries_running_out_while_recovering_is_an_unknown_outcome(
     hubspot_emulator: Emulator,
+    virtual_time: VirtualTime,
 ) -> None:
     hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
     hubspot_emulator.faults.error_before(477, times=10, retry_after=0.01, object_type="contacts")
-    async with AsyncHubCRM(
-        hubspot_emulator.token,
-        base_url=hubspot_emulator.base_url,
-        rate_limit=None,
-        max_retries=1,
+    async with virtual_time.install(
+        AsyncHubCRM(
+            hubspot_emulator.token,
+            base_url=hubspot_emulator.base_url,
+            rate_limit=None,
+            max_retries=1,
+        )
     ) as crm:
         with pytest.raises(OutcomeUnknownError) as info:
             await crm.objects.create("contacts", {"email": "busy@example.com"})
@@ -376,13 +401,16 @@ async def test_retries_running_out_while_recovering_is_an_unknown_outcome(
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_retry_writes_always_resolves_its_own_409_to_the_record(
     hubspot_emulator: Emulator,
+    virtual_time: VirtualTime,
 ) -> None:
     hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
-    async with AsyncHubCRM(
-        hubspot_emulator.token,
-        base_url=hubspot_emulator.base_url,
-        rate_limit=None,
-        retry_writes="always",
+    async with virtual_time.install(
+        AsyncHubCRM(
+            hubspot_emulator.token,
+            base_url=hubspot_emulator.base_url,
+            rate_limit=None,
+            retry_writes="always",
+        )
     ) as crm:
         obj = await crm.objects.create("contacts", {"email": "mine@example.com"})
     assert [o["id"] for o in hubspot_emulator.objects("contacts")] == [obj.id]
@@ -392,14 +420,17 @@ async def test_retry_writes_always_resolves_its_own_409_to_the_record(
 @pytest.mark.hubspot_emulator(rate_limit=None)
 async def test_a_slow_first_attempt_that_commits_late_is_found_not_duplicated(
     hubspot_emulator: Emulator,
+    virtual_time: VirtualTime,
 ) -> None:
     """The client gives up at 0.3 s; HubSpot still processes the request at 1 s."""
     hubspot_emulator.faults.latency(1.0, times=1, operation="create")
-    async with AsyncHubCRM(
-        hubspot_emulator.token,
-        base_url=hubspot_emulator.base_url,
-        rate_limit=None,
-        timeout=0.3,
+    async with virtual_time.install(
+        AsyncHubCRM(
+            hubspot_emulator.token,
+            base_url=hubspot_emulator.base_url,
+            rate_limit=None,
+            timeout=0.3,
+        )
     ) as crm:
         obj = await crm.objects.create("contacts", {"email": "slow@example.com"})
     # The first attempt timed out and another was made, while the first still waits.
@@ -417,6 +448,7 @@ async def test_a_slow_first_attempt_that_commits_late_is_found_not_duplicated(
 
 async def test_id_property_409_on_the_repeat_resolves_to_the_first_attempts_record(
     serve: Serve,
+    virtual_time: VirtualTime,
 ) -> None:
     """The first attempt commits between the lookup and the repeat (a fake HubSpot)."""
     created = "2030-01-01T00:00:00.000Z"  # after the create began, whatever the clock says
@@ -451,13 +483,17 @@ async def test_id_property_409_on_the_repeat_resolves_to_the_first_attempts_reco
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     url = await serve(app)
-    async with AsyncHubCRM("t", base_url=url, rate_limit=None, timeout=0.2) as crm:
+    async with virtual_time.install(
+        AsyncHubCRM("t", base_url=url, rate_limit=None, timeout=0.2)
+    ) as crm:
         obj = await crm.objects.create("p1_cars", {"vin": "WVW123"}, id_property="vin")
     assert obj.id == "77"
     assert seen == [("POST", ""), ("GET", "vin"), ("POST", ""), ("GET", "vin")]
 
 
-async def test_a_409_naming_an_older_record_is_a_real_conflict(serve: Serve) -> None:
+async def test_a_409_naming_an_older_record_is_a_real_conflict(
+    serve: Serve, virtual_time: VirtualTime
+) -> None:
     """An ambiguous first attempt, then a repeat meets a contact that existed long
     before this create began: that is HubSpot's ConflictError, not "created"."""
     old = "2020-01-01T00:00:00.000Z"
@@ -484,7 +520,7 @@ async def test_a_409_naming_an_older_record_is_a_real_conflict(serve: Serve) -> 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     url = await serve(app)
-    async with AsyncHubCRM("t", base_url=url, rate_limit=None) as crm:
+    async with virtual_time.install(AsyncHubCRM("t", base_url=url, rate_limit=None)) as crm:
         with pytest.raises(ConflictError) as info:
             await crm.objects.create("contacts", {"email": "taken@example.com"})
     assert info.value.existing_id == "5"
@@ -493,6 +529,24 @@ async def test_a_409_naming_an_older_record_is_a_real_conflict(serve: Serve) -> 
         "POST /crm/objects/2026-03/contacts",
         "GET /crm/objects/2026-03/contacts/5",
     ]
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None)
+async def test_a_record_older_than_the_create_by_the_clients_clock_is_a_conflict(
+    hubspot_emulator: Emulator, virtual_time: VirtualTime
+) -> None:
+    """The create's start is read on the session's clock: two minutes after the record
+    was made (on both clocks), a lost answer's resend that finds it is a conflict."""
+    async with virtual_time.install(
+        AsyncHubCRM(hubspot_emulator.token, base_url=hubspot_emulator.base_url, rate_limit=None)
+    ) as crm:
+        old = await crm.objects.create("contacts", {"email": "old@example.com"})
+        virtual_time.advance(120)  # past the clock-skew tolerance, HubSpot's clock too
+        hubspot_emulator.faults.error_after(502, times=1, object_type="contacts")
+        with pytest.raises(ConflictError) as info:
+            await crm.objects.create("contacts", {"email": "old@example.com"})
+    assert info.value.existing_id == old.id
+    assert hubspot_emulator.count("contacts") == 1
 
 
 # --- a Retry-After longer than rate_limit_deadline ---------------------------------------

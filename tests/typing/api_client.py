@@ -6,10 +6,13 @@ an ``assert_type`` that no longer holds fails the session.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Mapping
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
+
+import aiohttp
 
 import hubcrm
 from hubcrm import (
@@ -137,6 +140,19 @@ def config() -> None:
     assert_type(policy.retry_writes, RetryWrites)
     assert_type(HubCRM("pat-123", timeouts=timeouts, retry=policy), HubCRM)
     assert_type(AsyncHubCRM("pat-123", timeouts=timeouts, retry=policy), AsyncHubCRM)
+
+
+def connection_settings() -> None:
+    context = ssl.create_default_context(cafile="corporate-ca.pem")
+    crm = AsyncHubCRM(
+        "pat-123",
+        proxy="http://user:password@proxy.example.com:3128",
+        ssl=context,
+        trace_configs=[aiohttp.TraceConfig()],
+        connector_options={"keepalive_timeout": 30.0, "ttl_dns_cache": 60},
+    )
+    assert_type(crm, AsyncHubCRM)
+    assert_type(HubCRM("pat-123", trust_env=True, ssl=False), HubCRM)
 
 
 def crm_object(obj: CrmObject) -> None:
