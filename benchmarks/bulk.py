@@ -71,7 +71,7 @@ from _harness import (
 )
 
 from hubcrm import AsyncHubCRM
-from hubcrm._schedule import _UNLIMITED_CONCURRENCY
+from hubcrm._write.schedule import _UNLIMITED_CONCURRENCY
 
 SDK_MISSING = 'hubspot-sdk not installed (pip install "hubspot-sdk[aiohttp]==0.1.0a9")'
 LIMIT, WINDOW = 190, 1.0  # HubSpot's 190 per 10 s, scaled into 1 s

@@ -30,7 +30,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
 }
 NEEDS = {"hubspot-sdk (hubspot_sdk)": _sdks.SDK, "hubspot-api-client (hubspot)": _sdks.API_CLIENT}
 # What `import hubcrm` must not load: the CLI, the emulator, the code generator.
-KEPT_OUT = ("hubcrm.cli", "hubcrm._cli_input", "hubcrm.testing", "hubcrm._codegen", "click")
+KEPT_OUT = ("hubcrm.cli", "hubcrm.cli._input", "hubcrm.testing", "hubcrm._codegen", "click")
 
 # Bytecode is cached as an installed wheel's would be: with PYTHONDONTWRITEBYTECODE set,
 # an editable hubcrm would be compiled from source on every import while its

@@ -28,7 +28,7 @@ from _harness import TOKEN, emulator_process, machine
 from client import new_inputs
 
 from hubcrm import AsyncHubCRM
-from hubcrm._retry import RequestKind
+from hubcrm._http.retry import RequestKind
 
 PATH = "/crm/objects/2026-03/contacts"
 

@@ -22,20 +22,10 @@ TYPE_CHECKING = False
 # entry point runs before aiohttp, click and rich load and can catch an early Ctrl-C.
 # tests/client/test_exported_members.py checks that the two lists agree.
 if TYPE_CHECKING:
-    from ._associations import (
-        AssociatedRecord,
-        AssociationInput,
-        AssociationLabel,
-        AssociationLink,
-        AssociationOutcome,
-        AsyncAssociations,
-    )
-    from ._auth import OAuth, StaticToken, TokenProvider, TokenSet
-    from ._batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
     from ._client import AsyncHubCRM
-    from ._clock import Clock
-    from ._config import RetryPolicy, RetryWrites, Timeouts
-    from ._errors import (
+    from ._core.clock import Clock
+    from ._core.config import RetryPolicy, RetryWrites, Timeouts
+    from ._core.errors import (
         APIConnectionError,
         APIError,
         APITimeoutError,
@@ -55,8 +45,7 @@ if TYPE_CHECKING:
         SearchCapError,
         ServerError,
     )
-    from ._limiters import PauseOnlyLimiter, RollingWindowLimiter
-    from ._models import (
+    from ._core.models import (
         AssociatedId,
         Association,
         AssociationCategory,
@@ -68,8 +57,28 @@ if TYPE_CHECKING:
         ObjectWarning,
         ValueWithTimestamp,
     )
-    from ._objects import AsyncObjects, AsyncObjectsWithRawResponse
-    from ._outcomes import (
+    from ._core.values import PropertyValue
+    from ._http.auth import OAuth, StaticToken, TokenProvider, TokenSet
+    from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
+    from ._http.ratelimit import Limiter, RateLimit
+    from ._http.redislimiter import OnRedisError, RedisRateLimiter
+    from ._http.session import Response
+    from ._http.stats import ClientStats, RateLimitStatus
+    from ._resources.associations import (
+        AssociatedRecord,
+        AssociationInput,
+        AssociationLabel,
+        AssociationLink,
+        AssociationOutcome,
+        AsyncAssociations,
+    )
+    from ._resources.objects import AsyncObjects, AsyncObjectsWithRawResponse
+    from ._resources.properties import AsyncProperties
+    from ._resources.raw import RawResponse, RequestSafety
+    from ._resources.search import Filter, FilterOperator, Sort, SortDirection
+    from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse, Properties
+    from ._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
+    from ._write.outcomes import (
         BulkInput,
         BulkInputs,
         BulkOutcome,
@@ -77,21 +86,12 @@ if TYPE_CHECKING:
         BulkResult,
         BulkRunError,
     )
-    from ._properties import AsyncProperties
-    from ._ratelimit import Limiter, RateLimit
-    from ._raw import RawResponse, RequestSafety
-    from ._redislimiter import OnRedisError, RedisRateLimiter
-    from ._search import Filter, FilterOperator, Sort, SortDirection
-    from ._session import Response
-    from ._stats import ClientStats, RateLimitStatus
-    from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse, Properties
-    from ._values import PropertyValue
 
     __version__: str
 
 #: The private module that defines each public name: ``{module: names}``.
 _EXPORTS: dict[str, tuple[str, ...]] = {
-    "_associations": (
+    "_resources.associations": (
         "AssociatedRecord",
         "AssociationInput",
         "AssociationLabel",
@@ -99,12 +99,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AssociationOutcome",
         "AsyncAssociations",
     ),
-    "_auth": ("OAuth", "StaticToken", "TokenProvider", "TokenSet"),
-    "_batch_write": ("ArchiveOutcome", "BatchResult", "ObjectUpdate", "UpdateOutcome"),
+    "_http.auth": ("OAuth", "StaticToken", "TokenProvider", "TokenSet"),
+    "_write.batch_write": ("ArchiveOutcome", "BatchResult", "ObjectUpdate", "UpdateOutcome"),
     "_client": ("AsyncHubCRM",),
-    "_clock": ("Clock",),
-    "_config": ("RetryPolicy", "RetryWrites", "Timeouts"),
-    "_errors": (
+    "_core.clock": ("Clock",),
+    "_core.config": ("RetryPolicy", "RetryWrites", "Timeouts"),
+    "_core.errors": (
         "APIConnectionError",
         "APIError",
         "APITimeoutError",
@@ -124,8 +124,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "SearchCapError",
         "ServerError",
     ),
-    "_limiters": ("PauseOnlyLimiter", "RollingWindowLimiter"),
-    "_models": (
+    "_http.limiters": ("PauseOnlyLimiter", "RollingWindowLimiter"),
+    "_core.models": (
         "AssociatedId",
         "Association",
         "AssociationCategory",
@@ -137,8 +137,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "ObjectWarning",
         "ValueWithTimestamp",
     ),
-    "_objects": ("AsyncObjects", "AsyncObjectsWithRawResponse"),
-    "_outcomes": (
+    "_resources.objects": ("AsyncObjects", "AsyncObjectsWithRawResponse"),
+    "_write.outcomes": (
         "BulkInput",
         "BulkInputs",
         "BulkOutcome",
@@ -146,15 +146,15 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BulkResult",
         "BulkRunError",
     ),
-    "_properties": ("AsyncProperties",),
-    "_ratelimit": ("Limiter", "RateLimit"),
-    "_raw": ("RawResponse", "RequestSafety"),
-    "_redislimiter": ("OnRedisError", "RedisRateLimiter"),
-    "_search": ("Filter", "FilterOperator", "Sort", "SortDirection"),
-    "_session": ("Response",),
-    "_stats": ("ClientStats", "RateLimitStatus"),
+    "_resources.properties": ("AsyncProperties",),
+    "_http.ratelimit": ("Limiter", "RateLimit"),
+    "_resources.raw": ("RawResponse", "RequestSafety"),
+    "_http.redislimiter": ("OnRedisError", "RedisRateLimiter"),
+    "_resources.search": ("Filter", "FilterOperator", "Sort", "SortDirection"),
+    "_http.session": ("Response",),
+    "_http.stats": ("ClientStats", "RateLimitStatus"),
     "_sync": ("Associations", "HubCRM", "Objects", "ObjectsWithRawResponse", "Properties"),
-    "_values": ("PropertyValue",),
+    "_core.values": ("PropertyValue",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
@@ -193,7 +193,7 @@ if not TYPE_CHECKING:
             )
             return __getattr__(new)
         if name == "__version__":
-            from ._version import version
+            from ._core.version import version
 
             value = globals()["__version__"] = version()
             return value
@@ -201,7 +201,7 @@ if not TYPE_CHECKING:
 
     def __dir__() -> list[str]:
         # The exports, loaded or not, and the module's dunders; not the submodules
-        # loaded so far (hubcrm.testing, hubcrm._objects...), which import sets here.
+        # loaded so far (hubcrm.testing, hubcrm._resources.objects...), which import sets here.
         return sorted({name for name in globals() if name.startswith("__")} | set(__all__))
 
 

@@ -10,9 +10,7 @@ from ssl import SSLContext
 from types import TracebackType
 from typing import Any
 
-from ._associations import AsyncAssociations
-from ._auth import OAuth, StaticToken, TokenProvider
-from ._config import (
+from ._core.config import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONNECTIONS,
@@ -22,19 +20,21 @@ from ._config import (
     Timeouts,
     merge_options,
 )
-from ._errors import CLIENT_CLOSED, HubCRMError
-from ._limiters import PauseOnlyLimiter, RollingWindowLimiter
-from ._objects import AsyncObjects
-from ._properties import AsyncProperties
-from ._ratelimit import Limiter, RateLimit
-from ._raw import RequestSafety, query_params, request_kind, shown_path
-from ._recovery import send_kind
-from ._retry import Retrier
-from ._search import DEFAULT_SEARCH_RATE_LIMIT
-from ._session import Response, Session
-from ._stats import ClientStats
-from ._transport import AiohttpTransport, TraceConfig
-from ._values import type_name
+from ._core.errors import CLIENT_CLOSED, HubCRMError
+from ._core.values import type_name
+from ._http.auth import OAuth, StaticToken, TokenProvider
+from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
+from ._http.ratelimit import Limiter, RateLimit
+from ._http.retry import Retrier
+from ._http.session import Response, Session
+from ._http.stats import ClientStats
+from ._http.transport import AiohttpTransport, TraceConfig
+from ._resources.associations import AsyncAssociations
+from ._resources.objects import AsyncObjects
+from ._resources.properties import AsyncProperties
+from ._resources.raw import RequestSafety, query_params, request_kind, shown_path
+from ._resources.search import DEFAULT_SEARCH_RATE_LIMIT
+from ._write.recovery import send_kind
 
 __all__ = ["AsyncHubCRM"]
 

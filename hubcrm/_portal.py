@@ -27,7 +27,7 @@ from typing import Any, Generic, Protocol, TypeVar, cast
 from anyio import CancelScope
 from anyio.from_thread import BlockingPortal
 
-from ._errors import CLIENT_CLOSED, HubCRMError
+from ._core.errors import CLIENT_CLOSED, HubCRMError
 
 __all__ = ["Portal", "SyncClientBase"]
 

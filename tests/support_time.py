@@ -33,7 +33,7 @@ DEFAULT_TIMEOUT = 30.0
 
 
 class VirtualClock:
-    """A :class:`hubcrm._clock.Clock` whose readings move only when :meth:`advance` is called."""
+    """A :class:`hubcrm.Clock` whose readings move only when :meth:`advance` is called."""
 
     __slots__ = ("_elapsed",)
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from hubcrm import ConflictError, ResponseParseError
-from hubcrm._bulk_answer import BatchAnswer, map_batch_answer
+from hubcrm._write.bulk_answer import BatchAnswer, map_batch_answer
 
 T = ("t0", "t1", "t2")  # the batch's trace ids
 PATH = "/crm/objects/2026-03/contacts/batch/create"

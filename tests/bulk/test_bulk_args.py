@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from hubcrm import AsyncHubCRM
-from hubcrm._bulk import BulkArgs
+from hubcrm._write.bulk import BulkArgs
 
 pytestmark = pytest.mark.anyio
 

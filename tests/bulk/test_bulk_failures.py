@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-import hubcrm._engine
+import hubcrm._write.engine
 from hubcrm import (
     AsyncHubCRM,
     BulkOutcome,
@@ -240,7 +240,7 @@ async def test_on_progress_raising_at_the_end_keeps_the_whole_result(
 async def test_an_unexpected_error_in_a_batch_is_accounted_for_not_grouped(
     hubspot_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = hubcrm._engine.map_batch_answer
+    real = hubcrm._write.engine.map_batch_answer
     calls = 0
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -250,7 +250,7 @@ async def test_an_unexpected_error_in_a_batch_is_accounted_for_not_grouped(
             raise RuntimeError("a bug")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(hubcrm._engine, "map_batch_answer", flaky)
+    monkeypatch.setattr(hubcrm._write.engine, "map_batch_answer", flaky)
     async with _client(hubspot_emulator) as crm:
         with pytest.raises(BulkRunError) as info:
             await crm.objects.create_many(

@@ -18,7 +18,7 @@ import attrs
 import pytest
 
 from hubcrm import BulkOutcome, BulkResult, CrmObject
-from hubcrm._outcomes import OutcomeStatus
+from hubcrm._write.outcomes import OutcomeStatus
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 

@@ -18,7 +18,7 @@ from hubcrm import (
     ObjectInput,
     OutcomeUnknownError,
 )
-from hubcrm._error_bodies import error_from_batch_entry, error_from_response
+from hubcrm._core.error_bodies import error_from_batch_entry, error_from_response
 
 NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
 

@@ -15,10 +15,10 @@ import pytest
 from click.testing import Result
 from support_cli import cli_runner
 
-from hubcrm import _cli_run
-from hubcrm._cli_files import LineWriter
-from hubcrm._cli_input import Record
+from hubcrm.cli import _run as _cli_run
 from hubcrm.cli import _terminal_reason, cli
+from hubcrm.cli._files import LineWriter
+from hubcrm.cli._input import Record
 from hubcrm.testing import Emulator
 
 HEADER = "email,firstname,lifecyclestage\n"

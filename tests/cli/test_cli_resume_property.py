@@ -25,8 +25,8 @@ from hypothesis import strategies as st
 from support_cli import cli_runner
 
 from hubcrm import cli as cli_module
-from hubcrm._cli_files import LineWriter
-from hubcrm._cli_input import read_records
+from hubcrm.cli._files import LineWriter
+from hubcrm.cli._input import read_records
 from hubcrm.testing import Emulator
 
 STAGE, PIPELINE = "appointmentscheduled", "default"

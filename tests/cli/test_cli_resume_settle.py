@@ -14,9 +14,10 @@ import pytest
 from click.testing import Result
 from support_cli import cli_runner
 
-from hubcrm import HubCRM, _cli_state
+from hubcrm import HubCRM
 from hubcrm import cli as cli_module
-from hubcrm._recovery import CLOCK_SKEW
+from hubcrm._write.recovery import CLOCK_SKEW
+from hubcrm.cli import _state as _cli_state
 from hubcrm.testing import Emulator
 
 pytestmark = pytest.mark.hubspot_emulator(rate_limit=None)

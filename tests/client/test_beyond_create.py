@@ -552,7 +552,7 @@ def test_update_archive_and_raw_request_sync(sync_crm: HubCRM, hubspot_emulator:
 def test_an_association_error_fails_only_the_pair_it_names() -> None:
     # Two links from one record, each refused for its own reason: each input gets the
     # error that names both its ids, not the first error that names its from id.
-    from hubcrm._associations import _map_association_answer
+    from hubcrm._resources.associations import _map_association_answer
 
     def refused(to_id: str, message: str) -> dict[str, Any]:
         context = {"fromObjectId": ["1"], "toObjectId": [to_id]}
@@ -579,7 +579,7 @@ def test_an_association_entry_of_a_rate_limit_or_5xx_is_not_a_failure(
 ) -> None:
     # A 207 entry keeps its own write-safety class: a rate limit was not acted on, a 5xx
     # may have been; neither is HubSpot refusing the link.
-    from hubcrm._associations import _map_association_answer
+    from hubcrm._resources.associations import _map_association_answer
 
     chunk = [AssociationInput("1", "10", AssociationType.CONTACT_TO_COMPANY)]
     entry = {"status": "error", "category": category, "message": "m",

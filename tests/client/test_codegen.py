@@ -15,7 +15,7 @@ import pytest
 import hubcrm._sync
 from hubcrm import AsyncHubCRM, HubCRM
 from hubcrm._codegen import TARGET, generate
-from hubcrm._objects import AsyncObjects, AsyncObjectsWithRawResponse
+from hubcrm._resources.objects import AsyncObjects, AsyncObjectsWithRawResponse
 from hubcrm._sync import Objects, ObjectsWithRawResponse
 
 PAIRS = [

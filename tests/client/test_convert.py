@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hubcrm._convert import converter, dump_input, load_object, parse_datetime
-from hubcrm._errors import HubCRMError, ResponseParseError
-from hubcrm._models import (
+from hubcrm._core.convert import converter, dump_input, load_object, parse_datetime
+from hubcrm._core.errors import HubCRMError, ResponseParseError
+from hubcrm._core.models import (
     Association,
     AssociationSpec,
     AssociationType,
@@ -21,7 +21,7 @@ from hubcrm._models import (
     ObjectWarning,
     ValueWithTimestamp,
 )
-from hubcrm._values import format_utc
+from hubcrm._core.values import format_utc
 
 T = TypeVar("T")
 UTC = timezone.utc

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hubcrm._error_bodies import error_from_response
-from hubcrm._errors import (
+from hubcrm._core.error_bodies import error_from_response
+from hubcrm._core.errors import (
     APIError,
     AuthenticationError,
     BadRequestError,

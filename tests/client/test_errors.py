@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from hubcrm._error_bodies import error_from_response
-from hubcrm._errors import (
+from hubcrm._core.error_bodies import error_from_response
+from hubcrm._core.errors import (
     APIConnectionError,
     APIError,
     APITimeoutError,
@@ -19,7 +19,7 @@ from hubcrm._errors import (
     OutcomeUnknownError,
     ResponseParseError,
 )
-from hubcrm._models import Association, ObjectInput
+from hubcrm._core.models import Association, ObjectInput
 
 CID = "3f2c1a9e-0b7d-4e55-9a1c-5e2f8b7d6c4a"
 PATH = "/crm/objects/2026-03/contacts"

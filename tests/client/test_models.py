@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 import pytest
 
-from hubcrm._models import (
+from hubcrm._core.models import (
     Association,
     AssociationSpec,
     AssociationType,
@@ -331,7 +331,7 @@ def test_reprs_of_filters_updates_histories_and_batch_entries_never_show_values(
     from datetime import datetime, timezone
 
     from hubcrm import Filter, ObjectUpdate, ValueWithTimestamp
-    from hubcrm._recovery import BatchEntry
+    from hubcrm._write.recovery import BatchEntry
 
     secret = "ada@example.com"
     shown = [

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hubcrm._session import encode_json
-from hubcrm._values import encode_properties, encode_value
+from hubcrm._core.values import encode_properties, encode_value
+from hubcrm._http.session import encode_json
 
 
 class Color(str, enum.Enum):

@@ -27,7 +27,7 @@ from hubcrm import (
     ResponseParseError,
     ServerError,
 )
-from hubcrm._auth import OAuth, StaticToken, TokenProvider, TokenSet
+from hubcrm._http.auth import OAuth, StaticToken, TokenProvider, TokenSet
 from hubcrm.testing import Emulator
 
 CLIENT_ID = "client-id"

@@ -18,7 +18,7 @@ from support_servers import Serve
 from support_time import VirtualTime
 
 from hubcrm import AsyncHubCRM, HubCRM, RetryPolicy
-from hubcrm._retry import backoff
+from hubcrm._http.retry import backoff
 from hubcrm.testing import Emulator
 
 pytestmark = pytest.mark.anyio

@@ -23,10 +23,10 @@ from hubcrm import (
     Timeouts,
     TokenProvider,
 )
-from hubcrm._error_bodies import error_from_response
-from hubcrm._recovery import Recovery, plan_recovery
-from hubcrm._retry import RequestKind, decide
-from hubcrm._transport import TRANSPORT_ERRORS, transport_error
+from hubcrm._core.error_bodies import error_from_response
+from hubcrm._http.retry import RequestKind, decide
+from hubcrm._http.transport import TRANSPORT_ERRORS, transport_error
+from hubcrm._write.recovery import Recovery, plan_recovery
 from hubcrm.testing import Emulator
 
 # --- settling an ambiguous single create: a pure plan --------------------------------

@@ -25,8 +25,8 @@ import attrs
 import pytest
 
 from hubcrm import RateLimitError
-from hubcrm._limiters import PauseOnlyLimiter, RollingWindowLimiter
-from hubcrm._ratelimit import Limiter, RateLimit
+from hubcrm._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
+from hubcrm._http.ratelimit import Limiter, RateLimit
 from hubcrm.testing import Emulator
 
 T = TypeVar("T")

@@ -46,7 +46,7 @@ from hubcrm import (
     RedisLimiterError,
     RedisRateLimiter,
 )
-from hubcrm import _redislimiter as redislimiter_module
+from hubcrm._http import redislimiter as redislimiter_module
 from hubcrm.testing import Emulator
 
 if TYPE_CHECKING:
@@ -945,7 +945,7 @@ def test_import_hubcrm_does_not_import_redis() -> None:
     code = (
         "import sys, hubcrm\n"
         "assert 'redis' not in sys.modules, 'import hubcrm imported redis'\n"
-        "from hubcrm._redislimiter import RedisRateLimiter\n"
+        "from hubcrm._http.redislimiter import RedisRateLimiter\n"
         "assert hubcrm.RedisRateLimiter is RedisRateLimiter\n"
         "assert 'RedisRateLimiter' in hubcrm.__all__\n"
         "print('ok')\n"

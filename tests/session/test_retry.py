@@ -8,10 +8,9 @@ import pytest
 
 import hubcrm
 from hubcrm import APIConnectionError, APITimeoutError, HubCRMError, RateLimitError
-from hubcrm._error_bodies import error_from_response
-from hubcrm._ratelimit import held_back
-from hubcrm._recovery import send_kind
-from hubcrm._retry import (
+from hubcrm._core.error_bodies import error_from_response
+from hubcrm._http.ratelimit import held_back
+from hubcrm._http.retry import (
     FailureClass,
     RequestKind,
     RetryPolicy,
@@ -19,6 +18,7 @@ from hubcrm._retry import (
     classify,
     decide,
 )
+from hubcrm._write.recovery import send_kind
 
 
 def api_error(status: int, body: dict[str, object] | None = None, **headers: str) -> HubCRMError:

@@ -1,0 +1,3 @@
+"""The bottom layer: settings, models, values, the converter, errors, clocks."""
+
+__all__: list[str] = []

@@ -1,0 +1,598 @@
+"""The bulk engine: one run of ``create_many`` / ``upsert_many``, from intake to outcomes.
+
+How the pieces fit: one scheduler coroutine assembles batches from the intake
+(``_intake``), keeping inputs that share a unique value apart (``_schedule``), and
+starts one task per batch while fewer than the concurrency target are running. Each
+batch goes through the one batch executor (``_executor``), which splits what HubSpot
+rejected as a whole and gives a verdict per input. Inputs a failure left ambiguous
+leave the send path at once: settling (``_recovery``) reads them back and resends
+them beside sending, without holding a batch slot, while their keys keep later inputs
+with the same key waiting. Memory stays bounded: an input is only pulled while fewer
+than ``concurrency x batch_size`` inputs (plus at most as many being settled) are
+pulled and not yet delivered. Every input ends as exactly one :class:`BulkOutcome`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import anyio
+import attrs
+
+from .._core.config import RequestOptions
+from .._core.convert import dump_input, parse_datetime
+from .._core.errors import HubCRMError, OutcomeUnknownError
+from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
+from .._http.safety import FailureClass, RequestKind, classify
+from .bulk_answer import BatchAnswer, map_batch_answer
+from .bulk_args import BulkArgs, Endpoint
+from .executor import Verdict, execute, stops_run
+from .intake import Intake, Item, Refused
+from .outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, OutcomeStatus
+from .recovery import BatchEntry
+from .schedule import KeyDeferral, in_flight
+
+__all__ = ["Engine", "warn_cancelled"]
+
+logger = logging.getLogger("hubcrm")
+
+_PROGRESS_INTERVAL = 0.25
+
+
+@attrs.frozen
+class _Ambiguous:
+    """Inputs of one batch whose outcome a failure left ambiguous, to be settled."""
+
+    items: list[Item]
+    cause: HubCRMError
+    started: float  # when the batch was sent (the session clock's time())
+    existed_by: float | None  # HubSpot's completedAt of the answers read before it
+
+
+@attrs.frozen
+class _CreateSpec:
+    """The executor's view of a create or upsert batch: the engine builds and reads it."""
+
+    engine: Engine
+    path: str
+    kind: RequestKind
+    options: RequestOptions
+
+    def body(self, items: Sequence[Item]) -> dict[str, Any]:
+        return self.engine._body(items)
+
+    def read(
+        self, items: Sequence[Item], data: Any, headers: Mapping[str, str]
+    ) -> BatchAnswer[CrmObject]:
+        return self.engine._read(items, data, headers)
+
+    def unsendable(self, item: Item, error: Exception) -> Exception:
+        return _unsendable(item.obj, error)
+
+
+class Engine:
+    """One bulk run. Not reusable."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        args: BulkArgs,
+        inputs: BulkInputs,
+        *,
+        deliver: Callable[[BulkOutcome], None],
+        auto_release: bool,
+        report_cancelled: bool = True,
+    ) -> None:
+        self._endpoint = endpoint
+        self._requester = endpoint.requester
+        self._object_type = args.object_type
+        self._single = args.mode == "single"
+        self._batch_size = 1 if self._single else args.batch_size
+        self._fixed_concurrency = args.concurrency
+        self._id_property = args.id_property
+        self._upsert = args.upsert
+        self._kind = RequestKind.UPSERT if self._upsert else RequestKind.CREATE
+        self._contacts = args.object_type in CONTACT_TYPES
+        # Ambiguous batch creates are settled by reading their inputs back by this key.
+        self._key_property = args.id_property or ("email" if self._contacts else None)
+        # Ambiguous batch creates are settled beside sending; upserts are resent by the
+        # retrier (idempotent), and mode="single" settles each create on its own.
+        self._writes = endpoint.writes if not self._upsert and not self._single else None
+        self._read_back = endpoint.read_back
+        self._spec = _CreateSpec(self, endpoint.path, self._kind, endpoint.options)
+        # The latest completedAt (HubSpot's clock) of the batch answers read so far: a
+        # record made by an earlier batch of this run was made no later than that.
+        self._completed_at: float | None = None
+        self._on_progress = args.on_progress
+        self._deliver = deliver
+        self._auto_release = auto_release
+        self._report_cancelled = report_cancelled
+        self._intake = Intake(
+            inputs,
+            id_property=args.id_property,
+            upsert=self._upsert,
+            contacts=self._contacts,
+            single=self._single,
+            trace_prefix=f"hubcrm-{os.urandom(5).hex()}-",
+        )
+        self._total = self._intake.total
+        # Scheduling state; touched only on the loop thread.
+        self._keys: KeyDeferral[Item] = KeyDeferral()
+        self._outstanding = 0  # pulled and not yet delivered (or, with auto_release, done)
+        self._active = 0  # batch tasks running
+        # Set when the run stops taking inputs: the error from HubSpot that stopped it
+        # (also in stopped_by), or an exception from the caller's code (in failure).
+        self._halt: Exception | None = None
+        self.stopped_by: HubCRMError | None = None
+        self.failure: Exception | None = None
+        self.failed_in = ""  # where failure was raised, for the message
+        self._changed = asyncio.Event()
+        self._settling = 0  # inputs handed to settling, not yet settled
+        self.read_backs = 0  # requests spent settling: reads and resends
+        self.settle_resends = 0
+        self._tg: anyio.abc.TaskGroup | None = None
+        self.lost: list[int] = []  # indexes of inputs cancelled while in flight
+        # Batches handed to a task, until it ends: a task cancelled before it started
+        # never runs its own bookkeeping, so run() accounts for its inputs.
+        self._batches: dict[int, list[Item]] = {}
+        # Outcomes so far, by status (for on_progress).
+        self._counts: dict[OutcomeStatus, int] = {
+            "created": 0,
+            "updated": 0,
+            "failed": 0,
+            "unknown": 0,
+            "not_attempted": 0,
+        }
+        self._started = time.monotonic()
+        self._last_progress = 0.0
+
+    # --- public to the drivers --------------------------------------------------------
+
+    @property
+    def unsent(self) -> int:
+        """Inputs taken and held back (behind an input with the same unique value)."""
+        return len(self._keys)
+
+    def release(self, n: int = 1) -> None:
+        """The consumer took ``n`` outcomes: that many more inputs may be pulled."""
+        self._outstanding -= n
+        self._changed.set()
+
+    async def run(self) -> None:
+        """Run to the end: every pulled input gets an outcome (unless cancelled).
+
+        An exception from the caller's code (the iterable, ``on_progress``) stops the
+        run as a ``DailyLimitError`` does; it is left in :attr:`failure` for the driver.
+        """
+        self._started = time.monotonic()
+        try:
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                while True:
+                    while self._active >= self._target():
+                        self._changed.clear()
+                        await self._changed.wait()
+                    batch = await self._assemble()
+                    if batch is None:
+                        break
+                    if batch:
+                        self._active += 1
+                        self._batches[id(batch)] = batch
+                        tg.start_soon(self._run_batch, batch)
+        finally:
+            for batch in self._batches.values():
+                self.lost.extend(item.index for item in batch if not item.done)
+            if self.lost or len(self._keys):
+                if self._report_cancelled:
+                    warn_cancelled(self._object_type, self.lost, self.unsent, [])
+            else:
+                self._report_progress(final=True)
+
+    # --- scheduling -------------------------------------------------------------------
+
+    def _target(self) -> int:
+        """How many batches may run at once now (the limiter may have learned a new limit)."""
+        return in_flight(self._endpoint.requester, self._fixed_concurrency)
+
+    def _capacity(self) -> int:
+        # Inputs being settled hold no batch slot: up to one more window of them may
+        # wait for their reads and resends while new batches keep the budget busy.
+        window = self._target() * self._batch_size
+        return window + min(self._settling, window)
+
+    async def _assemble(self) -> list[Item] | None:
+        """The next batch; ``[]`` after waiting for a change; ``None`` when all is sent."""
+        self._changed.clear()
+        size = self._batch_size
+        batch: list[Item] = []
+        keys = self._keys
+        # Inputs held back because an earlier one with the same unique value was in
+        # flight go first, in input order.
+        keys.ready(batch, size)
+        intake = self._intake
+        while (
+            len(batch) < size
+            and not intake.exhausted
+            and self._halt is None
+            and self._outstanding < self._capacity()
+        ):
+            try:
+                pulled = await intake.pull()
+            except Exception as exc:
+                # The caller's iterable failed: send nothing more, finish what is in
+                # flight, then raise it.
+                self._abort(exc, "the input iterable")
+                continue
+            if pulled is None:
+                continue
+            self._outstanding += 1
+            if isinstance(pulled, Refused):
+                self._finish_local(pulled.index, pulled.raw, pulled.error)
+            elif keys.must_wait(pulled):
+                keys.hold(pulled)
+            else:
+                keys.take(pulled, batch)
+        if batch:
+            return batch
+        if (intake.exhausted or self._halt is not None) and not len(keys):
+            return None
+        await self._changed.wait()
+        return []
+
+    def _finish_local(self, index: int, raw: BulkInput, error: Exception) -> None:
+        self._emit(BulkOutcome(index, raw, "failed", None, error))
+
+    # --- one batch --------------------------------------------------------------------
+
+    async def _run_batch(self, items: list[Item]) -> None:
+        settling: _Ambiguous | None = None
+        try:
+            if self._halt is not None:
+                for item in items:
+                    self._settle(item, "not_attempted", None, self._halt)
+            elif self._single:
+                await self._send_single(items[0])
+            else:
+                settling = await self._send_batch(items)
+        except Exception as exc:
+            self._batch_crashed(items, exc)
+        finally:
+            self.lost.extend(item.index for item in items if not item.done and not item.settling)
+            del self._batches[id(items)]
+            self._keys.release([item for item in items if not item.settling])
+            self._active -= 1
+            self._changed.set()
+        if settling is not None:
+            self._start_settling(settling)
+
+    async def _send_batch(self, items: list[Item]) -> _Ambiguous | None:
+        """Send one batch through the executor; return the inputs left to settle."""
+        started = self._writes.now() if self._writes is not None else time.time()
+        completed_before = self._completed_at
+        executed = await execute(self._requester, self._spec, items, halted=self._halted)
+        if executed.stopped_by is not None:
+            self._stop(executed.stopped_by)
+        to_settle: list[Item] = []
+        cause: HubCRMError | None = None
+        for item, verdict in zip(items, executed.verdicts, strict=True):
+            error = verdict.error
+            if (
+                verdict.status == "unknown"
+                and self._writes is not None
+                and self._read_back is not None
+                and isinstance(error, HubCRMError)
+                and classify(error) is FailureClass.AMBIGUOUS
+            ):
+                item.settling = True
+                to_settle.append(item)
+                cause = error
+            else:
+                self._apply(item, verdict)
+        if cause is None:
+            return None
+        return _Ambiguous(to_settle, cause, started, completed_before)
+
+    def _apply(self, item: Item, verdict: Verdict[CrmObject]) -> None:
+        """Give an input the outcome its verdict says."""
+        status = verdict.status
+        if status in ("created", "updated"):
+            self._settle(item, status, verdict.value, None, verdict.new)
+        else:
+            self._settle(item, status, None, verdict.error)
+
+    def _halted(self) -> Exception | None:
+        return self._halt
+
+    def _start_settling(self, ambiguous: _Ambiguous) -> None:
+        """Hand ambiguous inputs to settling, beside sending: their batch slot is free
+        now; their keys stay busy (later inputs with the same key wait) until settled."""
+        assert self._tg is not None
+        items = ambiguous.items
+        self._settling += len(items)
+        self._batches[id(items)] = items
+        self._tg.start_soon(self._settle_batch, ambiguous)
+
+    async def _settle_batch(self, ambiguous: _Ambiguous) -> None:
+        items = ambiguous.items
+        try:
+            await self._recover(ambiguous)
+        except Exception as exc:
+            self._batch_crashed(items, exc)
+        finally:
+            self.lost.extend(item.index for item in items if not item.done)
+            del self._batches[id(items)]
+            for item in items:
+                item.settling = False
+            self._keys.release(items)
+            self._settling -= len(items)
+            self._changed.set()
+
+    def _body(self, chunk: Sequence[Item]) -> dict[str, Any]:
+        inputs: list[dict[str, Any]] = []
+        if self._upsert:
+            id_property = self._id_property
+            assert id_property is not None  # BulkArgs refuses an upsert without one
+            for item in chunk:
+                props = item.obj.properties
+                inputs.append(
+                    {
+                        "idProperty": id_property,
+                        "id": props[id_property],
+                        "properties": props,
+                        "objectWriteTraceId": item.trace_id,
+                    }
+                )
+        else:
+            for item in chunk:
+                obj = item.obj
+                if obj.associations:
+                    body = dump_input(obj)
+                    body["objectWriteTraceId"] = item.trace_id
+                else:
+                    body = {
+                        "properties": obj.properties,
+                        "associations": [],
+                        "objectWriteTraceId": item.trace_id,
+                    }
+                inputs.append(body)
+        return {"inputs": inputs}
+
+    def _read(
+        self, chunk: Sequence[Item], data: Any, headers: Mapping[str, str]
+    ) -> BatchAnswer[CrmObject]:
+        keys = None
+        if self._upsert:
+            id_property = self._id_property
+            keys = [item.obj.properties.get(id_property or "") for item in chunk]
+        answer = map_batch_answer(
+            [item.trace_id for item in chunk],
+            data,
+            headers,
+            upsert=self._upsert,
+            path=self._endpoint.path,
+            object_type=self._object_type,
+            keys=keys,
+            key_property=self._id_property if keys is not None else None,
+        )
+        self._note_completed_at(data)
+        return answer
+
+    async def _recover(self, ambiguous: _Ambiguous) -> None:
+        """Settle inputs whose outcome is ambiguous (one batch's), through recovery."""
+        items = ambiguous.items
+        writes = self._writes
+        assert writes is not None
+        assert self._read_back is not None
+        key_property = self._key_property
+        bodies = self._body(items)["inputs"]
+        entries = [
+            BatchEntry(
+                item.obj,
+                body,
+                (item.obj.properties.get(key_property) or "").strip() or None
+                if key_property
+                else None,
+            )
+            for item, body in zip(items, bodies, strict=True)
+        ]
+        settled = await writes.settle_batch(
+            self._endpoint.path,
+            entries,
+            key_property=key_property,
+            object_type=self._object_type,
+            options=self._endpoint.options,
+            started=ambiguous.started,
+            cause=ambiguous.cause,
+            read_back=self._read_back,
+            existed_by=ambiguous.existed_by,
+        )
+        self.read_backs += settled.read_backs
+        self.settle_resends += settled.resends
+        for item, outcome in zip(items, settled.outcomes, strict=True):
+            if outcome.status == "created":
+                item.done = True
+                self._emit(
+                    BulkOutcome(
+                        item.index, item.raw, "created", outcome.record, None, True, read_back=True
+                    )
+                )
+            else:
+                self._settle(item, outcome.status, None, outcome.error)
+
+    def _note_completed_at(self, data: Any) -> None:
+        completed = data.get("completedAt") if isinstance(data, Mapping) else None
+        try:
+            at = parse_datetime(completed).timestamp() if isinstance(completed, str) else None
+        except ValueError:
+            at = None
+        if at is not None and (self._completed_at is None or at > self._completed_at):
+            self._completed_at = at
+
+    def _batch_crashed(self, items: list[Item], error: Exception) -> None:
+        """An unexpected error in a batch: account for its inputs, then stop the run."""
+        for item in items:
+            if not item.done:
+                # It may have been sent.
+                self._settle(item, "unknown", None, error)
+        self._abort(error, "hubcrm's bulk engine")
+
+    async def _send_single(self, item: Item) -> None:
+        obj = item.obj
+        try:
+            record = await self._endpoint.create_one(
+                self._object_type,
+                obj.properties,
+                obj.associations,
+                id_property=self._id_property,
+            )
+        except OutcomeUnknownError as exc:
+            self._settle(item, "unknown", None, exc)
+        except HubCRMError as exc:
+            if self._stops(exc):
+                self._stop(exc)
+                self._settle(item, "not_attempted", None, exc)
+            elif classify(exc) is FailureClass.NOT_PROCESSED:
+                self._settle(item, "not_attempted", None, exc)
+            else:
+                self._settle(item, "failed", None, exc)
+        except (TypeError, ValueError) as exc:
+            self._settle(item, "failed", None, exc)
+        else:
+            self._settle(item, "created", record, None, True)
+
+    # --- outcomes ---------------------------------------------------------------------
+
+    def _stops(self, error: HubCRMError) -> bool:
+        # A closed client refuses a request before sending it, with a plain
+        # HubCRMError (a request cut short by the close is an APIConnectionError).
+        return stops_run(error) or (type(error) is HubCRMError and self._requester.closed)
+
+    def _stop(self, error: HubCRMError) -> None:
+        if self.stopped_by is not None:
+            return
+        self.stopped_by = error
+        logger.warning(
+            "bulk creation of %s stopped: %s; inputs not yet sent are reported as not attempted",
+            self._object_type,
+            type(error).__name__,
+        )
+        self._halt_run(error)
+
+    def _abort(self, error: Exception, where: str) -> None:
+        """The caller's code raised ``error``: stop as for a daily limit, then re-raise."""
+        if self.failure is not None:
+            return
+        self.failure = error
+        self.failed_in = where
+        logger.warning(
+            "bulk creation of %s stopped: %s raised %s; inputs not yet sent are reported "
+            "as not attempted",
+            self._object_type,
+            where,
+            type(error).__name__,
+        )
+        self._halt_run(error)
+
+    def _halt_run(self, error: Exception) -> None:
+        """Take no more inputs; the ones held back are not attempted, with ``error``."""
+        if self._halt is not None:
+            return
+        self._halt = error
+        for item in self._keys.drain():
+            self._settle(item, "not_attempted", None, error)
+        self._changed.set()
+
+    def _settle(
+        self,
+        item: Item,
+        status: OutcomeStatus,
+        record: CrmObject | None,
+        error: Exception | None,
+        new: bool | None = None,
+    ) -> None:
+        """Give an input its one outcome; for ``"unknown"``, ``error`` may be the cause."""
+        if status == "unknown" and not isinstance(error, OutcomeUnknownError):
+            error = OutcomeUnknownError(self._object_type, item.obj, cause=error)
+        item.done = True
+        self._emit(BulkOutcome(item.index, item.raw, status, record, error, new))
+
+    def _emit(self, outcome: BulkOutcome) -> None:
+        self._counts[outcome.status] += 1
+        self._deliver(outcome)
+        if self._auto_release:
+            self._outstanding -= 1
+            self._changed.set()
+        if self._on_progress is not None:
+            self._report_progress(final=False)
+
+    def _report_progress(self, *, final: bool) -> None:
+        callback = self._on_progress
+        if callback is None:
+            return
+        now = time.monotonic()
+        if not final and now - self._last_progress < _PROGRESS_INTERVAL:
+            return
+        self._last_progress = now
+        elapsed = now - self._started
+        counts = self._counts
+        done = sum(counts.values())
+        try:
+            callback(
+                BulkProgress(
+                    done=done,
+                    created=counts["created"] + counts["updated"],
+                    failed=counts["failed"],
+                    unknown=counts["unknown"],
+                    not_attempted=counts["not_attempted"],
+                    total=self._total,
+                    elapsed=elapsed,
+                    rate=done / elapsed if elapsed > 0 else 0.0,
+                )
+            )
+        except Exception as exc:
+            # Never again, and never in the middle of settling a batch's inputs.
+            self._on_progress = None
+            self._abort(exc, "on_progress")
+
+
+def _unsendable(obj: ObjectInput, error: Exception) -> Exception:
+    """The error for an input whose body cannot be encoded, naming the property."""
+    try:  # checking it again names the property (it was changed since it was checked)
+        ObjectInput(
+            obj.properties,
+            associations=obj.associations,
+            object_write_trace_id=obj.object_write_trace_id,
+        )
+    except (TypeError, ValueError) as exc:
+        return exc
+    return ValueError(f"the input cannot be encoded as JSON: {type(error).__name__}")
+
+
+def warn_cancelled(
+    object_type: str, lost: list[int], unsent: int, unyielded: list[BulkOutcome]
+) -> None:
+    """Log what a cancelled run (or an iteration left early) leaves unreported."""
+    parts: list[str] = []
+    if unyielded:
+        counts: dict[str, int] = {}
+        for outcome in unyielded:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        parts.append(
+            f"{len(unyielded)} outcomes known but not yielded ("
+            + ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+            + f"; indexes {min(o.index for o in unyielded)} to "
+            f"{max(o.index for o in unyielded)})"
+        )
+    if lost:
+        parts.append(
+            f"{len(lost)} inputs in flight, whose outcome is unknown (indexes {min(lost)} "
+            f"to {max(lost)})"
+        )
+    if unsent:
+        parts.append(f"{unsent} inputs taken but not sent")
+    logger.warning("bulk creation of %s ended early: %s", object_type, "; ".join(parts))

@@ -1,0 +1,144 @@
+"""Intake of a bulk run: pulling inputs, checking them, their unique keys and trace ids.
+
+Inputs are pulled one at a time from any iterable or async iterable, so that a run
+holds only what it is working on. Each becomes an :class:`Item`: the caller's input as
+given, its :class:`~hubcrm.ObjectInput`, the ``objectWriteTraceId`` that matches
+HubSpot's answer to it, and the unique keys that scheduling keeps apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterable, AsyncIterator, Hashable, Iterator, Mapping, Sized
+
+from .._core.models import ObjectInput
+from .outcomes import BulkInput, BulkInputs
+
+__all__ = ["Intake", "Item", "Refused"]
+
+
+class Item:
+    """One input on its way: the original, its ObjectInput, its trace id and unique keys."""
+
+    __slots__ = ("done", "index", "keys", "obj", "raw", "settling", "trace_id")
+
+    def __init__(
+        self,
+        index: int,
+        raw: BulkInput,
+        obj: ObjectInput,
+        trace_id: str,
+        keys: frozenset[Hashable],
+    ) -> None:
+        self.index = index
+        self.raw = raw
+        self.obj = obj
+        self.trace_id = trace_id
+        self.keys = keys
+        self.done = False
+        self.settling = False  # handed to settling: its keys stay busy until settled
+
+
+class Refused:
+    """An input that failed its local checks: it fails alone, and is never sent."""
+
+    __slots__ = ("error", "index", "raw")
+
+    def __init__(self, index: int, raw: BulkInput, error: Exception) -> None:
+        self.index = index
+        self.raw = raw
+        self.error = error
+
+
+class Intake:
+    """Pulls and checks the inputs of one run, in order."""
+
+    def __init__(
+        self,
+        inputs: BulkInputs,
+        *,
+        id_property: str | None,
+        upsert: bool,
+        contacts: bool,
+        single: bool,
+        trace_prefix: str,
+    ) -> None:
+        self._id_property = id_property
+        self._upsert = upsert
+        self._contacts = contacts
+        self._single = single
+        self._trace_prefix = trace_prefix
+        self.total: int | None = None
+        """How many inputs there are, when the iterable says (``len()``)."""
+        if isinstance(inputs, AsyncIterable):
+            self._aiter: AsyncIterator[BulkInput] | None = inputs.__aiter__()
+            self._iter: Iterator[BulkInput] | None = None
+        else:
+            self._aiter = None
+            self._iter = iter(inputs)
+            self.total = len(inputs) if isinstance(inputs, Sized) else None
+        self.pulled = 0
+        self.exhausted = False
+
+    async def pull(self) -> Item | Refused | None:
+        """The next input; ``None`` when there is none left.
+
+        Raises:
+            Exception: whatever the caller's iterable raised (then nothing is left).
+        """
+        try:
+            if self._aiter is not None:
+                raw = await self._aiter.__anext__()
+            else:
+                assert self._iter is not None
+                raw = next(self._iter)
+        except (StopIteration, StopAsyncIteration):
+            self.exhausted = True
+            return None
+        except Exception:
+            self.exhausted = True
+            raise
+        index = self.pulled
+        self.pulled += 1
+        try:
+            return self._item(index, raw)
+        except Exception as exc:  # whatever an input raises is its own
+            # An input that cannot be sent (a TypeError or ValueError naming the
+            # property, or an error raised by a mapping of the caller's) fails alone.
+            return Refused(index, raw, exc)
+
+    def _item(self, index: int, raw: BulkInput) -> Item:
+        if type(raw) is dict:  # the common case first: no ABC check
+            obj = ObjectInput(raw)
+        elif isinstance(raw, ObjectInput):
+            obj = raw
+        elif isinstance(raw, Mapping):
+            obj = ObjectInput(raw)
+        else:
+            raise TypeError(
+                "each input must be an ObjectInput or a mapping of properties, "
+                f"not {type(raw).__name__}"
+            )
+        keys: list[Hashable] = []
+        id_property = self._id_property
+        if id_property is not None:
+            value = obj.properties.get(id_property)
+            key = value.strip().lower() if value else ""
+            if not key:  # a blank value is no key: HubSpot would not find it by it
+                raise ValueError(f"id_property {id_property!r} has no value in this input")
+            if self._upsert and obj.associations:
+                raise ValueError(
+                    "batch/upsert cannot set associations; use create_many with "
+                    "id_property for inputs with associations"
+                )
+            keys.append(("unique", id_property, key))
+        if self._contacts:
+            email = obj.properties.get("email")
+            key = email.strip().lower() if email else ""
+            if key:
+                keys.append(("unique", "email", key))
+        trace_id = obj.object_write_trace_id
+        if trace_id is None:
+            trace_id = f"{self._trace_prefix}{index}"
+        elif not self._single:
+            keys.append(("trace", trace_id))  # the caller's own: must be unique per batch
+        return Item(index, raw, obj, trace_id, frozenset(keys))

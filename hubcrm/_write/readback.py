@@ -1,0 +1,167 @@
+"""What settling an ambiguous create decides by: the facts a read-back is judged on.
+
+- :func:`made_since`: a record found was made since the write began (with a clock-skew
+  tolerance), so that write may have made it;
+- :func:`is_unique_refusal`: HubSpot refused a resend because its unique value is
+  taken;
+- :func:`read_first`: after which failures the inputs are read back before any resend;
+- :func:`pause`: how long a settling round waits first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+
+from .._core.config import RetryPolicy
+from .._core.errors import APIError, BadRequestError, ConflictError, HubCRMError
+from .._core.models import CrmObject, ObjectInput, redacted_value
+from .._http.retry import backoff
+from .._http.session import Session
+
+__all__ = [
+    "CLOCK_SKEW",
+    "BatchEntry",
+    "LookUp",
+    "ReadBack",
+    "Settled",
+    "SettledBatch",
+    "is_unique_refusal",
+    "made_since",
+    "pause",
+    "read_first",
+]
+
+# How far HubSpot's clock may be behind ours when deciding whether a record found after
+# an ambiguous create is the one that create made (created after it began) or one that
+# existed before (then the create's honest answer is HubSpot's 409).
+CLOCK_SKEW = 60.0
+
+
+def read_first(cause: HubCRMError) -> bool:
+    """Whether inputs that ``cause`` left ambiguous are read back before any resend.
+
+    A 503 most likely came before HubSpot committed anything: resending first costs one
+    request, and a resend cannot duplicate a keyed input (HubSpot refuses a taken
+    value). Any other ambiguous failure (a 502 or 504, a dropped connection, a timeout,
+    an unreadable answer) may well have come after commit: one read settles them all.
+    """
+    return not (isinstance(cause, APIError) and cause.status == 503)
+
+
+def made_since(record: CrmObject, started: float) -> bool:
+    """Whether ``record`` was created after a write that began at ``started``."""
+    return record.created_at.timestamp() >= started - CLOCK_SKEW
+
+
+#: Reads one record: ``(object id or unique value, id_property or None)`` to the record.
+#: Raises ``NotFoundError`` when there is none.
+LookUp = Callable[[str, "str | None"], Awaitable[CrmObject]]
+
+#: Reads records back in one request: ``(values, id_property or None for ids, properties)``
+#: to the record of each value, aligned, ``None`` where there is none.
+ReadBack = Callable[
+    [Sequence[str], "str | None", Sequence[str]], Awaitable["list[CrmObject | None]"]
+]
+
+
+@attrs.frozen
+class BatchEntry:
+    """One input of a ``batch/create`` whose outcome is ambiguous.
+
+    Attributes:
+        obj: The input.
+        body: Its entry of the batch body, as sent (with its ``objectWriteTraceId``).
+        key: Its value of the unique key property, or None when it has none.
+    """
+
+    obj: ObjectInput
+    body: Mapping[str, Any] = attrs.field(repr=False)  # property values: personal data
+    key: str | None = attrs.field(repr=redacted_value)
+
+
+@attrs.frozen
+class Settled:
+    """What became of one :class:`BatchEntry`.
+
+    Attributes:
+        status: ``"created"`` (with its record), ``"failed"`` (HubSpot's refusal, or a
+            ``ConflictError`` for a record that existed before the batch was sent) or
+            ``"unknown"`` (an ``OutcomeUnknownError``).
+        record: The record, when created.
+        error: Why there is none.
+    """
+
+    status: Literal["created", "failed", "unknown"]
+    record: CrmObject | None = None
+    error: HubCRMError | None = None
+
+
+@attrs.frozen
+class SettledBatch:
+    """The settling of one ambiguous batch: an outcome per entry, and what it cost.
+
+    Attributes:
+        outcomes: One :class:`Settled` per entry, aligned.
+        read_backs: Reads made (``batch/read`` requests).
+        resends: Resends made (``batch/create`` requests, splits included).
+    """
+
+    outcomes: list[Settled]
+    read_backs: int
+    resends: int
+
+
+# Codes of a 400 that says the value itself is bad, not that another record holds it.
+_INVALID_VALUE_CODES = frozenset(
+    {"PROPERTY_DOESNT_EXIST", "READ_ONLY_VALUE", "MISSING_REQUIRED_PROPERTY"}
+)
+
+
+def is_unique_refusal(error: BaseException | None, key_property: str) -> bool:
+    """Whether ``error`` refuses a create because its unique value is taken.
+
+    HubSpot documents no one shape for a clash on a custom unique-value property: any
+    409, or a 400 that names the property (and no invalid value), counts.
+    """
+    if isinstance(error, ConflictError):
+        return True
+    if not isinstance(error, BadRequestError):
+        return False
+    named = key_property in error.context.get("propertyName", ())
+    for detail in error.errors:
+        code = detail.code or ""
+        if code.startswith("INVALID_") or code in _INVALID_VALUE_CODES:
+            return False
+        if detail.in_ == key_property or key_property in detail.context.get("propertyName", ()):
+            named = True
+    return named or f'"{key_property}"' in error.message
+
+
+async def pause(
+    session: Session, policy: RetryPolicy, round_: int, cause: HubCRMError
+) -> float | None:
+    """Wait before settling round ``round_`` (from 1): the first waits only for what
+    HubSpot asked (``Retry-After``); later ones back off as a write's retries do.
+
+    Returns the seconds waited, or None without waiting when HubSpot asked for a pause
+    longer than ``rate_limit_deadline``: settling then gives up (the inputs stay
+    unknown), as a request does.
+    """
+    wait = _asked_wait(cause)
+    if wait > policy.rate_limit_deadline:
+        return None
+    if round_ > 1:
+        wait = max(wait, backoff(policy, round_ - 1, session.random))
+    if wait > 0:
+        await session.sleep(wait)
+    return wait
+
+
+def _asked_wait(error: HubCRMError) -> float:
+    """The pause HubSpot asked for with its answer (``Retry-After``), else 0."""
+    if isinstance(error, APIError) and error.retry_after is not None:
+        return error.retry_after
+    return 0.0

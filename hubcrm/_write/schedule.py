@@ -1,0 +1,155 @@
+"""Scheduling a bulk run: how many batches run at once, and deferral by unique key.
+
+Two inputs with the same unique value (an email, an ``id_property`` value, a caller's
+trace id) never travel at once: HubSpot would make the first and refuse the second, or
+settle them against one record. :class:`KeyDeferral` holds a later input back while
+an earlier one with a key it shares is in a batch in flight or being settled, and lets
+the held-back inputs go in input order. :func:`in_flight` is the concurrency target.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Hashable, Iterable
+from typing import Generic, Protocol, TypeVar
+
+from .._core.values import type_name
+from .._http.ratelimit import RateLimit
+
+__all__ = [
+    "MAX_BATCH_SIZE",
+    "KeyDeferral",
+    "Keyed",
+    "check_batch_size",
+    "check_concurrency",
+    "in_flight",
+]
+
+MAX_BATCH_SIZE = 100
+
+# With a rate limiter, requests in flight = permitted rate x the time one request may
+# take. HubSpot answers a batch of 100 well within this, so this many keeps the window
+# full; more would only wait in the limiter holding inputs in memory.
+_ASSUMED_LATENCY = 1.0
+# Without a limiter there is no window to fill: this many batches saturate one server.
+_UNLIMITED_CONCURRENCY = 16
+
+
+class _Pool(Protocol):
+    @property
+    def max_connections(self) -> int: ...
+
+    @property
+    def rate_limit(self) -> RateLimit | None: ...
+
+
+def check_batch_size(batch_size: int) -> None:
+    """Raise unless ``batch_size`` is an int from 1 to 100."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+        raise TypeError(f"batch_size must be an int, not {type_name(batch_size)}")
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise ValueError(f"batch_size must be between 1 and {MAX_BATCH_SIZE}, not {batch_size}")
+
+
+def check_concurrency(concurrency: int | None) -> None:
+    """Raise unless ``concurrency`` is None or an int of at least 1."""
+    if concurrency is None:
+        return
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+        raise TypeError(f"concurrency must be an int or None, not {type_name(concurrency)}")
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, not {concurrency}")
+
+
+def in_flight(requester: _Pool, concurrency: int | None) -> int:
+    """How many requests a bulk run keeps in flight: the caller's ``concurrency``, or
+    enough to fill the rate limit, and never more than the connection pool."""
+    pool = requester.max_connections
+    if concurrency is not None:
+        return max(1, min(concurrency, pool))
+    rate_limit = requester.rate_limit
+    if rate_limit is not None:
+        want = math.ceil(rate_limit.per_second * _ASSUMED_LATENCY) + 1
+        return max(1, min(want, rate_limit.max_requests, pool))
+    return max(1, min(_UNLIMITED_CONCURRENCY, pool))
+
+
+class Keyed(Protocol):
+    """An input as scheduling sees it: its unique keys."""
+
+    @property
+    def keys(self) -> frozenset[Hashable]: ...
+
+
+K = TypeVar("K", bound=Keyed)
+
+
+def _count(counts: dict[Hashable, int], keys: Iterable[Hashable], step: int) -> None:
+    for key in keys:
+        left = counts.get(key, 0) + step
+        if left:
+            counts[key] = left
+        else:
+            del counts[key]
+
+
+class KeyDeferral(Generic[K]):
+    """The keys of inputs taken (in flight or settling) and the inputs held back.
+
+    Touched only on the event loop's thread.
+    """
+
+    def __init__(self) -> None:
+        self._busy: dict[Hashable, int] = {}  # keys of inputs taken and not released
+        self._held: deque[K] = deque()
+        self._held_keys: dict[Hashable, int] = {}
+
+    def __len__(self) -> int:
+        """How many inputs are held back."""
+        return len(self._held)
+
+    def must_wait(self, item: K) -> bool:
+        """Whether ``item`` shares a key with an input taken or held back before it."""
+        keys = item.keys
+        return bool(keys) and any(k in self._busy or k in self._held_keys for k in keys)
+
+    def take(self, item: K, batch: list[K]) -> None:
+        """Put ``item`` in ``batch``: its keys are busy until released."""
+        _count(self._busy, item.keys, 1)
+        batch.append(item)
+
+    def release(self, items: Iterable[K]) -> None:
+        """``items`` are done (or left for good): their keys are free again."""
+        for item in items:
+            _count(self._busy, item.keys, -1)
+
+    def hold(self, item: K) -> None:
+        """Hold ``item`` back until no earlier input shares its keys."""
+        self._held.append(item)
+        _count(self._held_keys, item.keys, 1)
+
+    def ready(self, batch: list[K], size: int) -> None:
+        """Move held-back inputs that may go now into ``batch`` (up to ``size``), in
+        input order: a later input never passes an earlier one with a key it shares."""
+        if not self._held:
+            return
+        kept: deque[K] = deque()
+        blocked: set[Hashable] = set()
+        busy = self._busy
+        while self._held:
+            item = self._held.popleft()
+            keys = item.keys
+            if len(batch) < size and not any(k in busy for k in keys) and blocked.isdisjoint(keys):
+                _count(self._held_keys, keys, -1)
+                self.take(item, batch)
+            else:
+                kept.append(item)
+                blocked.update(keys)
+        self._held = kept
+
+    def drain(self) -> list[K]:
+        """Take every held-back input out (the run stops taking inputs)."""
+        held, self._held = list(self._held), deque()
+        self._held_keys.clear()
+        return held

@@ -1,0 +1,421 @@
+"""One run of ``hubcrm import``, from the checks of its arguments to its exit status.
+
+Reading rows (``_cli_input``), checking them against ``--results`` on ``--resume``,
+sending them through the client, holding the 409s of resent rows and reading their
+records back to settle rows an earlier run created, Ctrl-C handling, and ``--dry-run``.
+The outcomes are written by ``_cli_state``; the progress and summary are drawn by
+``_cli_progress``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from .._client import AsyncHubCRM
+from .._core.convert import dump_input
+from .._core.errors import ConflictError, HubCRMError
+from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
+from .._write.outcomes import BulkOutcome
+from .._write.recovery import earlier_writes
+from ._files import (
+    LineWriter,
+    OutputError,
+    RefusedError,
+    ResumeMatcher,
+    check_outputs,
+    read_results,
+    spool,
+)
+from ._input import Format, InputFileError, Record, detect_format, read_records
+from ._progress import _progress, _Summary
+from ._state import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+
+__all__: list[str] = []
+
+_READ_BATCH = 100
+
+
+class _Import(_Summary):
+    """One run of ``hubcrm import``: reading, sending, reporting."""
+
+    # --- setup ------------------------------------------------------------------------
+
+    def main(self) -> int:
+        o = self.o
+        if o.resume and not o.results:
+            raise click.UsageError("--resume needs --results (the file of rows already created)")
+        if o.allow_removed and not o.resume:
+            raise click.UsageError("--allow-removed only makes sense with --resume")
+        if o.resume and o.emulator:
+            raise click.UsageError(
+                "--resume cannot continue an --emulator import: the in-process emulator "
+                "starts empty each run (resume against a portal, or a `hubcrm emulator` "
+                "with --base-url)"
+            )
+        if not (o.dry_run or o.emulator or o.token):
+            raise click.UsageError("no token: pass --token or set HUBSPOT_ACCESS_TOKEN")
+        if o.emulator and o.base_url:
+            raise click.UsageError("--emulator and --base-url exclude each other")
+        try:
+            fmt = detect_format(self.path, o.fmt)
+            check_outputs(self.path, o.results, o.errors, resume=o.resume)
+            with spool(self.path) as source:
+                self.source = source
+                return self._start(fmt)
+        except (InputFileError, RefusedError, OutputError) as exc:
+            self._close()
+            self.err.print(f"error: {exc}")
+            if not self.sending:
+                self.err.print("nothing was sent")
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            self._close()
+            if self.sending:
+                self.err.print("interrupted")
+            else:
+                self.err.print("interrupted before the import started: nothing was sent")
+            return EXIT_INTERRUPTED
+
+    def _start(self, fmt: Format) -> int:
+        """Everything after the checks of the arguments: read, match, send."""
+        o = self.o
+        matcher = None
+        if o.resume and o.results:
+            prior = read_results(o.results, self.object_type)
+            if prior.rows:
+                self.err.print(
+                    f"note: {len(prior.rows)} line(s) of {o.results} were written by an older "
+                    "hubcrm and name no row content: those rows are matched by row number "
+                    f"alone, so {self.path} must not have changed since",
+                    markup=False,
+                )
+            matcher = ResumeMatcher(prior)
+            self.claimed_ids = set(prior.ids)
+            if prior.run_started is not None:
+                self.run_started = min(self.run_started, prior.run_started)
+                self.settle_since = prior.run_started
+        elif o.results and _non_empty(o.results) and not o.dry_run:
+            raise click.UsageError(
+                f"{o.results} already holds results: add --resume to continue that import, "
+                "or remove the file"
+            )
+        problems = self._prescan(fmt, matcher)
+        if matcher is not None:
+            self._check_removed(matcher)
+        records = read_records(self.source, fmt, name=self.path)
+        if o.dry_run:
+            return self._dry_run(records)
+        self._open_errors()
+        if o.strict and problems:
+            for record in records:
+                if record.problem is not None:
+                    self._problem(record)
+            self._close()
+            self.err.print(f"--strict: {problems} row(s) cannot be read; nothing was sent")
+            if self.output_failure is not None:
+                self.err.print(f"error: {self.output_failure}")
+            return EXIT_INCOMPLETE
+        if o.results:
+            self.results_fh = LineWriter(o.results, append=True)
+        self.sending = True
+        try:
+            return asyncio.run(self._run(records))
+        except KeyboardInterrupt:  # before the run's own Ctrl-C handling was in place
+            self.interrupted = True
+            self._close()
+            return self._report()
+
+    def _prescan(self, fmt: Format, matcher: ResumeMatcher | None) -> int:
+        problems = 0
+        for record in read_records(self.source, fmt, name=self.path):
+            self.total += 1
+            if matcher is not None and matcher.claim(record.row, record.key):
+                self.done_rows[record.row] = record.key
+            elif record.problem is not None:
+                problems += 1
+            else:
+                self.sendable += 1
+            if not self.columns and record.input is not None:
+                self.columns = list(record.input.properties)[:4]
+        return problems
+
+    def _check_removed(self, matcher: ResumeMatcher) -> None:
+        """Refuse to resume when created rows are gone from FILE and other rows would be sent.
+
+        Such a row was removed (nothing to do) or edited after it was created (sending
+        the edited row creates the record a second time): no file can tell which.
+        """
+        missing = matcher.unmatched_count()
+        if not missing:
+            return
+        line, row = matcher.unmatched()[0]
+        where = f"{self.o.results}:{line} (row {row} of the run that created it)"
+        if self.sendable and not self.o.allow_removed:
+            raise RefusedError(
+                f"{missing} row(s) recorded as created in {self.o.results} are no longer in "
+                f"{self.path}, the first at {where}. If such a row was edited, sending it "
+                "would create its record again; if it was removed, nothing is lost. Put the "
+                "rows back as they were, or add --allow-removed to send the other rows anyway"
+            )
+        self.err.print(
+            f"note: {missing} row(s) recorded as created are no longer in {self.path}, "
+            f"the first at {where}",
+            markup=False,
+        )
+
+    # --- settling resent rows ---------------------------------------------------------
+
+    def _key_property(self) -> str | None:
+        """The unique property a resent row's record can be read back by, if any."""
+        if self.o.id_property:
+            return self.o.id_property
+        return "email" if self.object_type in CONTACT_TYPES else None
+
+    def _settleable(self, record: Record, outcome: BulkOutcome) -> bool:
+        """Whether a refused row may have met a record an earlier run of this import made.
+
+        Only on ``--resume`` with a known first start: a row in flight when a run was
+        killed, or left unknown, is sent again and meets its own record as a 409.
+        """
+        error = outcome.error
+        if self.settle_since is None or not isinstance(error, ConflictError):
+            return False
+        if error.existing_id is not None:
+            return True
+        key = self._key_property()
+        return key is not None and record.input is not None and key in record.input.properties
+
+    async def _settle(self, crm: AsyncHubCRM) -> None:
+        """Read back the records the held 409s point at and write each row's outcome.
+
+        A record made since this import first began (less hubcrm's clock-skew
+        tolerance), and not already the record of another row, was made by this row in
+        an earlier run: the row is created. Otherwise (older, unreadable, or another
+        row's) the row keeps its CONFLICT.
+        """
+        held = list(self.conflicts)  # kept until read: a second Ctrl-C releases them
+        if not held:
+            return
+        since = self.settle_since
+        assert since is not None
+        key = self._key_property()
+        object_type = self.object_type
+
+        async def read_back(
+            values: Sequence[str], by: str | None, properties: Sequence[str]
+        ) -> list[CrmObject | None]:
+            return await crm.objects.get_many(
+                object_type, values, id_property=by, properties=properties
+            )
+
+        refused = [
+            (_existing_id(outcome), _key_value(record, key) if key is not None else None)
+            for record, outcome in held
+        ]
+        try:
+            found = await earlier_writes(
+                read_back, refused, key_property=key, since=since, claimed=self.claimed_ids
+            )
+        except HubCRMError as exc:  # unreadable: the 409s stand, and the user is told
+            found = [None] * len(held)
+            self.err.print(
+                f"note: could not read back the records of {len(held)} row(s) refused as "
+                f"duplicates ({type(exc).__name__}); they are reported as CONFLICT, and "
+                "--resume reads them back again"
+            )
+        self.conflicts = []
+        for (record, outcome), obj in zip(held, found, strict=True):
+            if obj is not None:
+                self.counts["settled"] += 1
+                self._created(record, obj.id, True)
+            else:
+                self._outcome(record, outcome)
+
+    def _release_conflicts(self) -> None:
+        """Write the held 409s as they came (the run is abandoned before reading back)."""
+        held, self.conflicts = self.conflicts, []
+        for record, outcome in held:
+            self._outcome(record, outcome)
+
+    # --- sending ----------------------------------------------------------------------
+
+    async def _inputs(self, records: Iterable[Record]) -> AsyncIterator[ObjectInput]:
+        index = 0
+        for record in records:
+            if self.stopping:
+                return
+            if record.row in self.done_rows:
+                if self.done_rows[record.row] != record.key:
+                    self.file_changed = self.stopping = True
+                    return
+                self.counts["skipped"] += 1
+                continue
+            if record.problem is not None or record.input is None:
+                self._problem(record)
+                continue
+            self.pending[index] = record
+            index += 1
+            yield record.input
+
+    async def _run(self, records: Iterator[Record]) -> int:
+        o = self.o
+        task = asyncio.current_task()
+        assert task is not None
+        loop = asyncio.get_running_loop()
+
+        def on_sigint() -> None:
+            if not self.interrupted:
+                self.interrupt()
+            else:
+                task.cancel()
+
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, on_sigint)
+        emulator = None
+        base_url: str | None
+        try:
+            if o.emulator:
+                from ..testing import Emulator
+
+                emulator = Emulator()
+                await emulator.__aenter__()
+                token, base_url = emulator.token, emulator.base_url
+                self.out.print(f"started an in-process HubSpot emulator at {base_url}")
+            else:
+                assert o.token, "main() refuses a run without a token"
+                token, base_url = o.token, o.base_url
+            kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
+            if o.rate_limit is not None:
+                kwargs["rate_limit"] = o.rate_limit
+            async with AsyncHubCRM(token, **kwargs) as crm:
+                self.crm = crm
+                await self._send(crm, records)
+            if emulator is not None:
+                self._show_stored(emulator)
+        finally:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(signal.SIGINT)
+            if emulator is not None:
+                await emulator.__aexit__(None, None, None)
+            self._close()
+        return self._report()
+
+    def interrupt(self) -> None:
+        """The first Ctrl-C: take no more rows, finish and record the rows in flight."""
+        self.stopping = self.interrupted = True
+        self.err.print(
+            f"interrupted: finishing the {len(self.pending)} row(s) in flight "
+            "(Ctrl-C again to abandon them)"
+        )
+
+    async def _send(self, crm: AsyncHubCRM, records: Iterator[Record]) -> None:
+        o = self.o
+        outcomes = crm.objects.iter_create_many(
+            self.object_type,
+            self._inputs(records),
+            batch_size=o.batch_size,
+            concurrency=o.concurrency,
+            id_property=o.id_property,
+            mode=o.mode,
+        )
+        todo = self.total - len(self.done_rows)
+        with _progress(self.out, self.err, todo, self.object_type) as progress:
+            try:
+                async for outcome in outcomes:
+                    record = self.pending.pop(outcome.index)
+                    if not outcome.ok and outcome.status == "not_attempted":
+                        err = outcome.error
+                        if isinstance(err, HubCRMError) and self.stopped_by is None:
+                            self.stopped_by = err
+                    if self._settleable(record, outcome):
+                        self.conflicts.append((record, outcome))
+                        if len(self.conflicts) >= _READ_BATCH:
+                            await self._settle(crm)
+                    else:
+                        self._outcome(record, outcome)
+                    progress(self._snapshot())
+                await self._settle(crm)
+            except asyncio.CancelledError:
+                self._release_conflicts()
+                for record in self.pending.values():
+                    self.counts["unknown"] += 1
+                    self._write_error(
+                        record,
+                        "unknown",
+                        category="INTERRUPTED",
+                        message="abandoned at the second Ctrl-C before HubSpot answered: "
+                        "the record may exist",
+                    )
+                self.pending.clear()
+            finally:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await outcomes.aclose()
+            progress(self._snapshot(), final=True)
+
+    def _dry_run(self, records: Iterator[Record]) -> int:
+        self._open_errors()
+        unique = "email" if self.object_type in CONTACT_TYPES and not self.o.id_property else None
+        seen: dict[str, int] = {}
+        encoded = 0
+        for record in records:
+            if record.row in self.done_rows:
+                self.counts["skipped"] += 1
+                continue
+            if record.problem is not None or record.input is None:
+                self._problem(record)
+                continue
+            dump_input(record.input)
+            value = record.input.properties.get(unique) if unique else None
+            if value is not None and value.lower() in seen:
+                self.counts["duplicate"] += 1
+                message = f"same {unique} as row {seen[value.lower()]}: HubSpot would answer 409"
+                self._write_error(record, "duplicate", category="CONFLICT", message=message)
+                continue
+            if value is not None:
+                seen[value.lower()] = record.row
+            encoded += 1
+        self._close()
+        table = Table(title=f"dry run: {self.object_type} {self.path}", title_justify="left")
+        table.add_column("rows")
+        table.add_column("count", justify="right")
+        table.add_row("in the file", f"{self.total:,}")
+        if self.counts["skipped"]:
+            table.add_row("already created (--resume)", f"{self.counts['skipped']:,}")
+        table.add_row("ready to send", f"{encoded:,}")
+        table.add_row("unreadable (malformed or invalid)", f"{self.counts['unreadable']:,}")
+        table.add_row(
+            f"duplicate {unique or 'unique values'} in the file", str(self.counts["duplicate"])
+        )
+        self.out.print(table)
+        self.out.print("dry run: nothing was sent")
+        if self.output_failure is not None:
+            self.err.print(f"error: {self.output_failure}")
+            return EXIT_INCOMPLETE
+        return EXIT_OK if encoded + self.counts["skipped"] == self.total else EXIT_INCOMPLETE
+
+
+def _non_empty(path: str) -> bool:
+    try:
+        return Path(path).stat().st_size > 0
+    except OSError:
+        return False
+
+
+def _existing_id(outcome: BulkOutcome) -> str | None:
+    """The id of the record a 409 names, if it names one."""
+    error = outcome.error
+    return error.existing_id if isinstance(error, ConflictError) else None
+
+
+def _key_value(record: Record, key: str) -> str:
+    """A row's value of its unique property (present: checked before it is held)."""
+    assert record.input is not None
+    return record.input.properties[key]
