@@ -113,6 +113,24 @@ def test_readme_example_runs(source: str, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_every_page_shows_the_readme_test_command() -> None:
+    """The README's test command is shown the same wherever it is, and .ci/run runs it."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    (command,) = [line for line in readme.splitlines() if "pip install nox" in line]
+    nox = command.partition(" && ")[2]
+    assert nox.startswith("nox -s "), command
+    pages = [ROOT / name for name in ("README.md", "CHANGELOG.md", "noxfile.py", ".ci/run")]
+    pages += sorted(DOCS.rglob("*.md"))
+    problems = []
+    for page in pages:
+        text = page.read_text("utf-8")
+        shown = re.findall(r"[^`\n]*pip install nox[^`\n]*|nox -s lint\b[^`\n]*", text)
+        problems += [f"{page.relative_to(ROOT)}: {s!r}" for s in shown if s not in (nox, command)]
+    assert problems == []
+    assert command in (DOCS / "index.md").read_text("utf-8")
+    assert f".ci-venv/bin/{nox}\n" in (ROOT / ".ci" / "run").read_text("utf-8")
+
+
 def test_docs_have_runnable_python_blocks() -> None:
     assert len(RUN_BLOCKS) >= 5
 
