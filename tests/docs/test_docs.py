@@ -4,7 +4,8 @@ README.md's python blocks all run. In ``docs/**/*.md`` every ```python block run
 unless the line right before its fence is ``<!-- not-run: REASON -->`` (a reason is
 required). A block preceded by ``<!-- run-with: pytest -->`` is a pytest example: it is
 written to ``test_block.py`` and run with ``python -m pytest``. Blocks in other languages
-(console, text, json) are not run.
+(console, text, json) are not run. A block that starts ``redis-server`` needs it and the
+redis package, as the Redis tests do (tests/support_redis.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support_redis import require_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -163,6 +165,8 @@ def test_docs_blocks_follow_the_convention() -> None:
 
 @pytest.mark.parametrize("block", RUN_BLOCKS, ids=[block.id for block in RUN_BLOCKS])
 def test_docs_example_runs(block: Block, tmp_path: Path) -> None:
+    if '"redis-server"' in block.source:
+        require_redis()  # the block starts one: skip, saying how to install it, without
     if block.marker == "run-with":
         script = tmp_path / "test_block.py"
         script.write_text(block.source, "utf-8")
