@@ -1,21 +1,52 @@
-"""The project's whole toolbelt: ``nox -s lint tests oldest_deps dist docs`` is what CI runs."""
+"""The project's whole toolbelt: ``nox -s lint tests oldest_deps dist docs`` is what CI runs.
+
+The same command passes on a machine with one supported Python: outside CI it runs what
+that machine can, and ends by listing what it left out (.ci/matrix.py decides).
+"""
 
 from __future__ import annotations
 
+import atexit
+import importlib.util
 import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from types import ModuleType
 
 import nox
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+
+def _load(name: str, path: str) -> ModuleType:
+    """The module of a file outside any package (registered as ``name``)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = sys.modules[name] = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+matrix = _load("hubcrm_ci_matrix", ".ci/matrix.py")
+
+# CI (the CI variable set, as .ci/run does) runs the whole matrix, and a Python of it that
+# is not on PATH (as python3.X) fails the run. Anywhere else such a Python is skipped,
+# oldest_deps and dist run on the Pythons at hand, and the run ends with what it left out.
+IN_CI = "CI" in os.environ
+PYTHONS = list(matrix.PYTHONS)
+PLAN = matrix.plan(
+    ci=IN_CI,
+    found=() if IN_CI else matrix.pythons_on_path(PYTHONS),
+    redis_server=shutil.which("redis-server") is not None,
+)
+
 nox.options.sessions = ["lint", "tests", "oldest_deps", "dist", "docs"]
 nox.options.reuse_existing_virtualenvs = True
-# A Python of the matrix that is not on PATH (as python3.X) fails the run: never a skip.
-nox.options.error_on_missing_interpreters = True
-
-# Every Python that pyproject.toml's classifiers name; `tests` runs on each.
-PYTHONS = ["3.10", "3.11", "3.12", "3.13"]
+nox.options.error_on_missing_interpreters = IN_CI
 
 # Pinned so that a clean clone lints exactly as it did when the change was made.
 RUFF = "ruff==0.17.6"
@@ -25,21 +56,33 @@ PYRIGHT = "pyright[nodejs]==1.1.414"
 # ruff is a test dependency too: the codegen freshness test formats the generated module.
 TEST_DEPS = ["pytest>=8.3", "hypothesis>=6.100", RUFF]
 # The shared-limiter tests start their own redis-server processes on free ports of
-# 127.0.0.1 (tests/support_redis.py). Under nox they must run: a missing redis-server
-# fails them instead of skipping them (.ci/run installs it).
-TEST_ENV = {"HUBCRM_REQUIRE_REDIS": "1"}
+# 127.0.0.1 (tests/support_redis.py). In CI they must run: a missing redis-server fails
+# them (.ci/run installs it). Elsewhere they skip, saying how to install it.
+TEST_ENV = {"HUBCRM_REQUIRE_REDIS": "1"} if IN_CI else {}
+
+# The sessions of the matrix that ran in this process (tests-3.11, ...): the notes of the
+# plan about them are printed once nox is done, after its own summary.
+RAN: set[str] = set()
 
 
-# Tests marked `timing` check rates in real time over several processes; a loaded
-# machine can upset them, so they run on this one Python of the matrix, not on all four.
-TIMING_PYTHON = "3.11"
+def _print_summary() -> None:
+    lines = matrix.summary(PLAN.notes, RAN)
+    if lines:
+        print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def _ran(session: nox.Session, family: str) -> None:
+    if not RAN:
+        atexit.register(_print_summary)
+    RAN.add(f"{family}-{session.python}")
 
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
     """Run the test suite against the bundled emulator over real HTTP."""
+    _ran(session, "tests")
     session.install("-e", ".[cli,redis]", *TEST_DEPS)
-    select = [] if session.python == TIMING_PYTHON else ["-m", "not timing"]
+    select = [] if session.python == PLAN.timing else ["-m", "not timing"]
     session.run("pytest", *select, *session.posargs, env=TEST_ENV)
 
 
@@ -60,9 +103,10 @@ def lowest_pins(extras: list[str]) -> list[str]:
     return pins
 
 
-@nox.session(python=PYTHONS[0])
+@nox.session(python=PLAN.oldest_deps)
 def oldest_deps(session: nox.Session) -> None:
     """The test suite with the lowest versions pyproject.toml allows (core, cli, redis)."""
+    _ran(session, "oldest_deps")
     pins = lowest_pins(["cli", "redis"])
     session.install("-e", ".[cli,redis]", *TEST_DEPS, *pins)
     # What is installed is what the bounds say: no other requirement raised one.
@@ -77,9 +121,10 @@ def oldest_deps(session: nox.Session) -> None:
     session.run("pytest", "-m", "not timing", *session.posargs, env=TEST_ENV)
 
 
-@nox.session(python=PYTHONS[-1])
+@nox.session(python=PLAN.dist)
 def dist(session: nox.Session) -> None:
     """Build the sdist and wheel, check them, and test the installed wheel (.ci/check_dist.py)."""
+    _ran(session, "dist")
     session.install("build==1.6.1", "twine==7.0.0", "pytest>=8.3")
     session.run("python", ".ci/check_dist.py", *PYTHONS)
 

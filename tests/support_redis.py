@@ -3,8 +3,9 @@
 Each :class:`RedisServer` runs its own ``redis-server`` process on a free port of
 127.0.0.1, with persistence off, so a test may stop it (a Redis outage) and start it
 again on the same port. When ``redis-server`` or the ``redis`` package is missing the
-tests that need one are skipped, unless ``HUBCRM_REQUIRE_REDIS=1`` (set by
-``nox -s tests``, and so in CI): then they fail, so a CI run can never pass by skipping.
+tests that need one are skipped, saying how to install what is missing, unless
+``HUBCRM_REQUIRE_REDIS=1`` (set by nox under CI): then they fail, so a CI run can never
+pass by skipping.
 """
 
 from __future__ import annotations
@@ -24,13 +25,16 @@ def require_redis() -> None:
     """Skip (or, under ``HUBCRM_REQUIRE_REDIS=1``, fail) when Redis can't be used."""
     missing = []
     if REDIS_SERVER is None:
-        missing.append("the redis-server program")
+        missing.append(
+            "redis-server is not on PATH (to install it: apt-get install redis-server on"
+            " Debian and Ubuntu, brew install redis on macOS)"
+        )
     try:
         import redis.asyncio  # noqa: F401
     except ImportError:
-        missing.append("the redis package (pip install -e '.[redis]')")
+        missing.append("the redis package is not installed (pip install -e '.[redis]')")
     if missing:
-        reason = " and ".join(missing) + " not found"
+        reason = " and ".join(missing)
         if os.environ.get("HUBCRM_REQUIRE_REDIS") == "1":
             pytest.fail(f"{reason}, and HUBCRM_REQUIRE_REDIS=1 says the Redis tests must run")
         pytest.skip(reason)

@@ -4,7 +4,8 @@ README.md's python blocks all run. In ``docs/**/*.md`` every ```python block run
 unless the line right before its fence is ``<!-- not-run: REASON -->`` (a reason is
 required). A block preceded by ``<!-- run-with: pytest -->`` is a pytest example: it is
 written to ``test_block.py`` and run with ``python -m pytest``. Blocks in other languages
-(console, text, json) are not run.
+(console, text, json) are not run. A block that starts ``redis-server`` needs it and the
+redis package, as the Redis tests do (tests/support_redis.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support_redis import require_redis
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -113,6 +115,24 @@ def test_readme_example_runs(source: str, tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
+def test_every_page_shows_the_readme_test_command() -> None:
+    """The README's test command is shown the same wherever it is, and .ci/run runs it."""
+    readme = (ROOT / "README.md").read_text("utf-8")
+    (command,) = [line for line in readme.splitlines() if "pip install nox" in line]
+    nox = command.partition(" && ")[2]
+    assert nox.startswith("nox -s "), command
+    pages = [ROOT / name for name in ("README.md", "CHANGELOG.md", "noxfile.py", ".ci/run")]
+    pages += sorted(DOCS.rglob("*.md"))
+    problems = []
+    for page in pages:
+        text = page.read_text("utf-8")
+        shown = re.findall(r"[^`\n]*pip install nox[^`\n]*|nox -s lint\b[^`\n]*", text)
+        problems += [f"{page.relative_to(ROOT)}: {s!r}" for s in shown if s not in (nox, command)]
+    assert problems == []
+    assert command in (DOCS / "index.md").read_text("utf-8")
+    assert f".ci-venv/bin/{nox}\n" in (ROOT / ".ci" / "run").read_text("utf-8")
+
+
 def test_docs_have_runnable_python_blocks() -> None:
     assert len(RUN_BLOCKS) >= 5
 
@@ -145,6 +165,8 @@ def test_docs_blocks_follow_the_convention() -> None:
 
 @pytest.mark.parametrize("block", RUN_BLOCKS, ids=[block.id for block in RUN_BLOCKS])
 def test_docs_example_runs(block: Block, tmp_path: Path) -> None:
+    if '"redis-server"' in block.source:
+        require_redis()  # the block starts one: skip, saying how to install it, without
     if block.marker == "run-with":
         script = tmp_path / "test_block.py"
         script.write_text(block.source, "utf-8")

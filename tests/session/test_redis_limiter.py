@@ -364,17 +364,19 @@ async def test_only_the_head_waiter_talks_to_redis(redis_server: RedisServer) ->
     assert limiter.redis_calls <= 20 + 6
 
 
-def test_redis_tests_fail_rather_than_skip_when_required(
+def test_redis_tests_skip_saying_how_to_install_or_fail_when_required(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import support_redis
 
     monkeypatch.setattr(support_redis, "REDIS_SERVER", None)
     monkeypatch.delenv("HUBCRM_REQUIRE_REDIS", raising=False)
-    with pytest.raises(pytest.skip.Exception, match="redis-server program"):
+    with pytest.raises(pytest.skip.Exception) as skipped:
         support_redis.require_redis()
+    assert str(skipped.value).startswith("redis-server is not on PATH (to install it: ")
+    assert "apt-get install redis-server" in str(skipped.value)
     monkeypatch.setenv("HUBCRM_REQUIRE_REDIS", "1")
-    with pytest.raises(pytest.fail.Exception, match="must run"):
+    with pytest.raises(pytest.fail.Exception, match=r"redis-server is not on PATH.*must run"):
         support_redis.require_redis()
 
 
