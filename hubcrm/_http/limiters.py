@@ -117,7 +117,6 @@ class _WindowLimiter(_Gate, Limiter):
         self._explicit = explicit
         self._rate_limit = rate_limit
         self._margin = _margin(rate_limit.interval)
-        self._widened_at: float | None = None  # the last 429 episode, while widened
         self._announced: RateLimit | None = None
         self._seen: tuple[str | None, str | None] = (None, None)
 
@@ -172,33 +171,17 @@ class _WindowLimiter(_Gate, Limiter):
         )
         self._rate_limit = target
         self._margin = _margin(target.interval)
-        self._widened_at = None
         self._wake_head_waiter()
 
     def _penalize_window(self, wait: float | None) -> float:
         interval = self._rate_limit.interval
-        now = self._clock()
-        if self._paused_until <= now:
+        if self._paused_until <= self._clock():
             # A new 429 episode (not one more answer from the same burst): the window as
             # counted here ran ahead of HubSpot's count, which happens when requests
             # queue on the way or at the server. Widen the safety margin, up to a
             # quarter of the window, so the model stops overrunning.
             self._margin = min(self._margin * 2, interval / 4)
-            self._widened_at = now
         return self._pause(wait, interval)
-
-    def _relax(self, now: float) -> None:
-        """Narrow a widened margin by half for each window gone by without a 429, back
-        to the base margin: a passing burst of jitter does not cost the rest of a run."""
-        widened_at = self._widened_at
-        if widened_at is None:
-            return
-        interval = self._rate_limit.interval
-        if now - widened_at < interval + self._margin:
-            return
-        base = _margin(interval)
-        self._margin = max(base, self._margin / 2)
-        self._widened_at = now if self._margin > base else None
 
 
 class RollingWindowLimiter(_WindowLimiter):
@@ -242,7 +225,6 @@ class RollingWindowLimiter(_WindowLimiter):
         return f"RollingWindowLimiter(rate_limit={self._rate_limit}, explicit={self._explicit})"
 
     def _delay(self, now: float) -> float:
-        self._relax(now)
         delay = self._paused_until - now
         n = self._rate_limit.max_requests
         starts = self._starts

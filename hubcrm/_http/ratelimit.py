@@ -185,10 +185,9 @@ def _margin(interval: float) -> float:
     # A request starts here but HubSpot stamps it when it arrives. If an earlier request
     # was delayed on its way (a new connection, a busy loop) and a later one was not, the
     # server would see both inside one window: a 429. Waiting a little past the window
-    # absorbs that jitter. It keeps 99% of the permitted rate on HubSpot's 10-second
-    # windows and 98% at 50 per second. The margin widens after each 429 episode and
-    # narrows back once a window has gone by without one (the limiters do both).
-    return 0.005 * interval + 0.010
+    # absorbs that jitter. It keeps 98% of the permitted rate on HubSpot's 10-second
+    # windows, 97% at 50 per second and 96% at 20 per half second.
+    return 0.02 * interval + 0.010
 
 
 def _parse_announced(max_text: str | None, interval_text: str | None) -> RateLimit | None:

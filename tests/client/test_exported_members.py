@@ -327,3 +327,18 @@ def test_only_the_transport_imports_aiohttp(tmp_path: Path) -> None:
     (copy / "_c.py").write_text("from ._transport import Reply  # aiohttp\n")
     (copy / "testing" / "_d.py").write_text("import aiohttp\n")
     assert _aiohttp_importers(copy) == ["hubcrm/_a.py", "hubcrm/_b.py"]
+
+
+def test_only_recovery_reads_retry_writes() -> None:
+    """One owner decides how ambiguous writes are settled: no other module reads the
+    policy's ``retry_writes`` (passing it along as an argument is not reading it)."""
+    package = Path(hubcrm.__file__).parent
+    readers = sorted(
+        str(path.relative_to(package.parent))
+        for path in package.rglob("*.py")
+        if any(
+            isinstance(node, ast.Attribute) and node.attr == "retry_writes"
+            for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        )
+    )
+    assert readers == ["hubcrm/_write/recovery.py"]

@@ -33,8 +33,8 @@ T = TypeVar("T")
 
 
 def margin(interval: float) -> float:
-    """The limiter's safety margin past a window: 0.5% of it plus 10 ms."""
-    return 0.005 * interval + 0.010
+    """The limiter's safety margin past a window: 2% of it plus 10 ms."""
+    return 0.02 * interval + 0.010
 
 
 DEFAULT_MARGIN = margin(10.0)
@@ -379,32 +379,6 @@ def test_penalize_holds_everyone_until_the_wait_is_over() -> None:
     # then the window, with the margin doubled by the 429 (the model had run ahead)
     assert times[100:] == pytest.approx([14.0 + 2 * DEFAULT_MARGIN] * 50)
     assert paused_until == 0.0  # over
-
-
-def test_a_widened_margin_narrows_back_after_a_window_without_429s() -> None:
-    """A 429 episode doubles the margin; each full window without one halves it again,
-    down to the base margin and no further, so one burst of jitter does not slow the
-    rest of a long run."""
-
-    async def main(loop: asyncio.AbstractEventLoop) -> list[float]:
-        limiter = RollingWindowLimiter(RateLimit(10, 10.0), clock=loop.time)
-        steps: list[float] = []
-        limiter.penalize(0.0)  # episode 1
-        await asyncio.sleep(0.001)
-        limiter.penalize(0.0)  # episode 2: the pause of the first one is over
-        starts = []
-        for _ in range(40):  # four windows of ten, each waiting for the window
-            await limiter.acquire()
-            starts.append(loop.time())
-        # the gap between the 1st and 11th start is one window plus the margin then
-        steps = [starts[i + 10] - starts[i] - 10.0 for i in (0, 10, 20, 29)]
-        return steps
-
-    steps = run_virtual(main)
-    assert steps[0] == pytest.approx(4 * DEFAULT_MARGIN)  # doubled twice
-    assert steps[1] == pytest.approx(2 * DEFAULT_MARGIN)  # a quiet window: halved
-    assert steps[2] == pytest.approx(DEFAULT_MARGIN)  # and again, to the base
-    assert steps[3] == pytest.approx(DEFAULT_MARGIN)  # never below it
 
 
 def test_penalize_without_wait_drains_the_window() -> None:
