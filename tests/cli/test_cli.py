@@ -388,11 +388,18 @@ def test_kill_9_then_resume_with_id_property_creates_every_row_exactly_once(
             "--errors", str(errors),
         ]  # fmt: skip
         process = hubcrm(*args)
-        wait_until_sync(
-            lambda: results.exists() and len(results.read_text("utf-8").splitlines()) >= 60,
-            "60 rows are in the results file",
-            timeout=60,
-        )
+
+        def mid_run() -> bool:
+            # At least 60 rows written, and a batch the emulator has received whose rows
+            # are not written yet: the kill then lands with rows in flight, whatever the
+            # timing (each batch waits 0.3 s in the emulator before it is committed).
+            if not results.exists():
+                return False
+            written = len(results.read_text("utf-8").splitlines())
+            received = emu.stats.requests_by_operation.get("batch_create", 0) * 10
+            return written >= 60 and received - written >= 10
+
+        wait_until_sync(mid_run, "60 rows written and a batch in flight", timeout=60)
         process.send_signal(signal.SIGKILL)
         process.communicate(timeout=30)
         assert process.returncode == -signal.SIGKILL
