@@ -31,7 +31,7 @@ from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
 from .._http.safety import FailureClass, RequestKind, classify
 from .bulk_answer import BatchAnswer, map_batch_answer
 from .bulk_args import BulkArgs, Endpoint
-from .executor import Verdict, execute, stops_run
+from .executor import Verdict, execute, stops
 from .intake import Intake, Item, Refused
 from .outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, OutcomeStatus
 from .recovery import BatchEntry
@@ -272,7 +272,8 @@ class Engine:
 
     async def _send_batch(self, items: list[Item]) -> _Ambiguous | None:
         """Send one batch through the executor; return the inputs left to settle."""
-        started = self._writes.now() if self._writes is not None else time.time()
+        # When it was sent matters only to settling, which needs the writes.
+        started = self._writes.now() if self._writes is not None else 0.0
         completed_before = self._completed_at
         executed = await execute(self._requester, self._spec, items, halted=self._halted)
         if executed.stopped_by is not None:
@@ -453,7 +454,7 @@ class Engine:
         except OutcomeUnknownError as exc:
             self._settle(item, "unknown", None, exc)
         except HubCRMError as exc:
-            if self._stops(exc):
+            if stops(exc, self._requester):
                 self._stop(exc)
                 self._settle(item, "not_attempted", None, exc)
             elif classify(exc) is FailureClass.NOT_PROCESSED:
@@ -466,11 +467,6 @@ class Engine:
             self._settle(item, "created", record, None, True)
 
     # --- outcomes ---------------------------------------------------------------------
-
-    def _stops(self, error: HubCRMError) -> bool:
-        # A closed client refuses a request before sending it, with a plain
-        # HubCRMError (a request cut short by the close is an APIConnectionError).
-        return stops_run(error) or (type(error) is HubCRMError and self._requester.closed)
 
     def _stop(self, error: HubCRMError) -> None:
         if self.stopped_by is not None:

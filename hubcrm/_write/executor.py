@@ -44,7 +44,7 @@ from .._http.session import encode_json
 from .bulk_answer import BatchAnswer
 from .outcomes import OutcomeStatus
 
-__all__ = ["BatchSpec", "Executed", "Requester", "Verdict", "execute", "stops_run"]
+__all__ = ["BatchSpec", "Executed", "Requester", "Verdict", "execute", "stops", "stops_run"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -135,6 +135,14 @@ def stops_run(error: HubCRMError) -> bool:
     )
 
 
+def stops(error: HubCRMError, requester: Requester) -> bool:
+    """Whether ``error`` stops a run sending through ``requester``: :func:`stops_run`,
+    or the client was closed. A closed client refuses a request before sending it, with
+    a plain ``HubCRMError`` (a request cut short by the close is an
+    ``APIConnectionError``)."""
+    return stops_run(error) or (type(error) is HubCRMError and requester.closed)
+
+
 def _no_halt() -> Exception | None:
     return None
 
@@ -174,9 +182,7 @@ async def execute(
             )
             data = response.json()
         except HubCRMError as exc:
-            # A closed client refuses a request before sending it, with a plain
-            # HubCRMError (a request cut short by the close is an APIConnectionError).
-            if stops_run(exc) or (type(exc) is HubCRMError and requester.closed):
+            if stops(exc, requester):
                 stopped = exc
                 for i in group:
                     out[i] = Verdict("not_attempted", error=exc)
