@@ -361,7 +361,9 @@ async def test_only_the_head_waiter_talks_to_redis(redis_server: RedisServer) ->
         limiter = RedisRateLimiter(conn, key=_key(), max_requests=5, interval=0.5)
         await asyncio.gather(*(limiter.acquire() for _ in range(20)))
     assert limiter.redis_calls >= 20 + 3  # it did have to wait three windows
-    assert limiter.redis_calls <= 20 + 6
+    # A busy machine may wake the head waiter a little early, so allow a few more polls;
+    # every waiter polling would make 50 round trips.
+    assert limiter.redis_calls <= 20 + 10
 
 
 def test_redis_tests_skip_saying_how_to_install_or_fail_when_required(
