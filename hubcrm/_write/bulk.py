@@ -20,8 +20,15 @@ import anyio
 
 from .._core.errors import CLIENT_CLOSED, HubCRMError
 from .bulk_args import BulkArgs, BulkMode, CreateOne, Endpoint
-from .engine import Engine, warn_cancelled
-from .outcomes import BulkInputs, BulkOutcome, BulkProgress, BulkResult, BulkRunError
+from .engine import Engine
+from .outcomes import (
+    BulkInputs,
+    BulkOutcome,
+    BulkProgress,
+    BulkResult,
+    BulkRunError,
+    warn_cancelled,
+)
 
 __all__ = [
     "BulkArgs",

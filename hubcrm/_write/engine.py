@@ -27,17 +27,25 @@ import attrs
 from .._core.config import RequestOptions
 from .._core.convert import dump_input, parse_datetime
 from .._core.errors import HubCRMError, OutcomeUnknownError
-from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
+from .._core.models import CONTACT_TYPES, CrmObject
 from .._http.safety import FailureClass, RequestKind, classify
 from .bulk_answer import BatchAnswer, map_batch_answer
 from .bulk_args import BulkArgs, Endpoint
 from .executor import Verdict, execute, stops
-from .intake import Intake, Item, Refused
-from .outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, OutcomeStatus
+from .intake import Intake, Item, Refused, unsendable
+from .outcomes import (
+    BulkInput,
+    BulkInputs,
+    BulkOutcome,
+    BulkProgress,
+    OutcomeStatus,
+    warn_cancelled,
+)
+from .readback import MadeBy, claim
 from .recovery import BatchEntry
-from .schedule import KeyDeferral, in_flight
+from .schedule import KeyDeferral, SeenKeys, in_flight
 
-__all__ = ["Engine", "warn_cancelled"]
+__all__ = ["Engine"]
 
 logger = logging.getLogger("hubcrm")
 
@@ -51,7 +59,7 @@ class _Ambiguous:
     items: list[Item]
     cause: HubCRMError
     started: float  # when the batch was sent (the session clock's time())
-    existed_by: float | None  # HubSpot's completedAt of the answers read before it
+    existed_by: MadeBy | None  # what the run had made when the batch was sent
 
 
 @attrs.frozen
@@ -72,7 +80,7 @@ class _CreateSpec:
         return self.engine._read(items, data, headers)
 
     def unsendable(self, item: Item, error: Exception) -> Exception:
-        return _unsendable(item.obj, error)
+        return unsendable(item.obj, error)
 
 
 class Engine:
@@ -105,9 +113,15 @@ class Engine:
         self._writes = endpoint.writes if not self._upsert and not self._single else None
         self._read_back = endpoint.read_back
         self._spec = _CreateSpec(self, endpoint.path, self._kind, endpoint.options)
-        # The latest completedAt (HubSpot's clock) of the batch answers read so far: a
-        # record made by an earlier batch of this run was made no later than that.
-        self._completed_at: float | None = None
+        # By when (HubSpot's clock) the batch answers read and the records settled so
+        # far were made: a record an earlier input of the run made was made no later.
+        self._made_by: MadeBy | None = None
+        # The unique values taken so far, when settling may read records back by them.
+        self._seen: SeenKeys | None = (
+            SeenKeys()
+            if self._key_property is not None and (self._writes is not None or self._single)
+            else None
+        )
         self._on_progress = args.on_progress
         self._deliver = deliver
         self._auto_release = auto_release
@@ -233,7 +247,13 @@ class Engine:
             self._outstanding += 1
             if isinstance(pulled, Refused):
                 self._finish_local(pulled.index, pulled.raw, pulled.error)
-            elif keys.must_wait(pulled):
+                continue
+            seen = self._seen
+            if seen is not None:
+                value = pulled.obj.properties.get(self._key_property or "")
+                key = value.strip().lower() if value else ""
+                pulled.repeated = bool(key) and seen.add(key)
+            if keys.must_wait(pulled):
                 keys.hold(pulled)
             else:
                 keys.take(pulled, batch)
@@ -274,7 +294,7 @@ class Engine:
         """Send one batch through the executor; return the inputs left to settle."""
         # When it was sent matters only to settling, which needs the writes.
         started = self._writes.now() if self._writes is not None else 0.0
-        completed_before = self._completed_at
+        completed_before = self._made_by
         executed = await execute(self._requester, self._spec, items, halted=self._halted)
         if executed.stopped_by is not None:
             self._stop(executed.stopped_by)
@@ -398,6 +418,7 @@ class Engine:
                 (item.obj.properties.get(key_property) or "").strip() or None
                 if key_property
                 else None,
+                item.repeated,
             )
             for item, body in zip(items, bodies, strict=True)
         ]
@@ -416,6 +437,8 @@ class Engine:
         self.settle_resends += settled.resends
         for item, outcome in zip(items, settled.outcomes, strict=True):
             if outcome.status == "created":
+                assert outcome.record is not None
+                self._note_made(outcome.record)
                 item.done = True
                 self._emit(
                     BulkOutcome(
@@ -431,8 +454,15 @@ class Engine:
             at = parse_datetime(completed).timestamp() if isinstance(completed, str) else None
         except ValueError:
             at = None
-        if at is not None and (self._completed_at is None or at > self._completed_at):
-            self._completed_at = at
+        self._note_time(at, None)
+
+    def _note_made(self, record: CrmObject) -> None:
+        """A record settled as made by this run: it was made no later than its time."""
+        self._note_time(record.created_at.timestamp(), record.id)
+
+    def _note_time(self, at: float | None, record_id: str | None) -> None:
+        made_by = self._made_by
+        self._made_by = made_by.then(at, record_id) if made_by else MadeBy.start(at, record_id)
 
     def _batch_crashed(self, items: list[Item], error: Exception) -> None:
         """An unexpected error in a batch: account for its inputs, then stop the run."""
@@ -444,6 +474,7 @@ class Engine:
 
     async def _send_single(self, item: Item) -> None:
         obj = item.obj
+        existed_by = self._made_by
         try:
             record = await self._endpoint.create_one(
                 self._object_type,
@@ -464,7 +495,20 @@ class Engine:
         except (TypeError, ValueError) as exc:
             self._settle(item, "failed", None, exc)
         else:
-            self._settle(item, "created", record, None, True)
+            # A create settled by reading its record back may have met the record an
+            # earlier input of this run made with the same unique value.
+            settled = claim(
+                record,
+                item.repeated,
+                existed_by,
+                object_type=self._object_type,
+                obj=obj,
+                key_property=self._key_property,
+            )
+            if settled.status == "created":
+                self._note_made(record)
+            new = True if settled.status == "created" else None
+            self._settle(item, settled.status, settled.record, settled.error, new)
 
     # --- outcomes ---------------------------------------------------------------------
 
@@ -554,41 +598,3 @@ class Engine:
             # Never again, and never in the middle of settling a batch's inputs.
             self._on_progress = None
             self._abort(exc, "on_progress")
-
-
-def _unsendable(obj: ObjectInput, error: Exception) -> Exception:
-    """The error for an input whose body cannot be encoded, naming the property."""
-    try:  # checking it again names the property (it was changed since it was checked)
-        ObjectInput(
-            obj.properties,
-            associations=obj.associations,
-            object_write_trace_id=obj.object_write_trace_id,
-        )
-    except (TypeError, ValueError) as exc:
-        return exc
-    return ValueError(f"the input cannot be encoded as JSON: {type(error).__name__}")
-
-
-def warn_cancelled(
-    object_type: str, lost: list[int], unsent: int, unyielded: list[BulkOutcome]
-) -> None:
-    """Log what a cancelled run (or an iteration left early) leaves unreported."""
-    parts: list[str] = []
-    if unyielded:
-        counts: dict[str, int] = {}
-        for outcome in unyielded:
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        parts.append(
-            f"{len(unyielded)} outcomes known but not yielded ("
-            + ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
-            + f"; indexes {min(o.index for o in unyielded)} to "
-            f"{max(o.index for o in unyielded)})"
-        )
-    if lost:
-        parts.append(
-            f"{len(lost)} inputs in flight, whose outcome is unknown (indexes {min(lost)} "
-            f"to {max(lost)})"
-        )
-    if unsent:
-        parts.append(f"{unsent} inputs taken but not sent")
-    logger.warning("bulk creation of %s ended early: %s", object_type, "; ".join(parts))

@@ -13,13 +13,13 @@ from collections.abc import AsyncIterable, AsyncIterator, Hashable, Iterator, Ma
 from .._core.models import ObjectInput
 from .outcomes import BulkInput, BulkInputs
 
-__all__ = ["Intake", "Item", "Refused"]
+__all__ = ["Intake", "Item", "Refused", "unsendable"]
 
 
 class Item:
     """One input on its way: the original, its ObjectInput, its trace id and unique keys."""
 
-    __slots__ = ("done", "index", "keys", "obj", "raw", "settling", "trace_id")
+    __slots__ = ("done", "index", "keys", "obj", "raw", "repeated", "settling", "trace_id")
 
     def __init__(
         self,
@@ -36,6 +36,8 @@ class Item:
         self.keys = keys
         self.done = False
         self.settling = False  # handed to settling: its keys stay busy until settled
+        # An earlier input of the run may have had its unique value (see SeenKeys).
+        self.repeated = False
 
 
 class Refused:
@@ -142,3 +144,16 @@ class Intake:
         elif not self._single:
             keys.append(("trace", trace_id))  # the caller's own: must be unique per batch
         return Item(index, raw, obj, trace_id, frozenset(keys))
+
+
+def unsendable(obj: ObjectInput, error: Exception) -> Exception:
+    """The error for an input whose body cannot be encoded, naming the property."""
+    try:  # checking it again names the property (it was changed since it was checked)
+        ObjectInput(
+            obj.properties,
+            associations=obj.associations,
+            object_write_trace_id=obj.object_write_trace_id,
+        )
+    except (TypeError, ValueError) as exc:
+        return exc
+    return ValueError(f"the input cannot be encoded as JSON: {type(error).__name__}")

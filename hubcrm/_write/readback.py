@@ -2,6 +2,8 @@
 
 - :func:`made_since`: a record found was made since the write began (with a clock-skew
   tolerance), so that write may have made it;
+- :func:`earlier_in_run` and :func:`claim`: a record found may be one an earlier input
+  of the same run made (it had the same unique value);
 - :func:`is_unique_refusal`: HubSpot refused a resend because its unique value is
   taken;
 - :func:`read_first`: after which failures the inputs are read back before any resend;
@@ -16,7 +18,13 @@ from typing import Any, Literal
 import attrs
 
 from .._core.config import RetryPolicy
-from .._core.errors import APIError, BadRequestError, ConflictError, HubCRMError
+from .._core.errors import (
+    APIError,
+    BadRequestError,
+    ConflictError,
+    HubCRMError,
+    OutcomeUnknownError,
+)
 from .._core.models import CrmObject, ObjectInput, redacted_value
 from .._http.retry import backoff
 from .._http.session import Session
@@ -25,9 +33,12 @@ __all__ = [
     "CLOCK_SKEW",
     "BatchEntry",
     "LookUp",
+    "MadeBy",
     "ReadBack",
     "Settled",
     "SettledBatch",
+    "claim",
+    "earlier_in_run",
     "is_unique_refusal",
     "made_since",
     "pause",
@@ -56,6 +67,90 @@ def made_since(record: CrmObject, started: float) -> bool:
     return record.created_at.timestamp() >= started - CLOCK_SKEW
 
 
+@attrs.frozen
+class MadeBy:
+    """What a bulk run has made, by HubSpot's clock: every record its inputs were
+    answered or settled with so far was made no later than millisecond ``ms``; ``ids``
+    are the records settled (not merely answered) at exactly that millisecond.
+
+    Attributes:
+        ms: HubSpot's time, in milliseconds since the epoch: the latest batch answer's
+            ``completedAt``, or a settled record's ``createdAt``.
+        ids: The settled records made at ``ms``.
+    """
+
+    ms: int
+    ids: frozenset[str] = frozenset()
+
+    @staticmethod
+    def start(at: float | None, record_id: str | None = None) -> MadeBy | None:
+        """The first time known (None when there is none)."""
+        if at is None:
+            return None
+        return MadeBy(round(at * 1000), frozenset({record_id} if record_id else ()))
+
+    def then(self, at: float | None, record_id: str | None = None) -> MadeBy:
+        """This, after an answer completed at ``at`` (or a record made then was settled)."""
+        if at is None:
+            return self
+        ms = round(at * 1000)
+        if ms > self.ms:
+            return MadeBy(ms, frozenset({record_id} if record_id else ()))
+        if ms == self.ms and record_id is not None and record_id not in self.ids:
+            return MadeBy(ms, self.ids | {record_id})
+        return self
+
+
+def earlier_in_run(
+    record: CrmObject, repeated: bool, made_by: MadeBy | None
+) -> Literal["no", "yes", "cannot tell"]:
+    """Whether ``record``, read back by an input's unique value, was made by an earlier
+    input of the same run rather than by this input's write.
+
+    Only an input whose value an earlier input of the run also had (``repeated``) can
+    meet that input's record. ``made_by`` is what the run had made when this input was
+    sent: a record made before its millisecond is an earlier input's, one made after it
+    this input's. One made in that very millisecond is an earlier input's when it was
+    settled as such, else it could be either: "cannot tell".
+    """
+    if not repeated or made_by is None:
+        return "no"
+    made = round(record.created_at.timestamp() * 1000)
+    if made < made_by.ms or record.id in made_by.ids:
+        return "yes"
+    return "cannot tell" if made == made_by.ms else "no"
+
+
+def claim(
+    record: CrmObject,
+    repeated: bool,
+    made_by: MadeBy | None,
+    *,
+    object_type: str,
+    obj: ObjectInput,
+    key_property: str | None,
+) -> Settled:
+    """The outcome of an input settled with ``record``, made since its write began: it
+    is created, unless an earlier input of the run made that record (a conflict) or may
+    have (unknown). See :func:`earlier_in_run`."""
+    earlier = earlier_in_run(record, repeated, made_by)
+    if earlier == "no":
+        return Settled("created", record)
+    if earlier == "yes":
+        message = (
+            f"a {object_type!r} record with this {key_property} was made by an earlier "
+            f"input of this run. Existing ID: {record.id}"
+        )
+        return Settled("failed", None, ConflictError(message, status=409, category="CONFLICT"))
+    cause = HubCRMError(
+        f"the record read back by this input's unique value (ID {record.id}) was made in "
+        "the same millisecond as an earlier input of the run with that value was "
+        "settled: it may be that input's"
+    )
+    unknown = OutcomeUnknownError(object_type, obj, cause=cause, retried=True)
+    return Settled("unknown", None, unknown)
+
+
 #: Reads one record: ``(object id or unique value, id_property or None)`` to the record.
 #: Raises ``NotFoundError`` when there is none.
 LookUp = Callable[[str, "str | None"], Awaitable[CrmObject]]
@@ -75,11 +170,13 @@ class BatchEntry:
         obj: The input.
         body: Its entry of the batch body, as sent (with its ``objectWriteTraceId``).
         key: Its value of the unique key property, or None when it has none.
+        repeated: An earlier input of the run may have had the same key.
     """
 
     obj: ObjectInput
     body: Mapping[str, Any] = attrs.field(repr=False)  # property values: personal data
     key: str | None = attrs.field(repr=redacted_value)
+    repeated: bool = False
 
 
 @attrs.frozen

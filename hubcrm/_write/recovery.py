@@ -45,9 +45,11 @@ from .readback import (
     CLOCK_SKEW,
     BatchEntry,
     LookUp,
+    MadeBy,
     ReadBack,
     Settled,
     SettledBatch,
+    claim,
     is_unique_refusal,
     made_since,
     pause,
@@ -238,7 +240,7 @@ class Writes:
         started: float,
         cause: HubCRMError,
         read_back: ReadBack,
-        existed_by: float | None = None,
+        existed_by: MadeBy | None = None,
     ) -> SettledBatch:
         """Settle the inputs of a ``batch/create`` that failed ambiguously.
 
@@ -259,9 +261,9 @@ class Writes:
             started: when the batch was first sent (the session clock's ``time()``).
             cause: the failure that made the outcome ambiguous.
             read_back: reads records by key (one request, at most 100 values).
-            existed_by: HubSpot's time (``completedAt``) of the latest batch answer read
-                before this batch was sent: a record created no later than that was made
-                by an earlier batch (an earlier input with the same key), not this one.
+            existed_by: what the run had made when this batch was sent: a record an
+                entry marked ``repeated`` finds made by then is an earlier input's (see
+                :func:`earlier_in_run`).
 
         Returns:
             One :class:`Settled` per entry, aligned, and the requests it took.
@@ -439,7 +441,7 @@ class _BatchSettling:
         self.started = started
         self.error = cause
         self.read_back = read_back
-        self.existed_by: float | None = None
+        self.existed_by: MadeBy | None = None
         self.stopped: HubCRMError | None = None  # a resend met an error that stops the run
         self.reads = 0
         self.resends = 0
@@ -456,12 +458,17 @@ class _BatchSettling:
         error = OutcomeUnknownError(self.object_type, obj, cause=cause, retried=tried)
         return Settled("unknown", None, error)
 
-    def _found(self, record: CrmObject, refusal: HubCRMError | None = None) -> Settled:
-        existed_by = self.existed_by
-        if made_since(record, self.started) and (
-            existed_by is None or record.created_at.timestamp() > existed_by
-        ):
-            return Settled("created", record)  # the ambiguous attempt made it
+    def _found(self, i: int, record: CrmObject, refusal: HubCRMError | None = None) -> Settled:
+        entry = self.entries[i]
+        if made_since(record, self.started):
+            return claim(  # the ambiguous attempt made it, unless an earlier input did
+                record,
+                entry.repeated,
+                self.existed_by,
+                object_type=self.object_type,
+                obj=entry.obj,
+                key_property=self.key_property,
+            )
         if isinstance(refusal, ConflictError):
             return Settled("failed", None, refusal)
         message = (
@@ -504,7 +511,7 @@ class _BatchSettling:
                     continue
                 for i, record in zip(keyed, found, strict=True):
                     if record is not None:
-                        out[i] = self._found(record, refused.get(i))
+                        out[i] = self._found(i, record, refused.get(i))
                     elif i in refused and isinstance(refused[i], BadRequestError):
                         # Refused for its value, yet not found: the 400 was about the
                         # value itself (or the read lags): keep HubSpot's answer.

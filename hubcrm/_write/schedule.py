@@ -5,6 +5,10 @@ trace id) never travel at once: HubSpot would make the first and refuse the seco
 settle them against one record. :class:`KeyDeferral` holds a later input back while
 an earlier one with a key it shares is in a batch in flight or being settled, and lets
 the held-back inputs go in input order. :func:`in_flight` is the concurrency target.
+
+:class:`SeenKeys` remembers, in a few bits per key, which unique values a run has taken:
+settling asks it whether an earlier input of the run had an input's value (then the
+record read back may be that input's, not this one's).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ __all__ = [
     "MAX_BATCH_SIZE",
     "KeyDeferral",
     "Keyed",
+    "SeenKeys",
     "check_batch_size",
     "check_concurrency",
     "in_flight",
@@ -153,3 +158,53 @@ class KeyDeferral(Generic[K]):
         held, self._held = list(self._held), deque()
         self._held_keys.clear()
         return held
+
+
+class SeenKeys:
+    """The unique values a run has taken, as a Bloom filter that grows with the run.
+
+    :meth:`add` answers whether a value may have been taken before: never "no" for one
+    that was (no false negatives), and "yes" for one that was not about once in a
+    hundred; a run of a million values holds under 2 MB. A "yes" only makes settling
+    compare times as well (see ``readback.judge``); a "no" is certain.
+    """
+
+    _PROBES = 5
+    _BITS_PER_VALUE = 12  # with 5 probes: about 0.6% false "yes" per filter
+    _FIRST_CAPACITY = 1 << 16
+    _GROWTH = 4  # each new filter holds this many times the last one's values
+
+    __slots__ = ("_capacity", "_count", "_filters")
+
+    def __init__(self) -> None:
+        self._filters: list[tuple[bytearray, int]] = []  # (bits, number of bits)
+        self._capacity = 0  # values the newest filter holds at its error rate
+        self._count = 0  # values added to the newest filter
+        self._grow()
+
+    def _grow(self) -> None:
+        self._capacity = self._FIRST_CAPACITY * self._GROWTH ** len(self._filters)
+        size = self._capacity * self._BITS_PER_VALUE
+        self._filters.append((bytearray(size // 8), size))
+        self._count = 0
+
+    def add(self, key: Hashable) -> bool:
+        """Add ``key``; return whether it may have been added before."""
+        h = hash(key)
+        h1, h2 = h & 0xFFFF_FFFF, ((h >> 32) & 0xFFFF_FFFF) | 1  # probes: h1 + i * h2
+        probes = range(self._PROBES)
+        for table, bits in self._filters:
+            for i in probes:
+                p = (h1 + i * h2) % bits
+                if not table[p >> 3] & (1 << (p & 7)):
+                    break
+            else:
+                return True  # every bit set in one filter: maybe seen
+        if self._count >= self._capacity:
+            self._grow()
+        self._count += 1
+        table, bits = self._filters[-1]
+        for i in probes:
+            p = (h1 + i * h2) % bits
+            table[p >> 3] |= 1 << (p & 7)
+        return False
