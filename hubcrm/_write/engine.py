@@ -400,7 +400,8 @@ class Engine:
             keys=keys,
             key_property=self._id_property if keys is not None else None,
         )
-        self._note_completed_at(data)
+        if self._seen is not None:  # settling may need to know what the run made
+            self._note_answer(data, answer.record)
         return answer
 
     async def _recover(self, ambiguous: _Ambiguous) -> None:
@@ -448,21 +449,18 @@ class Engine:
             else:
                 self._settle(item, outcome.status, None, outcome.error)
 
-    def _note_completed_at(self, data: Any) -> None:
+    def _note_answer(self, data: Any, records: Sequence[CrmObject | None]) -> None:
         completed = data.get("completedAt") if isinstance(data, Mapping) else None
         try:
             at = parse_datetime(completed).timestamp() if isinstance(completed, str) else None
         except ValueError:
             at = None
-        self._note_time(at, None)
+        made = [record for record in records if record is not None]
+        self._made_by = MadeBy.after(self._made_by, at, made)
 
     def _note_made(self, record: CrmObject) -> None:
         """A record settled as made by this run: it was made no later than its time."""
-        self._note_time(record.created_at.timestamp(), record.id)
-
-    def _note_time(self, at: float | None, record_id: str | None) -> None:
-        made_by = self._made_by
-        self._made_by = made_by.then(at, record_id) if made_by else MadeBy.start(at, record_id)
+        self._made_by = MadeBy.after(self._made_by, record.created_at.timestamp(), [record])
 
     def _batch_crashed(self, items: list[Item], error: Exception) -> None:
         """An unexpected error in a batch: account for its inputs, then stop the run."""

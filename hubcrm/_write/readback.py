@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -71,34 +71,36 @@ def made_since(record: CrmObject, started: float) -> bool:
 class MadeBy:
     """What a bulk run has made, by HubSpot's clock: every record its inputs were
     answered or settled with so far was made no later than millisecond ``ms``; ``ids``
-    are the records settled (not merely answered) at exactly that millisecond.
+    are those of them made at exactly that millisecond.
 
     Attributes:
         ms: HubSpot's time, in milliseconds since the epoch: the latest batch answer's
             ``completedAt``, or a settled record's ``createdAt``.
-        ids: The settled records made at ``ms``.
+        ids: The records answered or settled that were made at ``ms``.
     """
 
     ms: int
     ids: frozenset[str] = frozenset()
 
     @staticmethod
-    def start(at: float | None, record_id: str | None = None) -> MadeBy | None:
-        """The first time known (None when there is none)."""
+    def after(
+        made_by: MadeBy | None, at: float | None, records: Iterable[CrmObject] = ()
+    ) -> MadeBy | None:
+        """``made_by`` (None: nothing yet), after an answer completed at ``at`` with
+        ``records``, or after ``records`` made at ``at`` were settled."""
         if at is None:
-            return None
-        return MadeBy(round(at * 1000), frozenset({record_id} if record_id else ()))
-
-    def then(self, at: float | None, record_id: str | None = None) -> MadeBy:
-        """This, after an answer completed at ``at`` (or a record made then was settled)."""
-        if at is None:
-            return self
+            return made_by
         ms = round(at * 1000)
-        if ms > self.ms:
-            return MadeBy(ms, frozenset({record_id} if record_id else ()))
-        if ms == self.ms and record_id is not None and record_id not in self.ids:
-            return MadeBy(ms, self.ids | {record_id})
-        return self
+        if made_by is not None and ms < made_by.ms:
+            return made_by
+        at_ms = frozenset(r.id for r in records if _ms(r) == ms)
+        if made_by is None or ms > made_by.ms:
+            return MadeBy(ms, at_ms)
+        return MadeBy(ms, made_by.ids | at_ms) if not at_ms <= made_by.ids else made_by
+
+
+def _ms(record: CrmObject) -> int:
+    return round(record.created_at.timestamp() * 1000)
 
 
 def earlier_in_run(
@@ -110,12 +112,12 @@ def earlier_in_run(
     Only an input whose value an earlier input of the run also had (``repeated``) can
     meet that input's record. ``made_by`` is what the run had made when this input was
     sent: a record made before its millisecond is an earlier input's, one made after it
-    this input's. One made in that very millisecond is an earlier input's when it was
-    settled as such, else it could be either: "cannot tell".
+    this input's. One made in that very millisecond is an earlier input's when the run
+    was answered or settled with it, else it could be either: "cannot tell".
     """
     if not repeated or made_by is None:
         return "no"
-    made = round(record.created_at.timestamp() * 1000)
+    made = _ms(record)
     if made < made_by.ms or record.id in made_by.ids:
         return "yes"
     return "cannot tell" if made == made_by.ms else "no"

@@ -107,6 +107,42 @@ async def test_a_record_made_in_the_millisecond_an_earlier_answer_completed_is_o
     assert [o.object.id for o in result.outcomes if o.object] == ["1", "2"]
 
 
+async def test_a_repeated_key_meets_the_record_an_answer_gave_in_the_same_millisecond(
+    serve: Serve,
+) -> None:
+    """The first input's record is answered, made at NOW and completed at NOW. The
+    second input has its email; its batch is refused by HubSpot but the answer is lost
+    (502), and the read-back finds the first input's record: the second failed."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        body = json.loads(await request.read())
+        op = request.path.rsplit("/", 1)[1]
+        if op == "read":
+            return web.json_response({"status": "COMPLETE", "results": [_record("1", "a")]})
+        entry = body["inputs"][0]
+        if entry["properties"]["email"] == "A@example.com":
+            return web.json_response({"status": "error", "message": "bad gw"}, status=502)
+        record = _record("1", "a") | {"objectWriteTraceId": entry["objectWriteTraceId"]}
+        answer = {"status": "COMPLETE", "results": [record], "completedAt": NOW}
+        return web.json_response(answer, status=201)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    url = await serve(app)
+    async with AsyncHubCRM("t", base_url=url, rate_limit=None) as crm:
+        result = await crm.objects.create_many(
+            "contacts",
+            [{"email": "a@example.com"}, {"email": "A@example.com"}],
+            batch_size=1,
+            concurrency=1,
+        )
+    first, second = result.outcomes
+    assert first.status == "created"
+    assert second.status == "failed"
+    assert isinstance(second.error, ConflictError)
+    assert second.error.existing_id == "1"
+
+
 def _record(object_id: str, name: str) -> dict[str, Any]:
     return {
         "id": object_id,
@@ -136,14 +172,17 @@ def test_earlier_in_run_compares_milliseconds_only_for_a_repeated_value() -> Non
     assert earlier_in_run(_made_at(5, "7"), True, made_by) == "yes"  # settled as earlier's
 
 
-def test_made_by_moves_forward_only_and_keeps_the_records_settled_at_its_millisecond() -> None:
-    start = MadeBy.start(10.0, "1")
-    assert start == MadeBy(10_000, frozenset({"1"}))
-    assert start.then(9.0, "2") is start
-    assert start.then(10.0, "3") == MadeBy(10_000, frozenset({"1", "3"}))
-    assert start.then(10.0005) is start  # an answer's time rounds to the same millisecond
-    assert start.then(10.002) == MadeBy(10_002, frozenset())
-    assert MadeBy.start(None) is None
+def test_made_by_moves_forward_only_and_keeps_the_records_made_at_its_millisecond() -> None:
+    base = round(_made_at(0).created_at.timestamp() * 1000) / 1000
+    assert MadeBy.after(None, None) is None
+    start = MadeBy.after(None, base + 0.005, [_made_at(5, "1"), _made_at(3, "2")])
+    assert start == MadeBy(round(base * 1000) + 5, frozenset({"1"}))  # "2" made before
+    assert MadeBy.after(start, base + 0.004, [_made_at(4, "3")]) is start  # older
+    assert MadeBy.after(start, None, [_made_at(9, "3")]) is start  # no time: nothing new
+    same = MadeBy.after(start, base + 0.0052, [_made_at(5, "4")])  # the same millisecond
+    assert same == MadeBy(start.ms, frozenset({"1", "4"}))
+    later = MadeBy.after(same, base + 0.007)
+    assert later == MadeBy(start.ms + 2, frozenset())
 
 
 def test_seen_keys_never_forgets_and_rarely_imagines() -> None:
