@@ -145,6 +145,7 @@ class Admin:
                 "require_company_domain_or_name": state.require_company_domain_or_name,
                 "unique_refusal": state.crm.unique_refusal,
                 "upsert_trace_ids": state.crm.upsert_trace_ids,
+                "clock_skew": state.clock.skew,
             }
 
     async def settings(self, request: web.Request) -> web.StreamResponse:
@@ -159,6 +160,7 @@ class Admin:
                         "require_company_domain_or_name",
                         "unique_refusal",
                         "upsert_trace_ids",
+                        "clock_skew",
                     ),
                 )
                 not_found_body: NotFoundBody | None = None
@@ -179,6 +181,13 @@ class Admin:
                 trace_ids = body.get("upsert_trace_ids")
                 if trace_ids is not None and not isinstance(trace_ids, bool):
                     raise BadInput("upsert_trace_ids is true or false")
+                skew = body.get("clock_skew")
+                if skew is not None and (
+                    isinstance(skew, bool)
+                    or not isinstance(skew, (int, float))
+                    or not math.isfinite(skew)
+                ):
+                    raise BadInput("clock_skew is a number of seconds")
             except ApiError as exc:
                 return _error(exc.status, exc.message)
             except BadInput as exc:
@@ -192,6 +201,8 @@ class Admin:
                     state.crm.unique_refusal = refusal
                 if trace_ids is not None:
                     state.crm.upsert_trace_ids = trace_ids
+                if skew is not None:
+                    state.clock.skew = float(skew)
         elif request.method != "GET":
             return _error(405, "use GET or POST")
         return json_response(200, self.settings_json(), {})

@@ -10,12 +10,14 @@ __all__ = [
 
 
 class Clock:
-    """Monotonic and wall time, both shifted by :meth:`advance`."""
+    """Monotonic and wall time, both shifted by :meth:`advance`; wall time also by
+    ``skew`` (HubSpot's clock ahead of the machine's, or behind it when negative)."""
 
-    __slots__ = ("offset",)
+    __slots__ = ("offset", "skew")
 
     def __init__(self) -> None:
         self.offset = 0.0
+        self.skew = 0.0
 
     def monotonic(self) -> float:
         """Seconds on a monotonic clock (rate-limit windows, token expiry)."""
@@ -23,7 +25,7 @@ class Clock:
 
     def time(self) -> float:
         """Seconds since the epoch (``createdAt`` and friends)."""
-        return time.time() + self.offset
+        return time.time() + self.offset + self.skew
 
     def advance(self, seconds: float) -> None:
         """Move both clocks forward."""

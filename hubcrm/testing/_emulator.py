@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 from collections.abc import Iterable
 from types import EllipsisType, TracebackType
@@ -371,6 +372,7 @@ class Emulator:
         require_company_domain_or_name: bool | EllipsisType = ...,
         unique_refusal: UniqueRefusal | EllipsisType = ...,
         upsert_trace_ids: bool | EllipsisType = ...,
+        clock_skew: float | EllipsisType = ...,
     ) -> None:
         """Change fidelity settings while running; ``...`` leaves a setting as it is.
 
@@ -382,6 +384,9 @@ class Emulator:
             unique_refusal: ``"409"`` or ``"400"``: how later clashes on a custom
                 unique-value property are refused (see the constructor).
             upsert_trace_ids: whether later batch upsert results echo trace ids.
+            clock_skew: seconds HubSpot's wall clock is ahead of this machine's
+                (negative: behind), for ``createdAt``, ``completedAt`` and the like; rate
+                windows and token expiry keep the machine's time.
 
         Raises:
             ValueError: a setting has a value it cannot take.
@@ -394,6 +399,11 @@ class Emulator:
             _check_unique_refusal(unique_refusal)
         if upsert_trace_ids is not ...:
             _check_bool("upsert_trace_ids", upsert_trace_ids)
+        if clock_skew is not ...:
+            if isinstance(clock_skew, bool) or not isinstance(clock_skew, (int, float)):
+                raise ValueError("clock_skew is a number of seconds")
+            if not math.isfinite(clock_skew):
+                raise ValueError("clock_skew must be finite")
         state = self._state
         with state.lock:
             if not_found_body is not ...:
@@ -404,6 +414,8 @@ class Emulator:
                 state.crm.unique_refusal = unique_refusal
             if upsert_trace_ids is not ...:
                 state.crm.upsert_trace_ids = upsert_trace_ids
+            if clock_skew is not ...:
+                state.clock.skew = float(clock_skew)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -415,6 +427,7 @@ class Emulator:
                 "require_company_domain_or_name": state.require_company_domain_or_name,
                 "unique_refusal": state.crm.unique_refusal,
                 "upsert_trace_ids": state.crm.upsert_trace_ids,
+                "clock_skew": state.clock.skew,
             }
 
     def advance_clock(self, seconds: float) -> None:

@@ -32,7 +32,7 @@ V = "/crm/objects/2026-03"
 JSON_TYPE = "application/json"
 
 # The settings of issue 13 (unique-value refusals, upsert trace ids), at their defaults.
-READ_BACK_DEFAULTS = {"unique_refusal": "409", "upsert_trace_ids": True}
+READ_BACK_DEFAULTS = {"unique_refusal": "409", "upsert_trace_ids": True, "clock_skew": 0.0}
 
 
 @pytest.fixture
@@ -777,3 +777,31 @@ async def test_upsert_by_object_id_with_a_blank_id_is_refused(
     assert status == 400
     assert body["category"] == "VALIDATION_ERROR"
     assert emu.count("contacts") == 0
+
+
+# --- clock skew -------------------------------------------------------------------------------
+
+
+async def test_clock_skew_moves_hubspot_s_times_but_not_its_windows() -> None:
+    from datetime import datetime, timezone
+
+    from hubcrm import AsyncHubCRM
+
+    async with Emulator(rate_limit=(2, 60.0)) as emu:
+        emu.configure(clock_skew=-120.0)
+        async with AsyncHubCRM(emu.token, base_url=emu.base_url, rate_limit=None) as crm:
+            before = datetime.now(timezone.utc).timestamp()
+            record = await crm.objects.create("contacts", {"email": "a@example.com"})
+            after = datetime.now(timezone.utc).timestamp()
+        assert before - 121 <= record.created_at.timestamp() <= after - 119
+        assert emu.settings["clock_skew"] == -120.0
+        assert emu.stats.rate_limited == {}  # the window counts on the machine's time
+        with pytest.raises(ValueError, match="clock_skew"):
+            emu.configure(clock_skew=float("nan"))
+        async with aiohttp.ClientSession() as http:
+            url = f"{emu.base_url}/_emulator/settings"
+            async with http.post(url, json={"clock_skew": 30}) as answer:
+                assert answer.status == 200
+            async with http.post(url, json={"clock_skew": "soon"}) as answer:
+                assert answer.status == 400
+        assert emu.settings["clock_skew"] == 30.0
