@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, get_args
 
 import anyio
 import attrs
@@ -41,7 +41,7 @@ from .outcomes import (
     OutcomeStatus,
     warn_cancelled,
 )
-from .readback import MadeBy, claim
+from .readback import MadeBy, OtherValues, claim
 from .recovery import BatchEntry
 from .schedule import KeyDeferral, SeenKeys, in_flight
 
@@ -155,13 +155,7 @@ class Engine:
         # never runs its own bookkeeping, so run() accounts for its inputs.
         self._batches: dict[int, list[Item]] = {}
         # Outcomes so far, by status (for on_progress).
-        self._counts: dict[OutcomeStatus, int] = {
-            "created": 0,
-            "updated": 0,
-            "failed": 0,
-            "unknown": 0,
-            "not_attempted": 0,
-        }
+        self._counts: dict[OutcomeStatus, int] = dict.fromkeys(get_args(OutcomeStatus), 0)
         self._started = time.monotonic()
         self._last_progress = 0.0
 
@@ -481,7 +475,12 @@ class Engine:
                 id_property=self._id_property,
             )
         except OutcomeUnknownError as exc:
-            self._settle(item, "unknown", None, exc)
+            # The record it met holds other values: it may be an earlier input's.
+            cause = exc.cause
+            if isinstance(cause, OtherValues):
+                self._single_met(item, cause.record, existed_by, exc)
+            else:
+                self._settle(item, "unknown", None, exc)
         except HubCRMError as exc:
             if stops(exc, self._requester):
                 self._stop(exc)
@@ -493,20 +492,30 @@ class Engine:
         except (TypeError, ValueError) as exc:
             self._settle(item, "failed", None, exc)
         else:
-            # A create settled by reading its record back may have met the record an
-            # earlier input of this run made with the same unique value.
-            settled = claim(
-                record,
-                item.repeated,
-                existed_by,
-                object_type=self._object_type,
-                obj=obj,
-                key_property=self._key_property,
-            )
-            if settled.status == "created":
-                self._note_made(record)
-            new = True if settled.status == "created" else None
-            self._settle(item, settled.status, settled.record, settled.error, new)
+            self._single_met(item, record, existed_by, None)
+
+    def _single_met(
+        self,
+        item: Item,
+        record: CrmObject,
+        existed_by: MadeBy | None,
+        unknown: OutcomeUnknownError | None,
+    ) -> None:
+        """A single create returned ``record`` (or met it, left ``unknown``): settled by
+        reading back, it may be the record an earlier input of this run made."""
+        settled = claim(
+            record,
+            item.repeated,
+            existed_by,
+            object_type=self._object_type,
+            obj=item.obj,
+            key_property=self._key_property,
+        )
+        if settled.status == "created":
+            self._note_made(record)
+        error = unknown if settled.status == "unknown" and unknown else settled.error
+        new = True if settled.status == "created" else None
+        self._settle(item, settled.status, settled.record, error, new)
 
     # --- outcomes ---------------------------------------------------------------------
 
@@ -576,22 +585,8 @@ class Engine:
         if not final and now - self._last_progress < _PROGRESS_INTERVAL:
             return
         self._last_progress = now
-        elapsed = now - self._started
-        counts = self._counts
-        done = sum(counts.values())
         try:
-            callback(
-                BulkProgress(
-                    done=done,
-                    created=counts["created"] + counts["updated"],
-                    failed=counts["failed"],
-                    unknown=counts["unknown"],
-                    not_attempted=counts["not_attempted"],
-                    total=self._total,
-                    elapsed=elapsed,
-                    rate=done / elapsed if elapsed > 0 else 0.0,
-                )
-            )
+            callback(BulkProgress.of(self._counts, self._total, now - self._started))
         except Exception as exc:
             # Never again, and never in the middle of settling a batch's inputs.
             self._on_progress = None

@@ -143,6 +143,23 @@ class BulkProgress:
     elapsed: float
     rate: float
 
+    @classmethod
+    def of(
+        cls, counts: Mapping[OutcomeStatus, int], total: int | None, elapsed: float
+    ) -> BulkProgress:
+        """The snapshot of a run with ``counts`` outcomes by status so far."""
+        done = sum(counts.values())
+        return cls(
+            done=done,
+            created=counts.get("created", 0) + counts.get("updated", 0),
+            failed=counts.get("failed", 0),
+            unknown=counts.get("unknown", 0),
+            not_attempted=counts.get("not_attempted", 0),
+            total=total,
+            elapsed=elapsed,
+            rate=done / elapsed if elapsed > 0 else 0.0,
+        )
+
 
 # Not slotted: its views are cached_property values, which a slotted class supports
 # only from attrs 23.2 on, and attrs 23.1 is the lowest version allowed.

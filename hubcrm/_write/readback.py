@@ -28,12 +28,14 @@ from .._core.errors import (
 from .._core.models import CrmObject, ObjectInput, redacted_value
 from .._http.retry import backoff
 from .._http.session import Session
+from .compare import differing_properties
 
 __all__ = [
     "CLOCK_SKEW",
     "BatchEntry",
     "LookUp",
     "MadeBy",
+    "OtherValues",
     "ReadBack",
     "Settled",
     "SettledBatch",
@@ -41,6 +43,7 @@ __all__ = [
     "earlier_in_run",
     "is_unique_refusal",
     "made_since",
+    "other_values",
     "pause",
     "read_first",
 ]
@@ -132,25 +135,62 @@ def claim(
     obj: ObjectInput,
     key_property: str | None,
 ) -> Settled:
-    """The outcome of an input settled with ``record``, made since its write began: it
-    is created, unless an earlier input of the run made that record (a conflict) or may
-    have (unknown). See :func:`earlier_in_run`."""
+    """The outcome of an input settled with ``record``, made since its write began.
+
+    It is created when it holds the values the input sent (see
+    :func:`~hubcrm._write.compare.differing_properties` for how they are compared), and
+    no earlier input of the run made it (see :func:`earlier_in_run`). A record an
+    earlier input made is a conflict; one that may be an earlier input's, or holds other
+    values (another writer's, made since the write began), leaves the input unknown,
+    naming the record.
+    """
     earlier = earlier_in_run(record, repeated, made_by)
-    if earlier == "no":
-        return Settled("created", record)
     if earlier == "yes":
         message = (
             f"a {object_type!r} record with this {key_property} was made by an earlier "
             f"input of this run. Existing ID: {record.id}"
         )
         return Settled("failed", None, ConflictError(message, status=409, category="CONFLICT"))
-    cause = HubCRMError(
-        f"the record read back by this input's unique value (ID {record.id}) was made in "
-        "the same millisecond as an earlier input of the run with that value was "
-        "settled: it may be that input's"
-    )
+    differs = other_values(record, obj)
+    if earlier == "no" and differs is None:
+        return Settled("created", record)
+    cause: HubCRMError | None = differs
+    if cause is None:
+        cause = HubCRMError(
+            f"the record read back by this input's unique value (ID {record.id}) was made "
+            "in the same millisecond as an earlier input of the run with that value was "
+            "settled: it may be that input's"
+        )
     unknown = OutcomeUnknownError(object_type, obj, cause=cause, retried=True)
     return Settled("unknown", None, unknown)
+
+
+class OtherValues(HubCRMError):
+    """Why a record made since a write began is not that write's: it holds other values.
+
+    The message names the record and the properties, never their values.
+
+    Attributes:
+        record: The record read back.
+        properties: The properties whose values differ from those sent.
+    """
+
+    def __init__(self, record: CrmObject, properties: Sequence[str]) -> None:
+        self.record = record
+        self.properties = list(properties)
+        super().__init__(
+            f"the record read back by this input's unique value (ID {record.id}) was made "
+            f"since the write began but holds other values for {', '.join(properties)}: "
+            "another writer may have made it"
+        )
+
+
+def other_values(record: CrmObject, obj: ObjectInput) -> OtherValues | None:
+    """Why ``record``, made since ``obj``'s write began, is not that write's: it holds
+    other values (see :func:`~hubcrm._write.compare.differing_properties`); None when
+    it holds the values sent."""
+    differing = differing_properties(obj.properties, record.properties)
+    return OtherValues(record, differing) if differing else None
 
 
 #: Reads one record: ``(object id or unique value, id_property or None)`` to the record.

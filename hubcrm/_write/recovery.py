@@ -52,6 +52,7 @@ from .readback import (
     claim,
     is_unique_refusal,
     made_since,
+    other_values,
     pause,
     read_first,
 )
@@ -322,7 +323,7 @@ class _Settling:
                         error = lookup_error
                         continue
                     if found is not None and made_since(found, started):
-                        return found  # the ambiguous attempt made it
+                        return self._ours(found)  # the ambiguous attempt made it
                     # Absent: create it. Or it existed before we began: send it again,
                     # so that HubSpot itself answers why it cannot be created (a 409).
                 counters.settle_resends += 1
@@ -337,7 +338,7 @@ class _Settling:
             except ConflictError as conflict:
                 existing = await self._conflicting(conflict)
                 if existing is not None and made_since(existing, started):
-                    return existing  # the resend met the record the first attempt made
+                    return self._ours(existing)  # the record the first attempt made
                 raise  # it existed before this create began: a real conflict
             except BadRequestError as refused:
                 if self.id_property is None or not is_unique_refusal(refused, self.id_property):
@@ -346,7 +347,7 @@ class _Settling:
                 # lagged let the resend through), or by a record from before this create.
                 found, lookup_error = await self._look_up_key()
                 if found is not None and made_since(found, started):
-                    return found
+                    return self._ours(found)
                 if found is not None:
                     raise  # the key belonged to a record from before this create began
                 error = lookup_error or refused  # not visible yet: look again next round
@@ -357,6 +358,13 @@ class _Settling:
                     raise self._unknown(exc) from exc
                 error = exc
         raise self._unknown(error) from error
+
+    def _ours(self, record: CrmObject) -> CrmObject:
+        """``record``, made since the create began, if it holds the values sent."""
+        cause = other_values(record, self.obj)
+        if cause is not None:
+            raise self._unknown(cause)
+        return record
 
     async def _look_up_key(self) -> tuple[CrmObject | None, HubCRMError | None]:
         """The record with the input's unique value; an ambiguous failure is returned."""

@@ -19,7 +19,7 @@ from support_time import VirtualTime
 from hubcrm import AsyncHubCRM, ConflictError, ObjectInput, OutcomeUnknownError
 from hubcrm._core.convert import load_object
 from hubcrm._core.models import CrmObject
-from hubcrm._write.readback import MadeBy, claim, earlier_in_run
+from hubcrm._write.readback import MadeBy, OtherValues, claim, earlier_in_run
 from hubcrm._write.schedule import SeenKeys
 from hubcrm.testing import Emulator
 
@@ -156,9 +156,11 @@ def _record(object_id: str, name: str) -> dict[str, Any]:
 # --- the decision, unit by unit -------------------------------------------------------------
 
 
-def _made_at(ms: int, object_id: str = "9") -> CrmObject:
+def _made_at(ms: int, object_id: str = "9", **properties: str) -> CrmObject:
     at = f"2030-01-01T00:00:00.{ms:03d}Z"
-    return load_object({"id": object_id, "properties": {}, "createdAt": at, "updatedAt": at})
+    return load_object(
+        {"id": object_id, "properties": properties, "createdAt": at, "updatedAt": at}
+    )
 
 
 def test_earlier_in_run_compares_milliseconds_only_for_a_repeated_value() -> None:
@@ -197,18 +199,34 @@ def test_seen_keys_never_forgets_and_rarely_imagines() -> None:
 def test_claim_names_the_earlier_record_and_never_a_value() -> None:
     base = round(_made_at(0).created_at.timestamp() * 1000)
     made_by = MadeBy(base + 5, frozenset({"7"}))
-    obj = ObjectInput({"email": "secret@example.com"})
+    obj = ObjectInput({"email": "secret@example.com", "firstname": "Ada"})
     kwargs: dict[str, Any] = {"object_type": "contacts", "obj": obj, "key_property": "email"}
-    assert claim(_made_at(6), True, made_by, **kwargs).status == "created"
-    earlier = claim(_made_at(5, "7"), True, made_by, **kwargs)
+    same_values = {"email": "SECRET@example.com", "firstname": "Ada"}
+    created = claim(_made_at(6, **same_values), True, made_by, **kwargs)
+    assert created.status == "created"
+    earlier = claim(_made_at(5, "7", **same_values), True, made_by, **kwargs)
     assert earlier.status == "failed"
     assert isinstance(earlier.error, ConflictError)
     assert earlier.error.existing_id == "7"
-    same = claim(_made_at(5, "8"), True, made_by, **kwargs)
-    assert same.status == "unknown"
-    assert isinstance(same.error, OutcomeUnknownError)
-    assert same.error.retried
-    assert "ID 8" in str(same.error.cause)
-    for settled in (earlier, same):
-        assert "secret" not in str(settled.error)
-        assert "secret" not in repr(settled.error)
+    same_ms = claim(_made_at(5, "8", **same_values), True, made_by, **kwargs)
+    assert same_ms.status == "unknown"
+    assert isinstance(same_ms.error, OutcomeUnknownError)
+    assert same_ms.error.retried
+    assert "ID 8" in str(same_ms.error.cause)
+    assert "same millisecond" in str(same_ms.error.cause)
+    other = claim(
+        _made_at(9, "9", email="secret@example.com", firstname="Bo"), False, None, **kwargs
+    )
+    assert other.status == "unknown"
+    assert isinstance(other.error, OutcomeUnknownError)
+    assert isinstance(other.error.cause, OtherValues)
+    assert other.error.cause.properties == ["firstname"]
+    assert "ID 9" in str(other.error.cause)
+    for settled in (earlier, same_ms, other):
+        for text in (
+            str(settled.error),
+            repr(settled.error),
+            str(getattr(settled.error, "cause", "")),
+        ):
+            assert "secret" not in text
+            assert "Bo" not in text
