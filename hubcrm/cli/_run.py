@@ -32,6 +32,7 @@ from ._files import (
     ResumeMatcher,
     check_outputs,
     read_results,
+    run_line,
     spool,
 )
 from ._input import Format, InputFileError, Record, detect_format, read_records
@@ -125,6 +126,8 @@ class _Import(_Summary):
             return EXIT_INCOMPLETE
         if o.results:
             self.results_fh = LineWriter(o.results, append=True)
+            if matcher is None or matcher.prior.run_started is None:
+                self._record_start(self.results_fh)
         self.sending = True
         try:
             return asyncio.run(self._run(records))
@@ -132,6 +135,18 @@ class _Import(_Summary):
             self.interrupted = True
             self._close()
             return self._report()
+
+    def _record_start(self, results: LineWriter) -> None:
+        """Put the run line on disk before the first request, so that ``--resume`` can
+        settle rows in flight even if this run is killed before its first result line.
+
+        Raises:
+            OutputError: The line could not be written and synced (nothing is sent).
+        """
+        line = run_line(self.object_type, self.run_started)
+        if not (results.write(line) and results.sync()):
+            assert results.failed is not None
+            raise results.failed
 
     def _prescan(self, fmt: Format, matcher: ResumeMatcher | None) -> int:
         problems = 0
