@@ -6,7 +6,8 @@ after the header, or a non-blank JSONL line); blank lines are not rows. ``line``
 alone, so results, errors and ``--resume`` agree across runs.
 
 A record that cannot be read (invalid UTF-8, a ragged CSV row, invalid JSON, a value of
-the wrong type) is still a row: it comes back with a ``problem`` and no ``input``. A
+the wrong type), or that has no property value at all (a CSV row of empty cells, ``{}``),
+is still a row: it comes back with a ``problem`` and no ``input``. A
 broken CSV record (a stray quote) may span many lines: it is one row, ``line`` to
 ``end_line``, and nothing inside it is ever sent as a row of its own.
 
@@ -158,9 +159,17 @@ def read_records(path: str, fmt: Format, *, name: str | None = None) -> Iterator
             yield from _jsonl_records(shown, handle)
 
 
+#: Why a row without a single property value is not sent.
+EMPTY_ROW = (
+    "the row has no property values (every field is empty): it would create a blank record"
+)
+
+
 def _build(
     row: int, line: int, data: Any, properties: Mapping[str, Any], assoc: Any, end_line: int = 0
 ) -> Record:
+    if all(value == "" for value in properties.values()):
+        return Record(row, line, data, problem=EMPTY_ROW, kind="invalid", end_line=end_line)
     try:
         obj = ObjectInput(dict(properties), associations=assoc)
     except (TypeError, ValueError) as exc:
