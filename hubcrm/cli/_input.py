@@ -160,9 +160,7 @@ def read_records(path: str, fmt: Format, *, name: str | None = None) -> Iterator
 
 
 #: Why a row without a single property value is not sent.
-EMPTY_ROW = (
-    "the row has no property values (every field is empty): it would create a blank record"
-)
+EMPTY_ROW = "the row has no property values (every field is empty): it would create a blank record"
 
 
 def _build(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 from support_cli import cli_runner
+from support_time import wait_until_sync
 
 from hubcrm.cli import cli
 from hubcrm.testing import Emulator
@@ -50,7 +52,8 @@ def test_all_empty_csv_rows_are_row_errors_and_send_nothing(
         "utf-8",
     )
     errors = tmp_path / "e.jsonl"
-    result = run("import", "contacts", str(path), *remote(hubspot_emulator), "--errors", str(errors))
+    args = [*remote(hubspot_emulator), "--errors", str(errors)]
+    result = run("import", "contacts", str(path), *args)
     assert result.exit_code == 1, result.output
     assert hubspot_emulator.count("contacts") == 2
     assert [(e["row"], e["line"], e["category"]) for e in lines(errors)] == [
@@ -73,13 +76,65 @@ def test_empty_jsonl_objects_are_row_errors_and_dry_run_counts_them(
     dry = run("import", "deals", str(path), "--dry-run")
     assert dry.exit_code == 1, dry.output
     assert f"{path}:2: row 2: the row has no property values" in dry.stderr
-    table = {
-        " ".join(cells[:-1]): cells[-1]
-        for cells in (line.strip("│┃ ").replace("│", " ").split() for line in dry.stdout.splitlines())
-        if cells
-    }
+    rows = (line.strip("│┃ ").replace("│", " ").split() for line in dry.stdout.splitlines())
+    table = {" ".join(cells[:-1]): cells[-1] for cells in rows if cells}
     assert table["ready to send"] == "2"
     assert table["unreadable (malformed or invalid)"] == "1"
     sent = run("import", "deals", str(path), *remote(hubspot_emulator))
     assert sent.exit_code == 1, sent.output
     assert hubspot_emulator.count("deals") == 2
+
+
+# --- the printed resume command ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["-h.csv", "--help.csv", "a b's.csv"])
+def test_the_printed_resume_command_runs_for_any_file_name(
+    hubspot_emulator: Emulator, tmp_path: Path, name: str
+) -> None:
+    """The first run is stopped by a Ctrl-C; the command it prints, split by a shell's
+    rules and run, continues it."""
+    emu = hubspot_emulator
+    path = tmp_path / name
+    path.write_text(
+        "email,firstname\n" + "".join(f"u{i}@example.com,U{i}\n" for i in range(1, 21)), "utf-8"
+    )
+    results, errors = tmp_path / "-r.jsonl", tmp_path / "-e.jsonl"
+    emu.faults.latency(1.0, times=1, operation="batch_create")
+    args = [
+        "import", "--base-url", emu.base_url, "--results", "-r.jsonl", "--errors", "-e.jsonl",
+        "--batch-size", "10", "--concurrency", "1", "--", "contacts", name,
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hubcrm.cli", *args],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "HUBSPOT_ACCESS_TOKEN": emu.token},
+    )
+    wait_until_sync(
+        lambda: emu.stats.requests_by_operation.get("batch_create", 0) >= 1,
+        "the first batch is in the emulator",
+        timeout=60,
+    )
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stdout + stderr
+    assert emu.count("contacts") == 10
+    command = next(line for line in stdout.splitlines() if "--resume" in line)
+    words = shlex.split(command)
+    assert words[:2] == ["hubcrm", "import"]
+    again = subprocess.run(
+        [sys.executable, "-m", "hubcrm.cli", *words[1:]],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HUBSPOT_ACCESS_TOKEN": emu.token},
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert emu.count("contacts") == 20
+    assert len(lines(results)) == 20
+    assert errors.exists()
