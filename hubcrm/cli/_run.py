@@ -23,6 +23,7 @@ from .._client import AsyncHubCRM
 from .._core.convert import dump_input
 from .._core.errors import ConflictError, HubCRMError
 from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
+from .._write.compare import differing_properties
 from .._write.outcomes import BulkOutcome
 from .._write.recovery import earlier_writes
 from ._files import (
@@ -213,8 +214,10 @@ class _Import(_Summary):
 
         A record made since this import first began (less hubcrm's clock-skew
         tolerance), and not already the record of another row, was made by this row in
-        an earlier run: the row is created. Otherwise (older, unreadable, or another
-        row's) the row keeps its CONFLICT.
+        an earlier run: the row is created, if the record holds the row's values
+        (`differing_properties`), and fails with RECORD_DIFFERS if not (the row was
+        edited since). Otherwise (older, unreadable, or another row's) the row keeps
+        its CONFLICT.
         """
         held = list(self.conflicts)  # kept until read: a second Ctrl-C releases them
         if not held:
@@ -235,9 +238,18 @@ class _Import(_Summary):
             (_existing_id(outcome), _key_value(record, key) if key is not None else None)
             for record, outcome in held
         ]
+        names: dict[str, None] = {}
+        for record, _ in held:
+            assert record.input is not None
+            names.update(dict.fromkeys(record.input.properties))
         try:
             found = await earlier_writes(
-                read_back, refused, key_property=key, since=since, claimed=self.claimed_ids
+                read_back,
+                refused,
+                key_property=key,
+                since=since,
+                claimed=self.claimed_ids,
+                properties=list(names),
             )
         except HubCRMError as exc:  # unreadable: the 409s stand, and the user is told
             found = [None] * len(held)
@@ -248,11 +260,32 @@ class _Import(_Summary):
             )
         self.conflicts = []
         for (record, outcome), obj in zip(held, found, strict=True):
-            if obj is not None:
+            if obj is None:
+                self._outcome(record, outcome)
+                continue
+            assert record.input is not None
+            differ = differing_properties(record.input.properties, obj.properties)
+            if differ:
+                self._differs(record, obj.id, differ)
+            else:
                 self.counts["settled"] += 1
                 self._created(record, obj.id, True)
-            else:
-                self._outcome(record, outcome)
+
+    def _differs(self, record: Record, object_id: str, names: list[str]) -> None:
+        """The record an earlier run made for this row no longer holds the row's values:
+        the row was edited since. Nothing is sent: the record keeps its values."""
+        self.counts["failed"] += 1
+        listed = ", ".join(names)
+        self._write_error(
+            record,
+            "failed",
+            category="CONFLICT",
+            code="RECORD_DIFFERS",
+            existing_id=object_id,
+            message=f"record {object_id}, made for this row by an earlier run of this "
+            f"import, holds other values of {listed}: the row was changed since. Update "
+            "the record, or put the row back as it was",
+        )
 
     def _release_conflicts(self) -> None:
         """Write the held 409s as they came (the run is abandoned before reading back)."""
