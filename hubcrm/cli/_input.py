@@ -125,7 +125,21 @@ def detect_format(path: str, explicit: str | None) -> Format:
     raise InputFileError(path, None, "cannot tell the format from the extension; use --format")
 
 
-def _decoded_lines(handle: BinaryIO, bad: dict[int, str]) -> Iterator[str]:
+def _raw_lines(handle: BinaryIO, limit: int | None) -> Iterator[bytes]:
+    """The lines of ``handle``, or of its first ``limit`` bytes."""
+    if limit is None:
+        yield from handle
+        return
+    left = limit
+    while left > 0:
+        raw = handle.readline(left)
+        if not raw:
+            return
+        left -= len(raw)
+        yield raw
+
+
+def _decoded_lines(handle: Iterator[bytes], bad: dict[int, str]) -> Iterator[str]:
     for number, raw in enumerate(handle, 1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -136,13 +150,17 @@ def _decoded_lines(handle: BinaryIO, bad: dict[int, str]) -> Iterator[str]:
             yield raw.decode("utf-8", "replace")
 
 
-def read_records(path: str, fmt: Format, *, name: str | None = None) -> Iterator[Record]:
+def read_records(
+    path: str, fmt: Format, *, name: str | None = None, limit: int | None = None
+) -> Iterator[Record]:
     """Yield every data row of ``path`` in file order.
 
     Args:
         path: The file to read.
         fmt: Its format.
         name: The file's name in error messages (the user's name for a spooled copy).
+        limit: Read only the first ``limit`` bytes (the file's size when an import
+            began: rows appended while it runs are left for a later run).
 
     Raises:
         InputFileError: The file cannot be opened, or its CSV header is unusable.
@@ -153,10 +171,11 @@ def read_records(path: str, fmt: Format, *, name: str | None = None) -> Iterator
     except OSError as exc:
         raise InputFileError(shown, None, exc.strerror or str(exc)) from None
     with handle:
+        lines = _raw_lines(handle, limit)
         if fmt == "csv":
-            yield from _csv_records(shown, handle)
+            yield from _csv_records(shown, lines)
         else:
-            yield from _jsonl_records(shown, handle)
+            yield from _jsonl_records(shown, lines)
 
 
 #: Why a row without a single property value is not sent.
@@ -179,7 +198,7 @@ def _span(start: int, end: int) -> str:
     return f"line {start}" if end <= start else f"lines {start}-{end}"
 
 
-def _csv_records(path: str, handle: BinaryIO) -> Iterator[Record]:
+def _csv_records(path: str, handle: Iterator[bytes]) -> Iterator[Record]:
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
     bad: dict[int, str] = {}
@@ -261,7 +280,7 @@ def _association(value: Any) -> Association:
     return Association(to_id, specs)
 
 
-def _jsonl_records(path: str, handle: BinaryIO) -> Iterator[Record]:
+def _jsonl_records(path: str, handle: Iterator[bytes]) -> Iterator[Record]:
     bad: dict[int, str] = {}
     row = 0
     for number, text in enumerate(_decoded_lines(handle, bad), 1):

@@ -109,10 +109,13 @@ class _Import(_Summary):
                 f"{o.results} already holds results: add --resume to continue that import, "
                 "or remove the file"
             )
+        # The rows the file holds now are this run's: rows appended while it runs are
+        # neither counted nor sent (a --resume sends them).
+        self.size = _size(self.source)
         problems = self._prescan(fmt, matcher)
         if matcher is not None:
             self._check_removed(matcher)
-        records = read_records(self.source, fmt, name=self.path)
+        records = read_records(self.source, fmt, name=self.path, limit=self.size)
         if o.dry_run:
             return self._dry_run(records)
         self._open_errors()
@@ -151,7 +154,7 @@ class _Import(_Summary):
 
     def _prescan(self, fmt: Format, matcher: ResumeMatcher | None) -> int:
         problems = 0
-        for record in read_records(self.source, fmt, name=self.path):
+        for record in read_records(self.source, fmt, name=self.path, limit=self.size):
             self.total += 1
             if matcher is not None and matcher.claim(record.row, record.key):
                 self.done_rows[record.row] = record.key
@@ -448,6 +451,14 @@ class _Import(_Summary):
             self.err.print(f"error: {self.output_failure}")
             return EXIT_INCOMPLETE
         return EXIT_OK if encoded + self.counts["skipped"] == self.total else EXIT_INCOMPLETE
+
+
+def _size(path: str) -> int | None:
+    """The size of the file to read, or None when it cannot be read (the reader says why)."""
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return None
 
 
 def _non_empty(path: str) -> bool:

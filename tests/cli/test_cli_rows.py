@@ -138,3 +138,60 @@ def test_the_printed_resume_command_runs_for_any_file_name(
     assert emu.count("contacts") == 20
     assert len(lines(results)) == 20
     assert errors.exists()
+
+
+# --- rows appended while the import runs ------------------------------------------------
+
+
+def test_rows_appended_during_a_run_are_left_for_the_next_and_the_summary_adds_up(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    emu = hubspot_emulator
+    n = 2000
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "email,firstname\n" + "".join(f"u{i}@example.com,U{i}\n" for i in range(n)), "utf-8"
+    )
+    results = tmp_path / "r.jsonl"
+    emu.faults.latency(0.2, probability=1.0, operation="batch_create")  # a slow HubSpot
+    args = [
+        "import", "contacts", str(path), "--base-url", emu.base_url, "--results", str(results),
+        "--concurrency", "1",
+    ]  # fmt: skip
+    env = {**os.environ, "HUBSPOT_ACCESS_TOKEN": emu.token}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hubcrm.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    wait_until_sync(
+        lambda: emu.stats.requests_by_operation.get("batch_create", 0) >= 1,
+        "the first batch is in the emulator",
+        timeout=60,
+    )
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("".join(f"late{i}@example.com,L{i}\n" for i in range(30)))
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stdout + stderr
+    assert emu.count("contacts") == n
+    assert "not sent" not in stdout
+    counts = {
+        " ".join(cells[:-1]): cells[-1]
+        for cells in (line.strip("│┃ ").replace("│", " ").split() for line in stdout.splitlines())
+        if cells
+    }
+    assert counts["in the file"] == counts["created"] == f"{n:,}"
+    emu.faults.clear()
+    again = subprocess.run(
+        [sys.executable, "-m", "hubcrm.cli", *args, "--resume"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert emu.count("contacts") == n + 30
+    assert len(lines(results)) == n + 30
