@@ -474,9 +474,9 @@ def test_a_file_changed_during_the_import_stops_it(
     reads: list[str] = []
     original = _cli_run.read_records
 
-    def read_records(source: str, fmt: Any, *, name: str | None = None) -> Any:
+    def read_records(source: str, fmt: Any, *, name: str | None = None, limit: Any = None) -> Any:
         reads.append(source)  # the check reads FILE, then the import reads it again
-        return original(str(changed) if len(reads) > 1 else source, fmt, name=name)
+        return original(str(changed) if len(reads) > 1 else source, fmt, name=name, limit=limit)
 
     monkeypatch.setattr(_cli_run, "read_records", read_records)
     result = run("import", "deals", str(path), *args, "--resume")
