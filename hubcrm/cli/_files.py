@@ -36,6 +36,7 @@ from typing import Any
 from ._input import InputFileError
 
 __all__ = [
+    "RESULTS_FORMAT",
     "LineWriter",
     "OutputError",
     "PriorResults",
