@@ -30,6 +30,7 @@ from .._core.models import Association, AssociationSpec, ObjectInput
 
 __all__ = [
     "CSV_FIELD_LIMIT",
+    "EMPTY_ROW",
     "Format",
     "InputFileError",
     "Record",
