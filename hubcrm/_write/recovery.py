@@ -121,6 +121,7 @@ async def earlier_writes(
     key_property: str | None,
     since: float,
     claimed: set[str],
+    properties: Sequence[str] = (),
 ) -> list[CrmObject | None]:
     """For writes HubSpot refused as taken: the record an earlier attempt of each made.
 
@@ -137,6 +138,9 @@ async def earlier_writes(
         key_property: the property the unique values are values of.
         since: when the first attempt of these writes may have begun, at the earliest.
         claimed: the ids of records already settled as some write's.
+        properties: the properties to read with the records (HubSpot's defaults when
+            empty), for the caller to compare with what the writes sent
+            (:func:`~hubcrm._write.compare.differing_properties`).
 
     Returns:
         Per write, aligned: its record, or None when the refusal stands.
@@ -148,11 +152,11 @@ async def earlier_writes(
     by_id = [i for i, (existing, _) in enumerate(refused) if existing is not None]
     by_key = [i for i, (existing, value) in enumerate(refused) if existing is None and value]
     if by_id:
-        got = await read_back([refused[i][0] or "" for i in by_id], None, ())
+        got = await read_back([refused[i][0] or "" for i in by_id], None, properties)
         for i, record in zip(by_id, got, strict=True):
             found[i] = record
     if by_key and key_property is not None:
-        got = await read_back([refused[i][1] or "" for i in by_key], key_property, ())
+        got = await read_back([refused[i][1] or "" for i in by_key], key_property, properties)
         for i, record in zip(by_key, got, strict=True):
             found[i] = record
     out: list[CrmObject | None] = []

@@ -9,6 +9,12 @@
   `ResumeMatcher` then decides, row by row and by content, what is already created.
 - `LineWriter` appends JSON lines whole or not at all, and reports a failed write as an
   `OutputError` instead of a traceback.
+
+A results file holds one JSON object a line. A *run line* (`run_line`) records when the
+import began, before its first request: it heads a new results file, and is appended by a
+``--resume`` of a file that records no start (one written by an earlier hubcrm,
+without run lines). Every other line is a *result line*: one created row. Files without run lines
+are still read.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from typing import Any
 from ._input import InputFileError
 
 __all__ = [
+    "RESULTS_FORMAT",
     "LineWriter",
     "OutputError",
     "PriorResults",
@@ -37,6 +44,7 @@ __all__ = [
     "ResumeMatcher",
     "check_outputs",
     "read_results",
+    "run_line",
     "run_started_text",
     "spool",
 ]
@@ -169,6 +177,25 @@ def run_started_text(started: float) -> str:
     return datetime.fromtimestamp(started, timezone.utc).isoformat(timespec="milliseconds")
 
 
+#: The version of the run line this hubcrm writes and reads.
+RESULTS_FORMAT = 1
+
+
+def run_line(object_type: str, started: float) -> dict[str, Any]:
+    """The line that records the start of an import, written before its first request.
+
+    ``{"hubcrm_results": 1, "object_type": ..., "run_started": ...}``: the format
+    version, the object type imported, and when the import began (as `run_started_text`).
+    With it ``--resume`` can settle rows a run killed before its first result line left
+    in flight.
+    """
+    return {
+        "hubcrm_results": RESULTS_FORMAT,
+        "object_type": object_type,
+        "run_started": run_started_text(started),
+    }
+
+
 def _run_started(value: Any) -> float | None:
     """The time a ``run_started`` field names, or None when it names none."""
     if not isinstance(value, str):
@@ -236,6 +263,9 @@ def _read_result_line(
         entries = _objects_in(line)
     except (ValueError, RecursionError):
         entries = []
+    if len(entries) == 1 and isinstance(entries[0], dict) and "hubcrm_results" in entries[0]:
+        _read_run_line(where, entries[0], object_type, prior)
+        return
     for entry in entries:
         row = entry.get("row") if isinstance(entry, dict) else None
         if type(row) is not int or "id" not in entry:
@@ -264,6 +294,31 @@ def _read_result_line(
         f"{where}: not a result line, so --resume cannot tell which row it records (a "
         "created row may be lost there): repair or remove that line, then resume"
     )
+
+
+def _read_run_line(
+    where: str, entry: dict[str, Any], object_type: str, prior: PriorResults
+) -> None:
+    version = entry.get("hubcrm_results")
+    if type(version) is not int or version > RESULTS_FORMAT:
+        raise RefusedError(
+            f"{where}: this results file was written by a newer hubcrm (format {version!s}): "
+            "resume it with that version"
+        )
+    recorded_type = entry.get("object_type")
+    if recorded_type is not None and recorded_type != object_type:
+        raise RefusedError(
+            f"{where}: this results file records an import of {recorded_type!s}, "
+            f"not {object_type}: name the results file of this import"
+        )
+    started = _run_started(entry.get("run_started"))
+    if started is None:
+        raise RefusedError(
+            f"{where}: the run line names no valid run_started time: repair or remove that "
+            "line, then resume"
+        )
+    if prior.run_started is None or started < prior.run_started:
+        prior.run_started = started
 
 
 class ResumeMatcher:
@@ -363,6 +418,26 @@ class LineWriter:
 
     def _write(self, data: memoryview) -> int:
         return os.write(self.fd, data)
+
+    def sync(self) -> bool:
+        """Put what was written on disk (``fsync``, and the folder's entry for the file);
+        False (and `failed` set) when that failed."""
+        if self.failed is not None:
+            return False
+        try:
+            os.fsync(self.fd)
+        except OSError as exc:
+            if exc.errno in (errno.EINVAL, errno.ENOTSUP):  # a pipe, a terminal: no disk
+                return True
+            self.failed = OutputError(self.path, exc)
+            return False
+        with contextlib.suppress(OSError):  # not every system can sync a folder
+            folder = os.open(os.path.dirname(os.path.abspath(self.path)), os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
+        return True
 
     def close(self) -> None:
         """Close the file (errors closing are reported by the writes before)."""

@@ -6,7 +6,8 @@ after the header, or a non-blank JSONL line); blank lines are not rows. ``line``
 alone, so results, errors and ``--resume`` agree across runs.
 
 A record that cannot be read (invalid UTF-8, a ragged CSV row, invalid JSON, a value of
-the wrong type) is still a row: it comes back with a ``problem`` and no ``input``. A
+the wrong type), or that has no property value at all (a CSV row of empty cells, ``{}``),
+is still a row: it comes back with a ``problem`` and no ``input``. A
 broken CSV record (a stray quote) may span many lines: it is one row, ``line`` to
 ``end_line``, and nothing inside it is ever sent as a row of its own.
 
@@ -29,6 +30,7 @@ from .._core.models import Association, AssociationSpec, ObjectInput
 
 __all__ = [
     "CSV_FIELD_LIMIT",
+    "EMPTY_ROW",
     "Format",
     "InputFileError",
     "Record",
@@ -124,7 +126,21 @@ def detect_format(path: str, explicit: str | None) -> Format:
     raise InputFileError(path, None, "cannot tell the format from the extension; use --format")
 
 
-def _decoded_lines(handle: BinaryIO, bad: dict[int, str]) -> Iterator[str]:
+def _raw_lines(handle: BinaryIO, limit: int | None) -> Iterator[bytes]:
+    """The lines of ``handle``, or of its first ``limit`` bytes."""
+    if limit is None:
+        yield from handle
+        return
+    left = limit
+    while left > 0:
+        raw = handle.readline(left)
+        if not raw:
+            return
+        left -= len(raw)
+        yield raw
+
+
+def _decoded_lines(handle: Iterator[bytes], bad: dict[int, str]) -> Iterator[str]:
     for number, raw in enumerate(handle, 1):
         if number == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
@@ -135,13 +151,17 @@ def _decoded_lines(handle: BinaryIO, bad: dict[int, str]) -> Iterator[str]:
             yield raw.decode("utf-8", "replace")
 
 
-def read_records(path: str, fmt: Format, *, name: str | None = None) -> Iterator[Record]:
+def read_records(
+    path: str, fmt: Format, *, name: str | None = None, limit: int | None = None
+) -> Iterator[Record]:
     """Yield every data row of ``path`` in file order.
 
     Args:
         path: The file to read.
         fmt: Its format.
         name: The file's name in error messages (the user's name for a spooled copy).
+        limit: Read only the first ``limit`` bytes (the file's size when an import
+            began: rows appended while it runs are left for a later run).
 
     Raises:
         InputFileError: The file cannot be opened, or its CSV header is unusable.
@@ -152,15 +172,22 @@ def read_records(path: str, fmt: Format, *, name: str | None = None) -> Iterator
     except OSError as exc:
         raise InputFileError(shown, None, exc.strerror or str(exc)) from None
     with handle:
+        lines = _raw_lines(handle, limit)
         if fmt == "csv":
-            yield from _csv_records(shown, handle)
+            yield from _csv_records(shown, lines)
         else:
-            yield from _jsonl_records(shown, handle)
+            yield from _jsonl_records(shown, lines)
+
+
+#: Why a row without a single property value is not sent.
+EMPTY_ROW = "the row has no property values (every field is empty): it would create a blank record"
 
 
 def _build(
     row: int, line: int, data: Any, properties: Mapping[str, Any], assoc: Any, end_line: int = 0
 ) -> Record:
+    if all(value == "" for value in properties.values()):
+        return Record(row, line, data, problem=EMPTY_ROW, kind="invalid", end_line=end_line)
     try:
         obj = ObjectInput(dict(properties), associations=assoc)
     except (TypeError, ValueError) as exc:
@@ -172,7 +199,7 @@ def _span(start: int, end: int) -> str:
     return f"line {start}" if end <= start else f"lines {start}-{end}"
 
 
-def _csv_records(path: str, handle: BinaryIO) -> Iterator[Record]:
+def _csv_records(path: str, handle: Iterator[bytes]) -> Iterator[Record]:
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
     bad: dict[int, str] = {}
@@ -254,7 +281,7 @@ def _association(value: Any) -> Association:
     return Association(to_id, specs)
 
 
-def _jsonl_records(path: str, handle: BinaryIO) -> Iterator[Record]:
+def _jsonl_records(path: str, handle: Iterator[bytes]) -> Iterator[Record]:
     bad: dict[int, str] = {}
     row = 0
     for number, text in enumerate(_decoded_lines(handle, bad), 1):

@@ -142,7 +142,13 @@ class _Summary(_ImportState):
         if not self.o.results:
             self.err.print("interrupted: pass --results next time to be able to --resume")
             return
-        words = ["hubcrm", "import", self.object_type, self.path]
+        words = ["hubcrm", "import"]
+        arguments = [self.object_type, self.path]
+        # A FILE such as "-h.csv" would be read as an option: such arguments go last,
+        # after "--".
+        dashed = any(word.startswith("-") for word in arguments)
+        if not dashed:
+            words += arguments
         for param in self.ctx.command.params:
             name = param.name
             if name in ("object_type", "file", "token", "resume") or name is None:
@@ -154,9 +160,13 @@ class _Summary(_ImportState):
             value = self.ctx.params[name]
             if isinstance(param, click.Option) and param.is_flag:
                 words.append(flag)
+            elif str(value).startswith("-"):
+                words.append(f"{flag}={value}")  # never taken for an option of its own
             else:
                 words += [flag, str(value)]
         words.append("--resume")
+        if dashed:
+            words += ["--", *arguments]
         command = " ".join(shlex.quote(w) for w in words)
         self.err.print("to continue where this run stopped (the token as before):")
         self.out.print(command, markup=False, soft_wrap=True)

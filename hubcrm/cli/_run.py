@@ -23,6 +23,7 @@ from .._client import AsyncHubCRM
 from .._core.convert import dump_input
 from .._core.errors import ConflictError, HubCRMError
 from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
+from .._write.compare import differing_properties
 from .._write.outcomes import BulkOutcome
 from .._write.recovery import earlier_writes
 from ._files import (
@@ -32,6 +33,7 @@ from ._files import (
     ResumeMatcher,
     check_outputs,
     read_results,
+    run_line,
     spool,
 )
 from ._input import Format, InputFileError, Record, detect_format, read_records
@@ -107,10 +109,13 @@ class _Import(_Summary):
                 f"{o.results} already holds results: add --resume to continue that import, "
                 "or remove the file"
             )
+        # The rows the file holds now are this run's: rows appended while it runs are
+        # neither counted nor sent (a --resume sends them).
+        self.size = _size(self.source)
         problems = self._prescan(fmt, matcher)
         if matcher is not None:
             self._check_removed(matcher)
-        records = read_records(self.source, fmt, name=self.path)
+        records = read_records(self.source, fmt, name=self.path, limit=self.size)
         if o.dry_run:
             return self._dry_run(records)
         self._open_errors()
@@ -125,6 +130,8 @@ class _Import(_Summary):
             return EXIT_INCOMPLETE
         if o.results:
             self.results_fh = LineWriter(o.results, append=True)
+            if matcher is None or matcher.prior.run_started is None:
+                self._record_start(self.results_fh)
         self.sending = True
         try:
             return asyncio.run(self._run(records))
@@ -133,9 +140,21 @@ class _Import(_Summary):
             self._close()
             return self._report()
 
+    def _record_start(self, results: LineWriter) -> None:
+        """Put the run line on disk before the first request, so that ``--resume`` can
+        settle rows in flight even if this run is killed before its first result line.
+
+        Raises:
+            OutputError: The line could not be written and synced (nothing is sent).
+        """
+        line = run_line(self.object_type, self.run_started)
+        if not (results.write(line) and results.sync()):
+            assert results.failed is not None
+            raise results.failed
+
     def _prescan(self, fmt: Format, matcher: ResumeMatcher | None) -> int:
         problems = 0
-        for record in read_records(self.source, fmt, name=self.path):
+        for record in read_records(self.source, fmt, name=self.path, limit=self.size):
             self.total += 1
             if matcher is not None and matcher.claim(record.row, record.key):
                 self.done_rows[record.row] = record.key
@@ -198,8 +217,10 @@ class _Import(_Summary):
 
         A record made since this import first began (less hubcrm's clock-skew
         tolerance), and not already the record of another row, was made by this row in
-        an earlier run: the row is created. Otherwise (older, unreadable, or another
-        row's) the row keeps its CONFLICT.
+        an earlier run: the row is created, if the record holds the row's values
+        (`differing_properties`), and fails with RECORD_DIFFERS if not (the row was
+        edited since). Otherwise (older, unreadable, or another row's) the row keeps
+        its CONFLICT.
         """
         held = list(self.conflicts)  # kept until read: a second Ctrl-C releases them
         if not held:
@@ -220,9 +241,18 @@ class _Import(_Summary):
             (_existing_id(outcome), _key_value(record, key) if key is not None else None)
             for record, outcome in held
         ]
+        names: dict[str, None] = {}
+        for record, _ in held:
+            assert record.input is not None
+            names.update(dict.fromkeys(record.input.properties))
         try:
             found = await earlier_writes(
-                read_back, refused, key_property=key, since=since, claimed=self.claimed_ids
+                read_back,
+                refused,
+                key_property=key,
+                since=since,
+                claimed=self.claimed_ids,
+                properties=list(names),
             )
         except HubCRMError as exc:  # unreadable: the 409s stand, and the user is told
             found = [None] * len(held)
@@ -233,11 +263,32 @@ class _Import(_Summary):
             )
         self.conflicts = []
         for (record, outcome), obj in zip(held, found, strict=True):
-            if obj is not None:
+            if obj is None:
+                self._outcome(record, outcome)
+                continue
+            assert record.input is not None
+            differ = differing_properties(record.input.properties, obj.properties)
+            if differ:
+                self._differs(record, obj.id, differ)
+            else:
                 self.counts["settled"] += 1
                 self._created(record, obj.id, True)
-            else:
-                self._outcome(record, outcome)
+
+    def _differs(self, record: Record, object_id: str, names: list[str]) -> None:
+        """The record an earlier run made for this row no longer holds the row's values:
+        the row was edited since. Nothing is sent: the record keeps its values."""
+        self.counts["failed"] += 1
+        listed = ", ".join(names)
+        self._write_error(
+            record,
+            "failed",
+            category="CONFLICT",
+            code="RECORD_DIFFERS",
+            existing_id=object_id,
+            message=f"record {object_id}, made for this row by an earlier run of this "
+            f"import, holds other values of {listed}: the row was changed since. Update "
+            "the record, or put the row back as it was",
+        )
 
     def _release_conflicts(self) -> None:
         """Write the held 409s as they came (the run is abandoned before reading back)."""
@@ -400,6 +451,14 @@ class _Import(_Summary):
             self.err.print(f"error: {self.output_failure}")
             return EXIT_INCOMPLETE
         return EXIT_OK if encoded + self.counts["skipped"] == self.total else EXIT_INCOMPLETE
+
+
+def _size(path: str) -> int | None:
+    """The size of the file to read, or None when it cannot be read (the reader says why)."""
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return None
 
 
 def _non_empty(path: str) -> bool:

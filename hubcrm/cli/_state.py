@@ -72,6 +72,7 @@ class _ImportState:
         self.object_type = options.object_type
         self.path = options.file
         self.source = options.file  # what is read: FILE, or its spooled copy
+        self.size: int | None = None  # FILE's bytes when the run began: all it reads
         self.total = 0
         self.sendable = 0
         self.done_rows: dict[int, str | None] = {}

@@ -38,7 +38,9 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    """The JSON lines of a results or errors file, without the results' run line."""
+    found = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    return [d for d in found if "hubcrm_results" not in d]
 
 
 def remote(emu: Emulator) -> list[str]:
@@ -331,7 +333,7 @@ def test_ctrl_c_writes_files_and_resume_completes(tmp_path: Path) -> None:
         ]  # fmt: skip
         process = hubcrm(*args)
         wait_until_sync(
-            lambda: results.exists() and len(results.read_text("utf-8").splitlines()) >= 40,
+            lambda: results.exists() and len(lines(results)) >= 40,
             "40 rows are in the results file",
             timeout=60,
         )
@@ -395,7 +397,7 @@ def test_kill_9_then_resume_with_id_property_creates_every_row_exactly_once(
             # timing (each batch waits 0.3 s in the emulator before it is committed).
             if not results.exists():
                 return False
-            written = len(results.read_text("utf-8").splitlines())
+            written = len(lines(results))
             received = emu.stats.requests_by_operation.get("batch_create", 0) * 10
             return written >= 60 and received - written >= 10
 
@@ -408,7 +410,7 @@ def test_kill_9_then_resume_with_id_property_creates_every_row_exactly_once(
             "the emulator has answered every request of the killed run",
             timeout=30,
         )
-        done = {json.loads(line)["row"] for line in results.read_text("utf-8").splitlines()}
+        done = {d["row"] for d in lines(results)}
         in_flight = emu.count("deals") - len(done)
         assert in_flight > 0  # committed, yet not in --results: the rows this test is about
         emu.faults.clear()

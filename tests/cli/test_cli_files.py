@@ -36,7 +36,9 @@ def remote(emu: Emulator) -> list[str]:
 
 
 def lines(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    """The JSON lines of a results or errors file, without the results' run line."""
+    found = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    return [d for d in found if "hubcrm_results" not in d]
 
 
 def contacts(n: int, start: int = 1) -> list[str]:
@@ -189,7 +191,7 @@ def test_created_rows_gone_from_the_file_refuse_unless_allowed(
     refused = run("import", "deals", str(path), *args, "--resume")
     assert refused.exit_code == 2
     assert "1 row(s) recorded as created" in refused.stderr
-    assert f"{results}:2 (row 2 of the run that created it)" in refused.stderr
+    assert f"{results}:3 (row 2 of the run that created it)" in refused.stderr  # 1: run line
     assert "--allow-removed" in refused.stderr
     assert hubspot_emulator.stats.requests == requests
     allowed = run("import", "deals", str(path), *args, "--resume", "--allow-removed")
@@ -218,8 +220,10 @@ def test_results_of_older_versions_match_by_row_number(
     emails = sorted(o["properties"]["email"] for o in hubspot_emulator.objects("contacts"))
     assert emails == ["user3@example.com", "user4@example.com"]
     written = results.read_text("utf-8").splitlines()
-    assert len(written) == 3  # the old line ended, then one line per new result
-    assert [json.loads(line)["row"] for line in written[1:]] == [3, 4]
+    # The old line ended, a run line (the file recorded no start), one line per result.
+    assert len(written) == 4
+    assert json.loads(written[1])["hubcrm_results"] == 1
+    assert [json.loads(line)["row"] for line in written[2:]] == [3, 4]
 
 
 def test_a_line_that_is_not_a_result_is_refused(hubspot_emulator: Emulator, tmp_path: Path) -> None:
@@ -332,10 +336,10 @@ def test_a_full_disk_mid_run_stops_and_prints_what_was_created(
     def fill_up(self: LineWriter, data: memoryview) -> int:
         if self.path == str(results):
             writes["n"] += 1
-            if writes["n"] == 13:  # half a line gets out, then the disk is full
+            if writes["n"] == 14:  # (the run line, 12 results) half a line, then full
                 os.write(self.fd, data[:7])
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            if writes["n"] > 13:
+            if writes["n"] > 14:
                 raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return original(self, data)
 
@@ -361,17 +365,19 @@ def test_a_full_disk_mid_run_stops_and_prints_what_was_created(
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-def test_an_unwritable_results_file_prints_every_created_row(
+def test_an_unwritable_results_file_stops_the_import_before_it_sends(
     hubspot_emulator: Emulator, tmp_path: Path
 ) -> None:
+    """The run line is written before the first request: a results file that takes no
+    line is found out before anything is created."""
     path = deals_file(tmp_path / "deals.jsonl", [f"d{i}" for i in range(1, 31)])
     args = [*remote(hubspot_emulator), "--results", "/dev/full", "--batch-size", "10"]
     result = run("import", "deals", str(path), *args, "--concurrency", "1")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Traceback" not in result.output
-    printed = [json.loads(x) for x in result.stderr.splitlines() if x.startswith('{"row"')]
-    assert len(printed) == hubspot_emulator.count("deals") == 10
-    assert {p["object_type"] for p in printed} == {"deals"}
+    assert "cannot write /dev/full: No space left on device" in result.stderr
+    assert "nothing was sent" in result.stderr
+    assert hubspot_emulator.stats.requests == 0
 
 
 # --- pipes and Ctrl-C -------------------------------------------------------------------
@@ -468,9 +474,9 @@ def test_a_file_changed_during_the_import_stops_it(
     reads: list[str] = []
     original = _cli_run.read_records
 
-    def read_records(source: str, fmt: Any, *, name: str | None = None) -> Any:
+    def read_records(source: str, fmt: Any, *, name: str | None = None, limit: Any = None) -> Any:
         reads.append(source)  # the check reads FILE, then the import reads it again
-        return original(str(changed) if len(reads) > 1 else source, fmt, name=name)
+        return original(str(changed) if len(reads) > 1 else source, fmt, name=name, limit=limit)
 
     monkeypatch.setattr(_cli_run, "read_records", read_records)
     result = run("import", "deals", str(path), *args, "--resume")

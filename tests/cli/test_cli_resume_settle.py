@@ -40,7 +40,9 @@ def run(*args: str) -> Result:
 def lines(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    """The JSON lines of a results or errors file, without the results' run line."""
+    found = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+    return [d for d in found if "hubcrm_results" not in d]
 
 
 def leave_first_batch_unknown(emu: Emulator) -> None:
@@ -103,6 +105,7 @@ def test_results_without_run_started_keep_todays_conflicts(
     emu = hubspot_emulator
     args, results, errors = import_args(emu, tmp_path)
     assert first_run(emu, args).exit_code == 1
+    # As an older hubcrm wrote them: no run line, no run_started.
     old = [{k: v for k, v in d.items() if k != "run_started"} for d in lines(results)]
     assert len(old) == N - 10
     results.write_text("".join(json.dumps(d) + "\n" for d in old), "utf-8")
@@ -162,4 +165,37 @@ def test_a_read_back_that_fails_on_resume_leaves_conflicts_and_says_so(
     note = " ".join(resumed.stderr.split())
     assert "could not read back the records of 10 row(s) refused as duplicates" in note
     assert "(BadRequestError)" in note
+    assert emu.count("contacts") == N
+
+
+def test_a_row_edited_before_resume_is_not_settled_by_the_old_record(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    """Rows 1-10 were made by the first run, their answer lost. Row 3 is then edited (its
+    record keeps the old name): failed, naming the property. Row 5's email only changes
+    case, which HubSpot ignores: created."""
+    emu = hubspot_emulator
+    args, results, errors = import_args(emu, tmp_path)
+    assert first_run(emu, args).exit_code == 1
+    path = Path(args[2])
+    text = path.read_text("utf-8")
+    text = text.replace("user3@example.com,User 3\n", "user3@example.com,Someone Else\n")
+    text = text.replace("user5@example.com,", "USER5@Example.com,")
+    path.write_text(text, "utf-8")
+
+    resumed = run(*args, "--resume")
+    assert resumed.exit_code == 1, resumed.output
+    [differs] = lines(errors)
+    assert (differs["row"], differs["status"], differs["code"]) == (3, "failed", "RECORD_DIFFERS")
+    stored = {o["properties"]["email"]: o for o in emu.objects("contacts")}
+    assert differs["existing_id"] == stored["user3@example.com"]["id"]
+    assert "firstname" in differs["message"]
+    assert "email" not in differs["message"]
+    for value in ("User 3", "Someone Else"):  # names the property, never its values
+        assert value not in differs["message"]
+        assert value not in resumed.output
+    assert "RECORD_DIFFERS" in resumed.stdout
+    assert stored["user3@example.com"]["properties"]["firstname"] == "User 3"  # untouched
+    written = lines(results)
+    assert sorted(d["row"] for d in written) == [r for r in range(1, N + 1) if r != 3]
     assert emu.count("contacts") == N
