@@ -303,3 +303,23 @@ async def test_with_the_extra_and_no_provider_nothing_records(
         tracing = crm._session.tracing
         assert tracing.attempt("GET", "/crm/objects/2026-03/contacts", None, 1) is None
         await crm.objects.create("contacts", {"email": "z@example.com"})
+
+
+async def test_a_bulk_run_stopped_by_an_error_names_it(
+    crm: AsyncHubCRM, hubspot_emulator: Emulator, spans: Spans
+) -> None:
+    rows = [{"name": f"Thing {i}"} for i in range(4)]
+    result = await crm.objects.create_many("p999_missing", rows, batch_size=2, concurrency=1)
+    assert result.stopped_by is not None
+    (run,) = spans.named("hubcrm.create_many")
+    attributes = run.attributes or {}
+    assert attributes["hubcrm.bulk.stopped_by"] == type(result.stopped_by).__qualname__
+    assert type(result.stopped_by).__qualname__ == "BadRequestError"  # an unknown type
+    assert attributes["hubcrm.bulk.created"] == 0
+    failed, not_attempted = (
+        attributes["hubcrm.bulk.failed"],
+        attributes["hubcrm.bulk.not_attempted"],
+    )
+    assert (failed, not_attempted) == (result.failed, result.not_attempted)
+    assert result.failed + result.not_attempted == len(result.outcomes) > 0
+    _assert_clean(spans(), hubspot_emulator.token, *(r["name"] for r in rows))
