@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 import attrs
 
 from .._core.errors import APIError
+from .._core.version import version
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer
@@ -280,6 +281,4 @@ def for_client(base_url: str) -> Tracing | None:
         from opentelemetry import trace
     except ImportError:
         return None
-    from .. import __version__
-
-    return Tracing(trace.get_tracer(_TRACER_NAME, __version__), base_url)
+    return Tracing(trace.get_tracer(_TRACER_NAME, version()), base_url)

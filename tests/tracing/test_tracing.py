@@ -61,6 +61,8 @@ async def test_a_create_is_one_client_span_named_by_its_route(
     (span,) = spans()
     assert span.name == CREATE
     assert span.kind is SpanKind.CLIENT
+    assert span.instrumentation_scope is not None
+    assert span.instrumentation_scope.name == "hubcrm"
     attributes = dict(span.attributes or {})
     correlation_id = attributes.pop("hubcrm.correlation_id")
     assert isinstance(correlation_id, str)
