@@ -138,7 +138,8 @@ def dist(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check); mypy --strict and pyright on the typing tests."""
-    session.install("-e", ".[cli,redis]", MYPY, PYRIGHT, *TEST_DEPS)
+    # The otel extra too: mypy checks hubcrm's tracing against OpenTelemetry's types.
+    session.install("-e", ".[cli,redis,otel]", MYPY, PYRIGHT, *TEST_DEPS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     # tests/typing holds assert_type checks of the public API; mypy fails on a regression.
