@@ -11,6 +11,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("opentelemetry.sdk", reason="pip install -e '.[otel]' opentelemetry-sdk")
+
 from conftest import Spans
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
