@@ -55,6 +55,10 @@ MYPY = "mypy==2.4.1"
 PYRIGHT = "pyright[nodejs]==1.1.414"
 # ruff is a test dependency too: the codegen freshness test formats the generated module.
 TEST_DEPS = ["pytest>=8.3", "hypothesis>=6.100", RUFF]
+# The tracing tests export spans through the OpenTelemetry SDK (tests only: the otel
+# extra needs the API alone). oldest_deps pins it to the API's lower bound: each SDK
+# release requires the API of its own version.
+OTEL_SDK = "opentelemetry-sdk"
 # The shared-limiter tests start their own redis-server processes on free ports of
 # 127.0.0.1 (tests/support_redis.py). In CI they must run: a missing redis-server fails
 # them (.ci/run installs it). Elsewhere they skip, saying how to install it.
@@ -81,7 +85,7 @@ def _ran(session: nox.Session, family: str) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite against the bundled emulator over real HTTP."""
     _ran(session, "tests")
-    session.install("-e", ".[cli,redis]", *TEST_DEPS)
+    session.install("-e", ".[cli,redis,otel]", *TEST_DEPS, OTEL_SDK)
     select = [] if session.python == PLAN.timing else ["-m", "not timing"]
     session.run("pytest", *select, *session.posargs, env=TEST_ENV)
 
@@ -105,10 +109,12 @@ def lowest_pins(extras: list[str]) -> list[str]:
 
 @nox.session(python=PLAN.oldest_deps)
 def oldest_deps(session: nox.Session) -> None:
-    """The test suite with the lowest versions pyproject.toml allows (core, cli, redis)."""
+    """The test suite with the lowest versions pyproject.toml allows (core and extras)."""
     _ran(session, "oldest_deps")
-    pins = lowest_pins(["cli", "redis"])
-    session.install("-e", ".[cli,redis]", *TEST_DEPS, *pins)
+    pins = lowest_pins(["cli", "redis", "otel"])
+    api = next(pin for pin in pins if pin.startswith("opentelemetry-api=="))
+    sdk = OTEL_SDK + "==" + api.partition("==")[2]
+    session.install("-e", ".[cli,redis,otel]", *TEST_DEPS, *pins, sdk)
     # What is installed is what the bounds say: no other requirement raised one.
     listing = session.run("python", "-m", "pip", "list", "--format=json", silent=True)
     installed = {canonicalize_name(d["name"]): d["version"] for d in json.loads(str(listing))}
@@ -132,7 +138,8 @@ def dist(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check); mypy --strict and pyright on the typing tests."""
-    session.install("-e", ".[cli,redis]", MYPY, PYRIGHT, *TEST_DEPS)
+    # The otel extra too: mypy checks hubcrm's tracing against OpenTelemetry's types.
+    session.install("-e", ".[cli,redis,otel]", MYPY, PYRIGHT, *TEST_DEPS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     # tests/typing holds assert_type checks of the public API; mypy fails on a regression.

@@ -41,6 +41,7 @@ from .._core.errors import (
 from .ratelimit import RateLimit
 from .safety import FailureClass, RequestKind, classify
 from .session import Response, Session, encode_json
+from .tracing import Attempt
 
 __all__ = [
     "Decision",
@@ -237,13 +238,26 @@ class Retrier:
             params,
             pause_limit=options.retry.rate_limit_deadline,
         )
+        tracing = self.session.tracing
         while True:
+            span = (
+                None
+                if tracing is None
+                else tracing.attempt(call.method, call.shown_path, call.params, call.attempts + 1)
+            )
             try:
-                return await self._attempt(call)
+                return await self._attempt(call, span)
             except HubCRMError as exc:
-                await self._before_next_attempt(call, exc)
+                if span is not None:
+                    span.failed(exc)
+                wait = self._before_next_attempt(call, exc, span)
+            finally:
+                if span is not None:
+                    span.end()
+            if wait is not None:
+                await self.session.sleep(wait)
 
-    async def _attempt(self, call: _Call) -> Response:
+    async def _attempt(self, call: _Call, span: Attempt | None) -> Response:
         session = self.session
         # A fixed token is read without an await: no coroutine per request for it.
         token = session.static_token or await session.token(call.method, call.shown_path)
@@ -259,10 +273,17 @@ class Retrier:
             log_path=call.shown_path,
             attempt=call.attempts,
             max_pause=call.pause_limit,
+            span=span,
         )
 
-    async def _before_next_attempt(self, call: _Call, error: HubCRMError) -> None:
-        """Decide on a failed attempt and do what the decision says; raise to give up."""
+    def _before_next_attempt(
+        self, call: _Call, error: HubCRMError, span: Attempt | None
+    ) -> float | None:
+        """Decide on a failed attempt and do what the decision says; raise to give up.
+
+        Returns the backoff to sleep before the next attempt (after the attempt's span
+        ends), or None when the next attempt goes at once or waits in the limiter.
+        """
         session = self.session
         if isinstance(error, DailyLimitError):
             session.limiter.daily_limit_reached(error)  # a shared limiter tells the others
@@ -288,7 +309,10 @@ class Retrier:
             assert call.token is not None
             session.token_provider.invalidate(call.token)
             counters.retry(decision.reason, 0.0, call.method, call.shown_path, error)
-        elif decision.rate_limited:
+            if span is not None:
+                span.retry(decision.reason, 0.0)
+            return None
+        if decision.rate_limited:
             # The limiter holds every sender; this request waits its turn in acquire(),
             # held by this pause (and any later one) for at most what is left.
             pause = session.limiter.penalize(decision.wait)
@@ -300,11 +324,15 @@ class Retrier:
             counters.pauses += 1
             counters.pause_time += pause
             counters.retry(decision.reason, pause, call.method, call.shown_path, error)
-        else:
-            call.retries += 1
-            wait = decision.wait or 0.0
-            if isinstance(error, APIError) and error.retry_after is not None:
-                call.paused += wait  # HubSpot asked for the wait: it counts like a pause
-            call.pause_limit = policy.rate_limit_deadline - call.paused
-            counters.retry(decision.reason, wait, call.method, call.shown_path, error)
-            await session.sleep(wait)
+            if span is not None:
+                span.retry(decision.reason, pause, pause=True)
+            return None
+        call.retries += 1
+        wait = decision.wait or 0.0
+        if isinstance(error, APIError) and error.retry_after is not None:
+            call.paused += wait  # HubSpot asked for the wait: it counts like a pause
+        call.pause_limit = policy.rate_limit_deadline - call.paused
+        counters.retry(decision.reason, wait, call.method, call.shown_path, error)
+        if span is not None:
+            span.retry(decision.reason, wait)
+        return wait

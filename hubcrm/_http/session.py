@@ -34,6 +34,7 @@ from .._core.errors import (
 from .auth import OAuth, StaticToken, TokenProvider
 from .ratelimit import Limiter
 from .stats import ClientStats, Counters
+from .tracing import Attempt, Tracing, for_client
 from .transport import Transport
 
 __all__ = ["Response", "Session", "encode_json", "object_type_segment", "path_segment"]
@@ -193,6 +194,8 @@ class Session:
         self.limiter = limiter
         self.counters: Counters = Counters()
         self.transport = transport
+        # OpenTelemetry spans, when the otel extra is installed (None otherwise).
+        self.tracing: Tracing | None = for_client(base_url)
         self._time = _Time(time, asyncio.sleep, random.random)  # shared with views
         # Slow start: until one response has told the limiter HubSpot's real limits, only
         # one request is in flight, so a first burst can't overrun a stricter limit. A
@@ -294,6 +297,7 @@ class Session:
         log_path: str,
         attempt: int,
         max_pause: float = math.inf,
+        span: Attempt | None = None,
     ) -> Response:
         """Make one attempt: a 2xx :class:`Response`, or the error it maps to.
 
@@ -301,6 +305,7 @@ class Session:
         start the moment it lets a request go, so nothing may delay the send after it.
         ``max_pause`` bounds how long a 429 pause may hold the attempt in the limiter:
         a longer pause raises ``RateLimitError`` at once, and nothing is sent.
+        ``span``, the attempt's tracing span, learns of the limiter's wait and the answer.
         """
         transport = self.transport
         slots = transport.slots()
@@ -314,6 +319,8 @@ class Session:
                 waited = await self.limiter.acquire(max_pause)
                 if waited:
                     self.counters.rate_limit_wait += waited
+                    if span is not None:
+                        span.waited(waited)
                 # The exchange itself, inline: one coroutine frame fewer per request.
                 headers = {"Authorization": f"Bearer {token}"}
                 if data is not None:
@@ -333,6 +340,8 @@ class Session:
                 )
                 self.limiter.observe(resp_headers)
                 counters.saw_headers(resp_headers)
+                if span is not None:
+                    span.answered(status, resp_headers)
                 if logger.isEnabledFor(logging.DEBUG):
                     logger.debug(
                         "%s %s -> %d in %.1f ms (attempt %d, correlation id %s)",

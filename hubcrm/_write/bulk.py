@@ -19,6 +19,7 @@ from operator import attrgetter
 import anyio
 
 from .._core.errors import CLIENT_CLOSED, HubCRMError
+from .._http.tracing import traced
 from .bulk_args import BulkArgs, BulkMode, CreateOne, Endpoint
 from .engine import Engine
 from .outcomes import (
@@ -47,6 +48,31 @@ __all__ = [
 _by_index = attrgetter("index")
 
 
+async def _run(engine: Engine, endpoint: Endpoint, args: BulkArgs) -> None:
+    """Run the engine inside the run's span (when tracing), its counts added at the end."""
+    with traced(
+        endpoint.requester.session.tracing,
+        "hubcrm.upsert_many" if args.upsert else "hubcrm.create_many",
+        {
+            "hubcrm.object_type": args.object_type,
+            "hubcrm.bulk.mode": args.mode,
+            "hubcrm.bulk.batch_size": args.batch_size,
+        },
+        lambda: {
+            **{f"hubcrm.bulk.{status}": n for status, n in engine.counts.items()},
+            "hubcrm.bulk.read_backs": engine.read_backs,
+            "hubcrm.bulk.settle_resends": engine.settle_resends,
+            "hubcrm.bulk.lost": len(engine.lost),
+            **(
+                {"hubcrm.bulk.stopped_by": type(engine.stopped_by).__qualname__}
+                if engine.stopped_by is not None
+                else {}
+            ),
+        },
+    ):
+        await engine.run()
+
+
 # --- the two drivers --------------------------------------------------------------------
 
 
@@ -58,7 +84,7 @@ async def create_many(endpoint: Endpoint, args: BulkArgs, inputs: BulkInputs) ->
     """
     outcomes: list[BulkOutcome] = []
     engine = Engine(endpoint, args, inputs, deliver=outcomes.append, auto_release=True)
-    await engine.run()
+    await _run(engine, endpoint, args)
     # Delivered in completion order, which is nearly input order: a cheap sort.
     outcomes.sort(key=_by_index)
     if engine.failure is not None:
@@ -110,7 +136,7 @@ async def iter_create_many(
 
     async def drive() -> None:
         try:
-            await engine.run()
+            await _run(engine, endpoint, args)
         except Exception as exc:
             queue.put_nowait(_Finished(exc))
         else:

@@ -162,6 +162,11 @@ class Engine:
     # --- public to the drivers --------------------------------------------------------
 
     @property
+    def counts(self) -> Mapping[OutcomeStatus, int]:
+        """Outcomes delivered so far, by status."""
+        return self._counts
+
+    @property
     def unsent(self) -> int:
         """Inputs taken and held back (behind an input with the same unique value)."""
         return len(self._keys)

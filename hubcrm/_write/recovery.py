@@ -39,6 +39,7 @@ from .._core.errors import (
 from .._core.models import CrmObject, ObjectInput
 from .._http.retry import Retrier
 from .._http.safety import FailureClass, RequestKind, classify
+from .._http.tracing import Tracing, traced
 from .bulk_answer import BatchAnswer, map_batch_answer
 from .executor import execute
 from .readback import (
@@ -179,6 +180,10 @@ class Writes:
     def __init__(self, retrier: Retrier) -> None:
         self.retrier = retrier
 
+    @property
+    def _tracing(self) -> Tracing | None:
+        return self.retrier.session.tracing
+
     def now(self) -> float:
         """Wall-clock seconds on the session's clock: when a write begins."""
         return self.retrier.session.clock.time()
@@ -232,7 +237,8 @@ class Writes:
         if recovery is Recovery.UNKNOWN:
             raise OutcomeUnknownError(object_type, obj, cause=error) from error
         settle = _Settling(self, path, obj, body, object_type, id_property, options, look_up)
-        return await settle.run(recovery, reason, options.retry, started, error)
+        with traced(self._tracing, "hubcrm.settle", _settle_attributes(object_type, 1)):
+            return await settle.run(recovery, reason, options.retry, started, error)
 
     async def settle_batch(
         self,
@@ -277,8 +283,21 @@ class Writes:
             self, path, entries, key_property, object_type, options, started, cause, read_back
         )
         settling.existed_by = existed_by
-        outcomes = await settling.run()
+        with traced(
+            self._tracing,
+            "hubcrm.settle",
+            _settle_attributes(object_type, len(entries)),
+            lambda: {
+                "hubcrm.settle.reads": settling.reads,
+                "hubcrm.settle.resends": settling.resends,
+            },
+        ):
+            outcomes = await settling.run()
         return SettledBatch(outcomes, settling.reads, settling.resends)
+
+
+def _settle_attributes(object_type: str, inputs: int) -> dict[str, Any]:
+    return {"hubcrm.object_type": object_type, "hubcrm.settle.inputs": inputs}
 
 
 @attrs.define

@@ -5,7 +5,8 @@ unless the line right before its fence is ``<!-- not-run: REASON -->`` (a reason
 required). A block preceded by ``<!-- run-with: pytest -->`` is a pytest example: it is
 written to ``test_block.py`` and run with ``python -m pytest``. Blocks in other languages
 (console, text, json) are not run. A block that starts ``redis-server`` needs it and the
-redis package, as the Redis tests do (tests/support_redis.py).
+redis package, as the Redis tests do (tests/support_redis.py); a block using
+OpenTelemetry needs opentelemetry-sdk, as the tracing tests do.
 """
 
 from __future__ import annotations
@@ -167,6 +168,11 @@ def test_docs_blocks_follow_the_convention() -> None:
 def test_docs_example_runs(block: Block, tmp_path: Path) -> None:
     if '"redis-server"' in block.source:
         require_redis()  # the block starts one: skip, saying how to install it, without
+    if "opentelemetry" in block.source:
+        # The tests sessions install it (noxfile.py); elsewhere the block skips, saying how.
+        pytest.importorskip(
+            "opentelemetry.sdk", reason="pip install -e '.[otel]' opentelemetry-sdk"
+        )
     if block.marker == "run-with":
         script = tmp_path / "test_block.py"
         script.write_text(block.source, "utf-8")
