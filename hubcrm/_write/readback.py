@@ -41,6 +41,7 @@ __all__ = [
     "SettledBatch",
     "claim",
     "earlier_in_run",
+    "earlier_writes",
     "is_unique_refusal",
     "made_since",
     "other_values",
@@ -304,3 +305,58 @@ def _asked_wait(error: HubCRMError) -> float:
     if isinstance(error, APIError) and error.retry_after is not None:
         return error.retry_after
     return 0.0
+
+
+async def earlier_writes(
+    read_back: ReadBack,
+    refused: Sequence[tuple[str | None, str | None]],
+    *,
+    key_property: str | None,
+    since: float,
+    claimed: set[str],
+    properties: Sequence[str] = (),
+) -> list[CrmObject | None]:
+    """For writes HubSpot refused as taken: the record an earlier attempt of each made.
+
+    A write sent again after a run was cut short (``hubcrm import --resume``) is refused
+    when its first attempt had made the record. Each refusal names the record (its
+    ``existing_id``) or, failing that, the write's unique value. The record read back
+    settles the write as created when it was made since ``since`` (with the clock-skew
+    tolerance) and no other write has claimed it; the record is then added to
+    ``claimed``, so that one record settles at most one write.
+
+    Args:
+        read_back: reads records by id or by unique value (one request per kind).
+        refused: per refused write: the id its refusal names, and its unique value.
+        key_property: the property the unique values are values of.
+        since: when the first attempt of these writes may have begun, at the earliest.
+        claimed: the ids of records already settled as some write's.
+        properties: the properties to read with the records (HubSpot's defaults when
+            empty), for the caller to compare with what the writes sent
+            (:func:`~hubcrm._write.compare.differing_properties`).
+
+    Returns:
+        Per write, aligned: its record, or None when the refusal stands.
+
+    Raises:
+        HubCRMError: the records could not be read (the refusals stand).
+    """
+    found: list[CrmObject | None] = [None] * len(refused)
+    by_id = [i for i, (existing, _) in enumerate(refused) if existing is not None]
+    by_key = [i for i, (existing, value) in enumerate(refused) if existing is None and value]
+    if by_id:
+        got = await read_back([refused[i][0] or "" for i in by_id], None, properties)
+        for i, record in zip(by_id, got, strict=True):
+            found[i] = record
+    if by_key and key_property is not None:
+        got = await read_back([refused[i][1] or "" for i in by_key], key_property, properties)
+        for i, record in zip(by_key, got, strict=True):
+            found[i] = record
+    out: list[CrmObject | None] = []
+    for record in found:
+        if record is not None and record.id not in claimed and made_since(record, since):
+            claimed.add(record.id)
+            out.append(record)
+        else:
+            out.append(None)
+    return out

@@ -25,7 +25,7 @@ from .._core.errors import ConflictError, HubCRMError
 from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
 from .._write.compare import differing_properties
 from .._write.outcomes import BulkOutcome
-from .._write.recovery import earlier_writes
+from .._write.readback import earlier_writes
 from ._files import (
     LineWriter,
     OutputError,
