@@ -26,7 +26,7 @@ from ._http.auth import OAuth, StaticToken, TokenProvider
 from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
 from ._http.ratelimit import Limiter, RateLimit
 from ._http.retry import Retrier
-from ._http.session import Response, Session
+from ._http.session import Response, Session, request_path
 from ._http.stats import ClientStats
 from ._http.transport import AiohttpTransport, TraceConfig
 from ._resources.associations import AsyncAssociations
@@ -136,6 +136,8 @@ class AsyncHubCRM:
         ssl: SSLContext | bool = True,
         trace_configs: Sequence[TraceConfig] = (),
         connector_options: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        app_name: str | None = None,
     ) -> None:
         """Create a client. No connection is made until the first request.
 
@@ -192,9 +194,18 @@ class AsyncHubCRM:
             connector_options: further keyword arguments of ``aiohttp.TCPConnector``
                 (``keepalive_timeout``, ``ttl_dns_cache``, ``family``, ``local_addr``,
                 ...); ``limit`` and the TLS ones follow ``max_connections`` and ``ssl``.
+            extra_headers: headers added to every API request (not to OAuth
+                refreshes), such as ``{"X-Request-Source": "nightly-sync"}``. Names
+                hubcrm owns are refused (``Authorization``, ``User-Agent``,
+                ``Content-Type``, ``Host``, ...), and so are names or values that are
+                not valid in a header (a line break: header injection). Their values
+                are never logged nor shown in reprs or errors.
+            app_name: your application's name and version, such as
+                ``"acme-sync/2.1"``, appended to hubcrm's ``User-Agent``.
 
-        Connection settings (``max_connections`` to ``connector_options``) belong to the
-        connection pool: clients made by :meth:`with_options` share them.
+        Connection settings (``max_connections`` to ``connector_options``, and
+        ``app_name``) belong to the connection pool: clients made by
+        :meth:`with_options` share them.
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
@@ -230,6 +241,7 @@ class AsyncHubCRM:
             max_retries=max_retries,
             retry_writes=retry_writes,
             rate_limit_deadline=rate_limit_deadline,
+            extra_headers=extra_headers,
         )
         self._session = Session(
             base_url=base_url,
@@ -238,6 +250,7 @@ class AsyncHubCRM:
             limiter=_limiter(rate_limit),
             transport=AiohttpTransport(
                 max_connections=max_connections,
+                app_name=app_name,
                 proxy=proxy,
                 trust_env=trust_env,
                 ssl=ssl,
@@ -268,6 +281,7 @@ class AsyncHubCRM:
         max_retries: int | None = None,
         retry_writes: RetryWrites | None = None,
         rate_limit_deadline: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> AsyncHubCRM:
         """A client with other per-request options, sharing this one's connections
         (and their settings: proxy, TLS, connector), rate limiter and counters.
@@ -284,6 +298,9 @@ class AsyncHubCRM:
             max_retries: retries after transient failures.
             retry_writes: ``"safe"``, ``"always"`` or ``"never"``.
             rate_limit_deadline: the most seconds one request may be held by 429 pauses.
+            extra_headers: headers added to every API request of the new client, on
+                top of this client's (a name given again replaces its value); refused
+                as in the constructor.
 
         Returns:
             The new client.
@@ -297,6 +314,7 @@ class AsyncHubCRM:
             max_retries=max_retries,
             retry_writes=retry_writes,
             rate_limit_deadline=rate_limit_deadline,
+            extra_headers=extra_headers,
         )
         clone = copy.copy(self)
         clone._options = options
@@ -311,6 +329,7 @@ class AsyncHubCRM:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         safety: RequestSafety | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Call any HubSpot endpoint through this client's limiter, retries and token.
 
@@ -328,18 +347,24 @@ class AsyncHubCRM:
             method: the HTTP method: ``GET``, ``HEAD``, ``OPTIONS``, ``PUT``,
                 ``DELETE``, ``POST`` or ``PATCH``.
             path: the path below the base URL, starting with ``/``, with its segments
-                already URL-quoted (``/crm/objects/2026-03/contacts/123``).
+                already URL-quoted (``/crm/objects/2026-03/contacts/123``). A segment
+                that reads as ``.`` or ``..`` (``/../``, ``/%2e%2e/``, in any case or
+                encoding) is refused: it would leave the base URL's path.
             json: a JSON-ready value to send as the body.
             params: query parameters; numbers and bools are written as HubSpot expects
                 them, lists comma-joined.
             safety: how safe the request is to send twice: ``"read"``,
                 ``"idempotent"`` or ``"unsafe"``; by default from the method.
+            headers: headers added to this request, on top of the client's
+                ``extra_headers`` (a name given again replaces its value); refused as
+                ``extra_headers`` are (``Authorization`` and hubcrm's other headers
+                are not yours to set).
 
         Returns:
             The 2xx response: ``status``, ``headers`` and ``json()`` (``None`` for a 204).
 
         Raises:
-            ValueError, TypeError: the method, path or params cannot be sent.
+            ValueError, TypeError: the method, path, params or headers cannot be sent.
             APIError: HubSpot answered with an error status (the subclass says which).
             APIConnectionError: the exchange failed at the transport level.
         """
@@ -347,19 +372,17 @@ class AsyncHubCRM:
             raise TypeError(f"method must be a str, not {type(method).__name__}")
         method = method.upper()
         kind = request_kind(method, safety)
-        if not isinstance(path, str) or not path.startswith("/") or path.startswith("//"):
-            raise ValueError(
-                f"path must start with a single '/' and be relative to the base URL, not {path!r}"
-            )
-        if "?" in path or "#" in path:
-            raise ValueError("pass query parameters as params=, not in the path")
+        path = request_path(path)
+        options = self._options
+        if headers is not None:
+            options = merge_options(options, extra_headers=headers, headers_argument="headers")
         return await self._retrier.request(
             method,
             path,
-            kind=send_kind(kind, self._options.retry),
+            kind=send_kind(kind, options.retry),
             json_body=json,
             params=query_params(params),
-            options=self._options,
+            options=options,
             log_path=shown_path(path),
         )
 

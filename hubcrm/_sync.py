@@ -986,6 +986,8 @@ class HubCRM(SyncClientBase):
         ssl: SSLContext | bool = True,
         trace_configs: Sequence[TraceConfig] = (),
         connector_options: Mapping[str, Any] | None = None,
+        extra_headers: Mapping[str, str] | None = None,
+        app_name: str | None = None,
     ) -> None:
         """Create a client. No connection is made until the first request.
 
@@ -1042,9 +1044,18 @@ class HubCRM(SyncClientBase):
             connector_options: further keyword arguments of ``aiohttp.TCPConnector``
                 (``keepalive_timeout``, ``ttl_dns_cache``, ``family``, ``local_addr``,
                 ...); ``limit`` and the TLS ones follow ``max_connections`` and ``ssl``.
+            extra_headers: headers added to every API request (not to OAuth
+                refreshes), such as ``{"X-Request-Source": "nightly-sync"}``. Names
+                hubcrm owns are refused (``Authorization``, ``User-Agent``,
+                ``Content-Type``, ``Host``, ...), and so are names or values that are
+                not valid in a header (a line break: header injection). Their values
+                are never logged nor shown in reprs or errors.
+            app_name: your application's name and version, such as
+                ``"acme-sync/2.1"``, appended to hubcrm's ``User-Agent``.
 
-        Connection settings (``max_connections`` to ``connector_options``) belong to the
-        connection pool: clients made by :meth:`with_options` share them.
+        Connection settings (``max_connections`` to ``connector_options``, and
+        ``app_name``) belong to the connection pool: clients made by
+        :meth:`with_options` share them.
 
         Raises:
             HubCRMError: no token was given and ``HUBSPOT_ACCESS_TOKEN`` is not set.
@@ -1070,6 +1081,8 @@ class HubCRM(SyncClientBase):
             ssl=ssl,
             trace_configs=trace_configs,
             connector_options=connector_options,
+            extra_headers=extra_headers,
+            app_name=app_name,
         )
         self._portal = Portal("HubCRM")
         self.objects = Objects(self._async_client.objects, self._portal)
@@ -1097,6 +1110,7 @@ class HubCRM(SyncClientBase):
         max_retries: int | None = None,
         retry_writes: RetryWrites | None = None,
         rate_limit_deadline: float | None = None,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> HubCRM:
         """A client with other per-request options, sharing this one's connections
         (and their settings: proxy, TLS, connector), rate limiter and counters.
@@ -1113,6 +1127,9 @@ class HubCRM(SyncClientBase):
             max_retries: retries after transient failures.
             retry_writes: ``"safe"``, ``"always"`` or ``"never"``.
             rate_limit_deadline: the most seconds one request may be held by 429 pauses.
+            extra_headers: headers added to every API request of the new client, on
+                top of this client's (a name given again replaces its value); refused
+                as in the constructor.
 
         Returns:
             The new client.
@@ -1126,6 +1143,7 @@ class HubCRM(SyncClientBase):
                 max_retries=max_retries,
                 retry_writes=retry_writes,
                 rate_limit_deadline=rate_limit_deadline,
+                extra_headers=extra_headers,
             ),
             self._portal,
         )
@@ -1138,6 +1156,7 @@ class HubCRM(SyncClientBase):
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         safety: RequestSafety | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
         """Call any HubSpot endpoint through this client's limiter, retries and token.
 
@@ -1155,24 +1174,36 @@ class HubCRM(SyncClientBase):
             method: the HTTP method: ``GET``, ``HEAD``, ``OPTIONS``, ``PUT``,
                 ``DELETE``, ``POST`` or ``PATCH``.
             path: the path below the base URL, starting with ``/``, with its segments
-                already URL-quoted (``/crm/objects/2026-03/contacts/123``).
+                already URL-quoted (``/crm/objects/2026-03/contacts/123``). A segment
+                that reads as ``.`` or ``..`` (``/../``, ``/%2e%2e/``, in any case or
+                encoding) is refused: it would leave the base URL's path.
             json: a JSON-ready value to send as the body.
             params: query parameters; numbers and bools are written as HubSpot expects
                 them, lists comma-joined.
             safety: how safe the request is to send twice: ``"read"``,
                 ``"idempotent"`` or ``"unsafe"``; by default from the method.
+            headers: headers added to this request, on top of the client's
+                ``extra_headers`` (a name given again replaces its value); refused as
+                ``extra_headers`` are (``Authorization`` and hubcrm's other headers
+                are not yours to set).
 
         Returns:
             The 2xx response: ``status``, ``headers`` and ``json()`` (``None`` for a 204).
 
         Raises:
-            ValueError, TypeError: the method, path or params cannot be sent.
+            ValueError, TypeError: the method, path, params or headers cannot be sent.
             APIError: HubSpot answered with an error status (the subclass says which).
             APIConnectionError: the exchange failed at the transport level.
         """
         return self._portal.call(
             functools.partial(
-                self._async_client.request, method, path, json=json, params=params, safety=safety
+                self._async_client.request,
+                method,
+                path,
+                json=json,
+                params=params,
+                safety=safety,
+                headers=headers,
             )
         )
 

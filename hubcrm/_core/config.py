@@ -3,11 +3,14 @@
 :class:`Timeouts` and :class:`RetryPolicy` are public: ``AsyncHubCRM(timeouts=...,
 retry=...)`` takes them next to the flat keyword arguments (``timeout=``,
 ``max_retries=``, ...), which override single fields. :class:`RequestOptions` bundles
-both for one request; ``with_options`` makes a client with another one.
+both, and the extra headers, for one request; ``with_options`` makes a client with
+another one. :func:`check_headers` is the one judge of a header a user adds.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
@@ -18,10 +21,13 @@ __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_TIMEOUT",
     "OAUTH_TOKEN_PATH",
+    "RESERVED_HEADERS",
+    "TOKEN",
     "RequestOptions",
     "RetryPolicy",
     "RetryWrites",
     "Timeouts",
+    "check_headers",
     "merge_options",
 ]
 
@@ -98,12 +104,99 @@ class RetryPolicy:
     retry_writes: RetryWrites = attrs.field(default="safe", validator=_check_retry_writes)
 
 
+#: Headers a user may not set, by lower-case name, and why: hubcrm (or the connection)
+#: owns them.
+RESERVED_HEADERS: Mapping[str, str] = {
+    "authorization": "it carries the client's access token",
+    "proxy-authorization": "it carries the proxy's credentials (put them in proxy=)",
+    "user-agent": "it is hubcrm's; pass app_name= to add your application to it",
+    "content-type": "it describes the JSON body hubcrm encodes",
+    "content-length": "the connection sets it from the body",
+    "transfer-encoding": "the connection sets it",
+    "host": "it follows base_url",
+    "connection": "the connection pool owns it",
+}
+#: An RFC 9110 token: a header name, or a product name or version in a User-Agent.
+TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+# A field value: visible ASCII, spaces and tabs inside; never CR, LF, NUL or another
+# control character (a line break would start another header: header injection).
+_FIELD_VALUE = re.compile(r"[\x21-\x7e]([\t\x20-\x7e]*[\x21-\x7e])?")
+
+
+def check_headers(headers: object, *, argument: str) -> tuple[tuple[str, str], ...]:
+    """Validate headers a user adds to requests; returns them as ``(name, value)`` pairs.
+
+    Values never appear in the errors: a header may hold a secret.
+
+    Args:
+        headers: a mapping of header names to values (both ``str``).
+        argument: the argument's name, for messages (``"extra_headers"``, ``"headers"``).
+
+    Raises:
+        TypeError: ``headers`` is not a mapping, or a name or value is not a ``str``.
+        ValueError: a name is not a valid header name, is one hubcrm owns
+            (:data:`RESERVED_HEADERS`) or is given twice (in any case), or a value is
+            empty, has leading or trailing whitespace, or holds a line break, another
+            control character or a non-ASCII character.
+    """
+    if not isinstance(headers, Mapping):
+        raise TypeError(
+            f"{argument} must be a mapping of header names to values, not {type(headers).__name__}"
+        )
+    pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for name, value in headers.items():
+        if not isinstance(name, str):
+            raise TypeError(f"{argument}: header names must be str, not {type(name).__name__}")
+        if not TOKEN.fullmatch(name):
+            raise ValueError(
+                f"{argument}: {name!r} is not a valid header name (letters, digits and "
+                f"!#$%&'*+.^_`|~- only; no spaces, colons or line breaks)"
+            )
+        key = name.lower()
+        reason = RESERVED_HEADERS.get(key)
+        if reason is not None:
+            raise ValueError(f"{argument} cannot set the {name!r} header: {reason}")
+        if key in seen:
+            raise ValueError(f"{argument} gives the {name!r} header twice (names ignore case)")
+        seen.add(key)
+        if not isinstance(value, str):
+            raise TypeError(
+                f"{argument}: the value of header {name!r} must be a str, "
+                f"not {type(value).__name__}"
+            )
+        if not _FIELD_VALUE.fullmatch(value):
+            raise ValueError(
+                f"{argument}: the value of header {name!r} is empty, starts or ends with "
+                f"whitespace, or holds a line break, a control or a non-ASCII character"
+            )
+        pairs.append((name, value))
+    return tuple(pairs)
+
+
+def _merge_headers(
+    base: tuple[tuple[str, str], ...], added: tuple[tuple[str, str], ...]
+) -> tuple[tuple[str, str], ...]:
+    replaced = {name.lower() for name, _ in added}
+    return tuple(pair for pair in base if pair[0].lower() not in replaced) + added
+
+
 @attrs.frozen
 class RequestOptions:
-    """The settings one request runs with: its timeouts and its retry policy."""
+    """The settings one request runs with: its timeouts, its retry policy, and the
+    headers added to it (validated ``(name, value)`` pairs: :func:`check_headers`)."""
 
     timeouts: Timeouts = attrs.field(factory=Timeouts)
     retry: RetryPolicy = attrs.field(factory=RetryPolicy)
+    extra_headers: tuple[tuple[str, str], ...] = ()
+
+    def __repr__(self) -> str:
+        # Header values may be secrets: only their names are shown.
+        names = [name for name, _ in self.extra_headers]
+        return (
+            f"RequestOptions(timeouts={self.timeouts!r}, retry={self.retry!r}, "
+            f"extra_headers={names!r})"
+        )
 
 
 def _evolve(value: Any, changes: dict[str, Any]) -> Any:
@@ -121,13 +214,19 @@ def merge_options(
     max_retries: int | None = None,
     retry_writes: RetryWrites | None = None,
     rate_limit_deadline: float | None = None,
+    extra_headers: Mapping[str, str] | None = None,
+    headers_argument: str = "extra_headers",
 ) -> RequestOptions:
     """``base`` with the given config objects swapped in, then single fields overridden.
 
+    ``extra_headers`` are added to ``base``'s: a name given again (in any case)
+    replaces its value.
+
     Raises:
         TypeError: ``timeouts`` or ``retry`` is not a :class:`Timeouts` /
-            :class:`RetryPolicy`.
-        ValueError: a value is out of range.
+            :class:`RetryPolicy`, or the headers are of the wrong type.
+        ValueError: a value is out of range, or a header is refused
+            (:func:`check_headers`, whose messages name ``headers_argument``).
     """
     if timeouts is not None and not isinstance(timeouts, Timeouts):
         raise TypeError(f"timeouts must be a hubcrm.Timeouts, not {type(timeouts).__name__}")
@@ -144,6 +243,15 @@ def merge_options(
             "rate_limit_deadline": rate_limit_deadline,
         },
     )
-    if new_timeouts is base.timeouts and new_retry is base.retry:
+    new_headers = base.extra_headers
+    if extra_headers is not None:
+        added = check_headers(extra_headers, argument=headers_argument)
+        if added:
+            new_headers = _merge_headers(base.extra_headers, added)
+    if (
+        new_timeouts is base.timeouts
+        and new_retry is base.retry
+        and new_headers is base.extra_headers
+    ):
         return base
-    return RequestOptions(timeouts=new_timeouts, retry=new_retry)
+    return RequestOptions(timeouts=new_timeouts, retry=new_retry, extra_headers=new_headers)

@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import attrs
 
@@ -37,7 +37,14 @@ from .stats import ClientStats, Counters
 from .tracing import Attempt, Tracing, for_client
 from .transport import Transport
 
-__all__ = ["Response", "Session", "encode_json", "object_type_segment", "path_segment"]
+__all__ = [
+    "Response",
+    "Session",
+    "encode_json",
+    "object_type_segment",
+    "path_segment",
+    "request_path",
+]
 
 logger = logging.getLogger("hubcrm")
 
@@ -100,6 +107,51 @@ def path_segment(value: object, name: str) -> str:
             f"'the folder above', and the request would reach another endpoint"
         )
     return quote(value, safe="")
+
+
+def _reads_as_dot_segment(segment: str) -> bool:
+    """Whether a quoted path segment could reach a server (or a proxy before it) as
+    ``.`` or ``..``: decoded once or twice (``%2e%2e``, ``%252e``), and split at an
+    encoded slash or a backslash, which some servers take for a slash."""
+    for _ in range(3):
+        parts = segment.replace("\\", "/").split("/")
+        if any(part in _DOT_SEGMENTS for part in parts):
+            return True
+        decoded = unquote(segment)
+        if decoded == segment:
+            return False
+        segment = decoded
+    return False
+
+
+def request_path(path: object) -> str:
+    """Validate the path of a raw request (``crm.request``); returns it.
+
+    The rule of :func:`path_segment`, for a path its caller quoted: no segment may
+    read as ``.`` or ``..``, in any encoding or case (``/../``, ``/%2e%2E/``,
+    ``/%2e%2e%2f``, ``/..%5c``), since URL normalisation (by the client, a proxy or the
+    server) would take the request, and its token, outside the base URL's path.
+
+    Raises:
+        TypeError: ``path`` is not a str.
+        ValueError: it does not start with a single ``/``, holds a query or a fragment,
+            or has a dot segment.
+    """
+    if not isinstance(path, str):
+        raise TypeError(f"path must be a str, not {type(path).__name__}")
+    if not path.startswith("/") or path.startswith("//"):
+        raise ValueError(
+            f"path must start with a single '/' and be relative to the base URL, not {path!r}"
+        )
+    if "?" in path or "#" in path:
+        raise ValueError("pass query parameters as params=, not in the path")
+    for segment in path[1:].split("/"):
+        if _reads_as_dot_segment(segment):
+            raise ValueError(
+                f"path has the segment {segment!r}, which reads as '.' or '..': "
+                f"the request would leave the base URL's path (and take the token with it)"
+            )
+    return path
 
 
 @attrs.define
@@ -322,7 +374,10 @@ class Session:
                     if span is not None:
                         span.waited(waited)
                 # The exchange itself, inline: one coroutine frame fewer per request.
-                headers = {"Authorization": f"Bearer {token}"}
+                # The user's headers first: hubcrm's own are set after them, and win.
+                extra = options.extra_headers
+                headers = dict(extra) if extra else {}
+                headers["Authorization"] = f"Bearer {token}"
                 if data is not None:
                     headers["Content-Type"] = "application/json"
                 counters = self.counters

@@ -31,7 +31,7 @@ from urllib.parse import quote, urlsplit
 import aiohttp
 from aiohttp import TraceConfig
 
-from .._core.config import Timeouts
+from .._core.config import TOKEN, Timeouts
 from .._core.errors import CLIENT_CLOSED, APIConnectionError, APITimeoutError, HubCRMError
 from .._core.version import version
 
@@ -41,6 +41,7 @@ __all__ = [
     "Reply",
     "TraceConfig",
     "Transport",
+    "check_app_name",
     "proxy_from_environment",
     "shown_proxy",
     "transport_error",
@@ -51,6 +52,8 @@ __all__ = [
 #: Every exception of aiohttp's that a request can raise: catch these, and map them with
 #: :func:`transport_error`. ``asyncio.TimeoutError`` is aiohttp's total timeout.
 TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientError, asyncio.TimeoutError)
+# The errors about the proxy itself, which carry its URL and credentials.
+_PROXY_ERRORS = (aiohttp.ClientHttpProxyError, aiohttp.ClientProxyConnectionError)
 
 
 def transport_error(
@@ -60,7 +63,8 @@ def transport_error(
 
     Used as ``except TRANSPORT_ERRORS as exc: raise transport_error(exc, ...) from exc``:
     a ``try`` costs nothing when the request succeeds, unlike a context manager object
-    made per request.
+    made per request. An error about the proxy (its URL may hold credentials) is raised
+    without ``exc`` chained: its message says all that the proxy's error said.
 
     Args:
         exc: the aiohttp (or timeout) exception.
@@ -82,8 +86,8 @@ def transport_error(
         # never reached the server. The proxy's own URL (it may hold credentials) is
         # never shown.
         return APIConnectionError(
-            f"the proxy refused to connect to {target} (it answered {exc.status}); the "
-            f"request was not sent",
+            f"the proxy refused to connect to {target} (it answered {exc.status} "
+            f"{exc.message}); the request was not sent",
             method=method,
             path=path,
             request_sent=False,
@@ -216,9 +220,40 @@ class Transport(Protocol):
         ...
 
 
-def user_agent() -> str:
-    """The ``User-Agent`` hubcrm's requests carry: hubcrm's, Python's and aiohttp's versions."""
-    return f"hubcrm/{version()} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+def check_app_name(app_name: object) -> str | None:
+    """Validate an application's name for the ``User-Agent``; returns it.
+
+    One or more products separated by single spaces, each a name and an optional
+    ``/version`` (``"acme-sync/2.1"``), so that it cannot break the header (no line
+    breaks: header injection) nor pass for another field.
+
+    Raises:
+        TypeError: ``app_name`` is not a str (nor None).
+        ValueError: it is not of that form.
+    """
+    if app_name is None:
+        return None
+    if not isinstance(app_name, str):
+        raise TypeError(
+            f"app_name must be a str such as 'acme-sync/2.1', not {type(app_name).__name__}"
+        )
+    for product in app_name.split(" "):
+        name, slash, product_version = product.partition("/")
+        if not TOKEN.fullmatch(name) or (slash and not TOKEN.fullmatch(product_version)):
+            raise ValueError(
+                f"app_name must be a product such as 'acme-sync/2.1' (a name and an "
+                f"optional /version, several separated by single spaces; letters, digits "
+                f"and !#$%&'*+.^_`|~- only, no line breaks), not {app_name!r}"
+            )
+    return app_name
+
+
+def user_agent(app_name: str | None = None) -> str:
+    """The ``User-Agent`` hubcrm's requests carry: hubcrm's, Python's and aiohttp's
+    versions, then ``app_name`` when given (checked by :func:`check_app_name`)."""
+    agent = f"hubcrm/{version()} Python/{platform.python_version()} aiohttp/{aiohttp.__version__}"
+    app_name = check_app_name(app_name)
+    return agent if app_name is None else f"{agent} {app_name}"
 
 
 @functools.lru_cache(maxsize=64)
@@ -278,7 +313,10 @@ def proxy_from_environment(url: str) -> str | None:
     """
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if urllib.request.proxy_bypass(host):
+    # NO_PROXY entries may name a host, a domain suffix or a host:port.
+    if urllib.request.proxy_bypass(host) or (
+        parts.port is not None and urllib.request.proxy_bypass(f"{host}:{parts.port}")
+    ):
         return None
     proxies = urllib.request.getproxies()
     proxy = proxies.get(parts.scheme) or proxies.get("all")
@@ -338,7 +376,9 @@ class AiohttpTransport:
     Args:
         max_connections: connections kept open at most, and so exchanges in flight.
         headers: default headers of every request; by default hubcrm's ``User-Agent``
-            and ``Accept: application/json``.
+            (see ``app_name``) and ``Accept: application/json``.
+        app_name: the application's name and version (``"acme-sync/2.1"``), appended
+            to the default ``User-Agent``: :func:`user_agent`.
         proxy: an HTTP proxy's URL, credentials allowed
             (``http://user:password@proxy:3128``); HTTPS targets are tunnelled through
             it with ``CONNECT``. It is never shown whole: :func:`shown_proxy`.
@@ -362,6 +402,7 @@ class AiohttpTransport:
         *,
         max_connections: int,
         headers: Mapping[str, str] | None = None,
+        app_name: str | None = None,
         proxy: str | None = None,
         trust_env: bool = False,
         ssl: SSLContext | bool = True,
@@ -369,8 +410,9 @@ class AiohttpTransport:
         connector_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._max_connections = max_connections
+        agent = user_agent(app_name)
         if headers is None:
-            headers = {"User-Agent": user_agent(), "Accept": "application/json"}
+            headers = {"User-Agent": agent, "Accept": "application/json"}
         self._headers = dict(headers)
         self._proxy = _proxy(proxy)
         if not isinstance(trust_env, bool):
@@ -490,14 +532,20 @@ class AiohttpTransport:
                 body = await resp.read()
                 return Reply(resp.status, resp.headers, body)
         except TRANSPORT_ERRORS as exc:
-            raise transport_error(
+            error = transport_error(
                 exc,
                 target=target,
                 method=method,
                 path=log_path,
                 total=timeouts.total,
                 connect=timeouts.connect,
-            ) from exc
+            )
+            if not isinstance(exc, _PROXY_ERRORS):
+                raise error from exc
+        # aiohttp's proxy errors hold the proxy's URL, credentials and all (in their
+        # request info, headers and connection key): such an error is neither the cause
+        # nor, raised outside the ``except``, the context of hubcrm's.
+        raise error
 
     def _proxy_for(self, url: str) -> str | None:
         parts = urlsplit(url)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._counters import Stats
 from ._emulator import ConflictStyle, Emulator
 from ._faults import FaultKind, FaultRecord, FaultRule, Faults, Operation
+from ._received import ReceivedRequest
 from ._schema import (
     AssociationCategory,
     AssociationTypeDef,
@@ -31,5 +32,6 @@ __all__ = [
     "Operation",
     "PropertyDef",
     "PropertyType",
+    "ReceivedRequest",
     "Stats",
 ]

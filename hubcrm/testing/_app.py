@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+
+if TYPE_CHECKING:
+    from aiohttp.typedefs import Middleware
 
 from ._admin import Admin, guarded
 from ._api_errors import ApiError
@@ -50,9 +53,24 @@ PROPERTY_PREFIXES = ("/crm/properties/2026-03", "/crm/v3/properties")
 TOKEN_PATHS = ("/oauth/2026-03/token", "/oauth/v1/token")
 
 
+def _recording(state: State) -> Middleware:
+    """A middleware noting each request in ``state.received`` before it is served."""
+
+    @web.middleware
+    async def record(
+        request: web.Request,
+        handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    ) -> web.StreamResponse:
+        with state.lock:
+            state.received.note(request)
+        return await handler(request)
+
+    return record
+
+
 def build_app(state: State, credentials: Credentials) -> web.Application:
     """The aiohttp application serving the API, the token endpoint and the admin endpoints."""
-    app = web.Application(client_max_size=state.max_body_bytes)
+    app = web.Application(client_max_size=state.max_body_bytes, middlewares=[_recording(state)])
     objects = ObjectsApi(state, credentials)
     admin = Admin(state)
     router = app.router

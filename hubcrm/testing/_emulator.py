@@ -16,6 +16,7 @@ from ._counters import Stats
 from ._crm_core import UNIQUE_REFUSALS, UniqueRefusal
 from ._faults import Faults
 from ._oauth import Credentials
+from ._received import ReceivedRequest
 from ._schema import AssociationCategory, ObjectTypeDef, PropertyDef
 from ._state import NOT_FOUND_BODIES, NotFoundBody, State
 
@@ -468,6 +469,14 @@ class Emulator:
         """A snapshot of the counters."""
         with self._state.lock:
             return self._state.counters.snapshot()
+
+    @property
+    def received(self) -> list[ReceivedRequest]:
+        """The latest API requests received (1,000 at most), oldest first: method, path,
+        query and headers as they arrived (the token redacted). Requests to the admin
+        endpoints under ``/_emulator/`` are not kept. :meth:`reset` clears them."""
+        with self._state.lock:
+            return list(self._state.received.requests)
 
     def reset(self) -> None:
         """Clear objects, counters, faults (rules and log) and rate-limit windows.

@@ -12,6 +12,7 @@ from ._counters import Counters
 from ._crm import Crm
 from ._faults import Faults
 from ._rate_window import RateLimiter
+from ._received import Received
 from ._search_window import SearchLimiter
 from ._store import Store
 
@@ -55,6 +56,7 @@ class State:
         self.seed = seed
         self.store = Store(portal_id)
         self.counters = Counters()
+        self.received = Received()
         self.rng = random.Random(seed)
         self.crm = Crm(self.store, self.clock, self.rng, self.counters, conflict_style)
         self.limiter = RateLimiter(self.clock, rate_limit, daily_limit)
@@ -80,12 +82,14 @@ class State:
         self.require_company_domain_or_name = required
 
     def reset(self) -> None:
-        """Objects, counters, faults, fault log and rate-limit windows back to empty."""
+        """Objects, counters, received requests, faults, fault log and rate-limit windows
+        back to empty."""
         with self.lock:
             self.store.clear()
             counters = Counters()
             self.counters = counters
             self.crm.counters = counters
+            self.received.clear()
             self.limiter.reset()
             self.search_limiter.reset()
             self.rng.seed(self.seed)

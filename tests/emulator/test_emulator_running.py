@@ -51,6 +51,7 @@ def test_public_api_is_exactly_this() -> None:
         "Operation",
         "PropertyDef",
         "PropertyType",
+        "ReceivedRequest",
         "Stats",
     ]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import os
+import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,7 +23,7 @@ from aiohttp import web
 from support_proxy import ForwardProxy
 from support_tls import Certificates, make_certificates
 
-from hubcrm import APIConnectionError, AsyncHubCRM, HubCRM, OAuth
+from hubcrm import APIConnectionError, AsyncHubCRM, HubCRM, HubCRMError, OAuth
 from hubcrm.testing import Emulator
 
 pytestmark = pytest.mark.anyio
@@ -333,3 +334,114 @@ def test_bad_settings_fail_in_the_constructor(
     with pytest.raises(error, match=words) as info:
         AsyncHubCRM("t", **settings)
     assert PASSWORD not in str(info.value)
+
+
+# --- NO_PROXY, and proxy credentials kept out of sight ---------------------------------------
+
+
+def _everything_shown(error: BaseException) -> str:
+    """An error as a user may see it: its text, its repr and the whole chained traceback."""
+    return "\n".join(
+        [str(error), repr(error), "".join(traceback.format_exception(error)), repr(error.args)]
+    )
+
+
+@pytest.mark.parametrize(
+    "no_proxy",
+    ["127.0.0.1", "localhost,127.0.0.1", " other.example , 127.0.0.1 ", "*", "127.0.0.1:{port}"],
+)
+@pytest.mark.parametrize("lower_case", [False, True])
+async def test_no_proxy_sends_requests_direct_and_without_it_they_go_through_the_proxy(
+    hubspot_emulator: Emulator,
+    clean_environment: pytest.MonkeyPatch,
+    no_proxy: str,
+    lower_case: bool,
+) -> None:
+    emu = hubspot_emulator
+    port = emu.base_url.rpartition(":")[2]
+    async with ForwardProxy() as proxy:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY"):
+            clean_environment.setenv(name.lower() if lower_case else name, proxy.url)
+        async with AsyncHubCRM(emu.token, base_url=emu.base_url, trust_env=True) as through:
+            await _create(through)
+        assert _relayed(proxy) == [("POST", emu.base_url + CONTACTS)]
+        variable = "no_proxy" if lower_case else "NO_PROXY"
+        clean_environment.setenv(variable, no_proxy.format(port=port))
+        async with AsyncHubCRM(emu.token, base_url=emu.base_url, trust_env=True) as direct:
+            await _create(direct)
+            await direct.with_options(timeout=5).request("GET", CONTACTS)
+        assert len(proxy.seen) == 1  # the proxy saw nothing more
+    assert emu.count("contacts") == 2
+    assert [r.method for r in emu.received] == ["POST", "POST", "GET"]
+
+
+async def test_no_proxy_for_another_port_still_uses_the_proxy(
+    hubspot_emulator: Emulator, clean_environment: pytest.MonkeyPatch, unused_port: int
+) -> None:
+    emu = hubspot_emulator
+    async with ForwardProxy() as proxy:
+        clean_environment.setenv("HTTP_PROXY", proxy.url)
+        clean_environment.setenv("NO_PROXY", f"127.0.0.1:{unused_port},example.com")
+        async with AsyncHubCRM(emu.token, base_url=emu.base_url, trust_env=True) as crm:
+            await _create(crm)
+    assert _relayed(proxy) == [("POST", emu.base_url + CONTACTS)]
+
+
+async def test_proxy_credentials_stay_out_of_reprs_logs_and_errors(
+    hubspot_emulator: Emulator,
+    caplog: pytest.LogCaptureFixture,
+    clean_environment: pytest.MonkeyPatch,
+) -> None:
+    emu = hubspot_emulator
+    caplog.set_level(logging.DEBUG)
+    async with ForwardProxy(credentials=("hub", "right")) as proxy:
+        wrong = f"http://hub:{PASSWORD}@127.0.0.1:{proxy.port}"
+        async with AsyncHubCRM(emu.token, base_url=emu.base_url, proxy=wrong, max_retries=1) as crm:
+            other = crm.with_options(timeout=5, extra_headers={"X-A": "1"})
+            # A plain-HTTP request through a proxy refusing the credentials: a 407 answer.
+            with pytest.raises(HubCRMError) as refused:
+                await _create(other)
+            shown = [repr(crm), repr(other), repr(crm._session.transport), str(crm.stats)]
+    assert "407" in str(refused.value)
+    assert len(proxy.seen) == 1  # a 407 is not retried
+    assert emu.received == []
+    for text in [*shown, _everything_shown(refused.value), caplog.text]:
+        assert PASSWORD not in text
+
+
+@pytest.mark.parametrize("from_environment", [False, True])
+async def test_an_unreachable_proxys_credentials_are_in_no_error_nor_log(
+    unused_port: int,
+    caplog: pytest.LogCaptureFixture,
+    clean_environment: pytest.MonkeyPatch,
+    from_environment: bool,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    proxy = f"http://hub:{PASSWORD}@127.0.0.1:{unused_port}"
+    settings: dict[str, Any] = {"trust_env": True} if from_environment else {"proxy": proxy}
+    if from_environment:
+        clean_environment.setenv("HTTP_PROXY", proxy)
+    client = AsyncHubCRM("t", base_url="http://127.0.0.1:9", max_retries=1, **settings)
+    async with client as crm:
+        with pytest.raises(APIConnectionError) as info:
+            await crm.with_options(max_retries=1).request("GET", CONTACTS)
+        shown = [repr(crm), str(crm.stats)]
+    assert "could not connect to the proxy for http://127.0.0.1:9" in str(info.value)
+    assert crm.stats.requests == 2  # not sent, so retried
+    for text in [*shown, _everything_shown(info.value), caplog.text]:
+        assert PASSWORD not in text
+
+
+async def test_a_proxy_refusing_the_tunnel_shows_no_credentials_in_the_traceback(
+    tls_portal: str, certificates: Certificates, clean_environment: pytest.MonkeyPatch
+) -> None:
+    async with ForwardProxy(credentials=("hub", "right")) as proxy:
+        wrong = f"http://hub:{PASSWORD}@127.0.0.1:{proxy.port}"
+        client = AsyncHubCRM(
+            "t", base_url=tls_portal, proxy=wrong, ssl=certificates.client_context()
+        )
+        async with client.with_options(max_retries=0) as crm:
+            with pytest.raises(APIConnectionError) as info:
+                await _create(crm)
+    assert "407" in str(info.value)
+    assert PASSWORD not in _everything_shown(info.value)

@@ -153,6 +153,10 @@ def connection_settings() -> None:
     )
     assert_type(crm, AsyncHubCRM)
     assert_type(HubCRM("pat-123", trust_env=True, ssl=False), HubCRM)
+    tagged = AsyncHubCRM("pat-123", extra_headers={"X-Source": "sync"}, app_name="acme/2.1")
+    assert_type(tagged.with_options(extra_headers={"X-Trace": "t"}), AsyncHubCRM)
+    blocking = HubCRM("pat-123", extra_headers={"X-Source": "sync"}, app_name="acme/2.1")
+    assert_type(blocking.with_options(extra_headers={"X-Trace": "t"}), HubCRM)
 
 
 def crm_object(obj: CrmObject) -> None:

@@ -64,6 +64,7 @@ async def async_raw(crm: AsyncHubCRM, safety: RequestSafety) -> None:
     assert_type(answer, Response)
     assert_type(await crm.request("GET", "/account-info/2026-03/details"), Response)
     assert_type(await crm.request("PUT", "/x", safety=safety), Response)
+    assert_type(await crm.request("GET", "/x", headers={"X-Request-Id": "r-1"}), Response)
     objects = crm.objects.with_raw_response
     assert_type(objects, AsyncObjectsWithRawResponse)
     created = await objects.create("contacts", {"email": "a@example.com"}, id_property="email")
@@ -93,6 +94,7 @@ async def async_raw(crm: AsyncHubCRM, safety: RequestSafety) -> None:
 
 def sync_raw(crm: HubCRM) -> None:
     assert_type(crm.request("GET", "/crm/objects/2026-03/contacts", params={"limit": 1}), Response)
+    assert_type(crm.request("GET", "/x", headers={"X-Request-Id": "r-1"}), Response)
     objects = crm.objects.with_raw_response
     assert_type(objects, ObjectsWithRawResponse)
     assert_type(objects.create("contacts", {"email": "a@example.com"}), RawResponse[CrmObject])

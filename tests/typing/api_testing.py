@@ -24,6 +24,7 @@ from hubcrm.testing import (
     Operation,
     PropertyDef,
     PropertyType,
+    ReceivedRequest,
     Stats,
 )
 
@@ -201,6 +202,15 @@ def stats(s: Stats) -> None:
     assert_type(s.objects_created, int)
     assert_type(s.objects_updated, int)
     assert_type(s.to_json(), dict[str, Any])
+
+
+def received(hubspot: Emulator) -> None:
+    assert_type(hubspot.received, list[ReceivedRequest])
+    request = hubspot.received[-1]
+    assert_type(request.method, str)
+    assert_type(request.path, str)
+    assert_type(request.query, str)
+    assert_type(request.headers, Mapping[str, str])
 
 
 # The pytest plugin's fixture, as a user's test module uses it.
