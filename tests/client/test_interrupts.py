@@ -407,7 +407,9 @@ async def test_leaving_the_async_iteration_early_reports_outcomes_not_yielded(
         in_flight = re.search(r"(\d+) inputs in flight", caplog.text)
         unyielded = int(known.group(1)) + (int(in_flight.group(1)) if in_flight else 0)
         assert unyielded == 29
-        assert int(known.group(1)) >= 19
+        # The first batch's other nine are known (one of its outcomes was yielded); the
+        # answers of the other two may still be unread on a busy machine.
+        assert int(known.group(1)) >= 9
 
 
 def test_close_finalizes_even_when_closing_a_left_open_iterator_fails() -> None:
