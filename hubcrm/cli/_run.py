@@ -14,7 +14,6 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.table import Table
@@ -25,6 +24,7 @@ from .._core.errors import ConflictError, HubCRMError
 from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
 from .._write.outcomes import BulkOutcome
 from .._write.recovery import earlier_writes
+from ._connect import check_access, client_options
 from ._files import (
     LineWriter,
     OutputError,
@@ -54,6 +54,8 @@ class _Import(_Summary):
             raise click.UsageError("--resume needs --results (the file of rows already created)")
         if o.allow_removed and not o.resume:
             raise click.UsageError("--allow-removed only makes sense with --resume")
+        if o.resend_unknown and not o.resume:
+            raise click.UsageError("--resend-unknown only makes sense with --resume")
         if o.resume and o.emulator:
             raise click.UsageError(
                 "--resume cannot continue an --emulator import: the in-process emulator "
@@ -84,6 +86,15 @@ class _Import(_Summary):
                 self.err.print("interrupted before the import started: nothing was sent")
             return EXIT_INTERRUPTED
 
+    def _check_access(self) -> None:
+        """One read of OBJECT_TYPE before any row is read: a refused token or an unknown
+        type stops the import here (RefusedError: exit 2, nothing sent)."""
+        assert self.o.token, "main() refuses a run without a token"
+        options = client_options(self.o, self.o.base_url)
+        note = asyncio.run(check_access(self.o.token, self.object_type, options))
+        if note is not None:
+            self.err.print(note)
+
     def _start(self, fmt: Format) -> int:
         """Everything after the checks of the arguments: read, match, send."""
         o = self.o
@@ -107,9 +118,12 @@ class _Import(_Summary):
                 f"{o.results} already holds results: add --resume to continue that import, "
                 "or remove the file"
             )
+        if not (o.dry_run or o.emulator):
+            self._check_access()
         problems = self._prescan(fmt, matcher)
         if matcher is not None:
             self._check_removed(matcher)
+            self._check_unknown()
         records = read_records(self.source, fmt, name=self.path)
         if o.dry_run:
             return self._dry_run(records)
@@ -143,6 +157,9 @@ class _Import(_Summary):
                 problems += 1
             else:
                 self.sendable += 1
+                unknown = matcher is not None and matcher.claim_unknown(record.key)
+                if unknown and not self._has_key(record):
+                    self.unknown_unkeyed.append(record.row)
             if not self.columns and record.input is not None:
                 self.columns = list(record.input.properties)[:4]
         return problems
@@ -171,7 +188,36 @@ class _Import(_Summary):
             markup=False,
         )
 
+    def _check_unknown(self) -> None:
+        """Refuse to resend rows an earlier run left unknown when nothing can settle them.
+
+        Such a row's record may exist; with no unique key (``--id-property``, a
+        contact's email) a resend cannot meet it as a 409, and creates a second record.
+        """
+        rows = self.unknown_unkeyed
+        if not rows:
+            return
+        key = "no --id-property" + (", no email" if self.object_type in CONTACT_TYPES else "")
+        what = (
+            f"{len(rows)} row(s) of {self.path} (the first is row {rows[0]}) were left with an "
+            f"unknown outcome by an earlier run, as {self.o.results} records, and have no "
+            f"unique key ({key}): HubSpot may have created their records, and sending them "
+            "again would then create each a second time"
+        )
+        if not self.o.resend_unknown:
+            raise RefusedError(
+                f"{what}. Check those records in HubSpot (the earlier run's --errors lists "
+                "the rows) and remove the rows found from the file, then add "
+                "--resend-unknown to send the rest"
+            )
+        self.err.print(f"note: --resend-unknown: sending them again: {what}")
+
     # --- settling resent rows ---------------------------------------------------------
+
+    def _has_key(self, record: Record) -> bool:
+        """Whether a resent row can meet its own earlier record as a 409 (a unique key)."""
+        key = self._key_property()
+        return key is not None and record.input is not None and key in record.input.properties
 
     def _key_property(self) -> str | None:
         """The unique property a resent row's record can be read back by, if any."""
@@ -292,10 +338,7 @@ class _Import(_Summary):
             else:
                 assert o.token, "main() refuses a run without a token"
                 token, base_url = o.token, o.base_url
-            kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
-            if o.rate_limit is not None:
-                kwargs["rate_limit"] = o.rate_limit
-            async with AsyncHubCRM(token, **kwargs) as crm:
+            async with AsyncHubCRM(token, **client_options(o, base_url)) as crm:
                 self.crm = crm
                 await self._send(crm, records)
             if emulator is not None:
@@ -327,7 +370,7 @@ class _Import(_Summary):
             mode=o.mode,
         )
         todo = self.total - len(self.done_rows)
-        with _progress(self.out, self.err, todo, self.object_type) as progress:
+        with _progress(self.err, todo, self.object_type) as progress:
             try:
                 async for outcome in outcomes:
                     record = self.pending.pop(outcome.index)
@@ -354,6 +397,7 @@ class _Import(_Summary):
                         message="abandoned at the second Ctrl-C before HubSpot answered: "
                         "the record may exist",
                     )
+                    self._record_unknown(record)
                 self.pending.clear()
             finally:
                 with contextlib.suppress(asyncio.CancelledError):
