@@ -15,7 +15,8 @@ import logging
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote
 
@@ -36,7 +37,21 @@ from .ratelimit import Limiter
 from .stats import ClientStats, Counters
 from .transport import Transport
 
-__all__ = ["Response", "Session", "encode_json", "object_type_segment", "path_segment"]
+__all__ = [
+    "Response",
+    "Session",
+    "encode_json",
+    "object_type_segment",
+    "path_segment",
+    "request_sent",
+]
+
+#: Called (when set, in the sending task's context) as each attempt leaves the rate
+#: limiter to go on the wire: what tells a request that may have reached HubSpot from
+#: one still waiting its turn, when the task is cancelled.
+request_sent: ContextVar[Callable[[], None] | None] = ContextVar(
+    "hubcrm_request_sent", default=None
+)
 
 logger = logging.getLogger("hubcrm")
 
@@ -314,6 +329,9 @@ class Session:
                 waited = await self.limiter.acquire(max_pause)
                 if waited:
                     self.counters.rate_limit_wait += waited
+                sent = request_sent.get()
+                if sent is not None:
+                    sent()
                 # The exchange itself, inline: one coroutine frame fewer per request.
                 headers = {"Authorization": f"Bearer {token}"}
                 if data is not None:

@@ -15,6 +15,7 @@ pulled and not yet delivered. Every input ends as exactly one :class:`BulkOutcom
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -29,15 +30,23 @@ from .._core.convert import dump_input, parse_datetime
 from .._core.errors import HubCRMError, OutcomeUnknownError
 from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
 from .._http.safety import FailureClass, RequestKind, classify
+from .._http.session import request_sent
 from .bulk_answer import BatchAnswer, map_batch_answer
 from .bulk_args import BulkArgs, Endpoint
 from .executor import Verdict, execute, stops
-from .intake import Intake, Item, Refused
-from .outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, OutcomeStatus
+from .intake import Intake, Item, Refused, mark_sent
+from .outcomes import (
+    BulkInput,
+    BulkInputs,
+    BulkOutcome,
+    BulkProgress,
+    OutcomeStatus,
+    warn_cancelled,
+)
 from .recovery import BatchEntry
 from .schedule import KeyDeferral, in_flight
 
-__all__ = ["Engine", "warn_cancelled"]
+__all__ = ["Engine"]
 
 logger = logging.getLogger("hubcrm")
 
@@ -137,6 +146,7 @@ class Engine:
         self.settle_resends = 0
         self._tg: anyio.abc.TaskGroup | None = None
         self.lost: list[int] = []  # indexes of inputs cancelled while in flight
+        self._abandoned = 0  # inputs cancelled in a batch before it was sent
         # Batches handed to a task, until it ends: a task cancelled before it started
         # never runs its own bookkeeping, so run() accounts for its inputs.
         self._batches: dict[int, list[Item]] = {}
@@ -155,8 +165,9 @@ class Engine:
 
     @property
     def unsent(self) -> int:
-        """Inputs taken and held back (behind an input with the same unique value)."""
-        return len(self._keys)
+        """Inputs taken and not sent: held back (behind an input with the same unique
+        value), or cancelled while their batch waited (for the rate limiter, say)."""
+        return len(self._keys) + self._abandoned
 
     def release(self, n: int = 1) -> None:
         """The consumer took ``n`` outcomes: that many more inputs may be pulled."""
@@ -185,8 +196,8 @@ class Engine:
                         self._batches[id(batch)] = batch
                         tg.start_soon(self._run_batch, batch)
         finally:
-            for batch in self._batches.values():
-                self.lost.extend(item.index for item in batch if not item.done)
+            for batch in self._batches.values():  # settling ones too: those were sent
+                self._account_cancelled(batch, settling=True)
             if self.lost or len(self._keys):
                 if self._report_cancelled:
                     warn_cancelled(self._object_type, self.lost, self.unsent, [])
@@ -249,8 +260,15 @@ class Engine:
 
     # --- one batch --------------------------------------------------------------------
 
+    def _account_cancelled(self, items: list[Item], *, settling: bool = False) -> None:
+        """Inputs without an outcome at a cancellation: lost if sent, else never sent."""
+        left = [item for item in items if not item.done and (settling or not item.settling)]
+        self.lost.extend(item.index for item in left if item.sent)
+        self._abandoned += sum(1 for item in left if not item.sent)
+
     async def _run_batch(self, items: list[Item]) -> None:
         settling: _Ambiguous | None = None
+        request_sent.set(functools.partial(mark_sent, items))  # this task's context only
         try:
             if self._halt is not None:
                 for item in items:
@@ -262,7 +280,7 @@ class Engine:
         except Exception as exc:
             self._batch_crashed(items, exc)
         finally:
-            self.lost.extend(item.index for item in items if not item.done and not item.settling)
+            self._account_cancelled(items)
             del self._batches[id(items)]
             self._keys.release([item for item in items if not item.settling])
             self._active -= 1
@@ -567,28 +585,3 @@ def _unsendable(obj: ObjectInput, error: Exception) -> Exception:
     except (TypeError, ValueError) as exc:
         return exc
     return ValueError(f"the input cannot be encoded as JSON: {type(error).__name__}")
-
-
-def warn_cancelled(
-    object_type: str, lost: list[int], unsent: int, unyielded: list[BulkOutcome]
-) -> None:
-    """Log what a cancelled run (or an iteration left early) leaves unreported."""
-    parts: list[str] = []
-    if unyielded:
-        counts: dict[str, int] = {}
-        for outcome in unyielded:
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
-        parts.append(
-            f"{len(unyielded)} outcomes known but not yielded ("
-            + ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
-            + f"; indexes {min(o.index for o in unyielded)} to "
-            f"{max(o.index for o in unyielded)})"
-        )
-    if lost:
-        parts.append(
-            f"{len(lost)} inputs in flight, whose outcome is unknown (indexes {min(lost)} "
-            f"to {max(lost)})"
-        )
-    if unsent:
-        parts.append(f"{unsent} inputs taken but not sent")
-    logger.warning("bulk creation of %s ended early: %s", object_type, "; ".join(parts))

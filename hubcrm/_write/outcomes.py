@@ -7,6 +7,7 @@ records, the errors, the counts) are all derived from that one list.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import AsyncIterable, Iterable, Mapping
 from functools import cached_property
@@ -26,6 +27,7 @@ __all__ = [
     "BulkResult",
     "BulkRunError",
     "OutcomeStatus",
+    "warn_cancelled",
 ]
 
 #: One input of a bulk run: an :class:`ObjectInput`, or a mapping that is its properties.
@@ -268,3 +270,31 @@ class BulkRunError(HubCRMError):
         # The result refers back to this error: its state goes in the third slot, which
         # pickle restores after the error exists, so the cycle survives.
         return (_rebuild, (type(self), self.args, {}), dict(self.__dict__))
+
+
+_logger = logging.getLogger("hubcrm")
+
+
+def warn_cancelled(
+    object_type: str, lost: list[int], unsent: int, unyielded: list[BulkOutcome]
+) -> None:
+    """Log what a cancelled run (or an iteration left early) leaves unreported."""
+    parts: list[str] = []
+    if unyielded:
+        counts: dict[str, int] = {}
+        for outcome in unyielded:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        parts.append(
+            f"{len(unyielded)} outcomes known but not yielded ("
+            + ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
+            + f"; indexes {min(o.index for o in unyielded)} to "
+            f"{max(o.index for o in unyielded)})"
+        )
+    if lost:
+        parts.append(
+            f"{len(lost)} inputs in flight, whose outcome is unknown (indexes {min(lost)} "
+            f"to {max(lost)})"
+        )
+    if unsent:
+        parts.append(f"{unsent} inputs taken but not sent")
+    _logger.warning("bulk creation of %s ended early: %s", object_type, "; ".join(parts))

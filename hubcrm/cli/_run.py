@@ -22,6 +22,7 @@ from .._client import AsyncHubCRM
 from .._core.convert import dump_input
 from .._core.errors import ConflictError, HubCRMError
 from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
+from .._write.bulk import cancel_report
 from .._write.outcomes import BulkOutcome
 from .._write.recovery import earlier_writes
 from ._connect import check_access, client_options
@@ -359,8 +360,45 @@ class _Import(_Summary):
             "(Ctrl-C again to abandon them)"
         )
 
+    def _cancelled(self, lost: Sequence[int], unyielded: Sequence[BulkOutcome]) -> None:
+        """What the engine says at the second Ctrl-C (``cancel_report``): the inputs
+        whose requests may have reached HubSpot, and the outcomes it had not yielded."""
+        self.sent_when_cancelled = set(lost)
+        self.unyielded = list(unyielded)
+
+    def _abandon(self) -> None:
+        """Record the rows taken and never reported, at the second Ctrl-C: a row whose
+        request may have reached HubSpot is unknown; one never sent (waiting for the
+        rate limiter, say) is not attempted, and --resume sends it again."""
+        for outcome in self.unyielded:
+            record = self.pending.pop(outcome.index, None)
+            if record is not None:
+                self._outcome(record, outcome)
+        sent = self.sent_when_cancelled
+        for index, record in self.pending.items():
+            if sent is not None and index not in sent:
+                self.counts["not_attempted"] += 1
+                self._write_error(
+                    record,
+                    "not_attempted",
+                    category="INTERRUPTED",
+                    message="abandoned at the second Ctrl-C before it was sent",
+                )
+                continue
+            self.counts["unknown"] += 1
+            self._write_error(
+                record,
+                "unknown",
+                category="INTERRUPTED",
+                message="abandoned at the second Ctrl-C before HubSpot answered: "
+                "the record may exist",
+            )
+            self._record_unknown(record)
+        self.pending.clear()
+
     async def _send(self, crm: AsyncHubCRM, records: Iterator[Record]) -> None:
         o = self.o
+        cancel_report.set(self._cancelled)  # this task's context: its iteration only
         outcomes = crm.objects.iter_create_many(
             self.object_type,
             self._inputs(records),
@@ -388,17 +426,9 @@ class _Import(_Summary):
                 await self._settle(crm)
             except asyncio.CancelledError:
                 self._release_conflicts()
-                for record in self.pending.values():
-                    self.counts["unknown"] += 1
-                    self._write_error(
-                        record,
-                        "unknown",
-                        category="INTERRUPTED",
-                        message="abandoned at the second Ctrl-C before HubSpot answered: "
-                        "the record may exist",
-                    )
-                    self._record_unknown(record)
-                self.pending.clear()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await outcomes.aclose()  # the engine accounts for its inputs: _cancelled
+                self._abandon()
             finally:
                 with contextlib.suppress(asyncio.CancelledError):
                     await outcomes.aclose()

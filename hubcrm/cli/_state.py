@@ -103,6 +103,10 @@ class _ImportState:
         self.settle_since: float | None = None
         self.claimed_ids: set[str] = set()
         self.conflicts: list[tuple[Record, BulkOutcome]] = []
+        # At a second Ctrl-C, from the engine: the inputs that may have been sent (None:
+        # no report, so every row taken may have been), and outcomes not yielded.
+        self.sent_when_cancelled: set[int] | None = None
+        self.unyielded: list[BulkOutcome] = []
         self.crm: AsyncHubCRM | None = None
         self.columns: list[str] = []
 
