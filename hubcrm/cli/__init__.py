@@ -126,9 +126,10 @@ def import_command(ctx: click.Context, /, **params: Any) -> None:
 
     Rows are numbered from 1, counting data rows only (not the CSV header, not blank
     lines); results and errors name rows by that number (--resume matches rows by their
-    content, not their number). Exit status: 0 when every row
-    was created, 1 when some were not, 2 for a usage or unreadable-file error, 130 when
-    interrupted.
+    content, not their number). Before reading a row, one read of OBJECT_TYPE checks the
+    token and the type. Progress goes to stderr, the summary to stdout. Exit status: 0
+    when every row was created, 1 when some were not, 2 for a usage or unreadable-file
+    error or a failed check (nothing sent), 130 when interrupted.
     """
     # No markup: paths, codes and messages are printed as they are ("[/]" in a file name
     # is text, not a style). The progress bar's columns style themselves.

@@ -148,7 +148,9 @@ class _Summary(_ImportState):
         words = ["hubcrm", "import", self.object_type, self.path]
         for param in self.ctx.command.params:
             name = param.name
-            if name in ("object_type", "file", "token", "resume") or name is None:
+            # --resend-unknown is a decision about the rows unknown then: not carried on.
+            skipped = ("object_type", "file", "token", "resume", "resend_unknown")
+            if name in skipped or name is None:
                 continue
             source = self.ctx.get_parameter_source(name)
             if source is not click.core.ParameterSource.COMMANDLINE:
@@ -156,6 +158,8 @@ class _Summary(_ImportState):
             flag = max(param.opts, key=len)
             value = self.ctx.params[name]
             if isinstance(param, click.Option) and param.is_flag:
+                if param.secondary_opts and not value:  # --no-env-proxy
+                    flag = param.secondary_opts[0]
                 words.append(flag)
             elif name == "proxy":  # its credentials are never printed
                 words += [flag, shown_proxy(str(value))]

@@ -151,9 +151,11 @@ async def test_the_printed_resume_command_names_the_proxy_without_its_credential
         result = await run(
             "import", "contacts", str(path), "--base-url", emu.base_url, "--token", emu.token,
             "--proxy", url, "--results", str(tmp_path / "r.jsonl"), "--errors", "/dev/full",
+            "--no-env-proxy",
         )  # fmt: skip
     assert result.exit_code == 1, result.output
     shown = " ".join(result.output.split())
     assert f"--proxy 'http://<redacted>@127.0.0.1:{proxy.port}'" in shown
+    assert "--no-env-proxy" in shown  # as given, not as --env-proxy
     assert "(the token and the proxy's credentials as before)" in shown
     assert PASSWORD not in result.output
