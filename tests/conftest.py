@@ -8,13 +8,18 @@ few tests that need a server answering what they script.
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import AsyncIterator, Iterator
 
+import aiohttp
 import pytest
+from aiohttp import web
+from support_proxy import ForwardProxy
 from support_redis import RedisServer
 from support_servers import Serve, servers
 from support_time import VirtualTime
+from support_tls import Certificates, make_certificates
 
 from hubcrm import AsyncHubCRM, HubCRM
 from hubcrm.testing import Emulator
@@ -103,3 +108,73 @@ def private_redis() -> Iterator[RedisServer]:
         yield server
     finally:
         server.stop()
+
+
+# --- connection settings: a forward proxy, a TLS server, a clean environment -----------------
+
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "NETRC")
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """A certificate authority made for the tests, and a server certificate it signed."""
+    return make_certificates(tmp_path_factory.mktemp("tls"))
+
+
+# aiohttp 3.10 (the oldest version hubcrm allows) may leave a TLS connection's transport
+# unclosed when its session closes; the interpreter reports it when it is collected,
+# during whichever test runs then, and pytest makes that an error. The newer aiohttp of
+# the other CI sessions closes it, and those run the TLS tests.
+_LEAKS_TLS = tuple(int(part) for part in aiohttp.__version__.split(".")[:2]) < (3, 11)
+
+
+@pytest.fixture
+async def tls_portal(certificates: Certificates) -> AsyncIterator[str]:
+    """A fake HubSpot over HTTPS (contacts: create one, list them; the token endpoint),
+    its certificate signed by ``certificates``' CA; yields its base URL."""
+    if _LEAKS_TLS:
+        pytest.skip(f"aiohttp {aiohttp.__version__} leaves TLS transports unclosed")
+
+    async def create(request: web.Request) -> web.Response:
+        await request.read()
+        when = "2030-01-01T00:00:00Z"
+        record = {"id": "1", "properties": {}, "createdAt": when, "updatedAt": when}
+        return web.json_response({**record, "archived": False}, status=201)
+
+    async def listing(request: web.Request) -> web.Response:
+        return web.json_response({"results": []})
+
+    async def token(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"access_token": "at-1", "expires_in": 1800})
+
+    contacts = "/crm/objects/2026-03/contacts"
+    app = web.Application()
+    app.router.add_post(contacts, create)
+    app.router.add_get(contacts, listing)
+    app.router.add_post("/oauth/2026-03/token", token)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=certificates.server_context())
+    await site.start()
+    try:
+        yield f"https://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No proxy variable from the machine running the tests (nor a .netrc of its own)."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("NETRC", os.devnull)
+    return monkeypatch
+
+
+@pytest.fixture
+async def forward_proxy() -> AsyncIterator[ForwardProxy]:
+    """A forward HTTP proxy on 127.0.0.1 (tests/support_proxy.py), no credentials."""
+    async with ForwardProxy() as proxy:
+        yield proxy

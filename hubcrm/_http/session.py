@@ -15,7 +15,8 @@ import logging
 import math
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -44,7 +45,15 @@ __all__ = [
     "object_type_segment",
     "path_segment",
     "request_path",
+    "request_sent",
 ]
+
+#: Called (when set, in the sending task's context) as each attempt leaves the rate
+#: limiter to go on the wire: what tells a request that may have reached HubSpot from
+#: one still waiting its turn, when the task is cancelled.
+request_sent: ContextVar[Callable[[], None] | None] = ContextVar(
+    "hubcrm_request_sent", default=None
+)
 
 logger = logging.getLogger("hubcrm")
 
@@ -373,6 +382,9 @@ class Session:
                     self.counters.rate_limit_wait += waited
                     if span is not None:
                         span.waited(waited)
+                sent = request_sent.get()
+                if sent is not None:
+                    sent()
                 # The exchange itself, inline: one coroutine frame fewer per request.
                 # The user's headers first: hubcrm's own are set after them, and win.
                 extra = options.extra_headers

@@ -13,7 +13,8 @@ This module holds the two drivers: :func:`create_many` collects every outcome, a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextvars import ContextVar
 from operator import attrgetter
 
 import anyio
@@ -41,9 +42,18 @@ __all__ = [
     "BulkResult",
     "CreateOne",
     "Endpoint",
+    "cancel_report",
     "create_many",
     "iter_create_many",
 ]
+
+#: Set by a caller of ``iter_create_many`` (``hubcrm import``) to learn, when the
+#: iteration is cancelled, what the log line says: the indexes of the inputs whose
+#: requests may have reached HubSpot, and the outcomes known but not yielded. Every
+#: other input taken and not yielded was never sent.
+cancel_report: ContextVar[Callable[[Sequence[int], Sequence[BulkOutcome]], None] | None] = (
+    ContextVar("hubcrm_cancel_report", default=None)
+)
 
 _by_index = attrgetter("index")
 
@@ -169,6 +179,9 @@ async def iter_create_many(
             await asyncio.wait([task])
         if not finished:
             unyielded = [o for o in _drain(queue) if isinstance(o, BulkOutcome)]
+            report = cancel_report.get()
+            if report is not None:
+                report(list(engine.lost), unyielded)
             if unyielded or engine.lost or engine.unsent:
                 warn_cancelled(args.object_type, engine.lost, engine.unsent, unyielded)
 

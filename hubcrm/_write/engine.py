@@ -15,6 +15,7 @@ pulled and not yet delivered. Every input ends as exactly one :class:`BulkOutcom
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -29,10 +30,11 @@ from .._core.convert import dump_input, parse_datetime
 from .._core.errors import HubCRMError, OutcomeUnknownError
 from .._core.models import CONTACT_TYPES, CrmObject
 from .._http.safety import FailureClass, RequestKind, classify
+from .._http.session import request_sent
 from .bulk_answer import BatchAnswer, map_batch_answer
 from .bulk_args import BulkArgs, Endpoint
 from .executor import Verdict, execute, stops
-from .intake import Intake, Item, Refused, unsendable
+from .intake import Intake, Item, Refused, mark_sent, unsendable
 from .outcomes import (
     BulkInput,
     BulkInputs,
@@ -41,7 +43,7 @@ from .outcomes import (
     OutcomeStatus,
     warn_cancelled,
 )
-from .readback import MadeBy, OtherValues, claim
+from .readback import MadeBy, OtherValues, claim, earlier_in_run
 from .recovery import BatchEntry
 from .schedule import KeyDeferral, SeenKeys, in_flight
 
@@ -151,6 +153,7 @@ class Engine:
         self.settle_resends = 0
         self._tg: anyio.abc.TaskGroup | None = None
         self.lost: list[int] = []  # indexes of inputs cancelled while in flight
+        self._abandoned = 0  # inputs cancelled in a batch before it was sent
         # Batches handed to a task, until it ends: a task cancelled before it started
         # never runs its own bookkeeping, so run() accounts for its inputs.
         self._batches: dict[int, list[Item]] = {}
@@ -168,8 +171,9 @@ class Engine:
 
     @property
     def unsent(self) -> int:
-        """Inputs taken and held back (behind an input with the same unique value)."""
-        return len(self._keys)
+        """Inputs taken and not sent: held back (behind an input with the same unique
+        value), or cancelled while their batch waited (for the rate limiter, say)."""
+        return len(self._keys) + self._abandoned
 
     def release(self, n: int = 1) -> None:
         """The consumer took ``n`` outcomes: that many more inputs may be pulled."""
@@ -198,8 +202,8 @@ class Engine:
                         self._batches[id(batch)] = batch
                         tg.start_soon(self._run_batch, batch)
         finally:
-            for batch in self._batches.values():
-                self.lost.extend(item.index for item in batch if not item.done)
+            for batch in self._batches.values():  # settling ones too: those were sent
+                self._account_cancelled(batch, settling=True)
             if self.lost or len(self._keys):
                 if self._report_cancelled:
                     warn_cancelled(self._object_type, self.lost, self.unsent, [])
@@ -268,8 +272,15 @@ class Engine:
 
     # --- one batch --------------------------------------------------------------------
 
+    def _account_cancelled(self, items: list[Item], *, settling: bool = False) -> None:
+        """Inputs without an outcome at a cancellation: lost if sent, else never sent."""
+        left = [item for item in items if not item.done and (settling or not item.settling)]
+        self.lost.extend(item.index for item in left if item.sent)
+        self._abandoned += sum(1 for item in left if not item.sent)
+
     async def _run_batch(self, items: list[Item]) -> None:
         settling: _Ambiguous | None = None
+        request_sent.set(functools.partial(mark_sent, items))  # this task's context only
         try:
             if self._halt is not None:
                 for item in items:
@@ -281,7 +292,7 @@ class Engine:
         except Exception as exc:
             self._batch_crashed(items, exc)
         finally:
-            self.lost.extend(item.index for item in items if not item.done and not item.settling)
+            self._account_cancelled(items)
             del self._batches[id(items)]
             self._keys.release([item for item in items if not item.settling])
             self._active -= 1
@@ -506,8 +517,12 @@ class Engine:
         existed_by: MadeBy | None,
         unknown: OutcomeUnknownError | None,
     ) -> None:
-        """A single create returned ``record`` (or met it, left ``unknown``): settled by
-        reading back, it may be the record an earlier input of this run made."""
+        """A single create returned ``record`` (or met it holding other values, left
+        ``unknown``): settled by reading back, it may be an earlier input's record. (The
+        create compared the values of a record it read back already.)"""
+        if unknown is not None and earlier_in_run(record, item.repeated, existed_by) != "yes":
+            self._settle(item, "unknown", None, unknown)
+            return
         settled = claim(
             record,
             item.repeated,
@@ -515,12 +530,12 @@ class Engine:
             object_type=self._object_type,
             obj=item.obj,
             key_property=self._key_property,
+            compare=False,
         )
         if settled.status == "created":
             self._note_made(record)
-        error = unknown if settled.status == "unknown" and unknown else settled.error
         new = True if settled.status == "created" else None
-        self._settle(item, settled.status, settled.record, error, new)
+        self._settle(item, settled.status, settled.record, settled.error, new)
 
     # --- outcomes ---------------------------------------------------------------------
 

@@ -13,13 +13,13 @@ from collections.abc import AsyncIterable, AsyncIterator, Hashable, Iterator, Ma
 from .._core.models import ObjectInput
 from .outcomes import BulkInput, BulkInputs
 
-__all__ = ["Intake", "Item", "Refused", "unsendable"]
+__all__ = ["Intake", "Item", "Refused", "mark_sent", "unsendable"]
 
 
 class Item:
     """One input on its way: the original, its ObjectInput, its trace id and unique keys."""
 
-    __slots__ = ("done", "index", "keys", "obj", "raw", "repeated", "settling", "trace_id")
+    __slots__ = ("done", "index", "keys", "obj", "raw", "repeated", "sent", "settling", "trace_id")
 
     def __init__(
         self,
@@ -38,6 +38,13 @@ class Item:
         self.settling = False  # handed to settling: its keys stay busy until settled
         # An earlier input of the run may have had its unique value (see SeenKeys).
         self.repeated = False
+        self.sent = False  # a request with it left the rate limiter: it may be in HubSpot
+
+
+def mark_sent(items: list[Item]) -> None:
+    """A request of these items left the rate limiter (``request_sent``'s callback)."""
+    for item in items:
+        item.sent = True
 
 
 class Refused:

@@ -135,15 +135,17 @@ def claim(
     object_type: str,
     obj: ObjectInput,
     key_property: str | None,
+    compare: bool = True,
 ) -> Settled:
     """The outcome of an input settled with ``record``, made since its write began.
 
     It is created when it holds the values the input sent (see
-    :func:`~hubcrm._write.compare.differing_properties` for how they are compared), and
-    no earlier input of the run made it (see :func:`earlier_in_run`). A record an
-    earlier input made is a conflict; one that may be an earlier input's, or holds other
-    values (another writer's, made since the write began), leaves the input unknown,
-    naming the record.
+    :func:`~hubcrm._write.compare.differing_properties` for how they are compared;
+    ``compare=False`` when that was done already, or the record is HubSpot's answer to
+    the write itself), and no earlier input of the run made it (see
+    :func:`earlier_in_run`). A record an earlier input made is a conflict; one that may
+    be an earlier input's, or holds other values (another writer's, made since the
+    write began), leaves the input unknown, naming the record.
     """
     earlier = earlier_in_run(record, repeated, made_by)
     if earlier == "yes":
@@ -152,7 +154,7 @@ def claim(
             f"input of this run. Existing ID: {record.id}"
         )
         return Settled("failed", None, ConflictError(message, status=409, category="CONFLICT"))
-    differs = other_values(record, obj)
+    differs = other_values(record, obj) if compare else None
     if earlier == "no" and differs is None:
         return Settled("created", record)
     cause: HubCRMError | None = differs

@@ -7,13 +7,13 @@ hubcrm`` never imports this module. See ``docs/guides/cli.md``.
 from __future__ import annotations
 
 import logging
-import sys
 from typing import Any
 
 import click
 from rich.console import Console
 
 from .._http.ratelimit import RateLimit
+from ._emulator import emulator_command
 
 # _eta, _progress, _Import and _terminal_reason are named here for the tests of them.
 from ._progress import _eta as _eta
@@ -68,14 +68,29 @@ def _rate_limit(
 @click.option(
     "--batch-size", type=click.IntRange(1, 100), default=100, show_default=True, help="Rows/batch."
 )
-@click.option("--concurrency", type=click.IntRange(1, 256), help="Requests in flight.")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 256),
+    show_default="from the rate limit",
+    help="Requests in flight.",
+)
 @click.option("--mode", type=click.Choice(["batch", "single"]), default="batch", show_default=True)
 @click.option(
-    "--rate-limit", callback=_rate_limit, metavar="N/W", help="At most N requests per W s."
+    "--rate-limit",
+    callback=_rate_limit,
+    metavar="N/W",
+    show_default="100/10, then HubSpot's announced limit",
+    help="At most N requests per W s.",
 )
 @click.option("--results", type=click.Path(dir_okay=False), help="JSONL of created rows.")
 @click.option("--errors", type=click.Path(dir_okay=False), help="JSONL of rows not created.")
 @click.option("--resume", is_flag=True, help="Skip the rows already in --results.")
+@click.option(
+    "--resend-unknown",
+    is_flag=True,
+    help="With --resume: send again rows whose outcome is unknown although they have no "
+    "unique key (their records may then exist twice).",
+)
 @click.option(
     "--allow-removed",
     is_flag=True,
@@ -85,15 +100,36 @@ def _rate_limit(
 @click.option("--strict", is_flag=True, help="Send nothing if any row cannot be read.")
 @click.option("--emulator", is_flag=True, help="Import into an in-process HubSpot emulator.")
 @click.option("--base-url", help="HubSpot's API root (for tests and proxies).")
+@click.option(
+    "--proxy",
+    metavar="URL",
+    help="HTTP proxy for every request (credentials allowed, never shown). "
+    "Default: HTTPS_PROXY/HTTP_PROXY, unless --no-env-proxy.",
+)
+@click.option(
+    "--env-proxy/--no-env-proxy",
+    "trust_env",
+    default=True,
+    show_default=True,
+    help="Honour HTTPS_PROXY, HTTP_PROXY, NO_PROXY (and .netrc) from the environment.",
+)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(dir_okay=False),
+    metavar="PATH",
+    help="PEM file of the CAs to trust for HubSpot's TLS certificate (a TLS-inspecting "
+    "proxy's CA, say), instead of the system's.",
+)
 @click.pass_context
 def import_command(ctx: click.Context, /, **params: Any) -> None:
     """Create OBJECT_TYPE records (contacts, deals, 2-123...) from FILE (CSV or JSONL).
 
     Rows are numbered from 1, counting data rows only (not the CSV header, not blank
     lines); results and errors name rows by that number (--resume matches rows by their
-    content, not their number). Exit status: 0 when every row
-    was created, 1 when some were not, 2 for a usage or unreadable-file error, 130 when
-    interrupted.
+    content, not their number). Before reading a row, one read of OBJECT_TYPE checks the
+    token and the type. Progress goes to stderr, the summary to stdout. Exit status: 0
+    when every row was created, 1 when some were not, 2 for a usage or unreadable-file
+    error or a failed check (nothing sent), 130 when interrupted.
     """
     # No markup: paths, codes and messages are printed as they are ("[/]" in a file name
     # is text, not a style). The progress bar's columns style themselves.
@@ -112,22 +148,7 @@ def import_command(ctx: click.Context, /, **params: Any) -> None:
 # --- hubcrm emulator --------------------------------------------------------------------
 
 
-@cli.command(
-    "emulator",
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
-    add_help_option=False,
-    short_help="Run the HubSpot emulator in the foreground (--help for options).",
-)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def emulator_command(args: tuple[str, ...]) -> None:
-    """Run the HubSpot emulator until Ctrl-C: the options of ``python -m hubcrm.testing``.
-
-    ``--faults KIND=P[:ARG],...`` arms probabilistic faults, e.g.
-    ``latency=1:0.2,error_after=0.02,disconnect_after=0.01``.
-    """
-    from ..testing import __main__ as standalone
-
-    sys.exit(standalone.main(list(args), prog="hubcrm emulator"))
+cli.add_command(emulator_command)
 
 
 def main() -> None:

@@ -162,6 +162,8 @@ class PriorResults:
         run_started: When the import's first run began (``time.time()``): the earliest
             ``run_started`` the lines record; None when none does (older hubcrm).
         ids: The record ids the lines record.
+        unknown: How many rows of each content key were left with an unknown outcome
+            (``"status": "unknown"`` lines): their records may exist.
     """
 
     contents: Counter[str] = field(default_factory=Counter)
@@ -170,6 +172,7 @@ class PriorResults:
     lines: int = 0
     run_started: float | None = None
     ids: set[str] = field(default_factory=set)
+    unknown: Counter[str] = field(default_factory=Counter)
 
 
 def run_started_text(started: float) -> str:
@@ -268,14 +271,13 @@ def _read_result_line(
         return
     for entry in entries:
         row = entry.get("row") if isinstance(entry, dict) else None
+        if type(row) is int and entry.get("status") == "unknown" and "id" not in entry:
+            if not _read_unknown_line(where, entry, object_type, prior):
+                break
+            continue
         if type(row) is not int or "id" not in entry:
             break
-        recorded_type = entry.get("object_type")
-        if recorded_type is not None and recorded_type != object_type:
-            raise RefusedError(
-                f"{where}: this results file records an import of {recorded_type!s}, "
-                f"not {object_type}: name the results file of this import"
-            )
+        _check_type(where, entry, object_type)
         key = entry.get("content")
         prior.lines += 1
         prior.ids.add(str(entry["id"]))
@@ -305,12 +307,7 @@ def _read_run_line(
             f"{where}: this results file was written by a newer hubcrm (format {version!s}): "
             "resume it with that version"
         )
-    recorded_type = entry.get("object_type")
-    if recorded_type is not None and recorded_type != object_type:
-        raise RefusedError(
-            f"{where}: this results file records an import of {recorded_type!s}, "
-            f"not {object_type}: name the results file of this import"
-        )
+    _check_type(where, entry, object_type)
     started = _run_started(entry.get("run_started"))
     if started is None:
         raise RefusedError(
@@ -319,6 +316,27 @@ def _read_run_line(
         )
     if prior.run_started is None or started < prior.run_started:
         prior.run_started = started
+
+
+def _read_unknown_line(
+    where: str, entry: dict[str, Any], object_type: str, prior: PriorResults
+) -> bool:
+    """Read a line recording a row whose outcome was unknown; False if it is not one."""
+    key = entry.get("content")
+    if not isinstance(key, str) or not key:
+        return False
+    _check_type(where, entry, object_type)
+    prior.unknown[key] += 1
+    return True
+
+
+def _check_type(where: str, entry: dict[str, Any], object_type: str) -> None:
+    recorded_type = entry.get("object_type")
+    if recorded_type is not None and recorded_type != object_type:
+        raise RefusedError(
+            f"{where}: this results file records an import of {recorded_type!s}, "
+            f"not {object_type}: name the results file of this import"
+        )
 
 
 class ResumeMatcher:
@@ -332,6 +350,7 @@ class ResumeMatcher:
     def __init__(self, prior: PriorResults) -> None:
         self.prior = prior
         self.left: Counter[str] = Counter(prior.contents)
+        self.unknown: Counter[str] = Counter(prior.unknown)
 
     def claim(self, row: int, key: str | None) -> bool:
         """Whether the row ``row`` with content ``key`` is already created."""
@@ -339,6 +358,13 @@ class ResumeMatcher:
             self.left[key] -= 1
             return True
         return row in self.prior.rows
+
+    def claim_unknown(self, key: str | None) -> bool:
+        """Whether a row not created, of content ``key``, was left with an unknown outcome."""
+        if key is not None and self.unknown[key] > 0:
+            self.unknown[key] -= 1
+            return True
+        return False
 
     def unmatched(self) -> list[tuple[int, Any]]:
         """(results line, row) of each created row whose content is no longer in the file."""

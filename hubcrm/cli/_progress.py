@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
+from .._http.transport import shown_proxy
 from ._files import OutputError
 from ._state import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, _ImportState
 
@@ -103,8 +104,10 @@ class _Summary(_ImportState):
             codes.add_column("code")
             codes.add_column("rows", justify="right")
             codes.add_column("first row", justify="right")
+            codes.add_column("first message (values left out)")
             for code, count in self.codes.most_common():
-                codes.add_row(code, f"{count:,}", str(self.first_row[code]))
+                message = self.first_message.get(code, "")
+                codes.add_row(code, f"{count:,}", str(self.first_row[code]), message)
             self.out.print(codes)
         for label, path in (("results", self.o.results), ("errors", self.o.errors)):
             if path:
@@ -151,7 +154,9 @@ class _Summary(_ImportState):
             words += arguments
         for param in self.ctx.command.params:
             name = param.name
-            if name in ("object_type", "file", "token", "resume") or name is None:
+            # --resend-unknown is a decision about the rows unknown then: not carried on.
+            skipped = ("object_type", "file", "token", "resume", "resend_unknown")
+            if name in skipped or name is None:
                 continue
             source = self.ctx.get_parameter_source(name)
             if source is not click.core.ParameterSource.COMMANDLINE:
@@ -159,7 +164,11 @@ class _Summary(_ImportState):
             flag = max(param.opts, key=len)
             value = self.ctx.params[name]
             if isinstance(param, click.Option) and param.is_flag:
+                if param.secondary_opts and not value:  # --no-env-proxy
+                    flag = param.secondary_opts[0]
                 words.append(flag)
+            elif name == "proxy":  # its credentials are never printed
+                words += [flag, shown_proxy(str(value))]
             elif str(value).startswith("-"):
                 words.append(f"{flag}={value}")  # never taken for an option of its own
             else:
@@ -168,19 +177,23 @@ class _Summary(_ImportState):
         if dashed:
             words += ["--", *arguments]
         command = " ".join(shlex.quote(w) for w in words)
-        self.err.print("to continue where this run stopped (the token as before):")
+        secret = "the token" + (
+            " and the proxy's credentials" if "<redacted>" in " ".join(words) else ""
+        )
+        self.err.print(f"to continue where this run stopped ({secret} as before):")
         self.out.print(command, markup=False, soft_wrap=True)
         if self.source != self.path:
             self.err.print(f"({self.path} is not a regular file: give it the same rows again)")
 
 
 class _progress:
-    """A rich progress bar when stderr is a terminal, else plain lines on stdout (a
-    context manager). The bar is drawn by the stderr console, so the command's other
-    messages, printed there too, appear above it instead of on its line."""
+    """The progress on stderr (a context manager): a rich bar when stderr is a terminal,
+    else a plain line every few seconds. stdout keeps the summary alone. The bar is
+    drawn by the stderr console, so the command's other messages, printed there too,
+    appear above it instead of on its line."""
 
-    def __init__(self, out: Console, err: Console, total: int, object_type: str) -> None:
-        self.console = out
+    def __init__(self, err: Console, total: int, object_type: str) -> None:
+        self.console = err
         self.bar_console = err
         self.total = total
         self.bar: Progress | None = None

@@ -14,7 +14,6 @@ import contextlib
 import signal
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.table import Table
@@ -23,9 +22,11 @@ from .._client import AsyncHubCRM
 from .._core.convert import dump_input
 from .._core.errors import ConflictError, HubCRMError
 from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
+from .._write.bulk import cancel_report
 from .._write.compare import differing_properties
 from .._write.outcomes import BulkOutcome
 from .._write.readback import earlier_writes
+from ._connect import check_access, client_options
 from ._files import (
     LineWriter,
     OutputError,
@@ -56,6 +57,8 @@ class _Import(_Summary):
             raise click.UsageError("--resume needs --results (the file of rows already created)")
         if o.allow_removed and not o.resume:
             raise click.UsageError("--allow-removed only makes sense with --resume")
+        if o.resend_unknown and not o.resume:
+            raise click.UsageError("--resend-unknown only makes sense with --resume")
         if o.resume and o.emulator:
             raise click.UsageError(
                 "--resume cannot continue an --emulator import: the in-process emulator "
@@ -86,6 +89,15 @@ class _Import(_Summary):
                 self.err.print("interrupted before the import started: nothing was sent")
             return EXIT_INTERRUPTED
 
+    def _check_access(self) -> None:
+        """One read of OBJECT_TYPE before any row is read: a refused token or an unknown
+        type stops the import here (RefusedError: exit 2, nothing sent)."""
+        assert self.o.token, "main() refuses a run without a token"
+        options = client_options(self.o, self.o.base_url)
+        note = asyncio.run(check_access(self.o.token, self.object_type, options))
+        if note is not None:
+            self.err.print(note)
+
     def _start(self, fmt: Format) -> int:
         """Everything after the checks of the arguments: read, match, send."""
         o = self.o
@@ -109,12 +121,15 @@ class _Import(_Summary):
                 f"{o.results} already holds results: add --resume to continue that import, "
                 "or remove the file"
             )
+        if not (o.dry_run or o.emulator):
+            self._check_access()
         # The rows the file holds now are this run's: rows appended while it runs are
         # neither counted nor sent (a --resume sends them).
         self.size = _size(self.source)
         problems = self._prescan(fmt, matcher)
         if matcher is not None:
             self._check_removed(matcher)
+            self._check_unknown()
         records = read_records(self.source, fmt, name=self.path, limit=self.size)
         if o.dry_run:
             return self._dry_run(records)
@@ -162,6 +177,9 @@ class _Import(_Summary):
                 problems += 1
             else:
                 self.sendable += 1
+                unknown = matcher is not None and matcher.claim_unknown(record.key)
+                if unknown and not self._has_key(record):
+                    self.unknown_unkeyed.append(record.row)
             if not self.columns and record.input is not None:
                 self.columns = list(record.input.properties)[:4]
         return problems
@@ -190,7 +208,36 @@ class _Import(_Summary):
             markup=False,
         )
 
+    def _check_unknown(self) -> None:
+        """Refuse to resend rows an earlier run left unknown when nothing can settle them.
+
+        Such a row's record may exist; with no unique key (``--id-property``, a
+        contact's email) a resend cannot meet it as a 409, and creates a second record.
+        """
+        rows = self.unknown_unkeyed
+        if not rows:
+            return
+        key = "no --id-property" + (", no email" if self.object_type in CONTACT_TYPES else "")
+        what = (
+            f"{len(rows)} row(s) of {self.path} (the first is row {rows[0]}) were left with an "
+            f"unknown outcome by an earlier run, as {self.o.results} records, and have no "
+            f"unique key ({key}): HubSpot may have created their records, and sending them "
+            "again would then create each a second time"
+        )
+        if not self.o.resend_unknown:
+            raise RefusedError(
+                f"{what}. Check those records in HubSpot (the earlier run's --errors lists "
+                "the rows) and remove the rows found from the file, then add "
+                "--resend-unknown to send the rest"
+            )
+        self.err.print(f"note: --resend-unknown: sending them again: {what}")
+
     # --- settling resent rows ---------------------------------------------------------
+
+    def _has_key(self, record: Record) -> bool:
+        """Whether a resent row can meet its own earlier record as a 409 (a unique key)."""
+        key = self._key_property()
+        return key is not None and record.input is not None and key in record.input.properties
 
     def _key_property(self) -> str | None:
         """The unique property a resent row's record can be read back by, if any."""
@@ -343,10 +390,7 @@ class _Import(_Summary):
             else:
                 assert o.token, "main() refuses a run without a token"
                 token, base_url = o.token, o.base_url
-            kwargs: dict[str, Any] = {"base_url": base_url} if base_url else {}
-            if o.rate_limit is not None:
-                kwargs["rate_limit"] = o.rate_limit
-            async with AsyncHubCRM(token, **kwargs) as crm:
+            async with AsyncHubCRM(token, **client_options(o, base_url)) as crm:
                 self.crm = crm
                 await self._send(crm, records)
             if emulator is not None:
@@ -367,8 +411,45 @@ class _Import(_Summary):
             "(Ctrl-C again to abandon them)"
         )
 
+    def _cancelled(self, lost: Sequence[int], unyielded: Sequence[BulkOutcome]) -> None:
+        """What the engine says at the second Ctrl-C (``cancel_report``): the inputs
+        whose requests may have reached HubSpot, and the outcomes it had not yielded."""
+        self.sent_when_cancelled = set(lost)
+        self.unyielded = list(unyielded)
+
+    def _abandon(self) -> None:
+        """Record the rows taken and never reported, at the second Ctrl-C: a row whose
+        request may have reached HubSpot is unknown; one never sent (waiting for the
+        rate limiter, say) is not attempted, and --resume sends it again."""
+        for outcome in self.unyielded:
+            record = self.pending.pop(outcome.index, None)
+            if record is not None:
+                self._outcome(record, outcome)
+        sent = self.sent_when_cancelled
+        for index, record in self.pending.items():
+            if sent is not None and index not in sent:
+                self.counts["not_attempted"] += 1
+                self._write_error(
+                    record,
+                    "not_attempted",
+                    category="INTERRUPTED",
+                    message="abandoned at the second Ctrl-C before it was sent",
+                )
+                continue
+            self.counts["unknown"] += 1
+            self._write_error(
+                record,
+                "unknown",
+                category="INTERRUPTED",
+                message="abandoned at the second Ctrl-C before HubSpot answered: "
+                "the record may exist",
+            )
+            self._record_unknown(record)
+        self.pending.clear()
+
     async def _send(self, crm: AsyncHubCRM, records: Iterator[Record]) -> None:
         o = self.o
+        cancel_report.set(self._cancelled)  # this task's context: its iteration only
         outcomes = crm.objects.iter_create_many(
             self.object_type,
             self._inputs(records),
@@ -378,7 +459,7 @@ class _Import(_Summary):
             mode=o.mode,
         )
         todo = self.total - len(self.done_rows)
-        with _progress(self.out, self.err, todo, self.object_type) as progress:
+        with _progress(self.err, todo, self.object_type) as progress:
             try:
                 async for outcome in outcomes:
                     record = self.pending.pop(outcome.index)
@@ -396,16 +477,9 @@ class _Import(_Summary):
                 await self._settle(crm)
             except asyncio.CancelledError:
                 self._release_conflicts()
-                for record in self.pending.values():
-                    self.counts["unknown"] += 1
-                    self._write_error(
-                        record,
-                        "unknown",
-                        category="INTERRUPTED",
-                        message="abandoned at the second Ctrl-C before HubSpot answered: "
-                        "the record may exist",
-                    )
-                self.pending.clear()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await outcomes.aclose()  # the engine accounts for its inputs: _cancelled
+                self._abandon()
             finally:
                 with contextlib.suppress(asyncio.CancelledError):
                     await outcomes.aclose()

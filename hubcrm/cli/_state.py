@@ -19,6 +19,7 @@ from rich.console import Console
 
 from .._client import AsyncHubCRM
 from .._core.errors import APIError, HubCRMError, OutcomeUnknownError
+from .._core.errors import _loggable as _loggable_message
 from .._http.ratelimit import RateLimit
 from .._write.outcomes import BulkOutcome
 from ._files import LineWriter, OutputError, run_started_text
@@ -52,11 +53,15 @@ class _ImportOptions:
     results: str | None
     errors: str | None
     resume: bool
+    resend_unknown: bool
     allow_removed: bool
     dry_run: bool
     strict: bool
     emulator: bool
     base_url: str | None
+    proxy: str | None
+    trust_env: bool
+    ca_bundle: str | None
 
 
 class _ImportState:
@@ -75,6 +80,7 @@ class _ImportState:
         self.size: int | None = None  # FILE's bytes when the run began: all it reads
         self.total = 0
         self.sendable = 0
+        self.unknown_unkeyed: list[int] = []  # rows left unknown, no key (--resume)
         self.done_rows: dict[int, str | None] = {}
         self.sending = False
         self.output_failure: OutputError | None = None
@@ -83,6 +89,7 @@ class _ImportState:
         self.counts: Counter[str] = Counter()
         self.codes: Counter[str] = Counter()
         self.first_row: dict[str, int] = {}
+        self.first_message: dict[str, str] = {}
         self.shown_problems = 0
         self.pending: dict[int, Record] = {}
         self.stopping = False
@@ -97,6 +104,10 @@ class _ImportState:
         self.settle_since: float | None = None
         self.claimed_ids: set[str] = set()
         self.conflicts: list[tuple[Record, BulkOutcome]] = []
+        # At a second Ctrl-C, from the engine: the inputs that may have been sent (None:
+        # no report, so every row taken may have been), and outcomes not yielded.
+        self.sent_when_cancelled: set[int] | None = None
+        self.unyielded: list[BulkOutcome] = []
         self.crm: AsyncHubCRM | None = None
         self.columns: list[str] = []
 
@@ -121,6 +132,8 @@ class _ImportState:
         code = fields.get("code") or fields.get("category") or status.upper()
         self.codes[code] += 1
         self.first_row.setdefault(code, record.row)
+        if code not in self.first_message:
+            self.first_message[code] = _shown_message(record, fields.get("message"))
         if self.errors_fh is not None:
             line = {"row": record.row, "line": record.line, "status": status, **fields}
             if record.last_line > record.line:
@@ -152,6 +165,19 @@ class _ImportState:
         status = outcome.status
         self.counts[status] += 1
         self._write_error(record, status, **_describe(outcome))
+        if status == "unknown":
+            self._record_unknown(record)
+
+    def _record_unknown(self, record: Record) -> None:
+        """Note in ``--results`` a row whose record may exist: ``--resume`` reads it."""
+        if self.results_fh is None:
+            return
+        line: dict[str, Any] = {"row": record.row, "line": record.line, "status": "unknown"}
+        line["object_type"] = self.object_type
+        line["content"] = record.key
+        line["run_started"] = run_started_text(self.run_started)
+        if not self.results_fh.write(line):
+            self._write_failed(self.results_fh)
 
     def _created(self, record: Record, object_id: str, new: bool | None) -> None:
         self.counts["created"] += 1
@@ -198,6 +224,21 @@ def _terminal_reason(record: Record) -> str:
     if any(len(value) > 1 and value in reason for value in _values_in(record.data)):
         return "a value cannot be encoded (the message, which quotes it, is in --errors)"
     return reason
+
+
+def _shown_message(record: Record, message: object) -> str:
+    """A row's error message as the summary shows it: never one of its values.
+
+    HubSpot's validation messages quote the values they refuse: those are left out as
+    ``str(APIError)`` leaves them out. Should the message still contain one of the
+    row's values, a generic text stands in for it (the message is in ``--errors``).
+    """
+    if not isinstance(message, str) or not message:
+        return ""
+    shown = _loggable_message(message)
+    if any(len(value) > 1 and value in shown for value in _values_in(record.data)):
+        return "(the message quotes a value of the row: see --errors)"
+    return shown
 
 
 def _describe(outcome: BulkOutcome) -> dict[str, Any]:

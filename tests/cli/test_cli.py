@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from support_cli import cli_runner
+from support_cli import cli_runner, writes
 from support_time import wait_until_sync
 
 from hubcrm import AssociationType, HubCRM
@@ -64,9 +64,15 @@ def test_emulator_flag_imports_reports_and_shows_the_store(tmp_path: Path) -> No
     )  # fmt: skip
     assert result.exit_code == 1, result.output
     assert "The emulator stored 4 contacts." in result.stdout
-    assert "progress: 5/5 rows, 4 created, 1 not created" in result.stdout
+    # The progress goes to stderr, when it is not a terminal as plain lines; stdout
+    # keeps the summary alone.
+    assert "progress: 5/5 rows, 4 created, 1 not created" in result.stderr
+    assert "progress:" not in result.stdout
     assert "INVALID_EMAIL" in result.stdout
-    assert "not-an-email" not in result.stdout  # no property value outside the store sample
+    # HubSpot's first message for the code, without the value it quotes.
+    assert "Property values were not valid: email" in result.stdout
+    for text in (result.stdout, result.stderr):
+        assert "not-an-email" not in text  # no property value outside the store sample
     done = lines(results)
     assert sorted(d["row"] for d in done) == [1, 2, 4, 5]
     assert all(d["line"] == d["row"] + 1 and d["id"].isdigit() for d in done)
@@ -143,12 +149,12 @@ def test_dry_run_sends_nothing(hubspot_emulator: Emulator, tmp_path: Path) -> No
     )  # fmt: skip
     assert result.exit_code == 1
     assert "nothing was sent" in result.stdout
-    assert hubspot_emulator.stats.requests == 0
+    assert writes(hubspot_emulator) == 0
     found = [(e["row"], e["status"]) for e in lines(errors)]
     assert found == [(6, "duplicate"), (7, "malformed")]
     clean = csv_file(tmp_path, contacts(5), "clean.csv")
     assert run("import", "contacts", str(clean), "--dry-run").exit_code == 0
-    assert hubspot_emulator.stats.requests == 0
+    assert writes(hubspot_emulator) == 0
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
@@ -167,7 +173,7 @@ def test_malformed_csv_reported_with_lines(hubspot_emulator: Emulator, tmp_path:
     args = [*remote(hubspot_emulator), "--errors", str(errors), "--results", str(results)]
     strict = run("import", "contacts", str(path), *args, "--strict")
     assert strict.exit_code == 1
-    assert hubspot_emulator.stats.requests == 0
+    assert writes(hubspot_emulator) == 0
     assert "Traceback" not in strict.output
     result = run("import", "contacts", str(path), *args)
     assert result.exit_code == 1
@@ -229,18 +235,50 @@ def test_jsonl_both_shapes_associations_and_bad_lines(
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None)
-def test_rejected_token_stops_the_run(hubspot_emulator: Emulator, tmp_path: Path) -> None:
+def test_rejected_token_is_refused_before_any_row_is_read(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
     path = csv_file(tmp_path, contacts(20))
-    errors = tmp_path / "e.jsonl"
+    errors, results = tmp_path / "e.jsonl", tmp_path / "r.jsonl"
     result = run(
         "import", "contacts", str(path), "--base-url", hubspot_emulator.base_url,
-        "--token", "wrong-token", "--errors", str(errors), "--batch-size", "5",
+        "--token", "wrong-token", "--errors", str(errors), "--results", str(results),
     )  # fmt: skip
-    assert result.exit_code == 1
-    assert "AuthenticationError" in result.stderr
+    assert result.exit_code == 2, result.output
+    assert "HubSpot did not accept the token" in result.stderr
+    assert "INVALID_AUTHENTICATION" in result.stderr
+    assert "nothing was sent" in result.stderr
     assert "wrong-token" not in result.output
-    assert hubspot_emulator.count("contacts") == 0
-    assert {e["status"] for e in lines(errors)} <= {"failed", "not_attempted"}
+    assert result.stdout == ""  # no summary: the import never began
+    assert hubspot_emulator.stats.requests == 1  # the one check
+    assert writes(hubspot_emulator) == 0
+    assert not errors.exists()
+    assert not results.exists()
+
+
+def test_unknown_object_type_is_refused_before_any_row_is_read(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    path = csv_file(tmp_path, contacts(20))
+    result = run("import", "contactz", str(path), *remote(hubspot_emulator))
+    assert result.exit_code == 2, result.output
+    assert "HubSpot does not know the object type 'contactz'" in result.stderr
+    assert "Unable to infer object type from: contactz" in result.stderr
+    assert "nothing was sent" in result.stderr
+    assert result.stdout == ""
+    assert hubspot_emulator.stats.requests_by_operation == {"list": 1}
+
+
+def test_a_token_that_may_not_read_is_not_refused(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    emu = hubspot_emulator
+    emu.faults.error_before(403, operation="list", times=1)
+    path = csv_file(tmp_path, contacts(5))
+    result = run("import", "contacts", str(path), *remote(emu))
+    assert result.exit_code == 0, result.output
+    assert "the check of the token and object type was skipped; going on" in result.stderr
+    assert emu.count("contacts") == 5
 
 
 @pytest.mark.parametrize(
@@ -320,6 +358,26 @@ def test_emulator_command_runs_in_the_foreground() -> None:
 def test_emulator_command_rejects_bad_faults() -> None:
     result = run("emulator", "--faults", "explode=1")
     assert result.exit_code == 2
+    assert "Invalid value for '--faults'" in result.stderr
+    assert "expected KIND=PROBABILITY[:ARG]" in result.stderr
+
+
+def test_help_is_one_style_with_defaults_shown() -> None:
+    imports = " ".join(run("import", "--help").stdout.split())
+    assert "--concurrency INTEGER RANGE Requests in flight. [default: (from the rate limit)" in (
+        imports
+    )
+    assert "[default: (100/10, then HubSpot's announced limit)]" in imports
+    assert "--env-proxy / --no-env-proxy" in imports
+    emulator = run("emulator", "--help")
+    assert emulator.exit_code == 0
+    text = " ".join(emulator.stdout.split())
+    # click's layout, as for import: "Usage: ... [OPTIONS]", "Options:", "[default: ...]".
+    assert text.startswith("Usage: cli emulator [OPTIONS]")
+    assert "Options:" in text
+    assert "--port INTEGER port; 0 = a free one [default: 8080]" in text
+    assert "--seed INTEGER seed for shuffles and faults [default: 0]" in text
+    assert "--not-found-body [json|empty|html]" in text
 
 
 def test_ctrl_c_writes_files_and_resume_completes(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from support_cli import cli_runner
+from support_cli import cli_runner, writes
 
 from hubcrm.cli import _run as _cli_run
 from hubcrm.cli import _terminal_reason, cli
@@ -82,7 +82,7 @@ def test_results_and_errors_naming_one_file_are_refused(
     result = run("import", "contacts", str(path), *remote(hubspot_emulator), *args)
     assert result.exit_code == 2
     assert "--results and --errors name the same file" in result.stderr
-    assert hubspot_emulator.stats.requests == 0
+    assert writes(hubspot_emulator) == 0
 
 
 @pytest.mark.parametrize("flag", ["--errors", "--results"])
@@ -103,7 +103,7 @@ def test_an_output_naming_the_input_is_refused_and_the_input_kept(
     assert result.exit_code == 2
     assert "is the input file" in result.stderr
     assert path.read_bytes() == before
-    assert hubspot_emulator.stats.requests == 0
+    assert writes(hubspot_emulator) == 0
 
 
 # --- --resume by content ----------------------------------------------------------------
@@ -170,12 +170,12 @@ def test_results_of_another_object_type_are_refused(
     path = csv_file(tmp_path / "in.csv", contacts(3))
     args = [*remote(hubspot_emulator), "--results", str(results)]
     assert run("import", "contacts", str(path), *args).exit_code == 0
-    requests = hubspot_emulator.stats.requests
+    requests = writes(hubspot_emulator)
     deals = deals_file(tmp_path / "deals.jsonl", ["a", "b", "c"])
     result = run("import", "deals", str(deals), *args, "--resume")
     assert result.exit_code == 2
     assert "records an import of contacts, not deals" in result.stderr
-    assert hubspot_emulator.stats.requests == requests
+    assert writes(hubspot_emulator) == requests
     assert hubspot_emulator.count("deals") == 0
 
 
@@ -186,14 +186,14 @@ def test_created_rows_gone_from_the_file_refuse_unless_allowed(
     args = [*remote(hubspot_emulator), "--results", str(results)]
     path = deals_file(tmp_path / "deals.jsonl", ["a", "b"])
     assert run("import", "deals", str(path), *args).exit_code == 0
-    requests = hubspot_emulator.stats.requests
+    requests = writes(hubspot_emulator)
     deals_file(path, ["a", "B (edited)", "c"])  # "b" was created, then edited
     refused = run("import", "deals", str(path), *args, "--resume")
     assert refused.exit_code == 2
     assert "1 row(s) recorded as created" in refused.stderr
     assert f"{results}:3 (row 2 of the run that created it)" in refused.stderr  # 1: run line
     assert "--allow-removed" in refused.stderr
-    assert hubspot_emulator.stats.requests == requests
+    assert writes(hubspot_emulator) == requests
     allowed = run("import", "deals", str(path), *args, "--resume", "--allow-removed")
     assert allowed.exit_code == 0, allowed.output
     assert deal_names(hubspot_emulator) == ["B (edited)", "a", "b", "c"]
@@ -234,7 +234,7 @@ def test_a_line_that_is_not_a_result_is_refused(hubspot_emulator: Emulator, tmp_
     result = run("import", "contacts", str(path), *args)
     assert result.exit_code == 2
     assert f"{results}:2: not a result line" in result.stderr
-    assert hubspot_emulator.stats.requests == 0
+    assert writes(hubspot_emulator) == 0
 
 
 def test_a_results_file_without_a_final_newline_is_appended_to_safely(
@@ -322,6 +322,21 @@ def test_a_message_quoting_a_value_is_replaced_on_the_terminal() -> None:
     assert _terminal_reason(plain) == "property 'note': cannot encode bytes"
 
 
+def test_the_summarys_messages_leave_the_values_out() -> None:
+    from hubcrm.cli._state import _shown_message
+
+    row = Record(1, 2, {"email": "ada@example.com", "note": "SECRET"})
+    invalid = (
+        'Property values were not valid: [{"isValid":false,"message":"Email address '
+        'ada@example.com is invalid","error":"INVALID_EMAIL","name":"email"}]'
+    )
+    assert _shown_message(row, invalid) == "Property values were not valid: email (INVALID_EMAIL)"
+    quoting = "Unique value SECRET is already taken"
+    assert _shown_message(row, quoting) == "(the message quotes a value of the row: see --errors)"
+    plain = "Contact already exists. Existing ID: 1001"
+    assert _shown_message(row, plain) == plain
+
+
 # --- output failures --------------------------------------------------------------------
 
 
@@ -377,7 +392,7 @@ def test_an_unwritable_results_file_stops_the_import_before_it_sends(
     assert "Traceback" not in result.output
     assert "cannot write /dev/full: No space left on device" in result.stderr
     assert "nothing was sent" in result.stderr
-    assert hubspot_emulator.stats.requests == 0
+    assert writes(hubspot_emulator) == 0
 
 
 # --- pipes and Ctrl-C -------------------------------------------------------------------
@@ -439,11 +454,11 @@ def test_reordered_rows_in_another_format_are_the_same_rows(
         "utf-8",
     )  # fmt: skip
     assert run("import", "deals", str(as_csv), *args).exit_code == 0
-    requests = hubspot_emulator.stats.requests
+    requests = writes(hubspot_emulator)
     as_jsonl = deals_file(tmp_path / "deals.jsonl", ["d2", "d1", "d0"])
     result = run("import", "deals", str(as_jsonl), *args, "--resume")
     assert result.exit_code == 0, result.output
-    assert hubspot_emulator.stats.requests == requests
+    assert writes(hubspot_emulator) == requests
     assert hubspot_emulator.count("deals") == 3
 
 
@@ -459,7 +474,7 @@ def test_an_output_that_cannot_be_opened_is_refused_before_sending(
         assert result.exit_code == 2
         assert "cannot write" in result.stderr
         assert "nothing was sent" in result.stderr
-    assert hubspot_emulator.stats.requests == 0
+    assert writes(hubspot_emulator) == 0
 
 
 def test_a_file_changed_during_the_import_stops_it(
@@ -508,8 +523,9 @@ def test_a_stopped_run_is_reported_once_in_the_command_s_own_words(
 ) -> None:
     # A process of its own: pytest's log capture would hide the library's line anyway.
     data = csv_file(tmp_path / "in.csv", contacts(2))
-    process = hubcrm("import", "contacts", str(data), "--base-url", hubspot_emulator.base_url,
-                     "--token", "wrong")  # fmt: skip
+    # The token is refused once the import has begun (revoked, say).
+    hubspot_emulator.faults.error_before(401, operation="batch_create")
+    process = hubcrm("import", "contacts", str(data), *remote(hubspot_emulator))
     stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "stopped by AuthenticationError" in stderr
@@ -526,10 +542,14 @@ def test_the_progress_bar_is_drawn_on_stderr_with_an_eta_from_the_average_rate()
     assert _eta(1_000, 10.0) == "0:01:40"
     assert _eta(0, 10.0) == "0:00:00"
     assert _eta(5, 0.0) == "-"
-    out_file, err_file = io.StringIO(), io.StringIO()
-    out = Console(file=out_file, force_terminal=False)
+    snap = {"done": 250.0, "created": 250.0, "failed": 0.0, "rate": 50.0, "wait": 0.0}
+    err_file = io.StringIO()
     err = Console(file=err_file, force_terminal=True, width=200)
-    with _progress(out, err, 1_000, "contacts") as progress:
-        progress({"done": 250, "created": 250, "failed": 0, "rate": 50.0, "wait": 0.0})
-    assert out_file.getvalue() == ""  # stdout stays free for the summary
+    with _progress(err, 1_000, "contacts") as progress:
+        progress(snap)
     assert "ETA 0:00:15" in err_file.getvalue()  # 750 rows left at 50 rows/s
+    # Not a terminal (CI, a pipe): plain lines, on stderr still (stdout is the summary's).
+    plain_file = io.StringIO()
+    with _progress(Console(file=plain_file, force_terminal=False), 1_000, "contacts") as plain:
+        plain(snap, final=True)
+    assert plain_file.getvalue().startswith("progress: 250/1,000 rows, 250 created")

@@ -22,7 +22,7 @@ import pytest
 from click.testing import Result
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from support_cli import cli_runner
+from support_cli import cli_runner, writes
 
 from hubcrm import cli as cli_module
 from hubcrm.cli._files import LineWriter
@@ -150,7 +150,7 @@ def test_every_valid_row_exists_exactly_once_after_resume(
     if all(good for _, good in rows):
         assert sorted(valid) == sorted(finals)
 
-    before = emu.stats.requests
+    before = writes(emu)
     resumed = invoke([*args, "--resume"])
     event(f"{kind}: first run exit {first.exit_code}, resume exit {resumed.exit_code}")
     event(f"edits deleted created rows: {bool(deleted & created_first)}")
@@ -158,7 +158,7 @@ def test_every_valid_row_exists_exactly_once_after_resume(
         # Refused only because a created row is no longer a row of the file; nothing sent.
         assert "--allow-removed" in resumed.stderr
         assert created_first - set(valid)
-        assert emu.stats.requests == before
+        assert writes(emu) == before
         resumed = invoke([*args, "--resume", "--allow-removed"])
     assert "Traceback" not in resumed.output
     assert resumed.exit_code == (0 if len(valid) == len(records) else 1), resumed.output
@@ -171,7 +171,7 @@ def test_every_valid_row_exists_exactly_once_after_resume(
     assert set(stored) - set(valid) <= created_first
 
     # And once more: nothing is left to send.
-    requests = emu.stats.requests
+    requests = writes(emu)
     again = invoke([*args, "--resume", "--allow-removed"])
     assert again.exit_code == resumed.exit_code
-    assert emu.stats.requests == requests
+    assert writes(emu) == requests

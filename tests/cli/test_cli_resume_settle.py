@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from support_cli import cli_runner
+from support_cli import cli_runner, writes
 
 from hubcrm import HubCRM
 from hubcrm import cli as cli_module
@@ -43,6 +43,11 @@ def lines(path: Path) -> list[dict[str, Any]]:
     """The JSON lines of a results or errors file, without the results' run line."""
     found = [json.loads(line) for line in path.read_text("utf-8").splitlines()]
     return [d for d in found if "hubcrm_results" not in d]
+
+
+def created(results: Path) -> list[dict[str, Any]]:
+    """The results lines of created rows (not those of rows left unknown)."""
+    return [d for d in lines(results) if "id" in d]
 
 
 def leave_first_batch_unknown(emu: Emulator) -> None:
@@ -81,11 +86,15 @@ def test_rows_left_unknown_end_created_on_resume(
     assert unknown == list(range(1, 11))
     assert {e["status"] for e in lines(errors)} == {"unknown"}
     assert emu.count("contacts") == N  # the unknown rows were committed
+    # --results records them too, so that --resume knows them without --errors.
+    assert [(d["row"], d["status"]) for d in lines(results) if "id" not in d] == [
+        (row, "unknown") for row in range(1, 11)
+    ]
 
     resumed = run(*args, "--resume")
     assert resumed.exit_code == 0, resumed.output
     assert lines(errors) == []
-    written = lines(results)
+    written = created(results)
     assert sorted(d["row"] for d in written) == list(range(1, N + 1))  # each exactly once
     assert emu.count("contacts") == N  # nothing created twice
     id_of = {o["properties"]["email"]: o["id"] for o in emu.objects("contacts")}
@@ -106,7 +115,7 @@ def test_results_without_run_started_keep_todays_conflicts(
     args, results, errors = import_args(emu, tmp_path)
     assert first_run(emu, args).exit_code == 1
     # As an older hubcrm wrote them: no run line, no run_started.
-    old = [{k: v for k, v in d.items() if k != "run_started"} for d in lines(results)]
+    old = [{k: v for k, v in d.items() if k != "run_started"} for d in created(results)]
     assert len(old) == N - 10
     results.write_text("".join(json.dumps(d) + "\n" for d in old), "utf-8")
 
@@ -143,7 +152,7 @@ def test_a_contact_older_than_the_import_stays_a_conflict(
     conflicts = lines(errors)
     assert [(e["row"], e["category"]) for e in conflicts] == [(15, "CONFLICT")]
     assert before.id in conflicts[0]["message"]
-    written = lines(results)
+    written = created(results)
     assert sorted(d["row"] for d in written) == [r for r in range(1, N + 1) if r != 15]
     assert before.id not in {d["id"] for d in written}
     assert emu.count("contacts") == N
@@ -155,7 +164,7 @@ def test_a_read_back_that_fails_on_resume_leaves_conflicts_and_says_so(
     emu = hubspot_emulator
     args, results, errors = import_args(emu, tmp_path)
     assert first_run(emu, args).exit_code == 1
-    assert len(lines(results)) == N - 10
+    assert len(created(results)) == N - 10
     emu.faults.error_before(400, operation="batch_read")  # the read back is refused again
     resumed = run(*args, "--resume")
     assert resumed.exit_code == 1
@@ -196,6 +205,66 @@ def test_a_row_edited_before_resume_is_not_settled_by_the_old_record(
         assert value not in resumed.output
     assert "RECORD_DIFFERS" in resumed.stdout
     assert stored["user3@example.com"]["properties"]["firstname"] == "User 3"  # untouched
-    written = lines(results)
+    written = created(results)
     assert sorted(d["row"] for d in written) == [r for r in range(1, N + 1) if r != 3]
     assert emu.count("contacts") == N
+
+
+def test_rows_left_unknown_without_a_key_are_resent_only_when_asked(
+    hubspot_emulator: Emulator, tmp_path: Path
+) -> None:
+    """Deals have no unique key: a resent unknown row cannot meet its record as a 409."""
+    emu = hubspot_emulator
+    path = tmp_path / "deals.jsonl"
+    deal = {"dealstage": "appointmentscheduled", "pipeline": "default"}
+    rows = [{"dealname": f"D{i}", **deal} for i in range(1, N + 1)]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    results = tmp_path / "r.jsonl"
+    args = [
+        "import",
+        "deals",
+        str(path),
+        "--base-url",
+        emu.base_url,
+        "--token",
+        emu.token,
+        "--batch-size",
+        "10",
+        "--concurrency",
+        "1",
+        "--results",
+        str(results),
+    ]  # fmt: skip  (no --errors: --resume knows the unknown rows from --results)
+    first = first_run(emu, args)
+    assert first.exit_code == 1, first.output
+    assert emu.count("deals") == N  # the 10 unknown rows were committed
+
+    refused = run(*args, "--resume")
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.stderr.split())
+    assert "10 row(s) of" in said
+    assert "(the first is row 1) were left with an unknown outcome" in said
+    assert "no unique key (no --id-property)" in said
+    assert "--resend-unknown" in said
+    assert "nothing was sent" in said
+    assert writes(emu) == 3  # the first run's batches only
+    assert emu.count("deals") == N
+
+    resent = run(*args, "--resume", "--resend-unknown")
+    assert resent.exit_code == 0, resent.output
+    assert "note: --resend-unknown: sending them again: 10 row(s)" in " ".join(
+        resent.stderr.split()
+    )
+    assert emu.count("deals") == N + 10  # what the flag warned of: each a second time
+    assert sorted(d["row"] for d in created(results)) == list(range(1, N + 1))
+    # Resumed again, nothing is left: the rows now created are not refused.
+    again = run(*args, "--resume")
+    assert again.exit_code == 0, again.output
+    assert emu.count("deals") == N + 10
+
+
+def test_resend_unknown_needs_resume(tmp_path: Path) -> None:
+    path = contacts_file(tmp_path / "contacts.csv")
+    result = run("import", "contacts", str(path), "--emulator", "--resend-unknown")
+    assert result.exit_code == 2
+    assert "--resend-unknown only makes sense with --resume" in result.stderr

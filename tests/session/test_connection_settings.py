@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import traceback
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,9 +17,8 @@ from typing import Any
 import aiohttp
 import anyio
 import pytest
-from aiohttp import web
 from support_proxy import ForwardProxy
-from support_tls import Certificates, make_certificates
+from support_tls import Certificates
 
 from hubcrm import APIConnectionError, AsyncHubCRM, HubCRM, HubCRMError, OAuth
 from hubcrm.testing import Emulator
@@ -32,57 +29,6 @@ CONTACTS = "/crm/objects/2026-03/contacts"
 TOKEN = "/oauth/2026-03/token"
 PASSWORD = "pr0xy-s3cret"
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "NETRC")
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
-    return make_certificates(tmp_path_factory.mktemp("tls"))
-
-
-# aiohttp 3.10 (the oldest version hubcrm allows) may leave a TLS connection's transport
-# unclosed when its session closes; the interpreter reports it when it is collected,
-# during whichever test runs then, and pytest makes that an error. The newer aiohttp of
-# the other CI sessions closes it, and those run the TLS tests.
-_LEAKS_TLS = tuple(int(part) for part in aiohttp.__version__.split(".")[:2]) < (3, 11)
-
-
-@pytest.fixture
-async def tls_portal(certificates: Certificates) -> AsyncIterator[str]:
-    """A fake HubSpot over HTTPS (contacts and the token endpoint); yields its base URL."""
-    if _LEAKS_TLS:
-        pytest.skip(f"aiohttp {aiohttp.__version__} leaves TLS transports unclosed")
-
-    async def create(request: web.Request) -> web.Response:
-        await request.read()
-        when = "2030-01-01T00:00:00Z"
-        record = {"id": "1", "properties": {}, "createdAt": when, "updatedAt": when}
-        return web.json_response({**record, "archived": False}, status=201)
-
-    async def token(request: web.Request) -> web.Response:
-        await request.read()
-        return web.json_response({"access_token": "at-1", "expires_in": 1800})
-
-    app = web.Application()
-    app.router.add_post(CONTACTS, create)
-    app.router.add_post(TOKEN, token)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=certificates.server_context())
-    await site.start()
-    try:
-        yield f"https://127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
-
-
-@pytest.fixture
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No proxy variable from the machine running the tests (nor a .netrc of its own)."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    monkeypatch.setenv("NETRC", os.devnull)
-    return monkeypatch
 
 
 def _relayed(proxy: ForwardProxy) -> list[tuple[str, str]]:
