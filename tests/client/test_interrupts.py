@@ -344,9 +344,7 @@ async def test_async_next_after_aclose_is_a_hubcrm_error_and_reports_the_rest(
     known = re.search(r"(\d+) outcomes known but not yielded \(([^;]*);", caplog.text)
     in_flight = re.search(r"(\d+) inputs in flight, whose outcome is unknown", caplog.text)
     assert known is not None, caplog.text
-    counts = {
-        status: int(n) for status, n in (part.split() for part in known[2].split(", "))
-    }
+    counts = {status: int(n) for status, n in (part.split() for part in known[2].split(", "))}
     assert set(counts) <= {"created", "unknown"}, caplog.text
     assert counts.get("created", 0) >= 1, caplog.text
     assert sum(counts.values()) == int(known[1]), caplog.text
