@@ -17,6 +17,7 @@ from .._core.models import CrmProperty
 from .._http.retry import RequestKind, Retrier
 from .._http.safety import FailureClass, classify
 from .._http.session import object_type_segment, path_segment
+from .._write.recovery import settles_creates
 
 __all__ = ["AsyncProperties", "CrmProperty"]
 
@@ -114,7 +115,7 @@ class AsyncProperties:
                 raise
             cause = exc
         # The retrier never resends a create; settling does, by the unique name.
-        if self._options.retry.retry_writes == "never":
+        if not settles_creates(self._options.retry):
             raise OutcomeUnknownError(object_type, cause=cause, property_name=name) from cause
         found = await self._read_back(path, object_type, body, cause)
         if found is not None:
