@@ -767,13 +767,26 @@ class Properties:
                 ``companyinformation``, ...); other types need it.
             unique: whether values must be unique across the type (``hasUniqueValue``).
 
+        A create that fails ambiguously (a 502 or 504, a connection dropped after
+        sending, an unreadable answer) is settled by reading the property by its name,
+        which HubSpot keeps unique: found with the requested ``label``, ``type``,
+        ``field_type`` and ``unique``, it is returned as created (a property another
+        writer made with the same definition meanwhile cannot be told apart from it);
+        found with another definition, a ``ConflictError`` names it; absent, the
+        create is sent once more (a 409 then means it was made meanwhile: it is read
+        again). With ``retry_writes="never"`` nothing is read or resent.
+
         Returns:
             The property as HubSpot created it.
 
         Raises:
             ValueError: ``object_type`` or ``name`` is empty or malformed, or
                 ``group_name`` is missing for a type other than the four above.
-            ConflictError: the type already has a property of that name.
+            ConflictError: the type already has a property of that name (after an
+                ambiguous failure: one whose definition differs from the request).
+            OutcomeUnknownError: the create failed ambiguously and reading the property
+                back failed too (or ``retry_writes="never"``); its ``property_name``
+                names the property.
             APIError: HubSpot rejected the request (a bad name or type, an 11th unique
                 property, ...).
         """

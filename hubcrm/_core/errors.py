@@ -363,6 +363,8 @@ class OutcomeUnknownError(HubCRMError):
         retried: For a create, whether hubcrm tried to settle the outcome (by reading
             the record back or sending it again) before giving up. An update's retries
             are ordinary retries: it is ``False`` there.
+        property_name: For the creation of a property (``properties.create``) rather
+            than a record: the property's name.
 
     Attributes:
         object_type: The object type written to.
@@ -370,6 +372,7 @@ class OutcomeUnknownError(HubCRMError):
         cause: The failure that left the outcome unknown.
         operation: ``"create"`` or ``"update"``.
         retried: For a create, whether hubcrm tried to settle it before giving up.
+        property_name: The property whose creation is in doubt, or None for a record.
     """
 
     object_type: str
@@ -377,6 +380,7 @@ class OutcomeUnknownError(HubCRMError):
     cause: BaseException | None
     operation: Literal["create", "update"]
     retried: bool
+    property_name: str | None
 
     def __init__(
         self,
@@ -386,6 +390,7 @@ class OutcomeUnknownError(HubCRMError):
         cause: BaseException | None = None,
         operation: Literal["create", "update"] = "create",
         retried: bool = False,
+        property_name: str | None = None,
     ) -> None:
         self.object_type = object_type
         self.input = input
@@ -393,7 +398,20 @@ class OutcomeUnknownError(HubCRMError):
         self.__cause__ = cause
         self.operation = operation
         self.retried = retried
+        self.property_name = property_name
         reason = f": {cause}" if cause is not None else ""
+        if property_name is not None:
+            settled = (
+                "hubcrm could not read it back to tell"
+                if retried
+                else "hubcrm did not read it back (retry_writes='never')"
+            )
+            super().__init__(
+                f"creating the property {property_name!r} of {object_type!r} failed in a "
+                f"way that leaves its outcome unknown{reason}. {settled}: read the "
+                "property before creating it again."
+            )
+            return
         what = "creating" if operation == "create" else "updating"
         head = (
             f"{what} a {object_type!r} record failed in a way that leaves its outcome "

@@ -503,11 +503,15 @@ def _map_association_answer(
     by_pair: dict[tuple[str, str], int] = {
         (item.from_id, item.to_id): i for i, item in enumerate(chunk)
     }
+    readable = isinstance(data, Mapping)
     results = data.get("results") if isinstance(data, Mapping) else None
+    if results is not None and not isinstance(results, list):
+        readable = False
     for result in results if isinstance(results, list) else ():
         try:
             link = AssociationLink._from_json(result)
         except (KeyError, TypeError, ValueError, AttributeError):
+            readable = False  # it may stand for any input
             continue
         i = by_pair.pop((link.from_id, link.to_id), None)
         if i is not None:
@@ -519,8 +523,8 @@ def _map_association_answer(
             continue
         context = entry.get("context")
         context = context if isinstance(context, Mapping) else {}
-        froms = {str(x) for x in context.get("fromObjectId", []) or []}
-        tos = {str(x) for x in context.get("toObjectId", []) or []}
+        froms = _named_ids(context.get("fromObjectId"))
+        tos = _named_ids(context.get("toObjectId"))
         matched = False
         for pair in list(by_pair):
             # Every id list the entry names must name the pair: an error about 1 -> 10
@@ -541,10 +545,26 @@ def _map_association_answer(
         mid = len(left) // 2
         return BatchAnswer(status, links, errors_out, [None] * n, (left[:mid], left[mid:]))
     elif left:
-        cause = HubCRMError(
-            f"HubSpot's answer to {path} did not mention one of its inputs "
+        # HubSpot answered 2xx: it may have made them. Ambiguous, as an unreadable
+        # answer is.
+        how = "did not mention" if readable else "could not be read for"
+        cause = ResponseParseError(
+            f"HubSpot's answer to {path} {how} {len(left)} of its inputs "
             f"(correlation id {headers.get('x-hubspot-correlation-id', '-')})"
         )
         for i in left:
             status[i], errors_out[i] = "unknown", cause
     return BatchAnswer(status, links, errors_out, [None] * n)
+
+
+def _named_ids(value: object) -> set[str]:
+    """The record ids an error entry's ``context`` field names (a list, or one id)."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list):
+        return set()
+    return {
+        x if isinstance(x, str) else int.__repr__(x)
+        for x in value
+        if isinstance(x, (str, int)) and not isinstance(x, bool)
+    }

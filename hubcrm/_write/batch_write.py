@@ -260,7 +260,9 @@ def _attribute_by_id(data: Any, trace_by_id: Mapping[str, str]) -> Any:
         if isinstance(context, Mapping) and "objectWriteTraceId" not in context:
             ids = context.get("ids")
             traces = (
-                [trace_by_id[i] for i in ids if i in trace_by_id] if isinstance(ids, list) else []
+                [trace_by_id[i] for i in ids if isinstance(i, str) and i in trace_by_id]
+                if isinstance(ids, list)
+                else []
             )
             if traces:
                 entry = {**entry, "context": {**context, "objectWriteTraceId": traces}}
@@ -375,30 +377,22 @@ class _UpdateSpec:
             item.id: trace for (_, item), trace in zip(items, trace_ids, strict=True) if item
         }
         data = _attribute_by_id(data, trace_by_id)
-        data = _trace_results_by_id(data, trace_by_id)
+        # A result without the trace id echo is matched by the record's id, or by the
+        # unique value an input names it by (HubSpot's answer carries no trace id
+        # promise for updates).
+        keyed = [None if item is None else (item.id_property or "", item.id) for _, item in items]
         return map_batch_answer(
-            trace_ids, data, headers, upsert=True, path=self.path, object_type=self.object_type
+            trace_ids,
+            data,
+            headers,
+            upsert=True,
+            path=self.path,
+            object_type=self.object_type,
+            keyed=keyed,
         )
 
     def unsendable(self, item: tuple[int, ObjectUpdate | None], error: Exception) -> Exception:
         return error
-
-
-def _trace_results_by_id(data: Any, trace_by_id: Mapping[str, str]) -> Any:
-    """Give results without an ``objectWriteTraceId`` the trace id of their record's input."""
-    if not isinstance(data, Mapping):
-        return data
-    results = data.get("results")
-    if not isinstance(results, list):
-        return data
-    fixed: list[Any] = []
-    for result in results:
-        if isinstance(result, Mapping) and "objectWriteTraceId" not in result:
-            trace = trace_by_id.get(str(result.get("id")))
-            if trace is not None:
-                result = {**result, "objectWriteTraceId": trace}
-        fixed.append(result)
-    return {**data, "results": fixed}
 
 
 async def archive_batches(

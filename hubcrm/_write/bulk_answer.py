@@ -19,7 +19,7 @@ from .._core.models import CrmObject
 from .._http.safety import FailureClass, classify
 from .outcomes import OutcomeStatus
 
-__all__ = ["BatchAnswer", "entry_outcome", "map_batch_answer"]
+__all__ = ["BatchAnswer", "entry_outcome", "key_fold", "map_batch_answer"]
 
 R = TypeVar("R")
 
@@ -62,6 +62,7 @@ def map_batch_answer(
     object_type: str,
     keys: Sequence[str | None] | None = None,
     key_property: str | None = None,
+    keyed: Sequence[tuple[str, str] | None] | None = None,
 ) -> BatchAnswer[CrmObject]:
     """Map a 2xx batch answer (its ``results`` and ``errors``) back to the batch's inputs.
 
@@ -72,7 +73,12 @@ def map_batch_answer(
     whole: when every result named an input of the batch, an error entry that names no
     input belongs to one of them, so a lone input has it and several are split into two
     halves to send again (unless an entry is a 5xx: then they are all unknown).
-    Otherwise what became of them cannot be told: their outcome is unknown.
+    Otherwise what became of them cannot be told: HubSpot answered 2xx, so it may have
+    written them, and their outcome is unknown with a ``ResponseParseError`` (ambiguous,
+    as an unreadable answer is).
+
+    Any answer is read without raising: an entry of the wrong shape (``null``, a number,
+    a record without an id) names no input, and the entries beside it are still read.
 
     Args:
         trace_ids: The ``objectWriteTraceId`` of each input, in batch order; distinct.
@@ -81,10 +87,13 @@ def map_batch_answer(
         upsert: Whether the request was ``batch/upsert`` (its results say ``new``).
         path: The request's path, for the errors.
         object_type: The object type, for the error of an input the answer left out.
-        keys: Each input's value of ``key_property``, in batch order: a result that
-            carries no trace id is matched by that value (case-insensitively), as
-            HubSpot does not promise the trace id echo on upserts.
+        keys: Each input's value of ``key_property``, in batch order: a result whose
+            trace id names no input of the batch (HubSpot does not promise the echo)
+            is matched by that value, compared as HubSpot compares it (see
+            :func:`key_fold`).
         key_property: The property ``keys`` are values of.
+        keyed: Instead of ``keys``: per input, ``(property, value)`` of its key, or
+            None; the property ``""`` stands for the record's id.
 
     Returns:
         The outcome of each input, by position, and the groups to send again.
@@ -95,20 +104,32 @@ def map_batch_answer(
     record: list[CrmObject | None] = [None] * n
     error: list[HubCRMError | None] = [None] * n
     new: list[bool | None] = [None] * n
-    if not isinstance(data, Mapping):
+    readable = isinstance(data, Mapping)
+    if not readable:
         data = {}
 
     results = data.get("results")
+    if results is not None and not isinstance(results, list):
+        readable = False
     all_traced = True  # every result names an input of this batch
-    by_key = _by_key(trace_ids, keys) if key_property is not None else None
+    if keyed is None and keys is not None and key_property is not None:
+        keyed = [(key_property, k) if k else None for k in keys]
+    by_key = _KeyIndex(keyed) if keyed is not None else None
     for result in results if isinstance(results, list) else ():
-        trace_id = result.get("objectWriteTraceId") if isinstance(result, Mapping) else None
+        if not isinstance(result, Mapping):
+            all_traced = readable = False  # it may stand for any input
+            continue
+        trace_id = result.get("objectWriteTraceId")
         i = by_trace.pop(trace_id, None) if isinstance(trace_id, str) else None
-        if i is None and trace_id is None and by_key is not None:
-            i = _match_key(result, key_property, by_key, by_trace, trace_ids)
+        if i is None and by_key is not None:
+            i = by_key.match(result)
+            if i is not None and by_trace.pop(trace_ids[i], None) is None:
+                i = None  # its input is accounted for already
         if i is None:
             all_traced = False
             continue
+        if by_key is not None:
+            by_key.drop(i)
         try:
             record[i] = load_object(result)
         except ResponseParseError as exc:
@@ -125,8 +146,11 @@ def map_batch_answer(
 
     unattributed: list[Mapping[str, Any]] = []
     errors = data.get("errors")
+    if errors is not None and not isinstance(errors, list):
+        readable = False
     for entry in errors if isinstance(errors, list) else ():
         if not isinstance(entry, Mapping):
+            readable = False
             continue
         context = entry.get("context")
         named = context.get("objectWriteTraceId") if isinstance(context, Mapping) else None
@@ -146,7 +170,7 @@ def map_batch_answer(
     if not by_trace:
         return BatchAnswer(status, record, error, new)
     left = list(by_trace.values())  # in batch order: popping keeps the others' order
-    if unattributed and all_traced:
+    if unattributed and all_traced and readable:
         # Every record made is accounted for by its trace id, so these inputs made none:
         # an error that names no input is theirs. Isolate it.
         entry_errors = [
@@ -166,8 +190,9 @@ def map_batch_answer(
             return BatchAnswer(status, record, error, new)
         mid = len(left) // 2
         return BatchAnswer(status, record, error, new, (left[:mid], left[mid:]))
-    cause = HubCRMError(
-        f"HubSpot's answer to a {object_type!r} batch did not mention {len(left)} of its "
+    how = "did not mention" if readable else "could not be read for"
+    cause = ResponseParseError(
+        f"HubSpot's answer to a {object_type!r} batch {how} {len(left)} of its "
         f"inputs (correlation id {headers.get('x-hubspot-correlation-id', '-')})"
     )
     for i in left:
@@ -192,26 +217,53 @@ def entry_outcome(error: HubCRMError) -> OutcomeStatus:
     return "failed"
 
 
-def _by_key(trace_ids: Sequence[str], keys: Sequence[str | None] | None) -> dict[str, int]:
-    """Input position by its key value, folded to lower case."""
-    if keys is None:
-        return {}
-    return {k.strip().lower(): i for i, k in enumerate(keys) if k}
+def key_fold(key_property: str, value: str) -> str:
+    """A unique value as HubSpot compares it: an email case-insensitively, any other
+    unique property (and a record id) exactly; surrounding blanks never count."""
+    value = value.strip()
+    return value.lower() if key_property == "email" else value
 
 
-def _match_key(
-    result: Mapping[str, Any],
-    key_property: str | None,
-    by_key: dict[str, int],
-    by_trace: dict[str, int],
-    trace_ids: Sequence[str],
-) -> int | None:
-    """The input a result without a trace id belongs to, by its key value; else None."""
-    properties = result.get("properties")
-    value = properties.get(key_property) if isinstance(properties, Mapping) else None
-    if not isinstance(value, str):
+class _KeyIndex:
+    """Which input a result belongs to, by the value of the input's key in the result.
+
+    A key that two inputs of the batch share (once folded) matches neither: one result
+    must never settle two inputs, nor an input by a guess.
+    """
+
+    def __init__(self, keyed: Sequence[tuple[str, str] | None]) -> None:
+        self._by: dict[tuple[str, str], int] = {}
+        self._of: dict[int, tuple[str, str]] = {}
+        shared: set[tuple[str, str]] = set()
+        for i, pair in enumerate(keyed):
+            if pair is None or not isinstance(pair[1], str) or not pair[1].strip():
+                continue
+            key = (pair[0], key_fold(pair[0], pair[1]))
+            if key in self._by:
+                shared.add(key)
+            self._by[key] = i
+            self._of[i] = key
+        for key in shared:
+            del self._by[key]
+        self._properties = {prop for prop, _ in self._by}
+
+    def match(self, result: Mapping[str, Any]) -> int | None:
+        """The input whose key the result holds (and drop it); else None."""
+        properties = result.get("properties")
+        for prop in self._properties:
+            if prop == "":
+                value = result.get("id")
+                value = int.__repr__(value) if type(value) is int else value
+            else:
+                value = properties.get(prop) if isinstance(properties, Mapping) else None
+            if isinstance(value, str):
+                i = self._by.pop((prop, key_fold(prop, value)), None)
+                if i is not None:
+                    return i
         return None
-    i = by_key.pop(value.strip().lower(), None)
-    if i is None:
-        return None
-    return by_trace.pop(trace_ids[i], None)
+
+    def drop(self, i: int) -> None:
+        """Input ``i`` is accounted for: no result may match it by key any more."""
+        key = self._of.pop(i, None)
+        if key is not None and self._by.get(key) == i:
+            del self._by[key]

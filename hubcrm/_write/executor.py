@@ -37,6 +37,7 @@ from .._core.errors import (
     HubCRMError,
     NotFoundError,
     RedisLimiterError,
+    ResponseParseError,
 )
 from .._http.retry import Retrier
 from .._http.safety import FailureClass, RequestKind, classify
@@ -214,7 +215,19 @@ async def execute(
             if sendable:
                 groups.append(sendable)
             continue
-        answer = spec.read(chunk, data, response.headers)
+        try:
+            answer = spec.read(chunk, data, response.headers)
+        except (LookupError, TypeError, ValueError, AttributeError) as exc:
+            # The readers take any shape; should one still trip on an answer, HubSpot
+            # has acted on the batch all the same: what it wrote is unknown, as for an
+            # unreadable body.
+            unread = ResponseParseError(
+                f"could not read HubSpot's answer to {spec.path} ({type(exc).__name__})"
+            )
+            unread.__cause__ = exc
+            for i in group:
+                out[i] = Verdict("unknown", error=unread)
+            continue
         for j, i in enumerate(group):
             status_j = answer.status[j]
             if status_j is not None:

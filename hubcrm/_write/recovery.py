@@ -71,6 +71,7 @@ __all__ = [
     "plan_recovery",
     "read_first",
     "send_kind",
+    "settles_creates",
 ]
 
 
@@ -80,6 +81,12 @@ def send_kind(kind: RequestKind, policy: RetryPolicy) -> RequestKind:
     if kind is RequestKind.CREATE and policy.retry_writes == "always":
         return RequestKind.UPSERT
     return kind
+
+
+def settles_creates(policy: RetryPolicy) -> bool:
+    """Whether an ambiguous create may be settled by reading back or sending again:
+    not with ``retry_writes="never"``, which leaves it unknown at once."""
+    return policy.retry_writes != "never"
 
 
 class Recovery(enum.Enum):

@@ -346,6 +346,12 @@ def _fault_rule(spec: Any) -> FaultRule:
     }
     if spec.get("delay") is not None:
         fields["delay"] = _seconds("delay", spec["delay"])
+    if kind == "answer_after":
+        fields["body"] = spec.get("body")
+        if "status" not in spec:
+            fields["status"] = 200
+    elif spec.get("body") is not None:
+        raise BadInput("body is for answer_after only")
     try:
         return FaultRule(**fields)
     except (TypeError, ValueError) as exc:  # pragma: no cover - every field is checked above

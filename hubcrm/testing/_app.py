@@ -83,6 +83,7 @@ def build_app(state: State, credentials: Credentials) -> web.Application:
         router.add_route("*", prefix + "/{objectType}/{objectId}", objects.handle_object)
     for prefix in PROPERTY_PREFIXES:
         router.add_route("*", prefix + "/{objectType}", objects.handle_create_property)
+        router.add_route("*", prefix + "/{objectType}/{propertyName}", objects.handle_property)
     for path in TOKEN_PATHS:
         router.add_route("*", path, credentials.handle_token)
     router.add_route("*", "/_emulator/stats", guarded(admin.stats))
@@ -158,6 +159,18 @@ class ObjectsApi:
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
         return await self.serve(request, "create_property", self._state.crm.create_property)
+
+    async def handle_property(self, request: web.Request) -> web.StreamResponse:
+        """``GET /crm/properties/2026-03/{objectType}/{propertyName}``: read a property."""
+        if request.method != "GET":
+            return method_not_allowed(self._state, request, "GET")
+        name = request.match_info["propertyName"]
+        crm = self._state.crm
+
+        def read(tdef: ObjectTypeDef, _: Any) -> Result:
+            return crm.read_property(tdef, name)
+
+        return await self.serve(request, "read_property", read)
 
     async def handle_object(self, request: web.Request) -> web.StreamResponse:
         """``GET .../{objectType}/{objectId}`` (``PATCH``: update, ``DELETE``: archive)."""

@@ -1,4 +1,4 @@
-"""The properties API: defining a new property of an object type."""
+"""The properties API: defining a new property of an object type, and reading one."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ _PROPERTY_TYPES = ("string", "number", "bool", "enumeration", "date", "datetime"
 
 
 class CrmProperties(CrmCore):
-    """``POST /crm/properties/2026-03/{objectType}``, mixed into :class:`~._crm.Crm`."""
+    """``POST /crm/properties/2026-03/{objectType}`` and ``GET .../{propertyName}``, mixed
+    into :class:`~._crm.Crm`."""
 
     def create_property(self, tdef: ObjectTypeDef, body: Any) -> Result:
         """``POST /crm/properties/2026-03/{objectType}``: a new property of a type."""
@@ -97,7 +98,52 @@ class CrmProperties(CrmCore):
                 "readOnlyValue": False,
             },
         }
+        self.store.property_answers[(tdef.object_type_id, name)] = answer
         return 201, answer, []
+
+    def read_property(self, tdef: ObjectTypeDef, name: str) -> Result:
+        """``GET /crm/properties/2026-03/{objectType}/{propertyName}``: one definition."""
+        answer = self.store.property_answers.get((tdef.object_type_id, name))
+        if answer is not None and name in tdef.properties:
+            return 200, answer, []
+        prop = tdef.properties.get(name)
+        if prop is None:
+            raise ApiError(
+                404,
+                f"Unable to find property {name!r} for object type {tdef.name}",
+                "OBJECT_NOT_FOUND",
+            )
+        # A property of the type's own schema: HubSpot's definition, as far as the
+        # emulator knows it.
+        return (
+            200,
+            {
+                "name": name,
+                "label": name,
+                "type": prop.type,
+                "fieldType": _FIELD_TYPES.get(prop.type, "text")
+                if not prop.multiple
+                else "checkbox",
+                "groupName": f"{tdef.singular}information",
+                "options": [{"label": o, "value": o} for o in prop.options],
+                "hasUniqueValue": prop.unique,
+                "calculated": False,
+                "hidden": False,
+                "archived": False,
+            },
+            [],
+        )
+
+
+_FIELD_TYPES = {
+    "string": "text",
+    "number": "number",
+    "bool": "booleancheckbox",
+    "enumeration": "select",
+    "date": "date",
+    "datetime": "date",
+    "phone_number": "phonenumber",
+}
 
 
 def _builtin_unique(tdef: ObjectTypeDef) -> int:

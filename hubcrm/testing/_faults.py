@@ -19,7 +19,9 @@ __all__ = [
     "Operation",
 ]
 
-FaultKind = Literal["latency", "error_before", "error_after", "disconnect_after", "timeout_after"]
+FaultKind = Literal[
+    "latency", "error_before", "error_after", "disconnect_after", "timeout_after", "answer_after"
+]
 """What goes wrong.
 
 - ``latency``: the request waits ``delay`` seconds, then proceeds normally (combines
@@ -31,6 +33,8 @@ FaultKind = Literal["latency", "error_before", "error_after", "disconnect_after"
   any HTTP response.
 - ``timeout_after``: processed and committed, then the response is held back for
   ``delay`` seconds (longer than the client's timeout) before it is sent.
+- ``answer_after``: processed and committed, then answered with ``status`` and the
+  rule's ``body`` (any JSON value) instead of the true answer: a malformed answer.
 """
 
 Operation = Literal[
@@ -52,6 +56,8 @@ Operation = Literal[
     "batch_associate",
     "batch_disassociate",
     "association_labels",
+    "create_property",
+    "read_property",
 ]
 """The endpoints faults can target."""
 
@@ -61,6 +67,7 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "error_after",
     "disconnect_after",
     "timeout_after",
+    "answer_after",
 )
 OPERATIONS: tuple[Operation, ...] = Operation.__args__  # type: ignore[attr-defined]
 _DEFAULT_DELAY = {"latency": 0.5, "timeout_after": 30.0}
@@ -96,6 +103,7 @@ class FaultRule:
         delay: seconds for ``latency`` (default 0.5) and ``timeout_after`` (default 30).
         retry_after: ``Retry-After`` header value in seconds; a 477 gets 1 when unset.
         html: answer the error with an HTML page (``text/html``) like a gateway does.
+        body: for ``answer_after``, the JSON value sent as the answer.
     """
 
     kind: FaultKind = attrs.field(validator=_check_kind)
@@ -111,6 +119,7 @@ class FaultRule:
     )
     retry_after: float | None = None
     html: bool = False
+    body: object = attrs.field(default=None, eq=False)
 
     def __attrs_post_init__(self) -> None:
         if self.times is None and self.probability is None:
@@ -135,7 +144,8 @@ class FaultRecord:
         kind: what was injected.
         operation: the endpoint it hit.
         object_type: the object type's name (``contacts``), or ``None`` (token endpoint).
-        status: the HTTP status sent for ``error_*`` faults, else ``None``.
+        status: the HTTP status sent for ``error_*`` and ``answer_after`` faults, else
+            ``None``.
         ids: ids of the objects committed by the request the fault hit (empty for
             faults before processing): they are stored even though the client saw a
             failure.
@@ -269,6 +279,29 @@ class Faults:
     ) -> FaultRule:
         """Process and commit matching requests, then drop the connection unanswered."""
         return self._arm("disconnect_after", times, probability, operation, object_type)
+
+    def answer_after(
+        self,
+        body: object,
+        status: int = 200,
+        *,
+        times: int | None = None,
+        probability: float | None = None,
+        operation: Operation | None = None,
+        object_type: str | None = None,
+    ) -> FaultRule:
+        """Process and commit matching requests, then answer ``status`` with ``body``
+        (a JSON value: ``{"results": [None]}``) in place of the true answer."""
+        rule = FaultRule(
+            kind="answer_after",
+            times=times,
+            probability=probability,
+            operation=operation,
+            object_type=object_type,
+            status=status,
+            body=body,
+        )
+        return self.add(rule)
 
     def timeout_after(
         self,

@@ -273,7 +273,7 @@ def log_fault(
     ids: tuple[str, ...],
 ) -> None:
     """Add an injected fault to the fault log; the caller holds the lock."""
-    status = rule.status if rule.kind in ("error_before", "error_after") else None
+    status = rule.status if rule.kind in ("error_before", "error_after", "answer_after") else None
     state.faults.record(
         FaultRecord(
             kind=rule.kind,
@@ -305,6 +305,10 @@ async def after_commit(
         return fault_response(state, fault, cid, headers)
     if fault.kind == "disconnect_after":
         return drop(request)
+    if fault.kind == "answer_after":
+        with state.lock:
+            state.counters.response(fault.status)
+        return json_response(fault.status, fault.body, headers)
     # timeout_after: the write is done; the answer comes too late, if ever
     if await pause(state, fault.delay):
         return drop(request)

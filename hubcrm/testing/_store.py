@@ -70,6 +70,8 @@ class Store:
         self.unique: dict[tuple[str, str], dict[str, str]] = {}
         # (from type id, category, type id) -> definition (not HUBSPOT_DEFINED)
         self.association_types: dict[tuple[str, str, int], AssociationTypeDef] = {}
+        # (type id, property name) -> the definition a property create answered with
+        self.property_answers: dict[tuple[str, str], dict[str, Any]] = {}
         self.next_id = FIRST_OBJECT_ID
         self._next_custom = FIRST_CUSTOM_TYPE
         for tdef in standard_types():

@@ -218,7 +218,11 @@ CASES: list[tuple[str, tuple[str, ...], Any, bool, list[Any], tuple[list[int], .
         T,
         {"results": [record("t0", "1"), record(None, "9")], "errors": [error()]},
         False,
-        [("created", "1", True), ("unknown", "HubCRMError"), ("unknown", "HubCRMError")],
+        [
+            ("created", "1", True),
+            ("unknown", "ResponseParseError"),
+            ("unknown", "ResponseParseError"),
+        ],
         (),
     ),
     (
@@ -226,7 +230,7 @@ CASES: list[tuple[str, tuple[str, ...], Any, bool, list[Any], tuple[list[int], .
         ("t0", "t1"),
         {"results": [record("t0", "1"), record("elsewhere", "9")]},
         False,
-        [("created", "1", True), ("unknown", "HubCRMError")],
+        [("created", "1", True), ("unknown", "ResponseParseError")],
         (),
     ),
     (
@@ -234,15 +238,19 @@ CASES: list[tuple[str, tuple[str, ...], Any, bool, list[Any], tuple[list[int], .
         ("t0", "t1"),
         {"results": [record("t0", "1"), record("t0", "2")], "errors": [error()]},
         False,
-        [("created", "1", True), ("unknown", "HubCRMError")],
+        [("created", "1", True), ("unknown", "ResponseParseError")],
         (),
     ),
     (
-        "inputs the answer does not mention are unknown",
+        "inputs the answer does not mention are unknown: it may have written them",
         T,
         {"results": [record("t0", "1")]},
         False,
-        [("created", "1", True), ("unknown", "HubCRMError"), ("unknown", "HubCRMError")],
+        [
+            ("created", "1", True),
+            ("unknown", "ResponseParseError"),
+            ("unknown", "ResponseParseError"),
+        ],
         (),
     ),
     (
@@ -258,7 +266,7 @@ CASES: list[tuple[str, tuple[str, ...], Any, bool, list[Any], tuple[list[int], .
         ("t0", "t1"),
         ["not", "an", "object"],
         False,
-        [("unknown", "HubCRMError"), ("unknown", "HubCRMError")],
+        [("unknown", "ResponseParseError"), ("unknown", "ResponseParseError")],
         (),
     ),
     (
@@ -269,15 +277,15 @@ CASES: list[tuple[str, tuple[str, ...], Any, bool, list[Any], tuple[list[int], .
             "errors": ["x", {"context": {"objectWriteTraceId": "t1"}}, error(None, 3)],
         },
         False,
-        [("created", "1", True), ("unknown", "HubCRMError")],
+        [("created", "1", True), ("unknown", "ResponseParseError")],
         (),
     ),
     (
-        "results and errors that are not lists count as empty",
+        "results and errors that are not lists: unreadable, so unknown (ambiguous)",
         ("t0",),
         {"results": {"t0": record("t0")}, "errors": "none"},
         False,
-        [("unknown", "HubCRMError")],
+        [("unknown", "ResponseParseError")],
         (),
     ),
 ]
