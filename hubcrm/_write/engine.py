@@ -26,7 +26,7 @@ import anyio
 import attrs
 
 from .._core.config import RequestOptions
-from .._core.convert import dump_input, parse_datetime
+from .._core.convert import parse_datetime
 from .._core.errors import HubCRMError, OutcomeUnknownError
 from .._core.models import CONTACT_TYPES, CrmObject
 from .._http.safety import FailureClass, RequestKind, classify
@@ -34,7 +34,7 @@ from .._http.session import request_sent
 from .bulk_answer import BatchAnswer, map_batch_answer
 from .bulk_args import BulkArgs, Endpoint
 from .executor import Verdict, execute, stops
-from .intake import Intake, Item, Refused, mark_sent, unsendable
+from .intake import Intake, Item, Refused, batch_body, mark_sent, unsendable
 from .outcomes import (
     BulkInput,
     BulkInputs,
@@ -364,34 +364,7 @@ class Engine:
             self._changed.set()
 
     def _body(self, chunk: Sequence[Item]) -> dict[str, Any]:
-        inputs: list[dict[str, Any]] = []
-        if self._upsert:
-            id_property = self._id_property
-            assert id_property is not None  # BulkArgs refuses an upsert without one
-            for item in chunk:
-                props = item.obj.properties
-                inputs.append(
-                    {
-                        "idProperty": id_property,
-                        "id": props[id_property],
-                        "properties": props,
-                        "objectWriteTraceId": item.trace_id,
-                    }
-                )
-        else:
-            for item in chunk:
-                obj = item.obj
-                if obj.associations:
-                    body = dump_input(obj)
-                    body["objectWriteTraceId"] = item.trace_id
-                else:
-                    body = {
-                        "properties": obj.properties,
-                        "associations": [],
-                        "objectWriteTraceId": item.trace_id,
-                    }
-                inputs.append(body)
-        return {"inputs": inputs}
+        return batch_body(chunk, self._id_property if self._upsert else None)
 
     def _read(
         self, chunk: Sequence[Item], data: Any, headers: Mapping[str, str]

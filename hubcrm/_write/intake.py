@@ -8,12 +8,22 @@ HubSpot's answer to it, and the unique keys that scheduling keeps apart.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Hashable, Iterator, Mapping, Sized
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Hashable,
+    Iterator,
+    Mapping,
+    Sequence,
+    Sized,
+)
+from typing import Any
 
+from .._core.convert import dump_input
 from .._core.models import ObjectInput
 from .outcomes import BulkInput, BulkInputs
 
-__all__ = ["Intake", "Item", "Refused", "mark_sent", "unsendable"]
+__all__ = ["Intake", "Item", "Refused", "batch_body", "mark_sent", "unsendable"]
 
 
 class Item:
@@ -164,3 +174,34 @@ def unsendable(obj: ObjectInput, error: Exception) -> Exception:
     except (TypeError, ValueError) as exc:
         return exc
     return ValueError(f"the input cannot be encoded as JSON: {type(error).__name__}")
+
+
+def batch_body(items: Sequence[Item], upsert_by: str | None) -> dict[str, Any]:
+    """The JSON body of a ``batch/create`` of ``items`` or, with ``upsert_by`` (the
+    ``id_property``), of a ``batch/upsert``; each entry carries its input's trace id."""
+    inputs: list[dict[str, Any]] = []
+    if upsert_by is not None:
+        for item in items:
+            props = item.obj.properties
+            inputs.append(
+                {
+                    "idProperty": upsert_by,
+                    "id": props[upsert_by],
+                    "properties": props,
+                    "objectWriteTraceId": item.trace_id,
+                }
+            )
+        return {"inputs": inputs}
+    for item in items:
+        obj = item.obj
+        if obj.associations:
+            body = dump_input(obj)
+            body["objectWriteTraceId"] = item.trace_id
+        else:
+            body = {
+                "properties": obj.properties,
+                "associations": [],
+                "objectWriteTraceId": item.trace_id,
+            }
+        inputs.append(body)
+    return {"inputs": inputs}
