@@ -292,11 +292,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0, help="the emulator's fault seed")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--json", type=Path, help="write every run's figures here")
+    parser.add_argument(
+        "--freeze-gc",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="pass --freeze-gc to the emulator: its full collections stay short as its "
+        "store grows (0: off, the default)",
+    )
     args = parser.parse_args(argv)
     print(f"{machine()}; hubcrm {hubcrm.__version__} from {Path(hubcrm.__file__).parent}")
     print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}", flush=True)
     runs = []
-    with emulator_process("--seed", str(args.seed)) as base_url:
+    freeze = ["--freeze-gc", str(args.freeze_gc)] if args.freeze_gc > 0 else []
+    with emulator_process("--seed", str(args.seed), *freeze) as base_url:
         for _ in range(args.repeats):
             runs.append(run_once(base_url, args.deals, args.limit, args.window))
             print(f"  run {len(runs)}: {runs[-1].elapsed:.1f} s", file=sys.stderr, flush=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 from collections.abc import Sequence
@@ -141,6 +142,17 @@ def build_parser(prog: str = "python -m hubcrm.testing") -> argparse.ArgumentPar
         help="leave objectWriteTraceId out of batch upsert results",
     )
     parser.add_argument(
+        "--freeze-gc",
+        type=_seconds,
+        default=0.0,
+        metavar="SECONDS",
+        help="every SECONDS, move the objects alive to Python's permanent GC generation "
+        "(gc.freeze), so that full collections stay short as the store grows: a stall "
+        "would count requests late in the rate window, where HubSpot counts them as they "
+        "arrive. For long benchmark runs: cyclic garbage frozen this way is never freed. "
+        "0 (default): off",
+    )
+    parser.add_argument(
         "--faults",
         type=_faults,
         default=[],
@@ -181,7 +193,31 @@ async def serve(args: argparse.Namespace) -> None:
         for kind, probability, arg in args.faults:
             extra = "" if arg is None else f" ({arg:g})"
             print(f"fault {kind}{extra} on {probability:.1%} of requests", flush=True)
-        await stop.wait()
+        freezing = None
+        if args.freeze_gc > 0:
+            freezing = asyncio.create_task(_freeze_gc(args.freeze_gc))
+        try:
+            await stop.wait()
+        finally:
+            if freezing is not None:
+                freezing.cancel()
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (0.0 <= value < float("inf")):
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}")
+    return value
+
+
+async def _freeze_gc(every: float) -> None:
+    """Freeze the objects alive every ``every`` seconds (see ``--freeze-gc``)."""
+    while True:
+        gc.freeze()
+        await asyncio.sleep(every)
 
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m hubcrm.testing") -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import itertools
 import os
 import signal
 import subprocess
@@ -305,3 +306,44 @@ async def test_plugin_fixture_from_an_async_test(hubspot_emulator: Emulator) -> 
         assert response.status == 201
         assert "X-HubSpot-RateLimit-Max" not in response.headers
     assert hubspot_emulator.count("contacts") == 1
+
+
+def test_freeze_gc_takes_finite_seconds() -> None:
+    from hubcrm.testing.__main__ import build_parser
+
+    assert build_parser().parse_args([]).freeze_gc == 0.0
+    assert build_parser().parse_args(["--freeze-gc", "2.5"]).freeze_gc == 2.5
+    for bad in ("-1", "inf", "nan", "soon"):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["--freeze-gc", bad])
+
+
+@pytest.mark.anyio
+async def test_freeze_gc_freezes_what_is_alive_every_interval(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import gc
+
+    from hubcrm.testing.__main__ import _freeze_gc
+
+    calls: list[float] = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append(asyncio.get_running_loop().time()))
+    task = asyncio.create_task(_freeze_gc(0.01))
+    for _ in range(500):
+        if len(calls) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert len(calls) >= 3
+    assert all(b - a >= 0.009 for a, b in itertools.pairwise(calls))
+
+
+def test_standalone_with_freeze_gc_serves() -> None:
+    process, base_url = launch("--freeze-gc", "0.05")
+    try:
+        assert post_sync(base_url, "test-token", f"{V}/contacts", {"properties": {}})[0] == 201
+    finally:
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "Traceback" not in stderr
