@@ -610,7 +610,10 @@ class Objects:
         Sent through ``batch/upsert``: an input whose ``id_property`` value a record
         already has updates that record (its outcome is ``"updated"``, ``new`` False);
         the others create one (``"created"``, ``new`` True). An upsert is idempotent, so
-        ambiguous failures are retried. HubSpot's upsert cannot set associations: use
+        ambiguous failures are retried; when a resend's answer calls a record existing
+        that was created since the batch was first sent (less a 60 s clock-skew
+        tolerance), the first attempt may have made it: its ``new`` is None (unknown),
+        its status ``"updated"``. HubSpot's upsert cannot set associations: use
         :meth:`create_many` with ``id_property`` for inputs that have them. Results
         that come back without their ``objectWriteTraceId`` are matched to inputs by
         their ``id_property`` value (case-insensitively).
