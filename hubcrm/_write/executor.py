@@ -236,9 +236,7 @@ async def execute(
         for j, i in enumerate(group):
             status_j = answer.status[j]
             if status_j is not None:
-                out[i] = Verdict(
-                    status_j, answer.record[j], answer.error[j], answer.new[j], resent
-                )
+                out[i] = Verdict(status_j, answer.record[j], answer.error[j], answer.new[j], resent)
         # Popped last first: the groups go in input order.
         groups += [[group[j] for j in split] for split in reversed(answer.split)]
     verdicts: list[Verdict[R]] = []
