@@ -610,7 +610,10 @@ class Objects:
         Sent through ``batch/upsert``: an input whose ``id_property`` value a record
         already has updates that record (its outcome is ``"updated"``, ``new`` False);
         the others create one (``"created"``, ``new`` True). An upsert is idempotent, so
-        ambiguous failures are retried. HubSpot's upsert cannot set associations: use
+        ambiguous failures are retried; when a resend's answer calls a record existing
+        that was created since the batch was first sent (less a 60 s clock-skew
+        tolerance), the first attempt may have made it: its ``new`` is None (unknown),
+        its status ``"updated"``. HubSpot's upsert cannot set associations: use
         :meth:`create_many` with ``id_property`` for inputs that have them. Results
         that come back without their ``objectWriteTraceId`` are matched to inputs by
         their ``id_property`` value (case-insensitively).
@@ -660,7 +663,17 @@ class Objects:
         bad inputs are isolated. Updates are idempotent: a batch is retried after an
         ambiguous failure, and its inputs are ``"unknown"`` only when retries run out.
         Two updates of the same record never share a batch; they are applied in input
-        order.
+        order, in successive rounds (a round is sent once the one before is answered).
+
+        Names are compared as HubSpot compares them: an email case-insensitively, an id
+        or another unique value exactly. A run naming records only by id, or only by
+        one ``idProperty``, costs nothing extra (case variants of one email go in
+        successive rounds, as repeats do). A run that mixes kinds (ids and emails, or
+        two unique properties) first reads its keyed names (``batch/read`` by
+        ``idProperty``, one request per 100 distinct values of each property) and
+        orders by record id; a name with no record keeps its own key and HubSpot
+        refuses its update. Should such a read fail (after its retries), nothing is
+        sent: every input is ``"not_attempted"`` and ``stopped_by`` is the read's error.
 
         Args:
             object_type: a type name or id, as for :meth:`create`.

@@ -167,6 +167,7 @@ class _Call:
     paused: float = 0.0  # seconds of rate_limit_deadline used: 429 pauses, Retry-After waits
     refreshed: bool = False
     token: str | None = None
+    ambiguous: bool = False  # an attempt failed ambiguously and was followed by another
 
 
 class Retrier:
@@ -210,7 +211,8 @@ class Retrier:
         Each attempt first waits for the rate limiter. A 429 for the burst window pauses
         every sender of the client (through the limiter) and is retried; a daily 429 is
         raised at once. An expired OAuth token is refreshed once. Ambiguous failures
-        are retried only for reads and idempotent writes, never for creates.
+        are retried only for reads and idempotent writes, never for creates; the
+        answer of such a resend has ``resent_after_ambiguous`` set.
 
         Args:
             method: HTTP method.
@@ -246,7 +248,9 @@ class Retrier:
                 else tracing.attempt(call.method, call.shown_path, call.params, call.attempts + 1)
             )
             try:
-                return await self._attempt(call, span)
+                response = await self._attempt(call, span)
+                response.resent_after_ambiguous = call.ambiguous
+                return response
             except HubCRMError as exc:
                 if span is not None:
                     span.failed(exc)
@@ -303,6 +307,8 @@ class Retrier:
                 # learn of the pause, and those it outlasts fail at once too.
                 session.limiter.penalize(decision.wait)
             raise error
+        if classify(error) is FailureClass.AMBIGUOUS:
+            call.ambiguous = True  # the next attempt is a resend of what may have been done
         counters = session.counters
         if decision.refresh_token:
             call.refreshed = True

@@ -171,6 +171,10 @@ class Response:
         status: The HTTP status.
         headers: The response headers (case-insensitive).
         body: The body's bytes.
+        resent_after_ambiguous: Whether hubcrm sent the request again after an attempt
+            that failed ambiguously (a 5xx, a dropped connection, a timeout): HubSpot
+            may have acted on that attempt too, so this answer describes the state the
+            earlier attempt left (an upsert's record it made reads as existing).
     """
 
     # Not frozen: a frozen attrs class costs an object.__setattr__ per field on every
@@ -179,6 +183,7 @@ class Response:
     status: int
     headers: Mapping[str, str]
     body: bytes
+    resent_after_ambiguous: bool = False
 
     def json(self) -> Any:
         """Decode the body as JSON; ``None`` when there is no body (a 204).

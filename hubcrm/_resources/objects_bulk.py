@@ -8,10 +8,11 @@ hands them to the engines (``_bulk``, ``_batch_write``); it sends nothing itself
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from .._core.config import RequestOptions
+from .._core.models import CrmObject
 from .._http.retry import RequestKind, Retrier
 from .._write import batch_write as _batch_write
 from .._write import bulk as _bulk
@@ -29,6 +30,7 @@ class BulkWrites:
     _options: RequestOptions
     _path: Callable[[str], str]
     _bulk_endpoint: Callable[[_bulk.BulkArgs], _bulk.Endpoint]
+    get_many: Callable[..., Awaitable[list[CrmObject | None]]]
 
     async def create_many(
         self,
@@ -161,7 +163,10 @@ class BulkWrites:
         Sent through ``batch/upsert``: an input whose ``id_property`` value a record
         already has updates that record (its outcome is ``"updated"``, ``new`` False);
         the others create one (``"created"``, ``new`` True). An upsert is idempotent, so
-        ambiguous failures are retried. HubSpot's upsert cannot set associations: use
+        ambiguous failures are retried; when a resend's answer calls a record existing
+        that was created since the batch was first sent (less a 60 s clock-skew
+        tolerance), the first attempt may have made it: its ``new`` is None (unknown),
+        its status ``"updated"``. HubSpot's upsert cannot set associations: use
         :meth:`create_many` with ``id_property`` for inputs that have them. Results
         that come back without their ``objectWriteTraceId`` are matched to inputs by
         their ``id_property`` value (case-insensitively).
@@ -211,7 +216,17 @@ class BulkWrites:
         bad inputs are isolated. Updates are idempotent: a batch is retried after an
         ambiguous failure, and its inputs are ``"unknown"`` only when retries run out.
         Two updates of the same record never share a batch; they are applied in input
-        order.
+        order, in successive rounds (a round is sent once the one before is answered).
+
+        Names are compared as HubSpot compares them: an email case-insensitively, an id
+        or another unique value exactly. A run naming records only by id, or only by
+        one ``idProperty``, costs nothing extra (case variants of one email go in
+        successive rounds, as repeats do). A run that mixes kinds (ids and emails, or
+        two unique properties) first reads its keyed names (``batch/read`` by
+        ``idProperty``, one request per 100 distinct values of each property) and
+        orders by record id; a name with no record keeps its own key and HubSpot
+        refuses its update. Should such a read fail (after its retries), nothing is
+        sent: every input is ``"not_attempted"`` and ``stopped_by`` is the read's error.
 
         Args:
             object_type: a type name or id, as for :meth:`create`.
@@ -231,6 +246,10 @@ class BulkWrites:
                 A malformed input only fails that input.
         """
         path = f"{self._path(object_type)}/batch/update"
+
+        async def resolve(values: Sequence[str], id_property: str) -> list[CrmObject | None]:
+            return await self.get_many(object_type, values, id_property=id_property)
+
         return await _batch_write.update_batches(
             self._retrier,
             path,
@@ -240,6 +259,7 @@ class BulkWrites:
             concurrency=concurrency,
             options=self._options,
             kind=RequestKind.UPSERT,
+            resolve=resolve,
         )
 
     async def archive_many(

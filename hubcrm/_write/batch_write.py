@@ -10,7 +10,7 @@ Inputs are read up front and sent in batches of up to 100 with bounded concurren
 batch rejected as a whole is split in halves until the bad inputs are isolated. Two
 updates of one record never share a batch (HubSpot refuses duplicate ids): the second
 goes in a later round, after the first is answered, so the last one wins as in input
-order.
+order (``update_order`` says which names are one record).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from .bulk_answer import BatchAnswer, map_batch_answer
 from .executor import BatchSpec, Requester, Verdict, execute
 from .outcomes import OutcomeStatus
 from .schedule import check_batch_size, check_concurrency, in_flight
+from .update_order import Resolve, plan_rounds
 
 __all__ = [
     "ArchiveOutcome",
@@ -280,8 +281,13 @@ async def update_batches(
     concurrency: int | None,
     options: RequestOptions,
     kind: RequestKind,
+    resolve: Resolve | None = None,
 ) -> BatchResult[UpdateOutcome]:
-    """Run ``update_many``: see :meth:`hubcrm.AsyncObjects.update_many`."""
+    """Run ``update_many``: see :meth:`hubcrm.AsyncObjects.update_many`.
+
+    ``resolve`` reads records by a unique property, to order a run that names records
+    in more than one way (see ``update_order``).
+    """
     check_batch_size(batch_size)
     workers = concurrency_for(requester, concurrency)
     if isinstance(inputs, (str, bytes, Mapping)) or not isinstance(inputs, Iterable):
@@ -305,23 +311,15 @@ async def update_batches(
         except (TypeError, ValueError, KeyError) as exc:
             items.append(None)
             local[index] = exc if not isinstance(exc, KeyError) else ValueError("input has no 'id'")
-    # Rounds: the k-th update of a record goes in round k.
-    seen: dict[tuple[str | None, str], int] = {}
-    rounds: list[list[int]] = []
-    for index, item in enumerate(items):
-        if item is None:
-            continue
-        key = (item.id_property, item.id)
-        k = seen.get(key, 0)
-        seen[key] = k + 1
-        while len(rounds) <= k:
-            rounds.append([])
-        rounds[k].append(index)
+    # Rounds: the k-th update of a record goes in round k (see ``update_order``).
+    names = [None if item is None else (item.id_property, item.id) for item in items]
+    rounds, unordered = await plan_rounds(names, resolve)  # no rounds when unordered
     spec = _UpdateSpec(path, kind, options, object_type, f"hubcrm-{os.urandom(5).hex()}-")
     indexed = [(index, item) for index, item in enumerate(items)]
     results, stopped_by = await run_rounds(
         requester, spec, indexed, rounds, batch_size=batch_size, concurrency=workers
     )
+    stopped_by = stopped_by or unordered
     outcomes: list[UpdateOutcome] = []
     for index, raw in enumerate(given):
         item = items[index]
@@ -330,7 +328,7 @@ async def update_batches(
             outcomes.append(UpdateOutcome(index, placeholder, "failed", None, local[index]))
             continue
         verdict = results[index]
-        if verdict is None:  # in no round: cannot happen, but never lose an input
+        if verdict is None:  # in no round: the run could not be ordered
             verdict = Verdict("not_attempted", error=stopped_by)
         status, error = _UPDATE_STATUS[verdict.status], verdict.error
         if status == "unknown" and not isinstance(error, OutcomeUnknownError):

@@ -18,8 +18,9 @@ from .._core.errors import HubCRMError, ResponseParseError
 from .._core.models import CrmObject
 from .._http.safety import FailureClass, classify
 from .outcomes import OutcomeStatus
+from .readback import made_since
 
-__all__ = ["BatchAnswer", "entry_outcome", "key_fold", "map_batch_answer"]
+__all__ = ["BatchAnswer", "entry_outcome", "key_fold", "map_batch_answer", "resent_new"]
 
 R = TypeVar("R")
 
@@ -199,6 +200,20 @@ def map_batch_answer(
         status[i] = "unknown"
         error[i] = cause
     return BatchAnswer(status, record, error, new)
+
+
+def resent_new(new: bool | None, record: CrmObject | None, started: float) -> bool | None:
+    """``new`` of an upsert whose answer came to a resend after an ambiguous failure.
+
+    The first attempt may have created the record (committed, then a 502 or a dropped
+    connection), so the resend finds it and says ``new: false``. A record created since
+    the batch was first sent (``started``, on the session's clock, less ``CLOCK_SKEW``)
+    may be that attempt's or a writer's of its own in the same moments: whether this run
+    made it is unknown, and ``new`` is None. An older record certainly existed before.
+    """
+    if new is False and record is not None and made_since(record, started):
+        return None
+    return new
 
 
 def entry_outcome(error: HubCRMError) -> OutcomeStatus:

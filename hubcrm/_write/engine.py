@@ -31,7 +31,7 @@ from .._core.errors import HubCRMError, OutcomeUnknownError
 from .._core.models import CONTACT_TYPES, CrmObject
 from .._http.safety import FailureClass, RequestKind, classify
 from .._http.session import request_sent
-from .bulk_answer import BatchAnswer, map_batch_answer
+from .bulk_answer import BatchAnswer, map_batch_answer, resent_new
 from .bulk_args import BulkArgs, Endpoint
 from .executor import Verdict, execute, stops
 from .intake import Intake, Item, Refused, batch_body, mark_sent, unsendable
@@ -302,8 +302,8 @@ class Engine:
 
     async def _send_batch(self, items: list[Item]) -> _Ambiguous | None:
         """Send one batch through the executor; return the inputs left to settle."""
-        # When it was sent matters only to settling, which needs the writes.
-        started = self._writes.now() if self._writes is not None else 0.0
+        # When it was sent: for settling, and for an upsert answered after a resend.
+        started = self._requester.session.clock.time()
         completed_before = self._made_by
         executed = await execute(self._requester, self._spec, items, halted=self._halted)
         if executed.stopped_by is not None:
@@ -323,6 +323,8 @@ class Engine:
                 to_settle.append(item)
                 cause = error
             else:
+                if verdict.resent:  # an upsert may meet the record its first attempt made
+                    verdict.new = resent_new(verdict.new, verdict.value, started)
                 self._apply(item, verdict)
         if cause is None:
             return None

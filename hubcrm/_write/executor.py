@@ -103,12 +103,16 @@ class Verdict(Generic[R]):
         value: What the answer gave for it (a record, a link), when it succeeded.
         error: Why it did not, else None.
         new: Whether the record is new, when the answer says (upserts).
+        resent: Whether the answer is that of a resend after an attempt that failed
+            ambiguously (the retrier's ``resent_after_ambiguous``): the earlier attempt
+            may have done what the answer reports as found already.
     """
 
     status: OutcomeStatus
     value: R | None = None
     error: Exception | None = None
     new: bool | None = None
+    resent: bool = False
 
 
 @attrs.define(slots=True)
@@ -228,10 +232,11 @@ async def execute(
             for i in group:
                 out[i] = Verdict("unknown", error=unread)
             continue
+        resent = response.resent_after_ambiguous
         for j, i in enumerate(group):
             status_j = answer.status[j]
             if status_j is not None:
-                out[i] = Verdict(status_j, answer.record[j], answer.error[j], answer.new[j])
+                out[i] = Verdict(status_j, answer.record[j], answer.error[j], answer.new[j], resent)
         # Popped last first: the groups go in input order.
         groups += [[group[j] for j in split] for split in reversed(answer.split)]
     verdicts: list[Verdict[R]] = []

@@ -70,8 +70,10 @@ class BulkOutcome:
             (HubSpot's, or the exception your iterable or ``on_progress`` raised) or
             refused its request. None when there is a record.
         new: ``True`` when the record was made by this run; ``False`` when an upsert
-            updated an existing one; ``None`` without a record (or when HubSpot did not
-            say).
+            updated an existing one; ``None`` without a record, when HubSpot did not
+            say, or when an upsert resent after an ambiguous failure found a record
+            created since its batch was first sent (the first attempt may have made it:
+            unknown).
         read_back: ``True`` when the outcome was settled after the input's batch
             failed ambiguously, rather than from HubSpot's answer to that batch: hubcrm
             read the inputs back by their unique key and sent again those it did not
