@@ -87,6 +87,9 @@ async def test_a_created_schema_is_listed_read_and_usable(
         status, car = await send(http, "POST", f"{V}/{key}", {"properties": {"vin": key}})
         assert status == 201, car
     assert emu.count(type_id) == 2
+    # The plain name is not an object type: HubSpot takes the id or the full name.
+    status, body = await send(http, "POST", f"{V}/cars", {"properties": {"vin": "x"}})
+    assert (status, body["message"]) == (400, "Unable to infer object type from: cars")
 
 
 async def test_a_schema_s_required_property_is_enforced(
