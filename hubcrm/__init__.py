@@ -75,8 +75,9 @@ if TYPE_CHECKING:
     from ._resources.objects import AsyncObjects, AsyncObjectsWithRawResponse
     from ._resources.properties import AsyncProperties
     from ._resources.raw import RawResponse, RequestSafety
+    from ._resources.schemas import AsyncSchemas, ObjectSchema, ObjectTypeLabels, SchemaAssociation
     from ._resources.search import Filter, FilterOperator, Sort, SortDirection
-    from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse, Properties
+    from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse, Properties, Schemas
     from ._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
     from ._write.outcomes import (
         BulkInput,
@@ -147,13 +148,21 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BulkRunError",
     ),
     "_resources.properties": ("AsyncProperties",),
+    "_resources.schemas": ("AsyncSchemas", "ObjectSchema", "ObjectTypeLabels", "SchemaAssociation"),
     "_http.ratelimit": ("Limiter", "RateLimit"),
     "_resources.raw": ("RawResponse", "RequestSafety"),
     "_http.redislimiter": ("OnRedisError", "RedisRateLimiter"),
     "_resources.search": ("Filter", "FilterOperator", "Sort", "SortDirection"),
     "_http.session": ("Response",),
     "_http.stats": ("ClientStats", "RateLimitStatus"),
-    "_sync": ("Associations", "HubCRM", "Objects", "ObjectsWithRawResponse", "Properties"),
+    "_sync": (
+        "Associations",
+        "HubCRM",
+        "Objects",
+        "ObjectsWithRawResponse",
+        "Properties",
+        "Schemas",
+    ),
     "_core.values": ("PropertyValue",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -226,6 +235,7 @@ __all__ = [
     "AsyncObjects",
     "AsyncObjectsWithRawResponse",
     "AsyncProperties",
+    "AsyncSchemas",
     "AuthenticationError",
     "BadRequestError",
     "BatchResult",
@@ -251,6 +261,8 @@ __all__ = [
     "NotFoundError",
     "OAuth",
     "ObjectInput",
+    "ObjectSchema",
+    "ObjectTypeLabels",
     "ObjectUpdate",
     "ObjectWarning",
     "Objects",
@@ -273,6 +285,8 @@ __all__ = [
     "RetryPolicy",
     "RetryWrites",
     "RollingWindowLimiter",
+    "SchemaAssociation",
+    "Schemas",
     "SearchCapError",
     "ServerError",
     "Sort",

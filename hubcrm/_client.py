@@ -33,6 +33,7 @@ from ._resources.associations import AsyncAssociations
 from ._resources.objects import AsyncObjects
 from ._resources.properties import AsyncProperties
 from ._resources.raw import RequestSafety, query_params, request_kind, shown_path
+from ._resources.schemas import AsyncSchemas
 from ._resources.search import DEFAULT_SEARCH_RATE_LIMIT
 from ._write.recovery import send_kind
 
@@ -114,6 +115,9 @@ class AsyncHubCRM:
 
     associations: AsyncAssociations
     """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
+
+    schemas: AsyncSchemas
+    """Custom object schemas: ``list``, ``get`` and ``create`` the portal's custom types."""
 
     def __init__(
         self,
@@ -270,6 +274,7 @@ class AsyncHubCRM:
         self.objects = AsyncObjects(retrier, version, options, search_retrier=self._search_retrier)
         self.associations = AsyncAssociations(retrier, version, options)
         self.properties = AsyncProperties(retrier, version, options)
+        self.schemas = AsyncSchemas(retrier, version, options)
 
     def with_options(
         self,

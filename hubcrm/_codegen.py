@@ -69,7 +69,13 @@ CLASSES: tuple[ClassSpec, ...] = (
         mixins=(("_resources.objects_bulk", "BulkWrites"),),
     ),
     ClassSpec("_resources.properties", "AsyncProperties", "Properties"),
-    ClassSpec("_resources.associations", "AsyncAssociations", "Associations"),
+    ClassSpec(
+        "_resources.associations",
+        "AsyncAssociations",
+        "Associations",
+        mixins=(("_resources.association_labels", "LabelWrites"),),
+    ),
+    ClassSpec("_resources.schemas", "AsyncSchemas", "Schemas"),
     ClassSpec("_client", "AsyncHubCRM", "HubCRM", is_client=True),
 )
 

@@ -2,8 +2,10 @@
 #   hubcrm/_resources/objects.py
 #   hubcrm/_resources/properties.py
 #   hubcrm/_resources/associations.py
+#   hubcrm/_resources/schemas.py
 #   hubcrm/_client.py
 #   hubcrm/_resources/objects_bulk.py
+#   hubcrm/_resources/association_labels.py
 # Do not edit: change the async classes and regenerate (`nox -s codegen`).
 """The blocking facade: HubCRM and its resources, run through one portal."""
 
@@ -35,6 +37,7 @@ from ._core.models import (
     CrmObject,
     CrmProperty,
 )
+from ._core.schema_models import ObjectSchema, ObjectTypeLabels
 from ._core.values import PropertyValue
 from ._http.auth import TokenProvider
 from ._http.ratelimit import Limiter, RateLimit
@@ -42,10 +45,10 @@ from ._http.session import Response
 from ._http.stats import ClientStats
 from ._http.transport import TraceConfig
 from ._portal import Portal, SyncClientBase
+from ._resources.association_labels import AssociationLabel
 from ._resources.associations import (
     AssociatedRecord,
     AssociationInput,
-    AssociationLabel,
     AssociationLink,
     AssociationOutcome,
     AssociationTypes,
@@ -57,6 +60,7 @@ from ._resources.raw import (
     RawResponse,
     RequestSafety,
 )
+from ._resources.schemas import AsyncSchemas
 from ._resources.search import (
     DEFAULT_SEARCH_RATE_LIMIT,
     Filter,
@@ -65,7 +69,7 @@ from ._resources.search import (
 from ._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
 from ._write.bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 
-__all__ = ["Associations", "HubCRM", "Objects", "ObjectsWithRawResponse", "Properties"]
+__all__ = ["Associations", "HubCRM", "Objects", "ObjectsWithRawResponse", "Properties", "Schemas"]
 
 
 class ObjectsWithRawResponse:
@@ -818,7 +822,8 @@ class Properties:
 
 
 class Associations:
-    """Associations between existing records: make, list, remove, and look up labels.
+    """Associations between existing records: make, list, remove; labels: look them up,
+    create, rename and delete them.
 
     Reached as ``crm.associations`` on a client; not constructed directly. Types are
     read from the ``from`` record's side (``AssociationType.CONTACT_TO_COMPANY`` from a
@@ -964,6 +969,216 @@ class Associations:
             )
         )
 
+    def create_label(
+        self,
+        from_type: str,
+        to_type: str,
+        label: str,
+        *,
+        name: str,
+        inverse_label: str | None = None,
+    ) -> builtins.list[AssociationLabel]:
+        """Create a ``USER_DEFINED`` association label between two object types.
+
+        A labelled association can only use a label that exists: create it here, then
+        pass its ``spec`` to :meth:`create` or ``create_many``.
+
+        Args:
+            from_type: the ``from`` object type (``"contacts"``).
+            to_type: the ``to`` object type (``"companies"``).
+            label: the label read from the ``from`` side (``"Manager"``).
+            name: the label's internal name, unique between the two types.
+            inverse_label: the label read from the ``to`` side (``"Employee"``), for a
+                pair of labels; by default both sides read ``label``.
+
+        Returns:
+            The association types HubSpot made, the ``from`` side's first (between
+            two different types HubSpot makes one per direction).
+
+        Raises:
+            TypeError, ValueError: an argument is malformed (checked first).
+            OutcomeUnknownError: the create failed ambiguously (a 5xx, a connection
+                dropped after sending): it is not sent again, since a second create
+                could make a second label. Look it up with :meth:`labels`.
+            APIError: HubSpot refused the label (a name already used: ``ConflictError``).
+        """
+        return self._portal.call(
+            functools.partial(
+                self._async.create_label,
+                from_type,
+                to_type,
+                label,
+                name=name,
+                inverse_label=inverse_label,
+            )
+        )
+
+    def update_label(
+        self,
+        from_type: str,
+        to_type: str,
+        association_type_id: int,
+        label: str,
+        *,
+        inverse_label: str | None = None,
+    ) -> None:
+        """Rename a ``USER_DEFINED`` association label (HubSpot answers 204).
+
+        Renaming is idempotent: it is retried after ambiguous failures like a read.
+
+        Args:
+            from_type: the ``from`` object type.
+            to_type: the ``to`` object type.
+            association_type_id: the label's type id, read from the ``from`` side.
+            label: its new label.
+            inverse_label: the new label of its inverse, for a pair.
+
+        Raises:
+            TypeError, ValueError: an argument is malformed (checked first).
+            NotFoundError: there is no such label between the two types.
+            APIError: HubSpot refused the request.
+        """
+        return self._portal.call(
+            functools.partial(
+                self._async.update_label,
+                from_type,
+                to_type,
+                association_type_id,
+                label,
+                inverse_label=inverse_label,
+            )
+        )
+
+    def delete_label(self, from_type: str, to_type: str, association_type_id: int) -> None:
+        """Delete a ``USER_DEFINED`` association label, and its inverse (HubSpot answers
+        204). Associations that carried it no longer do.
+
+        Deleting is retried after ambiguous failures; a retry that finds the label
+        already gone raises ``NotFoundError``.
+
+        Args:
+            from_type: the ``from`` object type.
+            to_type: the ``to`` object type.
+            association_type_id: the label's type id, read from the ``from`` side.
+
+        Raises:
+            TypeError, ValueError: an argument is malformed (checked first).
+            NotFoundError: there is no such label between the two types.
+            APIError: HubSpot refused the request.
+        """
+        return self._portal.call(
+            functools.partial(self._async.delete_label, from_type, to_type, association_type_id)
+        )
+
+
+class Schemas:
+    """Custom object schemas: list, read and create the portal's custom object types.
+
+    Reached as ``crm.schemas`` on a client; not constructed directly. A schema's type is
+    then used like any other: ``crm.objects.create("p1234_cars", ...)`` or
+    ``crm.objects.create("2-123", ...)``.
+    """
+
+    def __init__(self, async_resource: AsyncSchemas, portal: Portal) -> None:
+        self._async = async_resource
+        self._portal = portal
+
+    def list(self, *, archived: bool = False) -> builtins.list[ObjectSchema]:
+        """Every custom object schema of the portal (HubSpot answers them in one page).
+
+        Args:
+            archived: list the archived schemas instead of the live ones.
+
+        Returns:
+            The schemas, with their properties and association definitions.
+
+        Raises:
+            APIError: HubSpot refused the request (a token without the schemas scope).
+        """
+        return self._portal.call(functools.partial(self._async.list, archived=archived))
+
+    def get(self, object_type: str) -> ObjectSchema:
+        """One custom object schema.
+
+        Args:
+            object_type: the type's id (``"2-123"``) or fully qualified name
+                (``"p1234_cars"``).
+
+        Raises:
+            TypeError, ValueError: ``object_type`` is malformed (checked first).
+            NotFoundError: the portal has no such custom object type.
+        """
+        return self._portal.call(functools.partial(self._async.get, object_type))
+
+    def create(
+        self,
+        name: str,
+        *,
+        labels: ObjectTypeLabels,
+        properties: Iterable[CrmProperty | Mapping[str, Any]],
+        primary_display_property: str | None = None,
+        required_properties: Iterable[str] = (),
+        searchable_properties: Iterable[str] = (),
+        secondary_display_properties: Iterable[str] = (),
+        associated_objects: Iterable[str] = (),
+        description: str | None = None,
+    ) -> ObjectSchema:
+        """Create a custom object type.
+
+        Args:
+            name: the schema's name, unique in the portal: a letter, then letters,
+                digits and underscores (``"cars"``; its fully qualified name is then
+                ``"p<portal id>_cars"``).
+            labels: the singular and plural labels (HubSpot never changes them later).
+            properties: the type's property definitions: ``CrmProperty`` values, or
+                mappings in HubSpot's form (``{"name", "label", "type", "fieldType",
+                ...}``) for what ``CrmProperty`` does not hold (options, ...).
+            primary_display_property: the property shown as a record's name.
+            required_properties: properties every new record must set.
+            searchable_properties: properties HubSpot's product search indexes.
+            secondary_display_properties: properties shown under a record's name.
+            associated_objects: types the new type can be associated with
+                (``"CONTACT"``, ``"COMPANY"``, or type ids such as ``"0-1"``).
+            description: a description of the type.
+
+        Every property ``required_properties``, ``primary_display_property``,
+        ``searchable_properties`` and ``secondary_display_properties`` name must be one
+        of ``properties``: checked before anything is sent.
+
+        A create that fails ambiguously (a 502 or 504, a connection dropped after
+        sending, an unreadable answer) is settled by reading the schemas and looking for
+        ``name``, which HubSpot keeps unique in a portal: found with the requested
+        labels and required properties, it is returned as created; found with others, a
+        ``ConflictError`` names it; absent, the create is sent once more (a 409 then
+        means it was made meanwhile: it is read again). With ``retry_writes="never"``
+        nothing is read or resent.
+
+        Returns:
+            The schema as HubSpot created it, with its ``object_type_id``.
+
+        Raises:
+            TypeError, ValueError: an argument is malformed (checked first).
+            ConflictError: the portal already has a schema of that name (after an
+                ambiguous failure: one with other labels or required properties).
+            OutcomeUnknownError: the create failed ambiguously and reading the schemas
+                failed too (or ``retry_writes="never"``).
+            APIError: HubSpot refused the schema.
+        """
+        return self._portal.call(
+            functools.partial(
+                self._async.create,
+                name,
+                labels=labels,
+                properties=properties,
+                primary_display_property=primary_display_property,
+                required_properties=required_properties,
+                searchable_properties=searchable_properties,
+                secondary_display_properties=secondary_display_properties,
+                associated_objects=associated_objects,
+                description=description,
+            )
+        )
+
 
 class HubCRM(SyncClientBase):
     """Blocking client for HubSpot's CRM objects API.
@@ -990,6 +1205,9 @@ class HubCRM(SyncClientBase):
 
     associations: Associations
     """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
+
+    schemas: Schemas
+    """Custom object schemas: ``list``, ``get`` and ``create`` the portal's custom types."""
 
     def __init__(
         self,
@@ -1114,6 +1332,7 @@ class HubCRM(SyncClientBase):
         self.objects = Objects(self._async_client.objects, self._portal)
         self.properties = Properties(self._async_client.properties, self._portal)
         self.associations = Associations(self._async_client.associations, self._portal)
+        self.schemas = Schemas(self._async_client.schemas, self._portal)
 
     @classmethod
     def _wrap(cls, async_client: AsyncHubCRM, portal: Portal) -> HubCRM:
@@ -1124,6 +1343,7 @@ class HubCRM(SyncClientBase):
         self.objects = Objects(async_client.objects, portal)
         self.properties = Properties(async_client.properties, portal)
         self.associations = Associations(async_client.associations, portal)
+        self.schemas = Schemas(async_client.schemas, portal)
         return self
 
     def with_options(

@@ -365,6 +365,9 @@ class OutcomeUnknownError(HubCRMError):
             are ordinary retries: it is ``False`` there.
         property_name: For the creation of a property (``properties.create``) rather
             than a record: the property's name.
+        definition: For the creation of another definition of the portal (a custom
+            object schema, an association label): what it is, in words, such as
+            ``"the custom object schema 'cars'"``.
 
     Attributes:
         object_type: The object type written to.
@@ -373,6 +376,7 @@ class OutcomeUnknownError(HubCRMError):
         operation: ``"create"`` or ``"update"``.
         retried: For a create, whether hubcrm tried to settle it before giving up.
         property_name: The property whose creation is in doubt, or None for a record.
+        definition: The schema or label whose creation is in doubt, or None.
     """
 
     object_type: str
@@ -381,6 +385,7 @@ class OutcomeUnknownError(HubCRMError):
     operation: Literal["create", "update"]
     retried: bool
     property_name: str | None
+    definition: str | None
 
     def __init__(
         self,
@@ -391,6 +396,7 @@ class OutcomeUnknownError(HubCRMError):
         operation: Literal["create", "update"] = "create",
         retried: bool = False,
         property_name: str | None = None,
+        definition: str | None = None,
     ) -> None:
         self.object_type = object_type
         self.input = input
@@ -399,7 +405,19 @@ class OutcomeUnknownError(HubCRMError):
         self.operation = operation
         self.retried = retried
         self.property_name = property_name
+        self.definition = definition
         reason = f": {cause}" if cause is not None else ""
+        if definition is not None:
+            settled = (
+                "hubcrm could not read it back to tell"
+                if retried
+                else "hubcrm does not send it again, and did not read it back"
+            )
+            super().__init__(
+                f"creating {definition} failed in a way that leaves its outcome "
+                f"unknown{reason}. {settled}: look it up before creating it again."
+            )
+            return
         if property_name is not None:
             settled = (
                 "hubcrm could not read it back to tell"

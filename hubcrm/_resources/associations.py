@@ -28,6 +28,7 @@ from .._write.bulk_answer import BatchAnswer, entry_outcome
 from .._write.executor import Verdict
 from .._write.outcomes import OutcomeStatus
 from .._write.schedule import check_batch_size
+from .association_labels import AssociationLabel, LabelWrites, _str
 from .paging import PageRequest, page_results, paginate
 
 __all__ = [
@@ -42,53 +43,6 @@ __all__ = [
 ]
 
 AssociationTypes = int | AssociationType | AssociationSpec | Iterable[int | AssociationSpec]
-
-
-def _int(value: object) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise TypeError(f"expected an integer, got {type_name(value)}")
-
-
-def _str(value: object) -> str:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return int.__repr__(value)
-    raise TypeError(f"expected a string, got {type_name(value)}")
-
-
-@attrs.frozen
-class AssociationLabel:
-    """An association type between two object types, as HubSpot describes it.
-
-    Attributes:
-        category: ``"HUBSPOT_DEFINED"``, ``"USER_DEFINED"``, ``"INTEGRATOR_DEFINED"``
-            or ``"WORK"``.
-        type_id: The association type id.
-        label: Its label (``"Primary"``, ``"Decision maker"``); None when unlabelled.
-    """
-
-    category: str
-    type_id: int
-    label: str | None = None
-
-    @property
-    def spec(self) -> AssociationSpec:
-        """The type as an ``AssociationSpec``, to pass to ``create``."""
-        # The category is HubSpot's text; AssociationSpec checks it is a known one.
-        return AssociationSpec(self.type_id, self.category)  # type: ignore[arg-type]
-
-    @classmethod
-    def _from_json(cls, data: Any) -> AssociationLabel:
-        label = data.get("label")
-        return cls(
-            _str(data.get("category", "HUBSPOT_DEFINED")),
-            _int(data["typeId"]),
-            label if isinstance(label, str) and label else None,
-        )
 
 
 @attrs.frozen
@@ -215,8 +169,9 @@ def _parse(path: str, read: Callable[[Any], R], data: Any) -> R:
         raise ResponseParseError(f"could not read HubSpot's answer to {path}: {exc!r}") from exc
 
 
-class AsyncAssociations:
-    """Associations between existing records: make, list, remove, and look up labels.
+class AsyncAssociations(LabelWrites):
+    """Associations between existing records: make, list, remove; labels: look them up,
+    create, rename and delete them.
 
     Reached as ``crm.associations`` on a client; not constructed directly. Types are
     read from the ``from`` record's side (``AssociationType.CONTACT_TO_COMPANY`` from a

@@ -94,6 +94,7 @@ class RecordsApi:
             router.add_route("*", base + "/batch/create", self.batch_associate)
             router.add_route("*", base + "/batch/archive", self.batch_disassociate)
             router.add_route("*", base + "/labels", self.labels)
+            router.add_route("*", base + "/labels/{associationTypeId}", self.delete_label)
 
     # --- objects ---------------------------------------------------------------------------
 
@@ -228,11 +229,35 @@ class RecordsApi:
         return await self._serve(request, "batch_disassociate", run)
 
     async def labels(self, request: web.Request) -> web.StreamResponse:
-        """``GET /crm/associations/2026-03/{from}/{to}/labels``."""
-        if request.method != "GET":
-            return method_not_allowed(self._state, request, "GET")
+        """``GET`` (list), ``POST`` (create) or ``PUT`` (rename) the labels between two types."""
+        if request.method not in ("GET", "POST", "PUT"):
+            return method_not_allowed(self._state, request, "GET, POST, PUT")
+        operation = {
+            "GET": "association_labels",
+            "POST": "create_association_label",
+            "PUT": "update_association_label",
+        }[request.method]
+
+        def run(tdef: ObjectTypeDef, body: Any) -> Result:
+            to_def = self._other_type(request, "toObjectType")
+            if request.method == "POST":
+                return self._crm.create_label(tdef, to_def, body)
+            if request.method == "PUT":
+                return self._crm.update_label(tdef, to_def, body)
+            return self._crm.labels(tdef, to_def)
+
+        return await self._serve(request, operation, run)
+
+    async def delete_label(self, request: web.Request) -> web.StreamResponse:
+        """``DELETE /crm/associations/2026-03/{from}/{to}/labels/{associationTypeId}``."""
+        if request.method != "DELETE":
+            return method_not_allowed(self._state, request, "DELETE")
+        raw_id = request.match_info["associationTypeId"]
 
         def run(tdef: ObjectTypeDef, _: Any) -> Result:
-            return self._crm.labels(tdef, self._other_type(request, "toObjectType"))
+            if not raw_id.isascii() or not raw_id.isdigit():
+                raise ApiError(400, f"Invalid association type id: {raw_id}")
+            to_def = self._other_type(request, "toObjectType")
+            return self._crm.delete_label(tdef, to_def, int(raw_id))
 
-        return await self._serve(request, "association_labels", run)
+        return await self._serve(request, "delete_association_label", run)

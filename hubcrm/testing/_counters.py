@@ -23,7 +23,9 @@ class Stats:
             ``batch_upsert``, ``read``, ``token``, ``list``, ``update``, ``archive``,
             ``batch_update``, ``batch_archive``, ``search``, ``associate``,
             ``list_associations``, ``delete_association``, ``batch_associate``,
-            ``batch_disassociate``, ``association_labels`` or ``other``.
+            ``batch_disassociate``, ``association_labels``, ``create_association_label``,
+            ``update_association_label``, ``delete_association_label``, ``list_schemas``,
+            ``read_schema``, ``create_schema`` or ``other``.
         responses_by_status: HTTP responses sent, by status code (a dropped connection
             sends none).
         rate_limited: 429s sent, by ``policyName`` (``TEN_SECONDLY_ROLLING``, ``DAILY``).

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 from ._api_errors import ApiError, bad_json
 from ._crm import Crm
 from ._crm_core import Result
@@ -20,7 +22,7 @@ from ._schema import (
     UNLABELED_ASSOCIATIONS,
     ObjectTypeDef,
 )
-from ._store import Association, StoredObject
+from ._store import INVERSE_ASSOCIATIONS, Association, StoredObject
 
 __all__ = [
     "INVERSE_ASSOCIATIONS",
@@ -31,12 +33,6 @@ __all__ = [
 
 MAX_ASSOCIATION_LIMIT = 500
 PRIMARY_ASSOCIATIONS = frozenset((1, 2, 5, 6, 25, 26))
-# HUBSPOT_DEFINED type id -> the id of the same association read from the other side
-INVERSE_ASSOCIATIONS = {
-    1: 2, 2: 1, 279: 280, 280: 279, 3: 4, 4: 3, 5: 6, 6: 5, 341: 342, 342: 341,
-    15: 16, 16: 15, 25: 26, 26: 25, 27: 28, 28: 27, 19: 20, 20: 19,
-    201: 202, 202: 201, 203: 204, 204: 203,
-}  # fmt: skip
 
 
 def _numeric_id(object_id: str) -> Any:
@@ -91,16 +87,6 @@ class CrmAssociations:
                     context={"associationTypeId": [str(type_id)]},
                 )
 
-    @staticmethod
-    def _link(obj: StoredObject, to_type: str, to_id: str, specs: list[tuple[str, int]]) -> None:
-        for i, (t, oid, have) in enumerate(obj.associations):
-            if t == to_type and oid == to_id:
-                merged = tuple(dict.fromkeys([*have, *specs]))
-                obj.associations[i] = (t, oid, merged)
-                return
-        entry: Association = (to_type, to_id, tuple(specs))
-        obj.associations.append(entry)
-
     def _associate(
         self,
         from_def: ObjectTypeDef,
@@ -109,20 +95,7 @@ class CrmAssociations:
         target: StoredObject,
         specs: list[tuple[str, int]],
     ) -> list[str]:
-        self._link(obj, to_def.object_type_id, target.id, specs)
-        inverse: list[tuple[str, int]] = []
-        for category, type_id in specs:
-            if category == "HUBSPOT_DEFINED":
-                other = INVERSE_ASSOCIATIONS.get(type_id)
-                if other is not None:
-                    inverse.append((category, other))
-            elif (
-                self.crm.store.association_target(to_def.object_type_id, category, type_id)
-                == from_def.object_type_id
-            ):
-                inverse.append((category, type_id))
-        if inverse:
-            self._link(target, from_def.object_type_id, obj.id, inverse)
+        self.crm.store.link_both(obj, target, specs)
         labels = [self._api_label(from_def, c, t) for c, t in specs]
         return [label for label in labels if label]
 
@@ -307,8 +280,10 @@ class CrmAssociations:
     def batch_disassociate(
         self, from_def: ObjectTypeDef, to_def: ObjectTypeDef, body: Any
     ) -> Result:
-        """``POST /crm/associations/{v}/{from}/{to}/batch/archive``: 204."""
+        """``POST /crm/associations/{v}/{from}/{to}/batch/archive``: 200 with a
+        ``BatchResponse`` (HubSpot's 2026-03 answer; no result per input)."""
         raw = parse_batch(body)
+        started = self.crm.now()
         store = self.crm.store
         for i, item in enumerate(raw):
             ref = item.get("from") if isinstance(item, dict) else None
@@ -330,7 +305,13 @@ class CrmAssociations:
                 target = store.objects[to_def.object_type_id].get(to_id)
                 if target is not None:
                     self._unlink(target, from_def.object_type_id, str(from_id))
-        return 204, {}, []
+        answer = {
+            "status": "COMPLETE",
+            "results": [],
+            "startedAt": started,
+            "completedAt": self.crm.now(),
+        }
+        return 200, answer, []
 
     def labels(self, from_def: ObjectTypeDef, to_def: ObjectTypeDef) -> Result:
         """``GET /crm/associations/{v}/{from}/{to}/labels``: every type between the two."""
@@ -350,3 +331,108 @@ class CrmAssociations:
             if from_id == pair[0] and definition.to_type_id == pair[1]:
                 rows.append({"category": category, "typeId": type_id, "label": definition.label})
         return 200, {"results": rows}, []
+
+    # --- labels: USER_DEFINED association types made through the API ------------------------
+
+    def _user_label(self, from_def: ObjectTypeDef, to_def: ObjectTypeDef, type_id: int) -> Any:
+        definition = self.crm.store.association_types.get(
+            (from_def.object_type_id, "USER_DEFINED", type_id)
+        )
+        if definition is None or definition.to_type_id != to_def.object_type_id:
+            raise ApiError(
+                404,
+                f"No USER_DEFINED association label with type id {type_id} from "
+                f"{from_def.name} to {to_def.name}",
+                "OBJECT_NOT_FOUND",
+                context={"associationTypeId": [str(type_id)]},
+            )
+        return definition
+
+    def create_label(self, from_def: ObjectTypeDef, to_def: ObjectTypeDef, body: Any) -> Result:
+        """``POST .../{from}/{to}/labels``: a USER_DEFINED label (and its inverse): 200
+        with the type ids made, the ``from`` side's first."""
+        if not isinstance(body, dict):
+            raise bad_json("body must be a JSON object")
+        label, name, inverse = body.get("label"), body.get("name"), body.get("inverseLabel")
+        if not isinstance(label, str) or not label.strip():
+            raise bad_json("body.label is required")
+        if not isinstance(name, str) or not name.strip():
+            raise bad_json("body.name is required")
+        if inverse is not None and (not isinstance(inverse, str) or not inverse.strip()):
+            raise bad_json("body.inverseLabel must be a non-empty string")
+        store = self.crm.store
+        from_id, to_id = from_def.object_type_id, to_def.object_type_id
+        if (from_id, to_id, name) in store.association_names:
+            raise ApiError(
+                409,
+                f"An association label named {name!r} already exists from {from_def.name} "
+                f"to {to_def.name}",
+                "OBJECT_ALREADY_EXISTS",
+                context={"name": [name]},
+            )
+        there = store.new_association_type_id()
+        store.define_association_type(from_id, to_id, there, "USER_DEFINED", label)
+        rows = [{"category": "USER_DEFINED", "typeId": there, "label": label}]
+        if from_id != to_id or inverse is not None:
+            back = store.new_association_type_id()
+            store.define_association_type(to_id, from_id, back, "USER_DEFINED", inverse or label)
+            store.association_inverse[(from_id, "USER_DEFINED", there)] = back
+            store.association_inverse[(to_id, "USER_DEFINED", back)] = there
+            rows.append({"category": "USER_DEFINED", "typeId": back, "label": inverse or label})
+        store.association_names[(from_id, to_id, name)] = there
+        return 200, {"results": rows}, []
+
+    def update_label(self, from_def: ObjectTypeDef, to_def: ObjectTypeDef, body: Any) -> Result:
+        """``PUT .../{from}/{to}/labels``: rename a label (and its inverse): 204."""
+        if not isinstance(body, dict):
+            raise bad_json("body must be a JSON object")
+        type_id, label, inverse = (
+            body.get("associationTypeId"),
+            body.get("label"),
+            body.get("inverseLabel"),
+        )
+        if isinstance(type_id, bool) or not isinstance(type_id, int):
+            raise bad_json("body.associationTypeId must be an integer")
+        if not isinstance(label, str) or not label.strip():
+            raise bad_json("body.label is required")
+        if inverse is not None and (not isinstance(inverse, str) or not inverse.strip()):
+            raise bad_json("body.inverseLabel must be a non-empty string")
+        store = self.crm.store
+        definition = self._user_label(from_def, to_def, type_id)
+        key = (from_def.object_type_id, "USER_DEFINED", type_id)
+        store.association_types[key] = attrs.evolve(definition, label=label)
+        back = store.association_inverse.get(key)
+        if back is not None and inverse is not None:
+            back_key = (to_def.object_type_id, "USER_DEFINED", back)
+            store.association_types[back_key] = attrs.evolve(
+                store.association_types[back_key], label=inverse
+            )
+        return 204, {}, []
+
+    def delete_label(self, from_def: ObjectTypeDef, to_def: ObjectTypeDef, type_id: int) -> Result:
+        """``DELETE .../{from}/{to}/labels/{associationTypeId}``: the label and its inverse
+        are gone, and so are they from the associations that carried them: 204."""
+        store = self.crm.store
+        self._user_label(from_def, to_def, type_id)
+        key = (from_def.object_type_id, "USER_DEFINED", type_id)
+        gone = {key: to_def.object_type_id}  # (owner type, category, id) -> to type
+        back = store.association_inverse.pop(key, None)
+        if back is not None:
+            back_key = (to_def.object_type_id, "USER_DEFINED", back)
+            store.association_inverse.pop(back_key, None)
+            gone[back_key] = from_def.object_type_id
+        for dead in gone:
+            store.association_types.pop(dead, None)
+        for names_key, named in list(store.association_names.items()):
+            if (names_key[0], "USER_DEFINED", named) in gone:
+                del store.association_names[names_key]
+        for (owner_type, _, dead_id), target_type in gone.items():
+            for obj in store.objects[owner_type].values():
+                kept: list[Association] = []
+                for to_type, to_id, specs in obj.associations:
+                    if to_type == target_type:
+                        specs = tuple(x for x in specs if x != ("USER_DEFINED", dead_id))
+                    if specs:
+                        kept.append((to_type, to_id, specs))
+                obj.associations[:] = kept
+        return 204, {}, []

@@ -205,7 +205,7 @@ class CrmCore:
             props.setdefault(tdef.created_property, now)
             props[tdef.modified_property] = now
             props["hs_object_id"] = object_id
-            obj = StoredObject(object_id, type_id, props, now, prepared.associations)
+            obj = StoredObject(object_id, type_id, props, now, [])
             self.store.objects[type_id][object_id] = obj
             self.counters.objects_created += 1
         else:
@@ -222,8 +222,15 @@ class CrmCore:
                     obj.properties[name] = value
             obj.properties[tdef.modified_property] = now
             obj.updated_at = now
-            obj.associations.extend(prepared.associations)
             self.counters.objects_updated += 1
+        # Stored from both sides, as associations.create does: the company lists the
+        # contact created with an association to it.
+        for to_type, to_id, specs in prepared.associations:
+            target = self.store.objects[to_type].get(to_id)
+            if target is None:  # checked when prepared; never lose the association
+                self.store.link(obj, to_type, to_id, specs)
+            else:
+                self.store.link_both(obj, target, specs)
         for name, key in prepared.unique_keys:
             self.store.unique[(type_id, name)][key] = obj.id
         return obj

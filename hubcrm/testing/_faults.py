@@ -58,6 +58,12 @@ Operation = Literal[
     "association_labels",
     "create_property",
     "read_property",
+    "list_schemas",
+    "read_schema",
+    "create_schema",
+    "create_association_label",
+    "update_association_label",
+    "delete_association_label",
 ]
 """The endpoints faults can target."""
 

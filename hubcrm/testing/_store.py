@@ -22,8 +22,10 @@ from ._schema import (
 )
 
 __all__ = [
+    "FIRST_ASSOCIATION_LABEL",
     "FIRST_CUSTOM_TYPE",
     "FIRST_OBJECT_ID",
+    "INVERSE_ASSOCIATIONS",
     "Association",
     "Store",
     "StoredObject",
@@ -31,6 +33,14 @@ __all__ = [
 
 FIRST_OBJECT_ID = 1_000_001
 FIRST_CUSTOM_TYPE = 1_000_001
+FIRST_ASSOCIATION_LABEL = 1_001
+
+# HUBSPOT_DEFINED type id -> the id of the same association read from the other side
+INVERSE_ASSOCIATIONS = {
+    1: 2, 2: 1, 279: 280, 280: 279, 3: 4, 4: 3, 5: 6, 6: 5, 341: 342, 342: 341,
+    15: 16, 16: 15, 25: 26, 26: 25, 27: 28, 28: 27, 19: 20, 20: 19,
+    201: 202, 202: 201, 203: 204, 204: 203,
+}  # fmt: skip
 
 # (to object type id, to object id, ((category, type id), ...))
 Association = tuple[str, str, tuple[tuple[str, int], ...]]
@@ -70,6 +80,14 @@ class Store:
         self.unique: dict[tuple[str, str], dict[str, str]] = {}
         # (from type id, category, type id) -> definition (not HUBSPOT_DEFINED)
         self.association_types: dict[tuple[str, str, int], AssociationTypeDef] = {}
+        # (from type id, category, type id) -> the type id of the other direction, for
+        # labels made in pairs (a label and its inverse)
+        self.association_inverse: dict[tuple[str, str, int], int] = {}
+        # (from type id, to type id, label name) -> the type id of a label made by the API
+        self.association_names: dict[tuple[str, str, str], int] = {}
+        self.next_association_label = FIRST_ASSOCIATION_LABEL
+        # type id -> what a custom object schema says beyond its ObjectTypeDef
+        self.schemas: dict[str, dict[str, Any]] = {}
         # (type id, property name) -> the definition a property create answered with
         self.property_answers: dict[tuple[str, str], dict[str, Any]] = {}
         self.next_id = FIRST_OBJECT_ID
@@ -180,6 +198,17 @@ class Store:
         self._register(new)
         return new
 
+    def set_required(self, object_type: str, names: Iterable[str]) -> ObjectTypeDef:
+        """Replace the properties a type needs at creation."""
+        tdef = self.require(object_type)
+        names = tuple(names)
+        for name in names:
+            if name not in tdef.properties:
+                raise ValueError(f"required property {name!r} is not defined")
+        new = attrs.evolve(tdef, required=names)
+        self._register(new)
+        return new
+
     def define_association_type(
         self,
         from_type: str,
@@ -203,7 +232,56 @@ class Store:
             label=label,
         )
         self.association_types[(definition.from_type_id, category, type_id)] = definition
+        self.next_association_label = max(self.next_association_label, type_id + 1)
         return definition
+
+    def new_association_type_id(self) -> int:
+        """A type id no association type of the portal uses yet."""
+        used = {key[2] for key in self.association_types}
+        while self.next_association_label in used:
+            self.next_association_label += 1
+        type_id = self.next_association_label
+        self.next_association_label += 1
+        return type_id
+
+    def inverse_specs(
+        self, from_type_id: str, to_type_id: str, specs: Iterable[tuple[str, int]]
+    ) -> list[tuple[str, int]]:
+        """The types of an association read from its ``to`` side: HubSpot's inverse ids,
+        a label's inverse, or the same id where it is valid the other way round."""
+        inverse: list[tuple[str, int]] = []
+        for category, type_id in specs:
+            if category == "HUBSPOT_DEFINED":
+                other = INVERSE_ASSOCIATIONS.get(type_id)
+                if other is not None:
+                    inverse.append((category, other))
+                continue
+            other = self.association_inverse.get((from_type_id, category, type_id))
+            if other is not None:
+                inverse.append((category, other))
+            elif self.association_target(to_type_id, category, type_id) == from_type_id:
+                inverse.append((category, type_id))
+        return inverse
+
+    @staticmethod
+    def link(obj: StoredObject, to_type: str, to_id: str, specs: Iterable[tuple[str, int]]) -> None:
+        """Add association types from ``obj`` to one record (merged with those it has)."""
+        specs = tuple(specs)
+        for i, (t, oid, have) in enumerate(obj.associations):
+            if t == to_type and oid == to_id:
+                obj.associations[i] = (t, oid, tuple(dict.fromkeys([*have, *specs])))
+                return
+        obj.associations.append((to_type, to_id, specs))
+
+    def link_both(
+        self, obj: StoredObject, target: StoredObject, specs: Iterable[tuple[str, int]]
+    ) -> None:
+        """Associate two records, stored from both sides as HubSpot does."""
+        specs = tuple(specs)
+        self.link(obj, target.type_id, target.id, specs)
+        inverse = self.inverse_specs(obj.type_id, target.type_id, specs)
+        if inverse:
+            self.link(target, obj.type_id, obj.id, inverse)
 
     def association_target(self, from_type_id: str, category: str, type_id: int) -> str | None:
         """The ``to`` type an association type id implies from this type, if valid."""

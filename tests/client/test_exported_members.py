@@ -22,6 +22,12 @@ PUBLIC = {
     "Associations",
     "AsyncObjectsWithRawResponse",
     "ObjectsWithRawResponse",
+    # custom object schemas
+    "AsyncSchemas",
+    "Schemas",
+    "ObjectSchema",
+    "ObjectTypeLabels",
+    "SchemaAssociation",
     # raw requests and responses
     "RawResponse",
     "RequestSafety",

@@ -358,16 +358,15 @@ async def test_associations_are_checked_and_stored(
     )
     assert status == 201
     stored = emu.objects("contacts")[0]
+    # One entry per associated record, holding every type given for it.
     assert stored["associations"] == [
         {
             "toObjectTypeId": "0-2",
             "toObjectId": company,
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279}],
-        },
-        {
-            "toObjectTypeId": "0-2",
-            "toObjectId": company,
-            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1}],
+            "types": [
+                {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 279},
+                {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 1},
+            ],
         },
     ]
     status, read = await get(http, f"{V}/contacts/{body['id']}?associations=companies")

@@ -1,5 +1,6 @@
 """Associations between existing records as users' type checkers see it:
-crm.associations (create, create_many, list, labels, delete) and its records.
+crm.associations (create, create_many, list, labels, delete, create_label,
+update_label, delete_label) and its records.
 
 Never run: `nox -s lint` checks this file with mypy --strict and pyright (strict).
 """
@@ -84,6 +85,12 @@ async def async_associations(crm: AsyncHubCRM) -> None:
         assert_type(record, AssociatedRecord)
     assert_type(await associations.labels("contacts", "companies"), list[AssociationLabel])
     assert_type(await associations.delete("contacts", "1", "companies", "2"), None)
+    made = await associations.create_label(
+        "contacts", "companies", "Manager", name="manager", inverse_label="Employer"
+    )
+    assert_type(made, list[AssociationLabel])
+    assert_type(await associations.update_label("contacts", "companies", 7, "Boss"), None)
+    assert_type(await associations.delete_label("contacts", "companies", 7), None)
 
 
 def sync_associations(crm: HubCRM) -> None:
@@ -98,3 +105,9 @@ def sync_associations(crm: HubCRM) -> None:
         assert_type(record, AssociatedRecord)
     assert_type(associations.labels("contacts", "companies"), list[AssociationLabel])
     assert_type(associations.delete("contacts", "1", "companies", "2"), None)
+    made = associations.create_label("contacts", "companies", "Manager", name="manager")
+    assert_type(made, list[AssociationLabel])
+    assert_type(
+        associations.update_label("contacts", "companies", 7, "Boss", inverse_label="B"), None
+    )
+    assert_type(associations.delete_label("contacts", "companies", 7), None)
