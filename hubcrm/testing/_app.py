@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 from ._admin import Admin, guarded
 from ._api_errors import ApiError
+from ._app_portal import PortalApi
 from ._app_records import RecordsApi
 from ._crm_core import Result
 from ._faults import FaultRule
@@ -75,6 +76,7 @@ def build_app(state: State, credentials: Credentials) -> web.Application:
     admin = Admin(state)
     router = app.router
     objects.more.register(router)  # first: ".../{objectType}/search" before ".../{objectId}"
+    PortalApi(state, objects.serve).register(router)
     for prefix in PREFIXES:
         router.add_route("*", prefix + "/{objectType}", objects.handle_collection)
         router.add_route("*", prefix + "/{objectType}/batch/create", objects.handle_batch_create)
@@ -238,7 +240,8 @@ class ObjectsApi:
         admit: Callable[[str, dict[str, str]], str | None] | None = None,
     ) -> web.StreamResponse:
         state = self._state
-        type_key = request.match_info["objectType"]
+        # Routes without a type (the owners) serve no type: their process ignores it.
+        type_key = request.match_info.get("objectType")
         latency: FaultRule | None = None
         fault: FaultRule | None = None
         with state.lock:
@@ -255,7 +258,7 @@ class ObjectsApi:
                 error = self._rate_limit_error(policy, app)
                 counters.response(429)
                 return json_response(429, error.body(cid), headers)
-            tdef = state.store.resolve(type_key)
+            tdef = None if type_key is None else state.store.resolve(type_key)
             type_name = None if tdef is None else tdef.name
             latency, fault = take_faults(state, operation, type_name, cid)
         # The body is read before any latency: like HubSpot, a request that has fully
@@ -276,12 +279,12 @@ class ObjectsApi:
             return fault_response(state, fault, cid, headers)
         ids: list[str] = []
         try:
-            if tdef is None:
+            if tdef is None and type_key is not None:
                 raise ApiError(400, f"Unable to infer object type from: {type_key}", None)
             if body_error is not None:
                 raise body_error
             with state.lock:
-                status, payload, ids = process(tdef, body)
+                status, payload, ids = process(cast(ObjectTypeDef, tdef), body)
                 if fault is None:
                     state.counters.response(status)
                     if status == 204:

@@ -58,6 +58,8 @@ Operation = Literal[
     "association_labels",
     "create_property",
     "read_property",
+    "read_pipelines",
+    "read_owners",
 ]
 """The endpoints faults can target."""
 
