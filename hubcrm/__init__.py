@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         ObjectWarning,
         ValueWithTimestamp,
     )
+    from ._core.pipeline_owner_models import Owner, OwnerTeam, Pipeline, PipelineStage
     from ._core.values import PropertyValue
     from ._http.auth import OAuth, StaticToken, TokenProvider, TokenSet
     from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
@@ -73,10 +74,20 @@ if TYPE_CHECKING:
         AsyncAssociations,
     )
     from ._resources.objects import AsyncObjects, AsyncObjectsWithRawResponse
+    from ._resources.owners import AsyncOwners
+    from ._resources.pipelines import AsyncPipelines
     from ._resources.properties import AsyncProperties
     from ._resources.raw import RawResponse, RequestSafety
     from ._resources.search import Filter, FilterOperator, Sort, SortDirection
-    from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse, Properties
+    from ._sync import (
+        Associations,
+        HubCRM,
+        Objects,
+        ObjectsWithRawResponse,
+        Owners,
+        Pipelines,
+        Properties,
+    )
     from ._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
     from ._write.outcomes import (
         BulkInput,
@@ -147,13 +158,24 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BulkRunError",
     ),
     "_resources.properties": ("AsyncProperties",),
+    "_resources.pipelines": ("AsyncPipelines",),
+    "_resources.owners": ("AsyncOwners",),
+    "_core.pipeline_owner_models": ("Owner", "OwnerTeam", "Pipeline", "PipelineStage"),
     "_http.ratelimit": ("Limiter", "RateLimit"),
     "_resources.raw": ("RawResponse", "RequestSafety"),
     "_http.redislimiter": ("OnRedisError", "RedisRateLimiter"),
     "_resources.search": ("Filter", "FilterOperator", "Sort", "SortDirection"),
     "_http.session": ("Response",),
     "_http.stats": ("ClientStats", "RateLimitStatus"),
-    "_sync": ("Associations", "HubCRM", "Objects", "ObjectsWithRawResponse", "Properties"),
+    "_sync": (
+        "Associations",
+        "HubCRM",
+        "Objects",
+        "ObjectsWithRawResponse",
+        "Owners",
+        "Pipelines",
+        "Properties",
+    ),
     "_core.values": ("PropertyValue",),
 }
 _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
@@ -225,6 +247,8 @@ __all__ = [
     "AsyncHubCRM",
     "AsyncObjects",
     "AsyncObjectsWithRawResponse",
+    "AsyncOwners",
+    "AsyncPipelines",
     "AsyncProperties",
     "AuthenticationError",
     "BadRequestError",
@@ -257,7 +281,13 @@ __all__ = [
     "ObjectsWithRawResponse",
     "OnRedisError",
     "OutcomeUnknownError",
+    "Owner",
+    "OwnerTeam",
+    "Owners",
     "PauseOnlyLimiter",
+    "Pipeline",
+    "PipelineStage",
+    "Pipelines",
     "Properties",
     "PropertyValue",
     "RateLimit",

@@ -31,6 +31,8 @@ from ._http.stats import ClientStats
 from ._http.transport import AiohttpTransport, TraceConfig
 from ._resources.associations import AsyncAssociations
 from ._resources.objects import AsyncObjects
+from ._resources.owners import AsyncOwners
+from ._resources.pipelines import AsyncPipelines
 from ._resources.properties import AsyncProperties
 from ._resources.raw import RequestSafety, query_params, request_kind, shown_path
 from ._resources.search import DEFAULT_SEARCH_RATE_LIMIT
@@ -114,6 +116,10 @@ class AsyncHubCRM:
 
     associations: AsyncAssociations
     """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
+    pipelines: AsyncPipelines
+    """The pipelines of deals, tickets and custom types, with their stages: ``list``, ``get``."""
+    owners: AsyncOwners
+    """The portal's owners (for ``hubspot_owner_id``): ``list``, ``iter_all``, ``get``."""
 
     def __init__(
         self,
@@ -270,6 +276,8 @@ class AsyncHubCRM:
         self.objects = AsyncObjects(retrier, version, options, search_retrier=self._search_retrier)
         self.associations = AsyncAssociations(retrier, version, options)
         self.properties = AsyncProperties(retrier, version, options)
+        self.pipelines = AsyncPipelines(retrier, version, options)
+        self.owners = AsyncOwners(retrier, version, options)
 
     def with_options(
         self,

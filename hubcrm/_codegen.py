@@ -70,6 +70,8 @@ CLASSES: tuple[ClassSpec, ...] = (
     ),
     ClassSpec("_resources.properties", "AsyncProperties", "Properties"),
     ClassSpec("_resources.associations", "AsyncAssociations", "Associations"),
+    ClassSpec("_resources.pipelines", "AsyncPipelines", "Pipelines"),
+    ClassSpec("_resources.owners", "AsyncOwners", "Owners"),
     ClassSpec("_client", "AsyncHubCRM", "HubCRM", is_client=True),
 )
 

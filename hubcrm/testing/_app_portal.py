@@ -20,7 +20,7 @@ from ._http import method_not_allowed
 from ._schema import ObjectTypeDef
 from ._state import State
 
-__all__ = ["OWNER_PREFIXES", "PIPELINE_PREFIXES", "PortalApi"]
+__all__ = ["MAX_OWNER_PAGE", "OWNER_PREFIXES", "PIPELINE_PREFIXES", "PortalApi"]
 
 PIPELINE_PREFIXES = ("/crm/pipelines/2026-03", "/crm/v3/pipelines")
 OWNER_PREFIXES = ("/crm/owners/2026-03", "/crm/v3/owners")

@@ -23,6 +23,9 @@ from ._schema import ObjectTypeDef, PropertyError
 __all__ = [
     "DEAL_TYPE_ID",
     "EPOCH",
+    "FIRST_OWNER_ID",
+    "FIRST_USER_ID",
+    "OWNER_PROPERTY",
     "TICKET_TYPE_ID",
     "OwnerDef",
     "PipelineDef",
@@ -30,6 +33,7 @@ __all__ = [
     "StageDef",
     "TeamDef",
     "default_pipelines",
+    "pipeline_properties",
 ]
 
 DEAL_TYPE_ID = "0-3"
@@ -143,6 +147,10 @@ class TeamDef:
     primary: bool = False
 
 
+def _teams(value: Iterable[TeamDef]) -> tuple[TeamDef, ...]:
+    return tuple(value)
+
+
 @attrs.frozen(kw_only=True)
 class OwnerDef:
     """An emulated owner (a HubSpot user records can be assigned to).
@@ -166,7 +174,7 @@ class OwnerDef:
     user_id: int | None = None
     user_id_including_inactive: int | None = None
     archived: bool = False
-    teams: tuple[TeamDef, ...] = attrs.field(default=(), converter=tuple)
+    teams: tuple[TeamDef, ...] = attrs.field(default=(), converter=_teams)
     created_at: str = EPOCH
 
     def to_json(self) -> dict[str, Any]:

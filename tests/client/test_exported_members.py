@@ -22,6 +22,15 @@ PUBLIC = {
     "Associations",
     "AsyncObjectsWithRawResponse",
     "ObjectsWithRawResponse",
+    "AsyncPipelines",
+    "Pipelines",
+    "AsyncOwners",
+    "Owners",
+    # the portal's pipelines and owners
+    "Owner",
+    "OwnerTeam",
+    "Pipeline",
+    "PipelineStage",
     # raw requests and responses
     "RawResponse",
     "RequestSafety",
