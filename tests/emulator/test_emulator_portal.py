@@ -245,3 +245,13 @@ async def test_add_pipeline_refuses_two_stages_with_one_id(emu: Emulator) -> Non
     with pytest.raises(ValueError, match="already has an owner"):
         emu.add_owner("b@example.com", owner_id="5")
     assert "a@example.com" not in repr(emu.add_owner("a@example.com"))
+
+
+async def test_pipelines_and_owners_stay_across_reset(
+    emu: Emulator, http: aiohttp.ClientSession
+) -> None:
+    emu.add_pipeline("deals", "p2", "Second", won_lost())
+    owner = emu.add_owner("ada@example.com")
+    emu.reset()
+    assert (await send(http, "GET", f"{P}/deals"))[1]["results"][1]["id"] == "p2"
+    assert [o["id"] for o in (await send(http, "GET", O))[1]["results"]] == [owner.id]
