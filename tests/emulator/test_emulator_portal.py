@@ -255,3 +255,12 @@ async def test_pipelines_and_owners_stay_across_reset(
     emu.reset()
     assert (await send(http, "GET", f"{P}/deals"))[1]["results"][1]["id"] == "p2"
     assert [o["id"] for o in (await send(http, "GET", O))[1]["results"]] == [owner.id]
+
+
+async def test_stage_and_pipeline_properties_have_external_options(
+    http: aiohttp.ClientSession,
+) -> None:
+    status, body = await send(http, "GET", "/crm/properties/2026-03/deals/dealstage")
+    assert (status, body["externalOptions"], body["options"]) == (200, True, [])
+    status, body = await send(http, "GET", "/crm/properties/2026-03/deals/dealname")
+    assert (status, body["externalOptions"]) == (200, False)
