@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         ObjectWarning,
         ValueWithTimestamp,
     )
+    from ._core.pipeline_owner_models import Owner, OwnerTeam, Pipeline, PipelineStage
     from ._core.values import PropertyValue
     from ._http.auth import OAuth, StaticToken, TokenProvider, TokenSet
     from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
@@ -73,11 +74,22 @@ if TYPE_CHECKING:
         AsyncAssociations,
     )
     from ._resources.objects import AsyncObjects, AsyncObjectsWithRawResponse
+    from ._resources.owners import AsyncOwners
+    from ._resources.pipelines import AsyncPipelines
     from ._resources.properties import AsyncProperties
     from ._resources.raw import RawResponse, RequestSafety
     from ._resources.schemas import AsyncSchemas, ObjectSchema, ObjectTypeLabels, SchemaAssociation
     from ._resources.search import Filter, FilterOperator, Sort, SortDirection
-    from ._sync import Associations, HubCRM, Objects, ObjectsWithRawResponse, Properties, Schemas
+    from ._sync import (
+        Associations,
+        HubCRM,
+        Objects,
+        ObjectsWithRawResponse,
+        Owners,
+        Pipelines,
+        Properties,
+        Schemas,
+    )
     from ._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
     from ._write.outcomes import (
         BulkInput,
@@ -149,6 +161,9 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "_resources.properties": ("AsyncProperties",),
     "_resources.schemas": ("AsyncSchemas", "ObjectSchema", "ObjectTypeLabels", "SchemaAssociation"),
+    "_resources.pipelines": ("AsyncPipelines",),
+    "_resources.owners": ("AsyncOwners",),
+    "_core.pipeline_owner_models": ("Owner", "OwnerTeam", "Pipeline", "PipelineStage"),
     "_http.ratelimit": ("Limiter", "RateLimit"),
     "_resources.raw": ("RawResponse", "RequestSafety"),
     "_http.redislimiter": ("OnRedisError", "RedisRateLimiter"),
@@ -160,6 +175,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "HubCRM",
         "Objects",
         "ObjectsWithRawResponse",
+        "Owners",
+        "Pipelines",
         "Properties",
         "Schemas",
     ),
@@ -234,6 +251,8 @@ __all__ = [
     "AsyncHubCRM",
     "AsyncObjects",
     "AsyncObjectsWithRawResponse",
+    "AsyncOwners",
+    "AsyncPipelines",
     "AsyncProperties",
     "AsyncSchemas",
     "AuthenticationError",
@@ -269,7 +288,13 @@ __all__ = [
     "ObjectsWithRawResponse",
     "OnRedisError",
     "OutcomeUnknownError",
+    "Owner",
+    "OwnerTeam",
+    "Owners",
     "PauseOnlyLimiter",
+    "Pipeline",
+    "PipelineStage",
+    "Pipelines",
     "Properties",
     "PropertyValue",
     "RateLimit",

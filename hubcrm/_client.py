@@ -31,6 +31,8 @@ from ._http.stats import ClientStats
 from ._http.transport import AiohttpTransport, TraceConfig
 from ._resources.associations import AsyncAssociations
 from ._resources.objects import AsyncObjects
+from ._resources.owners import AsyncOwners
+from ._resources.pipelines import AsyncPipelines
 from ._resources.properties import AsyncProperties
 from ._resources.raw import RequestSafety, query_params, request_kind, shown_path
 from ._resources.schemas import AsyncSchemas
@@ -115,6 +117,10 @@ class AsyncHubCRM:
 
     associations: AsyncAssociations
     """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
+    pipelines: AsyncPipelines
+    """The pipelines of deals, tickets and custom types, with their stages: ``list``, ``get``."""
+    owners: AsyncOwners
+    """The portal's owners (for ``hubspot_owner_id``): ``list``, ``iter_all``, ``get``."""
 
     schemas: AsyncSchemas
     """Custom object schemas: ``list``, ``get`` and ``create`` the portal's custom types."""
@@ -275,6 +281,8 @@ class AsyncHubCRM:
         self.associations = AsyncAssociations(retrier, version, options)
         self.properties = AsyncProperties(retrier, version, options)
         self.schemas = AsyncSchemas(retrier, version, options)
+        self.pipelines = AsyncPipelines(retrier, version, options)
+        self.owners = AsyncOwners(retrier, version, options)
 
     def with_options(
         self,

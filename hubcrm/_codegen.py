@@ -76,6 +76,8 @@ CLASSES: tuple[ClassSpec, ...] = (
         mixins=(("_resources.association_labels", "LabelWrites"),),
     ),
     ClassSpec("_resources.schemas", "AsyncSchemas", "Schemas"),
+    ClassSpec("_resources.pipelines", "AsyncPipelines", "Pipelines"),
+    ClassSpec("_resources.owners", "AsyncOwners", "Owners"),
     ClassSpec("_client", "AsyncHubCRM", "HubCRM", is_client=True),
 )
 

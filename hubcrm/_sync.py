@@ -3,6 +3,8 @@
 #   hubcrm/_resources/properties.py
 #   hubcrm/_resources/associations.py
 #   hubcrm/_resources/schemas.py
+#   hubcrm/_resources/pipelines.py
+#   hubcrm/_resources/owners.py
 #   hubcrm/_client.py
 #   hubcrm/_resources/objects_bulk.py
 #   hubcrm/_resources/association_labels.py
@@ -37,6 +39,7 @@ from ._core.models import (
     CrmObject,
     CrmProperty,
 )
+from ._core.pipeline_owner_models import Owner, Pipeline
 from ._core.schema_models import ObjectSchema, ObjectTypeLabels
 from ._core.values import PropertyValue
 from ._http.auth import TokenProvider
@@ -55,6 +58,8 @@ from ._resources.associations import (
     AsyncAssociations,
 )
 from ._resources.objects import AsyncObjects, AsyncObjectsWithRawResponse
+from ._resources.owners import MAX_OWNER_PAGE_SIZE, AsyncOwners
+from ._resources.pipelines import AsyncPipelines
 from ._resources.properties import AsyncProperties
 from ._resources.raw import (
     RawResponse,
@@ -69,7 +74,16 @@ from ._resources.search import (
 from ._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
 from ._write.bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
 
-__all__ = ["Associations", "HubCRM", "Objects", "ObjectsWithRawResponse", "Properties", "Schemas"]
+__all__ = [
+    "Associations",
+    "HubCRM",
+    "Objects",
+    "ObjectsWithRawResponse",
+    "Owners",
+    "Pipelines",
+    "Properties",
+    "Schemas",
+]
 
 
 class ObjectsWithRawResponse:
@@ -1180,6 +1194,142 @@ class Schemas:
         )
 
 
+class Pipelines:
+    """The portal's pipelines: which stages a deal's ``dealstage`` (a ticket's
+    ``hs_pipeline_stage``) may hold, and what they mean.
+
+    Reached as ``crm.pipelines`` on a client; not constructed directly.
+    """
+
+    def __init__(self, async_resource: AsyncPipelines, portal: Portal) -> None:
+        self._async = async_resource
+        self._portal = portal
+
+    def list(self, object_type: str) -> builtins.list[Pipeline]:
+        """Every pipeline of a type, with its stages (archived ones too, marked so).
+
+        A record's stage must be a live stage of its pipeline: HubSpot refuses it
+        otherwise. The default deal pipeline is ``"default"``, the default ticket
+        pipeline ``"0"``.
+
+        Args:
+            object_type: ``"deals"``, ``"tickets"``, or a custom type (name or id) that
+                has pipelines.
+
+        Returns:
+            The pipelines, in HubSpot's order.
+
+        Raises:
+            TypeError, ValueError: ``object_type`` is malformed (checked first).
+            APIError: HubSpot rejected the request (an unknown type, say).
+            ResponseParseError: the answer is not a list of pipelines.
+        """
+        return self._portal.call(functools.partial(self._async.list, object_type))
+
+    def get(self, object_type: str, pipeline_id: str) -> Pipeline:
+        """One pipeline of a type, with its stages.
+
+        Args:
+            object_type: as for :meth:`list`.
+            pipeline_id: the pipeline's id (``"default"``, ``"0"``, ...).
+
+        Returns:
+            The pipeline.
+
+        Raises:
+            TypeError, ValueError: an argument is malformed (checked first).
+            NotFoundError: the type has no pipeline with that id.
+            APIError: HubSpot rejected the request.
+            ResponseParseError: the answer is not a pipeline.
+        """
+        return self._portal.call(functools.partial(self._async.get, object_type, pipeline_id))
+
+
+class Owners:
+    """The portal's owners: who records can be assigned to with ``hubspot_owner_id``.
+
+    Reached as ``crm.owners`` on a client; not constructed directly.
+    """
+
+    def __init__(self, async_resource: AsyncOwners, portal: Portal) -> None:
+        self._async = async_resource
+        self._portal = portal
+
+    def iter_all(
+        self,
+        *,
+        email: str | None = None,
+        archived: bool = False,
+        page_size: int = MAX_OWNER_PAGE_SIZE,
+    ) -> Generator[Owner, None, None]:
+        """Iterate over the owners, page after page (``after`` cursors).
+
+        Pages are read one at a time as the iteration goes, each through the client's
+        rate limiter; stopping early reads no further page. Arguments are checked by
+        this call, before any request.
+
+        Args:
+            email: only the owner with this email address.
+            archived: iterate over archived owners instead of live ones.
+            page_size: owners per request, 1 to 500.
+
+        Returns:
+            The owners: an async generator on the async client, a generator on the
+            blocking one.
+
+        Raises:
+            TypeError, ValueError: an argument is invalid.
+        """
+        return self._portal.iterate(
+            functools.partial(
+                self._async.iter_all, email=email, archived=archived, page_size=page_size
+            )
+        )
+
+    def list(
+        self,
+        *,
+        email: str | None = None,
+        archived: bool = False,
+        page_size: int = MAX_OWNER_PAGE_SIZE,
+    ) -> builtins.list[Owner]:
+        """Every owner, all pages read: :meth:`iter_all` gathered into a list.
+
+        Args:
+            email: only the owner with this email address (an empty list when none).
+            archived: the archived owners instead of the live ones.
+            page_size: owners per request, 1 to 500.
+
+        Returns:
+            The owners, in HubSpot's order.
+
+        Raises:
+            TypeError, ValueError: an argument is invalid (checked first).
+            APIError: a page's request failed past its retries.
+        """
+        return self._portal.call(
+            functools.partial(self._async.list, email=email, archived=archived, page_size=page_size)
+        )
+
+    def get(self, owner_id: str | int, *, archived: bool = False) -> Owner:
+        """One owner by its owner id (the value ``hubspot_owner_id`` holds).
+
+        Args:
+            owner_id: the owner id, as a str or int.
+            archived: read an archived owner (HubSpot finds none otherwise).
+
+        Returns:
+            The owner.
+
+        Raises:
+            TypeError, ValueError: ``owner_id`` is not a numeric owner id (checked first).
+            NotFoundError: no owner has that id (or it is archived and ``archived`` is
+                false).
+            APIError: HubSpot rejected the request.
+        """
+        return self._portal.call(functools.partial(self._async.get, owner_id, archived=archived))
+
+
 class HubCRM(SyncClientBase):
     """Blocking client for HubSpot's CRM objects API.
 
@@ -1205,6 +1355,12 @@ class HubCRM(SyncClientBase):
 
     associations: Associations
     """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
+
+    pipelines: Pipelines
+    """The pipelines of deals, tickets and custom types, with their stages: ``list``, ``get``."""
+
+    owners: Owners
+    """The portal's owners (for ``hubspot_owner_id``): ``list``, ``iter_all``, ``get``."""
 
     schemas: Schemas
     """Custom object schemas: ``list``, ``get`` and ``create`` the portal's custom types."""
@@ -1332,6 +1488,8 @@ class HubCRM(SyncClientBase):
         self.objects = Objects(self._async_client.objects, self._portal)
         self.properties = Properties(self._async_client.properties, self._portal)
         self.associations = Associations(self._async_client.associations, self._portal)
+        self.pipelines = Pipelines(self._async_client.pipelines, self._portal)
+        self.owners = Owners(self._async_client.owners, self._portal)
         self.schemas = Schemas(self._async_client.schemas, self._portal)
 
     @classmethod
@@ -1343,6 +1501,8 @@ class HubCRM(SyncClientBase):
         self.objects = Objects(async_client.objects, portal)
         self.properties = Properties(async_client.properties, portal)
         self.associations = Associations(async_client.associations, portal)
+        self.pipelines = Pipelines(async_client.pipelines, portal)
+        self.owners = Owners(async_client.owners, portal)
         self.schemas = Schemas(async_client.schemas, portal)
         return self
 

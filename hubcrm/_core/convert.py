@@ -14,12 +14,15 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from .errors import ResponseParseError
 from .models import AssociatedId, Association, AssociationSpec, CrmObject, ObjectInput
+from .pipeline_owner_models import Owner, Pipeline
 from .values import format_utc, type_name
 
 __all__ = [
     "converter",
     "dump_input",
     "load_object",
+    "load_owner",
+    "load_pipeline",
     "parse_datetime",
 ]
 
@@ -306,6 +309,34 @@ def load_object(data: Any) -> CrmObject:
     except Exception as exc:
         raise _parse_error(data, CrmObject, exc) from exc
     return obj
+
+
+def load_pipeline(data: Any) -> Pipeline:
+    """Read a `Pipeline` (with its stages) from HubSpot's decoded JSON.
+
+    Raises:
+        ResponseParseError: ``data`` is not a readable pipeline; the message names the
+            offending field.
+    """
+    try:
+        pipeline: Pipeline = converter.structure(data, Pipeline)
+    except Exception as exc:
+        raise _parse_error(data, Pipeline, exc) from exc
+    return pipeline
+
+
+def load_owner(data: Any) -> Owner:
+    """Read an `Owner` from HubSpot's decoded JSON.
+
+    Raises:
+        ResponseParseError: ``data`` is not a readable owner; the message names the
+            offending field (never its value).
+    """
+    try:
+        owner: Owner = converter.structure(data, Owner)
+    except Exception as exc:
+        raise _parse_error(data, Owner, exc) from exc
+    return owner
 
 
 def _parse_error(data: Any, cls: type, exc: Exception) -> ResponseParseError:

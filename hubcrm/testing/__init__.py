@@ -10,6 +10,7 @@ from __future__ import annotations
 from ._counters import Stats
 from ._emulator import ConflictStyle, Emulator
 from ._faults import FaultKind, FaultRecord, FaultRule, Faults, Operation
+from ._portal import OwnerDef, PipelineDef, StageDef, TeamDef
 from ._received import ReceivedRequest
 from ._schema import (
     AssociationCategory,
@@ -30,8 +31,12 @@ __all__ = [
     "Faults",
     "ObjectTypeDef",
     "Operation",
+    "OwnerDef",
+    "PipelineDef",
     "PropertyDef",
     "PropertyType",
     "ReceivedRequest",
+    "StageDef",
     "Stats",
+    "TeamDef",
 ]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 from ._admin import Admin, guarded
 from ._api_errors import ApiError
+from ._app_portal import PortalApi
 from ._app_records import RecordsApi
 from ._app_schemas import SchemasApi
 from ._crm_core import Result
@@ -76,6 +77,7 @@ def build_app(state: State, credentials: Credentials) -> web.Application:
     admin = Admin(state)
     router = app.router
     objects.more.register(router)  # first: ".../{objectType}/search" before ".../{objectId}"
+    PortalApi(state, objects.serve).register(router)
     for prefix in PREFIXES:
         router.add_route("*", prefix + "/{objectType}", objects.handle_collection)
         router.add_route("*", prefix + "/{objectType}/batch/create", objects.handle_batch_create)
@@ -240,7 +242,8 @@ class ObjectsApi:
         admit: Callable[[str, dict[str, str]], str | None] | None = None,
     ) -> web.StreamResponse:
         state = self._state
-        # A portal-wide route (the schemas list) has no type: its process gets None.
+        # A portal-wide route (the schemas list, the owners) has no type: its process
+        # gets None.
         type_key = request.match_info.get("objectType")
         latency: FaultRule | None = None
         fault: FaultRule | None = None

@@ -17,6 +17,7 @@ from ._api_errors import ApiError, conflict, property_errors, unique_refused
 from ._clock import Clock
 from ._counters import Counters
 from ._crm_input import _Input
+from ._portal import PortalDefs
 from ._schema import ObjectTypeDef, PropertyError, iso_ms, validate_value
 from ._store import Association, Store, StoredObject
 
@@ -63,6 +64,8 @@ class CrmCore:
         self.rng = rng
         self.counters = counters
         self.conflict_style = conflict_style
+        # the portal's pipelines and owners, which records are checked against
+        self.portal = PortalDefs()
         # how a clash on a custom unique-value property is refused: HubSpot documents no
         # body for it, so the emulator gives either shape (409 as for email, or a 400)
         self.unique_refusal: UniqueRefusal = "409"
@@ -128,6 +131,11 @@ class CrmCore:
                         f"One of the properties {names} is required",
                     )
                 )
+        errors.extend(
+            self.portal.check_record(
+                tdef, normalized, None if existing is None else existing.properties
+            )
+        )
         if errors:
             raise property_errors(errors)
 

@@ -126,6 +126,7 @@ class CrmProperties(CrmCore):
                 else "checkbox",
                 "groupName": f"{tdef.singular}information",
                 "options": [{"label": o, "value": o} for o in prop.options],
+                "externalOptions": prop.external_options,
                 "hasUniqueValue": prop.unique,
                 "calculated": False,
                 "hidden": False,

@@ -14,6 +14,7 @@ from aiohttp import web
 from ._app import build_app
 from ._counters import Stats
 from ._crm_core import UNIQUE_REFUSALS, UniqueRefusal
+from ._emulator_portal import PortalSetup
 from ._faults import Faults
 from ._oauth import Credentials
 from ._received import ReceivedRequest
@@ -30,7 +31,7 @@ ConflictStyle = Literal["CONFLICT", "OBJECT_ALREADY_EXISTS", "conflict", "object
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
-class Emulator:
+class Emulator(PortalSetup):
     """A local HubSpot CRM objects API (2026-03 and v3 paths) over real HTTP.
 
     Use it as ``async with Emulator() as emu:`` (served by the running event loop) or

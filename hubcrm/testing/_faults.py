@@ -64,6 +64,8 @@ Operation = Literal[
     "create_association_label",
     "update_association_label",
     "delete_association_label",
+    "read_pipelines",
+    "read_owners",
 ]
 """The endpoints faults can target."""
 

@@ -59,6 +59,9 @@ class PropertyDef:
             a property can be used as ``idProperty`` to read and upsert.
         email: the value must be an email address (``INVALID_EMAIL``).
         read_only: writing it is rejected (``READ_ONLY_VALUE``).
+        external_options: an ``enumeration`` whose options live outside the definition
+            (a pipeline, a stage): any value passes here; the portal's pipelines
+            decide.
     """
 
     name: str
@@ -68,6 +71,7 @@ class PropertyDef:
     unique: bool = False
     email: bool = False
     read_only: bool = False
+    external_options: bool = False
 
 
 @attrs.frozen(kw_only=True)
@@ -185,6 +189,8 @@ def validate_value(prop: PropertyDef, value: str) -> tuple[str, PropertyError | 
         return value, PropertyError(
             prop.name, "INVALID_BOOLEAN", f"{value} was not a valid boolean."
         )
+    if ptype == "enumeration" and prop.external_options:
+        return value, None
     if ptype == "enumeration":
         options = prop.options
         parts = value.split(";") if prop.multiple else (value,)

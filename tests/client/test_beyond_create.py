@@ -121,7 +121,7 @@ async def test_raw_request_retries_by_write_safety(
 
 async def test_unserved_endpoints_are_an_honest_404(crm: AsyncHubCRM) -> None:
     with pytest.raises(NotFoundError) as caught:
-        await crm.request("GET", "/crm/pipelines/2026-03/deals")
+        await crm.request("GET", "/crm/lists/2026-03/folders")
     assert caught.value.category == "NOT_EMULATED"
     assert "not emulated" in str(caught.value)
 

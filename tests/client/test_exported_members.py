@@ -28,6 +28,15 @@ PUBLIC = {
     "ObjectSchema",
     "ObjectTypeLabels",
     "SchemaAssociation",
+    "AsyncPipelines",
+    "Pipelines",
+    "AsyncOwners",
+    "Owners",
+    # the portal's pipelines and owners
+    "Owner",
+    "OwnerTeam",
+    "Pipeline",
+    "PipelineStage",
     # raw requests and responses
     "RawResponse",
     "RequestSafety",

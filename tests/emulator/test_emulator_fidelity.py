@@ -285,7 +285,7 @@ async def test_unserved_endpoints_answer_an_honest_json_404_whatever_the_setting
     async with Emulator(rate_limit=None, not_found_body=style) as emu:  # type: ignore[arg-type]
         headers = {"Authorization": f"Bearer {emu.token}"}
         async with aiohttp.ClientSession(base_url=emu.base_url, headers=headers) as http:
-            for path in ("/crm/nothing/here", "/crm/pipelines/2026-03/deals"):
+            for path in ("/crm/nothing/here", "/crm/lists/2026-03/folders"):
                 status, raw, response_headers = await get_raw(http, path)
                 assert status == 404
                 assert response_headers["Content-Type"].startswith(JSON_TYPE)

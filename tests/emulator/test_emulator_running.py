@@ -50,10 +50,14 @@ def test_public_api_is_exactly_this() -> None:
         "Faults",
         "ObjectTypeDef",
         "Operation",
+        "OwnerDef",
+        "PipelineDef",
         "PropertyDef",
         "PropertyType",
         "ReceivedRequest",
+        "StageDef",
         "Stats",
+        "TeamDef",
     ]
 
 
