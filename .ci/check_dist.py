@@ -206,7 +206,7 @@ def check_installed(wheel: Path, work: Path) -> None:
     if out != f"hubcrm, version {version}":
         fail(f"hubcrm --version printed {out!r}, the metadata says {version}")
     out = run(hubcrm, "emulator", "--help", cwd=here, env=env)
-    if "usage: hubcrm emulator" not in out:
+    if "Usage: hubcrm emulator" not in out or "--freeze-gc" not in out:
         fail(f"hubcrm emulator --help printed:\n{out}")
     print(f"check_dist: console script: {out.splitlines()[0]!r}; --version {version}")
 

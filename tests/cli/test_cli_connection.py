@@ -154,7 +154,8 @@ async def test_the_printed_resume_command_names_the_proxy_without_its_credential
             "--no-env-proxy",
         )  # fmt: skip
     assert result.exit_code == 1, result.output
-    shown = " ".join(result.output.split())
+    # stdout and stderr apart: click before 8.2 leaves stderr out of result.output.
+    shown = " ".join(f"{result.stdout} {result.stderr}".split())
     assert f"--proxy 'http://<redacted>@127.0.0.1:{proxy.port}'" in shown
     assert "--no-env-proxy" in shown  # as given, not as --env-proxy
     assert "(the token and the proxy's credentials as before)" in shown
