@@ -58,6 +58,13 @@ Operation = Literal[
     "association_labels",
     "create_property",
     "read_property",
+    "list_properties",
+    "update_property",
+    "archive_property",
+    "property_groups",
+    "read_property_group",
+    "create_property_group",
+    "property_validations",
 ]
 """The endpoints faults can target."""
 

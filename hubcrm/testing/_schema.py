@@ -59,6 +59,8 @@ class PropertyDef:
             a property can be used as ``idProperty`` to read and upsert.
         email: the value must be an email address (``INVALID_EMAIL``).
         read_only: writing it is rejected (``READ_ONLY_VALUE``).
+        calculated: HubSpot computes its value (a calculation or rollup): writing it is
+            rejected like a read-only one, with a message saying it is calculated.
     """
 
     name: str
@@ -68,6 +70,7 @@ class PropertyDef:
     unique: bool = False
     email: bool = False
     read_only: bool = False
+    calculated: bool = False
 
 
 @attrs.frozen(kw_only=True)
