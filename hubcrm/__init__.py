@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         ObjectWarning,
         ValueWithTimestamp,
     )
+    from ._core.property_models import PropertyGroup, PropertyOption, ValidationRule
     from ._core.values import PropertyValue
     from ._http.auth import OAuth, StaticToken, TokenProvider, TokenSet
     from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
@@ -147,6 +148,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "BulkRunError",
     ),
     "_resources.properties": ("AsyncProperties",),
+    "_core.property_models": ("PropertyGroup", "PropertyOption", "ValidationRule"),
     "_http.ratelimit": ("Limiter", "RateLimit"),
     "_resources.raw": ("RawResponse", "RequestSafety"),
     "_http.redislimiter": ("OnRedisError", "RedisRateLimiter"),
@@ -259,6 +261,8 @@ __all__ = [
     "OutcomeUnknownError",
     "PauseOnlyLimiter",
     "Properties",
+    "PropertyGroup",
+    "PropertyOption",
     "PropertyValue",
     "RateLimit",
     "RateLimitError",
@@ -282,6 +286,7 @@ __all__ = [
     "TokenProvider",
     "TokenSet",
     "UpdateOutcome",
+    "ValidationRule",
     "ValueWithTimestamp",
     "__version__",
 ]

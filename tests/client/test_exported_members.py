@@ -53,7 +53,10 @@ PUBLIC = {
     "CrmProperty",
     "ObjectInput",
     "ObjectWarning",
+    "PropertyGroup",
+    "PropertyOption",
     "PropertyValue",
+    "ValidationRule",
     "ValueWithTimestamp",
     # errors
     "APIConnectionError",
