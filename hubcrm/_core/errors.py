@@ -365,6 +365,8 @@ class OutcomeUnknownError(HubCRMError):
             are ordinary retries: it is ``False`` there.
         property_name: For the creation of a property (``properties.create``) rather
             than a record: the property's name.
+        group_name: For the creation of a property group
+            (``properties.create_group``): the group's name.
 
     Attributes:
         object_type: The object type written to.
@@ -373,6 +375,7 @@ class OutcomeUnknownError(HubCRMError):
         operation: ``"create"`` or ``"update"``.
         retried: For a create, whether hubcrm tried to settle it before giving up.
         property_name: The property whose creation is in doubt, or None for a record.
+        group_name: The property group whose creation is in doubt, or None.
     """
 
     object_type: str
@@ -381,6 +384,7 @@ class OutcomeUnknownError(HubCRMError):
     operation: Literal["create", "update"]
     retried: bool
     property_name: str | None
+    group_name: str | None
 
     def __init__(
         self,
@@ -391,6 +395,7 @@ class OutcomeUnknownError(HubCRMError):
         operation: Literal["create", "update"] = "create",
         retried: bool = False,
         property_name: str | None = None,
+        group_name: str | None = None,
     ) -> None:
         self.object_type = object_type
         self.input = input
@@ -399,7 +404,15 @@ class OutcomeUnknownError(HubCRMError):
         self.operation = operation
         self.retried = retried
         self.property_name = property_name
+        self.group_name = group_name
         reason = f": {cause}" if cause is not None else ""
+        if group_name is not None:
+            super().__init__(
+                f"creating the property group {group_name!r} of {object_type!r} failed in "
+                f"a way that leaves its outcome unknown{reason}. Read the type's groups "
+                "before creating it again."
+            )
+            return
         if property_name is not None:
             settled = (
                 "hubcrm could not read it back to tell"

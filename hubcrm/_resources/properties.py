@@ -360,7 +360,9 @@ class AsyncProperties:
             except NotFoundError:
                 continue
             except HubCRMError as exc:
-                raise OutcomeUnknownError(object_type, cause=exc, retried=True) from exc
+                raise OutcomeUnknownError(
+                    object_type, cause=exc, retried=True, group_name=name
+                ) from exc
             if found.label != label:
                 raise ConflictError(
                     f"the property group {name!r} of {object_type!r} exists with another "
@@ -372,7 +374,9 @@ class AsyncProperties:
                     path=path,
                 ) from cause
             return found
-        raise OutcomeUnknownError(object_type, cause=cause, retried=sends > 1) from cause
+        raise OutcomeUnknownError(
+            object_type, cause=cause, retried=sends > 1, group_name=name
+        ) from cause
 
     async def validations(self, object_type: str) -> dict[str, builtins.list[ValidationRule]]:
         """The validation rules the portal applies to a type's properties, by property

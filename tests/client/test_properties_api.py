@@ -11,8 +11,10 @@ from hubcrm import (
     ConflictError,
     HubCRM,
     NotFoundError,
+    OutcomeUnknownError,
     PropertyGroup,
     PropertyOption,
+    RetryPolicy,
     ValidationRule,
 )
 from hubcrm.testing import Emulator, PropertyDef
@@ -194,6 +196,23 @@ async def test_a_group_create_refused_before_it_was_made_is_sent_again(
     assert group.label == "Import data"
     ops = hubspot_emulator.stats.requests_by_operation
     assert (ops["create_property_group"], ops["read_property_group"]) == (2, 1)
+
+
+async def test_a_group_create_in_doubt_is_reported_never_guessed(
+    hubspot_emulator: Emulator,
+) -> None:
+    emu = hubspot_emulator
+    emu.faults.error_after(502, operation="create_property_group", times=1)
+    never = RetryPolicy(retry_writes="never")
+    async with AsyncHubCRM(emu.token, base_url=emu.base_url, retry=never) as crm:
+        with pytest.raises(OutcomeUnknownError, match="property group 'extra'") as doubt:
+            await crm.properties.create_group("deals", "extra", label="Extra")
+    assert (doubt.value.group_name, doubt.value.retried) == ("extra", False)
+    assert emu.stats.requests_by_operation.get("read_property_group", 0) == 0
+    emu.faults.error_after(502, operation="create_property_group", times=1)
+    async with AsyncHubCRM(emu.token, base_url=emu.base_url) as crm:
+        with pytest.raises(ConflictError, match="another label"):
+            await crm.properties.create_group("deals", "extra", label="Other")
 
 
 async def test_validation_rules_by_type_and_by_property(
