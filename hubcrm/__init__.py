@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         ValueWithTimestamp,
     )
     from ._core.pipeline_owner_models import Owner, OwnerTeam, Pipeline, PipelineStage
+    from ._core.property_models import PropertyGroup, PropertyOption, ValidationRule
     from ._core.values import PropertyValue
     from ._http.auth import OAuth, StaticToken, TokenProvider, TokenSet
     from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
@@ -164,6 +165,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "_resources.pipelines": ("AsyncPipelines",),
     "_resources.owners": ("AsyncOwners",),
     "_core.pipeline_owner_models": ("Owner", "OwnerTeam", "Pipeline", "PipelineStage"),
+    "_core.property_models": ("PropertyGroup", "PropertyOption", "ValidationRule"),
     "_http.ratelimit": ("Limiter", "RateLimit"),
     "_resources.raw": ("RawResponse", "RequestSafety"),
     "_http.redislimiter": ("OnRedisError", "RedisRateLimiter"),
@@ -296,6 +298,8 @@ __all__ = [
     "PipelineStage",
     "Pipelines",
     "Properties",
+    "PropertyGroup",
+    "PropertyOption",
     "PropertyValue",
     "RateLimit",
     "RateLimitError",
@@ -321,6 +325,7 @@ __all__ = [
     "TokenProvider",
     "TokenSet",
     "UpdateOutcome",
+    "ValidationRule",
     "ValueWithTimestamp",
     "__version__",
 ]

@@ -113,7 +113,8 @@ class AsyncHubCRM:
     objects: AsyncObjects
     """CRM objects: ``create`` contacts, companies, deals, tickets and custom objects."""
     properties: AsyncProperties
-    """CRM properties: ``create`` a property of a type, such as a unique key."""
+    """CRM properties: a type's definitions (``list``, ``get``, ``create``, ``update``,
+    ``archive``), their ``groups`` and the portal's ``validations``."""
 
     associations: AsyncAssociations
     """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""

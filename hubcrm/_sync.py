@@ -37,9 +37,9 @@ from ._core.config import (
 from ._core.models import (
     Association,
     CrmObject,
-    CrmProperty,
 )
 from ._core.pipeline_owner_models import Owner, Pipeline
+from ._core.property_models import CrmProperty, PropertyGroup, ValidationRule
 from ._core.schema_models import ObjectSchema, ObjectTypeLabels
 from ._core.values import PropertyValue
 from ._http.auth import TokenProvider
@@ -61,6 +61,9 @@ from ._resources.objects import AsyncObjects, AsyncObjectsWithRawResponse
 from ._resources.owners import MAX_OWNER_PAGE_SIZE, AsyncOwners
 from ._resources.pipelines import AsyncPipelines
 from ._resources.properties import AsyncProperties
+from ._resources.property_parts import (
+    OptionsArg,
+)
 from ._resources.raw import (
     RawResponse,
     RequestSafety,
@@ -759,7 +762,8 @@ class Objects:
 
 
 class Properties:
-    """CRM properties: define new properties of a type, such as a unique key.
+    """CRM properties: the property definitions of a type (list, read, create, update,
+    archive), their groups, and the validation rules the portal applies to their values.
 
     Reached as ``crm.properties`` on a client; not constructed directly.
     """
@@ -775,9 +779,11 @@ class Properties:
         *,
         label: str,
         type: str = "string",
-        field_type: str = "text",
+        field_type: str | None = None,
         group_name: str | None = None,
         unique: bool = False,
+        options: OptionsArg | None = None,
+        description: str | None = None,
     ) -> CrmProperty:
         """Create a property of an object type.
 
@@ -792,11 +798,20 @@ class Properties:
             label: the name shown in HubSpot's UI.
             type: HubSpot's data type: ``"string"``, ``"number"``, ``"bool"``,
                 ``"enumeration"``, ``"date"``, ``"datetime"`` or ``"phone_number"``.
-            field_type: how the UI edits it (``"text"`` for a string).
+            field_type: how the UI edits it; by default the usual one of ``type``
+                (``"text"`` for a string, ``"select"`` for an enumeration,
+                ``"booleancheckbox"`` for a bool, ``"number"``, ``"date"``,
+                ``"phonenumber"``). A field type HubSpot does not allow for ``type``
+                (``"checkbox"`` for a string) is refused before sending.
             group_name: the property group. By default the main group of a contact,
                 company, deal or ticket (``contactinformation``,
                 ``companyinformation``, ...); other types need it.
             unique: whether values must be unique across the type (``hasUniqueValue``).
+            options: the options of an enumeration (required for one, and allowed for a
+                bool): :class:`PropertyOption` values, plain strings (each its own
+                label), or a mapping of value to label. Strings and mapping entries are
+                ordered as given.
+            description: the help text shown with the property.
 
         A create that fails ambiguously (a 502 or 504, a connection dropped after
         sending, an unreadable answer) is settled by reading the property by its name,
@@ -811,8 +826,11 @@ class Properties:
             The property as HubSpot created it.
 
         Raises:
-            ValueError: ``object_type`` or ``name`` is empty or malformed, or
-                ``group_name`` is missing for a type other than the four above.
+            ValueError: ``object_type`` or ``name`` is empty or malformed,
+                ``group_name`` is missing for a type other than the four above, ``type``
+                or ``field_type`` is not HubSpot's or they do not go together, or the
+                options are missing or empty for an enumeration, repeat a value, or are
+                given for a type that has none.
             ConflictError: the type already has a property of that name (after an
                 ambiguous failure: one whose definition differs from the request).
             OutcomeUnknownError: the create failed ambiguously and reading the property
@@ -831,8 +849,182 @@ class Properties:
                 field_type=field_type,
                 group_name=group_name,
                 unique=unique,
+                options=options,
+                description=description,
             )
         )
+
+    def list(self, object_type: str, *, archived: bool = False) -> builtins.list[CrmProperty]:
+        """Every property of a type (HubSpot answers them all at once, unpaged).
+
+        Args:
+            object_type: a type name or id, as for ``crm.objects.create``.
+            archived: list the archived properties instead of the active ones.
+
+        Returns:
+            The definitions, in HubSpot's order.
+
+        Raises:
+            ValueError: ``object_type`` is empty or malformed.
+            APIError: HubSpot refused the read (an unknown type, a missing scope, ...).
+        """
+        return self._portal.call(
+            functools.partial(self._async.list, object_type, archived=archived)
+        )
+
+    def get(self, object_type: str, name: str) -> CrmProperty:
+        """One property of a type, by its internal name.
+
+        Returns:
+            The definition; ``read_only_value`` and ``calculated`` say whether a write
+            may set its value (``writable``), ``options`` the values of an enumeration.
+
+        Raises:
+            ValueError: ``object_type`` or ``name`` is empty or malformed.
+            NotFoundError: the type has no such property.
+        """
+        return self._portal.call(functools.partial(self._async.get, object_type, name))
+
+    def update(
+        self,
+        object_type: str,
+        name: str,
+        *,
+        label: str | None = None,
+        description: str | None = None,
+        group_name: str | None = None,
+        options: OptionsArg | None = None,
+        display_order: int | None = None,
+        hidden: bool | None = None,
+        field_type: str | None = None,
+        form_field: bool | None = None,
+    ) -> CrmProperty:
+        """Change a property's definition (``PATCH``): only what is given is sent.
+
+        An update sets the fields to the values given, so it is retried after ambiguous
+        failures like a record update. ``options`` replaces the whole list: pass every
+        option to keep (with ``hidden=True`` to retire one without losing the values
+        records hold).
+
+        Args:
+            object_type: a type name or id.
+            name: the property's internal name.
+            label: the name shown in HubSpot's UI.
+            description: the help text.
+            group_name: move it to another property group.
+            options: the options of an enumeration, in any form ``create`` takes.
+            display_order: its place in its group.
+            hidden: hide it in HubSpot's UI.
+            field_type: how the UI edits it (HubSpot checks it against the type).
+            form_field: whether forms may use it.
+
+        Returns:
+            The definition after the change.
+
+        Raises:
+            ValueError: nothing to change, a malformed name, or bad options (empty, a
+                value twice).
+            NotFoundError: the type has no such property.
+            APIError: HubSpot refused the change (a read-only definition, ...).
+        """
+        return self._portal.call(
+            functools.partial(
+                self._async.update,
+                object_type,
+                name,
+                label=label,
+                description=description,
+                group_name=group_name,
+                options=options,
+                display_order=display_order,
+                hidden=hidden,
+                field_type=field_type,
+                form_field=form_field,
+            )
+        )
+
+    def archive(self, object_type: str, name: str) -> None:
+        """Archive a property (``DELETE``): records keep their values, hidden, and HubSpot
+        can restore it for 90 days. ``list(..., archived=True)`` lists archived ones.
+
+        Raises:
+            ValueError: ``object_type`` or ``name`` is empty or malformed.
+            NotFoundError: the type has no such (active) property.
+            APIError: HubSpot refused (a property HubSpot defined is not archivable).
+        """
+        return self._portal.call(functools.partial(self._async.archive, object_type, name))
+
+    def groups(self, object_type: str) -> builtins.list[PropertyGroup]:
+        """The property groups of a type (unpaged).
+
+        Raises:
+            ValueError: ``object_type`` is empty or malformed.
+            APIError: HubSpot refused the read.
+        """
+        return self._portal.call(functools.partial(self._async.groups, object_type))
+
+    def create_group(
+        self, object_type: str, name: str, *, label: str, display_order: int | None = None
+    ) -> PropertyGroup:
+        """Create a property group, a heading for ``group_name`` to name.
+
+        A create that fails ambiguously (a 502 or 504, a dropped connection) is settled
+        by reading the group by its name, which HubSpot keeps unique: found with the
+        requested ``label``, it is returned as created; found with another, a
+        ``ConflictError`` says so; absent, the create is sent once more. With
+        ``retry_writes="never"`` nothing is read or resent.
+
+        Args:
+            object_type: a type name or id.
+            name: the internal name: lowercase letters, digits and underscores.
+            label: the heading shown in HubSpot's UI.
+            display_order: its place among the groups (by default, last).
+
+        Returns:
+            The group as HubSpot created it.
+
+        Raises:
+            ValueError: ``object_type`` or ``name`` is empty or malformed.
+            ConflictError: the type already has a group of that name.
+            OutcomeUnknownError: the create failed ambiguously and could not be settled.
+        """
+        return self._portal.call(
+            functools.partial(
+                self._async.create_group,
+                object_type,
+                name,
+                label=label,
+                display_order=display_order,
+            )
+        )
+
+    def validations(self, object_type: str) -> dict[str, builtins.list[ValidationRule]]:
+        """The validation rules the portal applies to a type's properties, by property
+        name (properties without rules are absent).
+
+        Args:
+            object_type: a standard type's name (``"contacts"``) or any type's id
+                (``"0-1"``, ``"2-123"``): this API takes the id in its path.
+
+        Raises:
+            ValueError: a custom type given by name (pass its ``2-…`` id).
+            APIError: HubSpot refused the read.
+        """
+        return self._portal.call(functools.partial(self._async.validations, object_type))
+
+    def validation_rules(self, object_type: str, name: str) -> builtins.list[ValidationRule]:
+        """The validation rules of one property (empty when it has none).
+
+        Args:
+            object_type: a standard type's name or any type's id, as for
+                :meth:`validations`.
+            name: the property's internal name.
+
+        Raises:
+            ValueError: a custom type given by name, or a malformed name.
+            APIError: HubSpot refused the read.
+        """
+        return self._portal.call(functools.partial(self._async.validation_rules, object_type, name))
 
 
 class Associations:
@@ -1351,7 +1543,9 @@ class HubCRM(SyncClientBase):
     """CRM objects: ``create`` contacts, companies, deals, tickets and custom objects."""
 
     properties: Properties
-    """CRM properties: ``create`` a property of a type, such as a unique key."""
+    """CRM properties: a type's definitions (``list``, ``get``, ``create``, ``update``,
+        ``archive``), their ``groups`` and the portal's ``validations``.
+    """
 
     associations: Associations
     """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""

@@ -368,6 +368,8 @@ class OutcomeUnknownError(HubCRMError):
         definition: For the creation of another definition of the portal (a custom
             object schema, an association label): what it is, in words, such as
             ``"the custom object schema 'cars'"``.
+        group_name: For the creation of a property group
+            (``properties.create_group``): the group's name.
 
     Attributes:
         object_type: The object type written to.
@@ -377,6 +379,7 @@ class OutcomeUnknownError(HubCRMError):
         retried: For a create, whether hubcrm tried to settle it before giving up.
         property_name: The property whose creation is in doubt, or None for a record.
         definition: The schema or label whose creation is in doubt, or None.
+        group_name: The property group whose creation is in doubt, or None.
     """
 
     object_type: str
@@ -386,6 +389,7 @@ class OutcomeUnknownError(HubCRMError):
     retried: bool
     property_name: str | None
     definition: str | None
+    group_name: str | None
 
     def __init__(
         self,
@@ -397,6 +401,7 @@ class OutcomeUnknownError(HubCRMError):
         retried: bool = False,
         property_name: str | None = None,
         definition: str | None = None,
+        group_name: str | None = None,
     ) -> None:
         self.object_type = object_type
         self.input = input
@@ -406,7 +411,15 @@ class OutcomeUnknownError(HubCRMError):
         self.retried = retried
         self.property_name = property_name
         self.definition = definition
+        self.group_name = group_name
         reason = f": {cause}" if cause is not None else ""
+        if group_name is not None:
+            super().__init__(
+                f"creating the property group {group_name!r} of {object_type!r} failed in "
+                f"a way that leaves its outcome unknown{reason}. Read the type's groups "
+                "before creating it again."
+            )
+            return
         if definition is not None:
             settled = (
                 "hubcrm could not read it back to tell"

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import attrs
 
+from .property_models import CrmProperty
 from .values import PropertyValue, check_text, encode_properties, type_name
 
 __all__ = [
@@ -360,24 +361,3 @@ class CrmObject:
     warnings: tuple[ObjectWarning, ...] | None = None
     #: Associated records by object type name (``"companies"``), when asked for.
     associations: dict[str, tuple[AssociatedId, ...]] | None = None
-
-
-@attrs.frozen(kw_only=True)
-class CrmProperty:
-    """A property of an object type, as HubSpot describes it.
-
-    Attributes:
-        name: The internal name, used in ``properties`` and as ``id_property``.
-        label: The name shown in HubSpot's UI.
-        type: HubSpot's data type (``"string"``, ``"number"``, ...).
-        field_type: How HubSpot's UI edits it (``"text"``, ``"select"``, ...).
-        group_name: The property group it is shown in.
-        unique: Whether its values are unique across the type (``hasUniqueValue``).
-    """
-
-    name: str
-    label: str
-    type: str
-    field_type: str
-    group_name: str
-    unique: bool

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from .models import CrmProperty
+from .property_models import CrmProperty
 
 __all__ = ["ObjectSchema", "ObjectTypeLabels", "SchemaAssociation"]
 

@@ -12,7 +12,7 @@ import attrs
 from .._core.config import RequestOptions
 from .._core.convert import _parse_error, converter
 from .._core.errors import ConflictError, HubCRMError, OutcomeUnknownError, ResponseParseError
-from .._core.models import CrmProperty
+from .._core.property_models import CrmProperty
 from .._core.schema_models import ObjectSchema, ObjectTypeLabels, SchemaAssociation
 from .._core.values import type_name
 from .._http.retry import RequestKind, Retrier
@@ -20,7 +20,7 @@ from .._http.safety import FailureClass, classify
 from .._http.session import object_type_segment
 from .._write.recovery import settles_creates
 from .paging import page_results
-from .properties import _load_property
+from .property_parts import load_property
 
 __all__ = ["AsyncSchemas", "ObjectSchema", "ObjectTypeLabels", "SchemaAssociation"]
 
@@ -76,7 +76,7 @@ def _load_schema(data: Any) -> ObjectSchema:
         schema: ObjectSchema = converter.structure(rest, ObjectSchema)
     except Exception as exc:
         raise _parse_error(rest, ObjectSchema, exc) from exc
-    return attrs.evolve(schema, properties=tuple(_load_property(p) for p in raw_properties))
+    return attrs.evolve(schema, properties=tuple(load_property(p) for p in raw_properties))
 
 
 class AsyncSchemas:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 from ._admin import Admin, guarded
 from ._api_errors import ApiError
 from ._app_portal import PortalApi
+from ._app_properties import PROPERTY_PREFIXES, PropertiesApi
 from ._app_records import RecordsApi
 from ._app_schemas import SchemasApi
 from ._crm_core import Result
@@ -51,7 +52,6 @@ __all__ = [
 logger = logging.getLogger("hubcrm.testing")
 
 PREFIXES = ("/crm/objects/2026-03", "/crm/v3/objects")
-PROPERTY_PREFIXES = ("/crm/properties/2026-03", "/crm/v3/properties")
 TOKEN_PATHS = ("/oauth/2026-03/token", "/oauth/v1/token")
 
 
@@ -84,9 +84,7 @@ def build_app(state: State, credentials: Credentials) -> web.Application:
         router.add_route("*", prefix + "/{objectType}/batch/upsert", objects.handle_batch_upsert)
         router.add_route("*", prefix + "/{objectType}/batch/read", objects.handle_batch_read)
         router.add_route("*", prefix + "/{objectType}/{objectId}", objects.handle_object)
-    for prefix in PROPERTY_PREFIXES:
-        router.add_route("*", prefix + "/{objectType}", objects.handle_create_property)
-        router.add_route("*", prefix + "/{objectType}/{propertyName}", objects.handle_property)
+    PropertiesApi(state, objects.serve).register(router)
     for path in TOKEN_PATHS:
         router.add_route("*", path, credentials.handle_token)
     router.add_route("*", "/_emulator/stats", guarded(admin.stats))
@@ -157,24 +155,6 @@ class ObjectsApi:
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
         return await self.serve(request, "batch_read", self._state.crm.batch_read)
-
-    async def handle_create_property(self, request: web.Request) -> web.StreamResponse:
-        """``POST /crm/properties/2026-03/{objectType}``: define a property."""
-        if request.method != "POST":
-            return method_not_allowed(self._state, request, "POST")
-        return await self.serve(request, "create_property", self._state.crm.create_property)
-
-    async def handle_property(self, request: web.Request) -> web.StreamResponse:
-        """``GET /crm/properties/2026-03/{objectType}/{propertyName}``: read a property."""
-        if request.method != "GET":
-            return method_not_allowed(self._state, request, "GET")
-        name = request.match_info["propertyName"]
-        crm = self._state.crm
-
-        def read(tdef: ObjectTypeDef, _: Any) -> Result:
-            return crm.read_property(tdef, name)
-
-        return await self.serve(request, "read_property", read)
 
     async def handle_object(self, request: web.Request) -> web.StreamResponse:
         """``GET .../{objectType}/{objectId}`` (``PATCH``: update, ``DELETE``: archive)."""

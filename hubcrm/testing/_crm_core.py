@@ -18,7 +18,8 @@ from ._clock import Clock
 from ._counters import Counters
 from ._crm_input import _Input
 from ._portal import PortalDefs
-from ._schema import ObjectTypeDef, PropertyError, iso_ms, validate_value
+from ._rules import check_rules
+from ._schema import ObjectTypeDef, PropertyDef, PropertyError, iso_ms, validate_value
 from ._store import Association, Store, StoredObject
 
 __all__ = ["UNIQUE_REFUSALS", "CrmCore", "Result", "UniqueRefusal"]
@@ -46,6 +47,15 @@ class _Prepared:
         self.unique_keys = unique_keys
         self.trace_id = trace_id
         self.existing = existing
+
+
+def _read_only(prop: PropertyDef) -> PropertyError:
+    """The refusal of a write to a property whose value HubSpot sets."""
+    if prop.calculated:
+        message = f'Property "{prop.name}" is a calculated property; its value cannot be set'
+    else:
+        message = f'Property "{prop.name}" is read-only'
+    return PropertyError(prop.name, "READ_ONLY_VALUE", message)
 
 
 class CrmCore:
@@ -99,15 +109,16 @@ class CrmCore:
                     )
                 )
                 continue
-            if prop.read_only:
-                errors.append(
-                    PropertyError(name, "READ_ONLY_VALUE", f'Property "{name}" is read-only')
-                )
+            if prop.read_only or prop.calculated:
+                errors.append(_read_only(prop))
                 continue
             if value is None or value == "":
                 normalized[name] = None
                 continue
             value, error = validate_value(prop, value)
+            if error is None:
+                rules = self.store.validation_rules.get((tdef.object_type_id, name))
+                error = check_rules(name, value, rules) if rules else None
             if error is not None:
                 errors.append(error)
             else:

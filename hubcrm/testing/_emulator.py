@@ -18,6 +18,7 @@ from ._emulator_portal import PortalSetup
 from ._faults import Faults
 from ._oauth import Credentials
 from ._received import ReceivedRequest
+from ._rules import make_rule
 from ._schema import AssociationCategory, ObjectTypeDef, PropertyDef
 from ._state import NOT_FOUND_BODIES, NotFoundBody, State
 
@@ -280,6 +281,48 @@ class Emulator(PortalSetup):
         """Add (or replace) a property of any type, standard or custom."""
         with self._state.lock:
             self._state.store.add_property(object_type, prop)
+
+    def add_validation_rule(
+        self,
+        object_type: str,
+        property_name: str,
+        rule_type: str,
+        arguments: Iterable[str] = (),
+        *,
+        should_apply_normalization: bool = False,
+    ) -> None:
+        """Give a property a validation rule, as a portal admin does in HubSpot.
+
+        The rule is served by ``GET /crm/property-validations/2026-03/{objectTypeId}``
+        (and ``…/{propertyName}``) and replaces a rule of the same type. Creates and
+        updates are checked against ``MAX_LENGTH`` and ``MIN_LENGTH`` (a length),
+        ``REGEX`` (a pattern the whole value must match), ``MIN_NUMBER`` and
+        ``MAX_NUMBER`` (a number; number properties), ``EMAIL_ALLOWED_DOMAINS`` and
+        ``EMAIL_BLOCKED_DOMAINS`` (domains): a value that breaks one is refused with a
+        ``VALIDATION_ERROR`` whose entry has code ``INVALID_VALUE`` and names the property
+        and the rule. Other rule types are served but not enforced.
+
+        Args:
+            object_type: the type, by name or id.
+            property_name: one of its properties.
+            rule_type: HubSpot's rule type (``"MAX_LENGTH"``, ``"REGEX"``, ...).
+            arguments: the rule's arguments, strings as HubSpot gives them (``["10"]``).
+            should_apply_normalization: served as the rule's ``shouldApplyNormalization``.
+
+        Raises:
+            ValueError: an unknown type, property or rule type, or arguments that do
+                not fit an enforced rule (a length that is not a number, a pattern that
+                does not compile).
+        """
+        with self._state.lock:
+            store = self._state.store
+            tdef = store.require(object_type)
+            prop = tdef.properties.get(property_name)
+            if prop is None:
+                raise ValueError(f"{tdef.name} has no property {property_name!r}")
+            rule = make_rule(prop, rule_type, arguments, should_apply_normalization)
+            rules = store.validation_rules.setdefault((tdef.object_type_id, property_name), [])
+            rules[:] = [r for r in rules if r["ruleType"] != rule_type] + [rule]
 
     def object_type(self, object_type: str) -> ObjectTypeDef:
         """The definition of a type, by name or id (``ValueError`` if unknown)."""

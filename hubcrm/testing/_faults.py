@@ -66,6 +66,13 @@ Operation = Literal[
     "delete_association_label",
     "read_pipelines",
     "read_owners",
+    "list_properties",
+    "update_property",
+    "archive_property",
+    "property_groups",
+    "read_property_group",
+    "create_property_group",
+    "property_validations",
 ]
 """The endpoints faults can target."""
 

@@ -62,6 +62,8 @@ class PropertyDef:
         external_options: an ``enumeration`` whose options live outside the definition
             (a pipeline, a stage): any value passes here; the portal's pipelines
             decide.
+        calculated: HubSpot computes its value (a calculation or rollup): writing it is
+            rejected like a read-only one, with a message saying it is calculated.
     """
 
     name: str
@@ -72,6 +74,7 @@ class PropertyDef:
     email: bool = False
     read_only: bool = False
     external_options: bool = False
+    calculated: bool = False
 
 
 @attrs.frozen(kw_only=True)

@@ -90,10 +90,19 @@ class Store:
         self.schemas: dict[str, dict[str, Any]] = {}
         # (type id, property name) -> the definition a property create answered with
         self.property_answers: dict[tuple[str, str], dict[str, Any]] = {}
+        # (type id, property name) -> the definition of an archived property
+        self.archived_properties: dict[tuple[str, str], dict[str, Any]] = {}
+        # type id -> {group name: PropertyGroup answer}, for groups made through the API
+        self.property_groups: dict[str, dict[str, dict[str, Any]]] = {}
+        # (type id, property name) -> its validation rules (PublicPropertyValidationRule)
+        self.validation_rules: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # (type id, property name) of the properties HubSpot defines (not archivable)
+        self.hubspot_defined: set[tuple[str, str]] = set()
         self.next_id = FIRST_OBJECT_ID
         self._next_custom = FIRST_CUSTOM_TYPE
         for tdef in standard_types():
             self._register(tdef)
+            self.hubspot_defined.update((tdef.object_type_id, n) for n in tdef.properties)
 
     # --- object types ------------------------------------------------------------------
 
@@ -161,6 +170,9 @@ class Store:
             ),
         )
         self._register(tdef)
+        self.hubspot_defined.update(
+            (type_id, n) for n in ("hs_object_id", "hs_createdate", "hs_lastmodifieddate")
+        )
         return tdef
 
     def add_property(self, object_type: str, prop: PropertyDef) -> ObjectTypeDef:
@@ -185,6 +197,20 @@ class Store:
                 value = obj.properties.get(prop.name)
                 if value is not None:
                     index[self.unique_key(prop, value)] = obj.id
+        return new
+
+    def remove_property(self, tdef: ObjectTypeDef, name: str) -> ObjectTypeDef:
+        """Drop a property from a type (an archive): records keep their values."""
+        properties = dict(tdef.properties)
+        del properties[name]
+        new = attrs.evolve(
+            tdef,
+            properties=properties,
+            required=tuple(n for n in tdef.required if n != name),
+            required_one_of=tuple(n for n in tdef.required_one_of if n != name),
+        )
+        self._register(new)
+        self.unique.pop((tdef.object_type_id, name), None)
         return new
 
     def set_required_one_of(self, object_type: str, names: Iterable[str]) -> ObjectTypeDef:

@@ -68,7 +68,10 @@ PUBLIC = {
     "CrmProperty",
     "ObjectInput",
     "ObjectWarning",
+    "PropertyGroup",
+    "PropertyOption",
     "PropertyValue",
+    "ValidationRule",
     "ValueWithTimestamp",
     # errors
     "APIConnectionError",

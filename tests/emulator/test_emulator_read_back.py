@@ -117,23 +117,24 @@ async def test_unique_values_are_refused_in_either_shape(
 
 async def test_properties_api_checks_its_input(emu: Emulator, http: aiohttp.ClientSession) -> None:
     await _key_property(http)
-    status, body = await send(http, f"{P}/deals", {"name": "row_key", "label": "Again"})
+    text = {"type": "string", "fieldType": "text", "groupName": "dealinformation"}
+    status, body = await send(http, f"{P}/deals", {"name": "row_key", "label": "Again", **text})
     assert (status, body["category"]) == (409, "OBJECT_ALREADY_EXISTS")
     for bad in (
-        {"name": "Bad Name", "label": "x"},
-        {"name": "ok", "label": "x", "type": "blob"},
-        {"name": "ok", "label": ""},
-        {"name": "ok", "label": "x", "hasUniqueValue": "yes"},
+        {"name": "Bad Name", "label": "x", **text},
+        {"name": "ok", "label": "x", **text, "type": "blob"},
+        {"name": "ok", "label": "", **text},
+        {"name": "ok", "label": "x", **text, "hasUniqueValue": "yes"},
     ):
         status, _ = await send(http, f"{P}/deals", bad)
         assert status == 400, bad
     for i in range(9):  # ten unique properties at most (row_key is the first)
         status, _ = await send(
-            http, f"{P}/deals", {"name": f"u{i}", "label": "u", "hasUniqueValue": True}
+            http, f"{P}/deals", {"name": f"u{i}", "label": "u", **text, "hasUniqueValue": True}
         )
         assert status == 201
     status, body = await send(
-        http, f"{P}/deals", {"name": "u10", "label": "u", "hasUniqueValue": True}
+        http, f"{P}/deals", {"name": "u10", "label": "u", **text, "hasUniqueValue": True}
     )
     assert status == 400
     assert "at most 10" in body["message"]
