@@ -277,6 +277,7 @@ class Objects:
         *,
         id_property: str | None = None,
         properties: Iterable[str] = (),
+        archived: bool = False,
     ) -> list[CrmObject | None]:
         """Read many CRM objects by id, or by the values of a unique property.
 
@@ -290,6 +291,7 @@ class Objects:
                 one created with unique values) to read the records by instead of ids.
             properties: the properties to return; HubSpot's defaults when empty (the
                 ``id_property`` is always returned).
+            archived: read archived records instead of live ones.
 
         Returns:
             One entry per value of ``ids``, in the same order: the record, or None
@@ -308,6 +310,7 @@ class Objects:
                 ids,
                 id_property=id_property,
                 properties=properties,
+                archived=archived,
             )
         )
 

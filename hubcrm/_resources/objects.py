@@ -198,6 +198,7 @@ class AsyncObjects(BulkWrites):
         *,
         id_property: str | None = None,
         properties: Iterable[str] = (),
+        archived: bool = False,
     ) -> list[CrmObject | None]:
         """Read many CRM objects by id, or by the values of a unique property.
 
@@ -211,6 +212,7 @@ class AsyncObjects(BulkWrites):
                 one created with unique values) to read the records by instead of ids.
             properties: the properties to return; HubSpot's defaults when empty (the
                 ``id_property`` is always returned).
+            archived: read archived records instead of live ones.
 
         Returns:
             One entry per value of ``ids``, in the same order: the record, or None
@@ -228,6 +230,8 @@ class AsyncObjects(BulkWrites):
                 raise TypeError(f"ids must be strings, not {type(value).__name__}")
             if not value.strip():
                 raise ValueError("ids must be non-empty strings")
+        if not isinstance(archived, bool):
+            raise TypeError("archived must be True or False")
         names = [properties] if isinstance(properties, str) else list(properties)
         # Records are matched to values by that property, or by id.
         key_property = id_property if id_property != "hs_object_id" else None
@@ -239,13 +243,21 @@ class AsyncObjects(BulkWrites):
         folded: dict[str, CrmObject] = {}
         for start in range(0, len(distinct), MAX_BATCH_SIZE):
             chunk = distinct[start : start + MAX_BATCH_SIZE]
-            body: dict[str, Any] = {"inputs": [{"id": value} for value in chunk]}
-            if names:
-                body["properties"] = names
+            # HubSpot's schema requires both lists; empty ones ask for the defaults.
+            body: dict[str, Any] = {
+                "inputs": [{"id": value} for value in chunk],
+                "properties": names,
+                "propertiesWithHistory": [],
+            }
             if id_property is not None:
                 body["idProperty"] = id_property
             response = await self._retrier.request(
-                "POST", path, kind=RequestKind.READ, json_body=body, options=self._options
+                "POST",
+                path,
+                kind=RequestKind.READ,
+                params={"archived": "true"} if archived else None,
+                json_body=body,
+                options=self._options,
             )
             data = response.json()
             if not isinstance(data, Mapping):
