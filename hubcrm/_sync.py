@@ -425,10 +425,10 @@ class Objects:
 
         ``filters`` is one group of conditions that must all hold;
         ``filter_groups`` is several such groups, of which one must hold. HubSpot takes
-        at most 5 groups, 6 filters per group and 18 in all: checked by this call,
-        before any request. Searches go through the client's search limiter
-        (``search_rate_limit``, HubSpot's 5 per second), not its main window, which
-        HubSpot does not count them in.
+        at most 5 groups, 10 filters per group and 25 in all, and a ``query`` of at most
+        3,000 characters: checked by this call, before any request. Searches go through
+        the client's search limiter (``search_rate_limit``, HubSpot's 5 per second), not
+        its main window, which HubSpot does not count them in.
 
         Search is eventually consistent: a record written a moment ago may not be found
         yet. To read back what you wrote, use :meth:`get`.
@@ -445,7 +445,8 @@ class Objects:
             properties: the properties to return; HubSpot's defaults when empty.
             sorts: :class:`Sort` values, or property names (``"-createdate"`` sorts
                 descending).
-            query: text to find in the record's default searchable properties.
+            query: text to find in the record's default searchable properties (at most
+                3,000 characters).
             page_size: records per request, 1 to 200.
 
         Returns:

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_FILTER_GROUPS",
     "MAX_LIST_LIMIT",
     "MAX_SEARCH_LIMIT",
+    "MAX_SEARCH_QUERY_LENGTH",
     "OPERATORS",
     "SEARCH_CAP",
     "CrmSearch",
@@ -37,8 +38,10 @@ MAX_SEARCH_LIMIT = 200
 DEFAULT_SEARCH_LIMIT = 10
 SEARCH_CAP = 10_000
 MAX_FILTER_GROUPS = 5
-MAX_FILTERS_PER_GROUP = 6
-MAX_FILTERS = 18
+# HubSpot's limits since August 2024 ("Expanded Filtering Capabilities")
+MAX_FILTERS_PER_GROUP = 10
+MAX_FILTERS = 25
+MAX_SEARCH_QUERY_LENGTH = 3_000
 OPERATORS = frozenset(
     (
         "EQ",
@@ -183,6 +186,12 @@ class CrmSearch:
         query_text = body.get("query")
         if query_text is not None and not isinstance(query_text, str):
             raise bad_json("body.query must be a string")
+        if query_text is not None and len(query_text) > MAX_SEARCH_QUERY_LENGTH:
+            raise ApiError(
+                400,
+                f"body.query is {len(query_text)} characters long; at most "
+                f"{MAX_SEARCH_QUERY_LENGTH} are allowed",
+            )
         sorts = body.get("sorts") or []
         if not isinstance(sorts, list):
             raise bad_json("body.sorts must be a JSON array")

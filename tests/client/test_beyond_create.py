@@ -350,10 +350,12 @@ async def test_search_checks_hubspots_limits_before_any_request(
     f = Filter("email", "HAS_PROPERTY")
     with pytest.raises(ValueError, match="5 filter groups"):
         crm.objects.search("contacts", filter_groups=[[f]] * 6)
-    with pytest.raises(ValueError, match="6 filters per group"):
-        crm.objects.search("contacts", filters=[f] * 7)
-    with pytest.raises(ValueError, match="18 filters in all"):
-        crm.objects.search("contacts", filter_groups=[[f] * 4] * 5)
+    with pytest.raises(ValueError, match="10 filters per group, not 11"):
+        crm.objects.search("contacts", filters=[f] * 11)
+    with pytest.raises(ValueError, match="25 filters in all, not 26"):
+        crm.objects.search("contacts", filter_groups=[[f] * 6] * 4 + [[f] * 2])
+    with pytest.raises(ValueError, match="query of at most 3,000 characters, not 3,001"):
+        crm.objects.search("contacts", query="x" * 3001)
     with pytest.raises(ValueError, match="not both"):
         crm.objects.search("contacts", filters=[f], filter_groups=[[f]])
     with pytest.raises(ValueError, match="page_size"):
@@ -365,6 +367,19 @@ async def test_search_checks_hubspots_limits_before_any_request(
     with pytest.raises(ValueError, match="unknown search operator"):
         Filter("email", "LIKE", "a")  # type: ignore[arg-type]
     assert hubspot_emulator.stats.requests == 0
+
+
+async def test_search_takes_hubspots_current_limits(crm: AsyncHubCRM) -> None:
+    """5 groups, 10 filters per group, 25 in all and a 3,000-character query (HubSpot's
+    limits since August 2024) are sent, and HubSpot's search answers them."""
+    await crm.objects.create_many("contacts", contacts(3))
+    f = Filter("email", "HAS_PROPERTY")
+    ten = [r async for r in crm.objects.search("contacts", filters=[f] * 10)]
+    assert len(ten) == 3
+    full = [r async for r in crm.objects.search("contacts", filter_groups=[[f] * 5] * 5)]
+    assert len(full) == 3
+    long_query = [r async for r in crm.objects.search("contacts", query="p1" + "x" * 2998)]
+    assert long_query == []
 
 
 @pytest.mark.hubspot_emulator(rate_limit=None, search_rate_limit=None)
