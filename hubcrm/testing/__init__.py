@@ -8,7 +8,7 @@ docs/emulator.md.
 from __future__ import annotations
 
 from ._counters import Stats
-from ._emulator import ConflictStyle, Emulator
+from ._emulator import FIXTURE_SEARCH_DELAY, ConflictStyle, Emulator
 from ._faults import FaultKind, FaultRecord, FaultRule, Faults, Operation
 from ._received import ReceivedRequest
 from ._schema import (
@@ -20,6 +20,7 @@ from ._schema import (
 )
 
 __all__ = [
+    "FIXTURE_SEARCH_DELAY",
     "AssociationCategory",
     "AssociationTypeDef",
     "ConflictStyle",
