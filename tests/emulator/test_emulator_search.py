@@ -70,9 +70,13 @@ async def test_search_refuses_a_query_over_3000_characters(http: aiohttp.ClientS
 
 
 # --- the indexing delay ----------------------------------------------------------------------
+# The emulator's clock is real time plus what a test advances, so "not yet indexed" is
+# checked with a wide margin (DELAY - ADVANCED seconds of real time), never at the edge.
+
+DELAY = 100.0
 
 
-@pytest.mark.hubspot_emulator(search_delay=2.0)
+@pytest.mark.hubspot_emulator(search_delay=DELAY)
 async def test_a_create_reaches_search_after_the_delay_on_the_emulators_clock(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
@@ -89,25 +93,25 @@ async def test_a_create_reaches_search_after_the_delay_on_the_emulators_clock(
     )
     assert status == 200
     assert [r["id"] for r in read["results"]] == [made["id"]]
-    emu.advance_clock(1.9)
+    emu.advance_clock(DELAY - 30)
     assert await found(http) == []
-    emu.advance_clock(0.1)
+    emu.advance_clock(30)
     assert await found(http) == [made["id"]]
 
 
-@pytest.mark.hubspot_emulator(search_delay=2.0)
+@pytest.mark.hubspot_emulator(search_delay=DELAY)
 async def test_search_sees_the_old_values_until_an_update_is_indexed(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
     _, made = await post(
         http, f"{V}/contacts", {"properties": {"email": "a@x.com", "firstname": "Ada"}}
     )
-    emu.advance_clock(2.0)
+    emu.advance_clock(DELAY)
     async with http.patch(
         f"{V}/contacts/{made['id']}", json={"properties": {"firstname": "Grace"}}
     ) as response:
         assert response.status == 200
-    emu.advance_clock(1.0)
+    emu.advance_clock(DELAY / 2)
     async with http.patch(
         f"{V}/contacts/{made['id']}", json={"properties": {"firstname": "Joan"}}
     ) as response:
@@ -125,30 +129,30 @@ async def test_search_sees_the_old_values_until_an_update_is_indexed(
 
     assert await names() == ["Ada"]
     assert await found(http, by_name("Grace")) == []
-    emu.advance_clock(1.0)  # the first update is indexed, the second is not yet
+    emu.advance_clock(DELAY / 2)  # the first update is indexed, the second is not yet
     assert await names() == ["Grace"]
     assert await found(http, by_name("Ada")) == []
-    emu.advance_clock(1.0)
+    emu.advance_clock(DELAY / 2)
     assert await names() == ["Joan"]
     assert await found(http, by_name("Joan")) == [made["id"]]
 
 
-@pytest.mark.hubspot_emulator(search_delay=5.0)
+@pytest.mark.hubspot_emulator(search_delay=DELAY)
 async def test_configure_search_delay_zero_indexes_pending_writes_and_later_ones(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
     _, first = await post(http, f"{V}/contacts", {"properties": {"email": "a@x.com"}})
     assert await found(http) == []
-    assert emu.settings["search_delay"] == 5.0
+    assert emu.settings["search_delay"] == DELAY
     emu.configure(search_delay=0)
     assert emu.settings["search_delay"] == 0.0
     assert await found(http) == [first["id"]]
     _, second = await post(http, f"{V}/contacts", {"properties": {"email": "b@x.com"}})
     assert await found(http) == sorted([first["id"], second["id"]])
-    emu.configure(search_delay=1.0)
+    emu.configure(search_delay=DELAY)
     _, third = await post(http, f"{V}/contacts", {"properties": {"email": "c@x.com"}})
     assert await found(http) == sorted([first["id"], second["id"]])
-    emu.advance_clock(1.0)
+    emu.advance_clock(DELAY)
     assert third["id"] in await found(http)
     with pytest.raises(ValueError, match="search_delay"):
         emu.configure(search_delay=-1)
@@ -160,15 +164,15 @@ async def test_the_admin_endpoint_sets_the_search_delay(
     emu: Emulator, http: aiohttp.ClientSession
 ) -> None:
     assert emu.settings["search_delay"] == 0.0
-    async with http.post("/_emulator/settings", json={"search_delay": 2.5}) as response:
+    async with http.post("/_emulator/settings", json={"search_delay": DELAY}) as response:
         assert response.status == 200
-        assert (await response.json())["search_delay"] == 2.5
-    assert emu.settings["search_delay"] == 2.5
+        assert (await response.json())["search_delay"] == DELAY
+    assert emu.settings["search_delay"] == DELAY
     async with http.post("/_emulator/settings", json={"search_delay": -1}) as response:
         assert response.status == 400
     _, made = await post(http, f"{V}/contacts", {"properties": {"email": "a@x.com"}})
     assert await found(http) == []
-    emu.advance_clock(2.5)
+    emu.advance_clock(DELAY)
     assert await found(http) == [made["id"]]
 
 
