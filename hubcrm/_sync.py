@@ -298,6 +298,7 @@ class Objects:
         *,
         id_property: str | None = None,
         properties: Iterable[str] = (),
+        archived: bool = False,
     ) -> list[CrmObject | None]:
         """Read many CRM objects by id, or by the values of a unique property.
 
@@ -311,6 +312,7 @@ class Objects:
                 one created with unique values) to read the records by instead of ids.
             properties: the properties to return; HubSpot's defaults when empty (the
                 ``id_property`` is always returned).
+            archived: read archived records instead of live ones.
 
         Returns:
             One entry per value of ``ids``, in the same order: the record, or None
@@ -329,6 +331,7 @@ class Objects:
                 ids,
                 id_property=id_property,
                 properties=properties,
+                archived=archived,
             )
         )
 
@@ -443,10 +446,10 @@ class Objects:
 
         ``filters`` is one group of conditions that must all hold;
         ``filter_groups`` is several such groups, of which one must hold. HubSpot takes
-        at most 5 groups, 6 filters per group and 18 in all: checked by this call,
-        before any request. Searches go through the client's search limiter
-        (``search_rate_limit``, HubSpot's 5 per second), not its main window, which
-        HubSpot does not count them in.
+        at most 5 groups, 10 filters per group and 25 in all, and a ``query`` of at most
+        3,000 characters: checked by this call, before any request. Searches go through
+        the client's search limiter (``search_rate_limit``, HubSpot's 5 per second), not
+        its main window, which HubSpot does not count them in.
 
         Search is eventually consistent: a record written a moment ago may not be found
         yet. To read back what you wrote, use :meth:`get`.
@@ -463,7 +466,8 @@ class Objects:
             properties: the properties to return; HubSpot's defaults when empty.
             sorts: :class:`Sort` values, or property names (``"-createdate"`` sorts
                 descending).
-            query: text to find in the record's default searchable properties.
+            query: text to find in the record's default searchable properties (at most
+                3,000 characters).
             page_size: records per request, 1 to 200.
 
         Returns:

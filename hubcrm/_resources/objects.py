@@ -198,6 +198,7 @@ class AsyncObjects(BulkWrites):
         *,
         id_property: str | None = None,
         properties: Iterable[str] = (),
+        archived: bool = False,
     ) -> list[CrmObject | None]:
         """Read many CRM objects by id, or by the values of a unique property.
 
@@ -211,6 +212,7 @@ class AsyncObjects(BulkWrites):
                 one created with unique values) to read the records by instead of ids.
             properties: the properties to return; HubSpot's defaults when empty (the
                 ``id_property`` is always returned).
+            archived: read archived records instead of live ones.
 
         Returns:
             One entry per value of ``ids``, in the same order: the record, or None
@@ -228,6 +230,8 @@ class AsyncObjects(BulkWrites):
                 raise TypeError(f"ids must be strings, not {type(value).__name__}")
             if not value.strip():
                 raise ValueError("ids must be non-empty strings")
+        if not isinstance(archived, bool):
+            raise TypeError("archived must be True or False")
         names = [properties] if isinstance(properties, str) else list(properties)
         # Records are matched to values by that property, or by id.
         key_property = id_property if id_property != "hs_object_id" else None
@@ -239,13 +243,21 @@ class AsyncObjects(BulkWrites):
         folded: dict[str, CrmObject] = {}
         for start in range(0, len(distinct), MAX_BATCH_SIZE):
             chunk = distinct[start : start + MAX_BATCH_SIZE]
-            body: dict[str, Any] = {"inputs": [{"id": value} for value in chunk]}
-            if names:
-                body["properties"] = names
+            # HubSpot's schema requires both lists; empty ones ask for the defaults.
+            body: dict[str, Any] = {
+                "inputs": [{"id": value} for value in chunk],
+                "properties": names,
+                "propertiesWithHistory": [],
+            }
             if id_property is not None:
                 body["idProperty"] = id_property
             response = await self._retrier.request(
-                "POST", path, kind=RequestKind.READ, json_body=body, options=self._options
+                "POST",
+                path,
+                kind=RequestKind.READ,
+                params={"archived": "true"} if archived else None,
+                json_body=body,
+                options=self._options,
             )
             data = response.json()
             if not isinstance(data, Mapping):
@@ -413,10 +425,10 @@ class AsyncObjects(BulkWrites):
 
         ``filters`` is one group of conditions that must all hold;
         ``filter_groups`` is several such groups, of which one must hold. HubSpot takes
-        at most 5 groups, 6 filters per group and 18 in all: checked by this call,
-        before any request. Searches go through the client's search limiter
-        (``search_rate_limit``, HubSpot's 5 per second), not its main window, which
-        HubSpot does not count them in.
+        at most 5 groups, 10 filters per group and 25 in all, and a ``query`` of at most
+        3,000 characters: checked by this call, before any request. Searches go through
+        the client's search limiter (``search_rate_limit``, HubSpot's 5 per second), not
+        its main window, which HubSpot does not count them in.
 
         Search is eventually consistent: a record written a moment ago may not be found
         yet. To read back what you wrote, use :meth:`get`.
@@ -433,7 +445,8 @@ class AsyncObjects(BulkWrites):
             properties: the properties to return; HubSpot's defaults when empty.
             sorts: :class:`Sort` values, or property names (``"-createdate"`` sorts
                 descending).
-            query: text to find in the record's default searchable properties.
+            query: text to find in the record's default searchable properties (at most
+                3,000 characters).
             page_size: records per request, 1 to 200.
 
         Returns:

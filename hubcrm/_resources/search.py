@@ -2,8 +2,9 @@
 
 HubSpot's search (``POST .../{objectType}/search``) has limits of its own:
 
-- at most 5 filter groups, 6 filters per group and 18 filters in all (groups are ORed,
-  the filters of a group ANDed); these are checked here, before any request;
+- at most 5 filter groups, 10 filters per group and 25 filters in all (groups are ORed,
+  the filters of a group ANDed; HubSpot's limits since August 2024), and a ``query`` of
+  at most 3,000 characters; these are checked here, before any request;
 - at most 200 results per page, and no paging past 10,000 results per query (HubSpot
   answers 400 there; :class:`SearchCapError` is raised before that request);
 - about 5 requests per second per account, counted apart from the ten-secondly burst
@@ -30,6 +31,7 @@ __all__ = [
     "MAX_FILTERS_PER_GROUP",
     "MAX_FILTER_GROUPS",
     "MAX_SEARCH_PAGE_SIZE",
+    "MAX_SEARCH_QUERY_LENGTH",
     "SEARCH_RESULT_CAP",
     "Filter",
     "FilterOperator",
@@ -63,9 +65,11 @@ _NO_VALUE = frozenset({"HAS_PROPERTY", "NOT_HAS_PROPERTY"})
 _LIST_VALUE = frozenset({"IN", "NOT_IN"})
 
 MAX_FILTER_GROUPS = 5
-MAX_FILTERS_PER_GROUP = 6
-MAX_FILTERS = 18
+MAX_FILTERS_PER_GROUP = 10
+MAX_FILTERS = 25
 MAX_SEARCH_PAGE_SIZE = 200
+#: The longest search ``query`` HubSpot takes, in characters.
+MAX_SEARCH_QUERY_LENGTH = 3_000
 SEARCH_RESULT_CAP = 10_000
 #: The default limit of the client's search limiter: HubSpot's 5 searches per second.
 DEFAULT_SEARCH_RATE_LIMIT = RateLimit(5, 1.0)
@@ -243,7 +247,7 @@ def search_body(
     Raises:
         TypeError: an argument has the wrong type.
         ValueError: too many groups or filters, both ``filters`` and ``filter_groups``,
-            or a page size outside 1 to 200.
+            a query over 3,000 characters, or a page size outside 1 to 200.
     """
     groups = [_filters(group, "each filter group") for group in filter_groups]
     flat = _filters(filters, "filters")
@@ -269,6 +273,11 @@ def search_body(
         raise ValueError(f"HubSpot takes at most {MAX_FILTERS} filters in all, not {total}")
     if query is not None and not isinstance(query, str):
         raise TypeError(f"query must be a str or None, not {type_name(query)}")
+    if query is not None and len(query) > MAX_SEARCH_QUERY_LENGTH:
+        raise ValueError(
+            f"HubSpot takes a search query of at most {MAX_SEARCH_QUERY_LENGTH:,} characters, "
+            f"not {len(query):,}"
+        )
     if isinstance(page_size, bool) or not isinstance(page_size, int):
         raise TypeError(f"page_size must be an int, not {type_name(page_size)}")
     if not 1 <= page_size <= MAX_SEARCH_PAGE_SIZE:

@@ -8,7 +8,7 @@ docs/emulator.md.
 from __future__ import annotations
 
 from ._counters import Stats
-from ._emulator import ConflictStyle, Emulator
+from ._emulator import FIXTURE_SEARCH_DELAY, ConflictStyle, Emulator
 from ._faults import FaultKind, FaultRecord, FaultRule, Faults, Operation
 from ._portal import OwnerDef, PipelineDef, StageDef, TeamDef
 from ._received import ReceivedRequest
@@ -21,6 +21,7 @@ from ._schema import (
 )
 
 __all__ = [
+    "FIXTURE_SEARCH_DELAY",
     "AssociationCategory",
     "AssociationTypeDef",
     "ConflictStyle",

@@ -153,6 +153,13 @@ def build_parser(prog: str = "python -m hubcrm.testing") -> argparse.ArgumentPar
         "0 (default): off",
     )
     parser.add_argument(
+        "--search-delay",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="seconds before a write is visible to search (default 0: at once)",
+    )
+    parser.add_argument(
         "--faults",
         type=_faults,
         default=[],
@@ -178,6 +185,7 @@ async def serve(args: argparse.Namespace) -> None:
         require_company_domain_or_name=args.require_company_domain_or_name,
         unique_refusal=args.unique_refusal,
         upsert_trace_ids=not args.no_upsert_trace_ids,
+        search_delay=args.search_delay,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

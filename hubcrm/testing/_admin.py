@@ -146,6 +146,7 @@ class Admin:
                 "unique_refusal": state.crm.unique_refusal,
                 "upsert_trace_ids": state.crm.upsert_trace_ids,
                 "clock_skew": state.clock.skew,
+                "search_delay": state.crm.search_delay,
             }
 
     async def settings(self, request: web.Request) -> web.StreamResponse:
@@ -161,6 +162,7 @@ class Admin:
                         "unique_refusal",
                         "upsert_trace_ids",
                         "clock_skew",
+                        "search_delay",
                     ),
                 )
                 not_found_body: NotFoundBody | None = None
@@ -188,6 +190,14 @@ class Admin:
                     or not math.isfinite(skew)
                 ):
                     raise BadInput("clock_skew is a number of seconds")
+                delay = body.get("search_delay")
+                if delay is not None and (
+                    isinstance(delay, bool)
+                    or not isinstance(delay, (int, float))
+                    or not math.isfinite(delay)
+                    or delay < 0
+                ):
+                    raise BadInput("search_delay is a number of seconds >= 0")
             except ApiError as exc:
                 return _error(exc.status, exc.message)
             except BadInput as exc:
@@ -203,6 +213,8 @@ class Admin:
                     state.crm.upsert_trace_ids = trace_ids
                 if skew is not None:
                     state.clock.skew = float(skew)
+                if delay is not None:
+                    state.set_search_delay(delay)
         elif request.method != "GET":
             return _error(405, "use GET or POST")
         return json_response(200, self.settings_json(), {})

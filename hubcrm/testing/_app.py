@@ -98,6 +98,22 @@ def build_app(state: State, credentials: Credentials) -> web.Application:
     return app
 
 
+def _location(
+    request: web.Request, operation: str, status: int, payload: dict[str, Any]
+) -> str | None:
+    """The ``Location`` of a 201, where HubSpot's 2026-03 OpenAPI description gives one:
+    a property create (the new property's URL) and a labelled association (its own
+    URL). Record creates and batch creates have none."""
+    if status != 201:
+        return None
+    url = request.url.with_query(None)
+    if operation == "create_property" and isinstance(payload.get("name"), str):
+        return str(url / payload["name"])
+    if operation == "associate":
+        return str(url)
+    return None
+
+
 class ObjectsApi:
     """The CRM objects endpoints: auth, rate limits and faults around the CRM logic."""
 
@@ -151,10 +167,18 @@ class ObjectsApi:
         return await self.serve(request, "batch_upsert", self._state.crm.batch_upsert)
 
     async def handle_batch_read(self, request: web.Request) -> web.StreamResponse:
-        """``POST .../{objectType}/batch/read``."""
+        """``POST .../{objectType}/batch/read`` (``?archived=true``: archived records)."""
         if request.method != "POST":
             return method_not_allowed(self._state, request, "POST")
-        return await self.serve(request, "batch_read", self._state.crm.batch_read)
+        crm = self._state.crm
+        archived = request.query.get("archived", "false").lower()
+
+        def read(tdef: ObjectTypeDef, body: Any) -> Result:
+            if archived not in ("true", "false"):
+                raise ApiError(400, f"Invalid value for archived: {request.query['archived']}")
+            return crm.batch_read(tdef, body, archived == "true")
+
+        return await self.serve(request, "batch_read", read)
 
     async def handle_object(self, request: web.Request) -> web.StreamResponse:
         """``GET .../{objectType}/{objectId}`` (``PATCH``: update, ``DELETE``: archive)."""
@@ -273,6 +297,9 @@ class ObjectsApi:
                     if status == 204:
                         return web.Response(status=204, headers=headers)
                     headers["Content-Type"] = JSON_TYPE
+                    location = _location(request, operation, status, payload)
+                    if location is not None:
+                        headers["Location"] = location
                     return web.Response(
                         body=dumps(payload).encode(), status=status, headers=headers
                     )

@@ -9,6 +9,7 @@ the emulator's lock and either returns ``(status, body, committed ids)`` or rais
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -81,6 +82,8 @@ class CrmCore:
         self.unique_refusal: UniqueRefusal = "409"
         # whether batch upsert results echo objectWriteTraceId (HubSpot does not promise it)
         self.upsert_trace_ids = True
+        # seconds (on the clock's monotonic time) before a write is visible to search
+        self.search_delay = 0.0
 
     def now(self) -> str:
         """The emulator's wall time, HubSpot-formatted."""
@@ -229,6 +232,9 @@ class CrmCore:
             self.counters.objects_created += 1
         else:
             obj = existing
+            if self.search_delay > 0 and not obj.search_versions:
+                # search keeps seeing the record as it was until this write is indexed
+                obj.search_versions.append((-math.inf, dict(obj.properties), obj.updated_at))
             for name in tdef.unique_properties:
                 old = obj.properties.get(name)
                 if old is not None and name in prepared.properties:
@@ -252,4 +258,9 @@ class CrmCore:
                 self.store.link_both(obj, target, specs)
         for name, key in prepared.unique_keys:
             self.store.unique[(type_id, name)][key] = obj.id
+        if self.search_delay > 0:
+            visible_at = self.clock.monotonic() + self.search_delay
+            obj.search_versions.append((visible_at, dict(obj.properties), obj.updated_at))
+        else:
+            obj.search_versions.clear()
         return obj

@@ -101,8 +101,9 @@ class CrmReads(CrmCore):
                 out[to_def.name] = {"results": results}
         return out
 
-    def batch_read(self, tdef: ObjectTypeDef, body: Any) -> Result:
-        """``POST .../{objectType}/batch/read``: by id or by a unique ``idProperty``.
+    def batch_read(self, tdef: ObjectTypeDef, body: Any, archived: bool = False) -> Result:
+        """``POST .../{objectType}/batch/read``: by id or by a unique ``idProperty``;
+        with ``?archived=true`` (``archived``) among archived records only.
 
         Ids with no record are named by one ``OBJECT_NOT_FOUND`` error entry (a 207).
         """
@@ -127,6 +128,17 @@ class CrmReads(CrmCore):
         started = self.now()
         objects = self.store.objects[tdef.object_type_id]
         index = None if prop is None else self.store.unique[(tdef.object_type_id, prop.name)]
+        gone = self.store.archived[tdef.object_type_id]
+        archived_at: dict[str, str] = {}
+        if archived:
+            objects = {key: entry[0] for key, entry in gone.items()}
+            archived_at = {key: entry[1] for key, entry in gone.items()}
+            if prop is not None:  # archived records leave the unique index: look them up
+                index = {}
+                for record in objects.values():
+                    stored = record.properties.get(prop.name)
+                    if stored is not None:
+                        index.setdefault(self.store.unique_key(prop, stored), record.id)
         results: list[dict[str, Any]] = []
         missing: list[str] = []
         seen: set[str] = set()
@@ -145,7 +157,11 @@ class CrmReads(CrmCore):
                 missing.append(value)
             elif obj.id not in seen:
                 seen.add(obj.id)
-                results.append(self.store.render(obj, self._read_properties(tdef, obj, names)))
+                result = self.store.render(obj, self._read_properties(tdef, obj, names))
+                if archived:
+                    result["archived"] = True
+                    result["archivedAt"] = archived_at[obj.id]
+                results.append(result)
         self.rng.shuffle(results)
         answer: dict[str, Any] = {"status": "COMPLETE", "results": results}
         if missing:

@@ -1,4 +1,5 @@
-"""Listing and searching records: pages, filters, sorts, the query, the 10,000 cap.
+"""Listing and searching records: pages, filters, sorts, the query, the 10,000 cap, and
+the indexing delay (a write is visible to search only ``search_delay`` seconds later).
 
 Mixed into :class:`~._crm_records.CrmRecords`, and rendering records the way a read
 does (:meth:`CrmSearch.render_read`), archived ones too.
@@ -26,6 +27,7 @@ __all__ = [
     "MAX_FILTER_GROUPS",
     "MAX_LIST_LIMIT",
     "MAX_SEARCH_LIMIT",
+    "MAX_SEARCH_QUERY_LENGTH",
     "OPERATORS",
     "SEARCH_CAP",
     "CrmSearch",
@@ -37,8 +39,10 @@ MAX_SEARCH_LIMIT = 200
 DEFAULT_SEARCH_LIMIT = 10
 SEARCH_CAP = 10_000
 MAX_FILTER_GROUPS = 5
-MAX_FILTERS_PER_GROUP = 6
-MAX_FILTERS = 18
+# HubSpot's limits since August 2024 ("Expanded Filtering Capabilities")
+MAX_FILTERS_PER_GROUP = 10
+MAX_FILTERS = 25
+MAX_SEARCH_QUERY_LENGTH = 3_000
 OPERATORS = frozenset(
     (
         "EQ",
@@ -183,10 +187,21 @@ class CrmSearch:
         query_text = body.get("query")
         if query_text is not None and not isinstance(query_text, str):
             raise bad_json("body.query must be a string")
+        if query_text is not None and len(query_text) > MAX_SEARCH_QUERY_LENGTH:
+            raise ApiError(
+                400,
+                f"body.query is {len(query_text)} characters long; at most "
+                f"{MAX_SEARCH_QUERY_LENGTH} are allowed",
+            )
         sorts = body.get("sorts") or []
         if not isinstance(sorts, list):
             raise bad_json("body.sorts must be a JSON array")
-        objects = list(self.crm.store.objects[tdef.object_type_id].values())
+        now = self.crm.clock.monotonic()
+        objects = [
+            view
+            for obj in self.crm.store.objects[tdef.object_type_id].values()
+            if (view := _indexed(obj, now)) is not None
+        ]
         matched = [
             obj
             for obj in objects
@@ -295,6 +310,29 @@ class CrmSearch:
     def _query_matches(obj: StoredObject, text: str) -> bool:
         needle = text.lower().strip("*")
         return any(needle in str(v).lower() for v in obj.properties.values() if v)
+
+
+def _indexed(obj: StoredObject, now: float) -> StoredObject | None:
+    """The record as search sees it at ``now``: its latest indexed version, or None when
+    its creation is not indexed yet. Versions older than the one seen are dropped."""
+    versions = obj.search_versions
+    if not versions:
+        return obj
+    seen = -1
+    for i, (visible_at, _, _) in enumerate(versions):
+        if visible_at > now:
+            break
+        seen = i
+    if seen < 0:
+        return None
+    if seen == len(versions) - 1:
+        versions.clear()
+        return obj
+    del versions[:seen]
+    _, properties, updated_at = versions[0]
+    view = StoredObject(obj.id, obj.type_id, properties, obj.created_at, [])
+    view.updated_at = updated_at
+    return view
 
 
 def _sort_key(prop: PropertyDef, value: str) -> Any:

@@ -24,12 +24,18 @@ from ._state import NOT_FOUND_BODIES, NotFoundBody, State
 
 __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
+    "FIXTURE_SEARCH_DELAY",
     "ConflictStyle",
     "Emulator",
 ]
 
 ConflictStyle = Literal["CONFLICT", "OBJECT_ALREADY_EXISTS", "conflict", "object_already_exists"]
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+#: The ``search_delay`` of the ``hubspot_emulator`` pytest fixture, in seconds: writes
+#: reach HubSpot's search after about a second to a few seconds, so a search right after
+#: a write misses them there; 3 s makes it miss them here too, and costs a test that
+#: moves the emulator's clock (``advance_clock``) nothing.
+FIXTURE_SEARCH_DELAY = 3.0
 
 
 class Emulator(PortalSetup):
@@ -72,6 +78,11 @@ class Emulator(PortalSetup):
             burst window and their answers carry no rate-limit headers; over the limit
             they get a 429 ``"You have reached your secondly limit."``. ``None`` turns
             it off.
+        search_delay: seconds before a create or an update is visible to search, on the
+            emulator's clock (:meth:`advance_clock` moves it), as HubSpot's search is
+            eventually consistent. Reads by id and ``batch/read`` see writes at once.
+            ``0.0`` (the default here) makes writes searchable at once; the pytest
+            fixture ``hubspot_emulator`` uses :data:`FIXTURE_SEARCH_DELAY` instead.
     """
 
     def __init__(
@@ -92,6 +103,7 @@ class Emulator(PortalSetup):
         unique_refusal: UniqueRefusal = "409",
         upsert_trace_ids: bool = True,
         search_rate_limit: tuple[int, float] | None = (5, 1.0),
+        search_delay: float = 0.0,
     ) -> None:
         tokens = [token] if isinstance(token, str) else list(token)
         if not tokens or not all(isinstance(t, str) and t for t in tokens):
@@ -107,6 +119,7 @@ class Emulator(PortalSetup):
         _check_bool("require_company_domain_or_name", require_company_domain_or_name)
         _check_unique_refusal(unique_refusal)
         _check_bool("upsert_trace_ids", upsert_trace_ids)
+        _check_search_delay(search_delay)
         self.token: str = tokens[0]
         self.host = host
         self.port = port
@@ -123,6 +136,7 @@ class Emulator(PortalSetup):
         )
         self._state.crm.unique_refusal = unique_refusal
         self._state.crm.upsert_trace_ids = upsert_trace_ids
+        self._state.crm.search_delay = float(search_delay)
         self._credentials = Credentials(self._state, tokens, access_token_ttl)
         self._runner: web.AppRunner | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -418,6 +432,7 @@ class Emulator(PortalSetup):
         unique_refusal: UniqueRefusal | EllipsisType = ...,
         upsert_trace_ids: bool | EllipsisType = ...,
         clock_skew: float | EllipsisType = ...,
+        search_delay: float | EllipsisType = ...,
     ) -> None:
         """Change fidelity settings while running; ``...`` leaves a setting as it is.
 
@@ -432,6 +447,8 @@ class Emulator(PortalSetup):
             clock_skew: seconds HubSpot's wall clock is ahead of this machine's
                 (negative: behind), for ``createdAt``, ``completedAt`` and the like; rate
                 windows and token expiry keep the machine's time.
+            search_delay: seconds before later writes are visible to search (see the
+                constructor). ``0`` also makes every write still waiting visible now.
 
         Raises:
             ValueError: a setting has a value it cannot take.
@@ -449,6 +466,8 @@ class Emulator(PortalSetup):
                 raise ValueError("clock_skew is a number of seconds")
             if not math.isfinite(clock_skew):
                 raise ValueError("clock_skew must be finite")
+        if search_delay is not ...:
+            _check_search_delay(search_delay)
         state = self._state
         with state.lock:
             if not_found_body is not ...:
@@ -461,6 +480,8 @@ class Emulator(PortalSetup):
                 state.crm.upsert_trace_ids = upsert_trace_ids
             if clock_skew is not ...:
                 state.clock.skew = float(clock_skew)
+            if search_delay is not ...:
+                state.set_search_delay(search_delay)
 
     @property
     def settings(self) -> dict[str, Any]:
@@ -473,10 +494,12 @@ class Emulator(PortalSetup):
                 "unique_refusal": state.crm.unique_refusal,
                 "upsert_trace_ids": state.crm.upsert_trace_ids,
                 "clock_skew": state.clock.skew,
+                "search_delay": state.crm.search_delay,
             }
 
     def advance_clock(self, seconds: float) -> None:
-        """Move the emulator's clock forward: rate-limit windows and OAuth expiry follow."""
+        """Move the emulator's clock forward: rate-limit windows, OAuth expiry and search
+        indexing (``search_delay``) follow."""
         with self._state.lock:
             self._state.clock.advance(seconds)
 
@@ -538,6 +561,16 @@ def _check_not_found_body(value: object) -> None:
 def _check_unique_refusal(value: object) -> None:
     if value not in UNIQUE_REFUSALS:
         raise ValueError(f"unique_refusal is one of {', '.join(UNIQUE_REFUSALS)}")
+
+
+def _check_search_delay(value: object) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(f"search_delay is a number of seconds >= 0, not {value!r}")
 
 
 def _check_bool(name: str, value: object) -> None:

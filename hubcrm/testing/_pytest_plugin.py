@@ -25,7 +25,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "hubspot_emulator(**kwargs): keyword arguments for the hubspot_emulator fixture's "
-        "hubcrm.testing.Emulator (rate_limit=(50, 1.0), token=..., seed=..., ...)",
+        "hubcrm.testing.Emulator (rate_limit=(50, 1.0), token=..., seed=..., "
+        "search_delay=0, ...)",
     )
 
 
@@ -35,13 +36,17 @@ def hubspot_emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
 
     It serves sync and async tests alike. Configure it with
     ``@pytest.mark.hubspot_emulator(rate_limit=(50, 1.0), ...)``: the marker's keyword
-    arguments go to the constructor.
+    arguments go to the constructor. Unlike the constructor's default, writes reach its
+    search only after ``FIXTURE_SEARCH_DELAY`` (3 s) on the emulator's clock, as on
+    HubSpot; ``@pytest.mark.hubspot_emulator(search_delay=0)`` makes them searchable at
+    once.
     """
-    from ._emulator import Emulator
+    from ._emulator import FIXTURE_SEARCH_DELAY, Emulator
 
     marker = request.node.get_closest_marker("hubspot_emulator")
     if marker is not None and marker.args:
         raise TypeError("@pytest.mark.hubspot_emulator takes keyword arguments only")
     kwargs = dict(marker.kwargs) if marker is not None else {}
+    kwargs.setdefault("search_delay", FIXTURE_SEARCH_DELAY)
     with Emulator(**kwargs) as emulator:
         yield emulator

@@ -81,6 +81,13 @@ class State:
         self.store.set_required_one_of("companies", COMPANY_NAME_OR_DOMAIN if required else ())
         self.require_company_domain_or_name = required
 
+    def set_search_delay(self, seconds: float) -> None:
+        """Set how long writes take to reach search; ``0`` also indexes every pending
+        write now. The caller holds the lock."""
+        self.crm.search_delay = float(seconds)
+        if seconds == 0:
+            self.store.index_all()
+
     def reset(self) -> None:
         """Objects, counters, received requests, faults, fault log and rate-limit windows
         back to empty."""

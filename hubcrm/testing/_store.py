@@ -49,7 +49,15 @@ Association = tuple[str, str, tuple[tuple[str, int], ...]]
 class StoredObject:
     """One stored record; ``properties`` includes the system ones."""
 
-    __slots__ = ("associations", "created_at", "id", "properties", "type_id", "updated_at")
+    __slots__ = (
+        "associations",
+        "created_at",
+        "id",
+        "properties",
+        "search_versions",
+        "type_id",
+        "updated_at",
+    )
 
     def __init__(
         self,
@@ -65,6 +73,10 @@ class StoredObject:
         self.created_at = created_at
         self.updated_at = created_at
         self.associations = associations
+        # What search sees while writes are being indexed: (visible from, on the clock's
+        # monotonic time; properties; updatedAt), oldest first. Empty: search sees the
+        # record as it is.
+        self.search_versions: list[tuple[float, dict[str, str], str]] = []
 
 
 class Store:
@@ -346,6 +358,12 @@ class Store:
             archived.clear()
         for index in self.unique.values():
             index.clear()
+
+    def index_all(self) -> None:
+        """Make every pending write visible to search now."""
+        for objects in self.objects.values():
+            for obj in objects.values():
+                obj.search_versions.clear()
 
     def render(self, obj: StoredObject, properties: dict[str, Any] | None = None) -> dict[str, Any]:
         """A ``SimplePublicObject``; ``properties`` overrides the full property map."""

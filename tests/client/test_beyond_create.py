@@ -98,6 +98,7 @@ async def test_raw_request_refuses_what_it_cannot_send(crm: AsyncHubCRM) -> None
         await crm.request("POST", f"{V}/contacts", safety="maybe")  # type: ignore[arg-type]
 
 
+@pytest.mark.hubspot_emulator(search_delay=0)  # not about indexing
 async def test_raw_request_retries_by_write_safety(
     crm: AsyncHubCRM, hubspot_emulator: Emulator, virtual_time: VirtualTime
 ) -> None:
@@ -304,6 +305,7 @@ async def test_iter_all_checks_its_arguments_before_any_request(
     assert hubspot_emulator.stats.requests == 0
 
 
+@pytest.mark.hubspot_emulator(search_delay=0)  # not about indexing
 def test_iter_all_and_search_sync(sync_crm: HubCRM) -> None:
     sync_crm.objects.create_many("contacts", contacts(120))
     assert len(list(sync_crm.objects.iter_all("contacts"))) == 120
@@ -314,6 +316,7 @@ def test_iter_all_and_search_sync(sync_crm: HubCRM) -> None:
 # --- search ---------------------------------------------------------------------------------
 
 
+@pytest.mark.hubspot_emulator(search_delay=0)  # not about indexing
 async def test_search_filters_groups_sorts_and_pages(crm: AsyncHubCRM) -> None:
     await crm.objects.create_many(
         "contacts",
@@ -350,10 +353,12 @@ async def test_search_checks_hubspots_limits_before_any_request(
     f = Filter("email", "HAS_PROPERTY")
     with pytest.raises(ValueError, match="5 filter groups"):
         crm.objects.search("contacts", filter_groups=[[f]] * 6)
-    with pytest.raises(ValueError, match="6 filters per group"):
-        crm.objects.search("contacts", filters=[f] * 7)
-    with pytest.raises(ValueError, match="18 filters in all"):
-        crm.objects.search("contacts", filter_groups=[[f] * 4] * 5)
+    with pytest.raises(ValueError, match="10 filters per group, not 11"):
+        crm.objects.search("contacts", filters=[f] * 11)
+    with pytest.raises(ValueError, match="25 filters in all, not 26"):
+        crm.objects.search("contacts", filter_groups=[[f] * 6] * 4 + [[f] * 2])
+    with pytest.raises(ValueError, match="query of at most 3,000 characters, not 3,001"):
+        crm.objects.search("contacts", query="x" * 3001)
     with pytest.raises(ValueError, match="not both"):
         crm.objects.search("contacts", filters=[f], filter_groups=[[f]])
     with pytest.raises(ValueError, match="page_size"):
@@ -367,7 +372,21 @@ async def test_search_checks_hubspots_limits_before_any_request(
     assert hubspot_emulator.stats.requests == 0
 
 
-@pytest.mark.hubspot_emulator(rate_limit=None, search_rate_limit=None)
+@pytest.mark.hubspot_emulator(search_delay=0)  # not about indexing
+async def test_search_takes_hubspots_current_limits(crm: AsyncHubCRM) -> None:
+    """5 groups, 10 filters per group, 25 in all and a 3,000-character query (HubSpot's
+    limits since August 2024) are sent, and HubSpot's search answers them."""
+    await crm.objects.create_many("contacts", contacts(3))
+    f = Filter("email", "HAS_PROPERTY")
+    ten = [r async for r in crm.objects.search("contacts", filters=[f] * 10)]
+    assert len(ten) == 3
+    full = [r async for r in crm.objects.search("contacts", filter_groups=[[f] * 5] * 5)]
+    assert len(full) == 3
+    long_query = [r async for r in crm.objects.search("contacts", query="p1" + "x" * 2998)]
+    assert long_query == []
+
+
+@pytest.mark.hubspot_emulator(rate_limit=None, search_rate_limit=None, search_delay=0)
 async def test_search_raises_at_the_10000_cap(hubspot_emulator: Emulator) -> None:
     emu = hubspot_emulator
     async with AsyncHubCRM(
@@ -407,7 +426,7 @@ def _last_id(emu: Emulator, n: int) -> str:
 # The emulator forgets a search after 0.8 s, the client after 1 s: room for delivery on a busy
 # machine (a grant may reach the server later than it was made). Without the search limiter
 # the four concurrent listings would draw 429s; through the main window they would wait 60 s.
-@pytest.mark.hubspot_emulator(rate_limit=(3, 60.0), search_rate_limit=(5, 0.8))
+@pytest.mark.hubspot_emulator(rate_limit=(3, 60.0), search_rate_limit=(5, 0.8), search_delay=0)
 async def test_searches_keep_their_own_limit_and_leave_the_window_alone(
     hubspot_emulator: Emulator,
 ) -> None:
@@ -427,7 +446,7 @@ async def test_searches_keep_their_own_limit_and_leave_the_window_alone(
     assert crm.stats.rate_limit_wait > 1.0  # the search limiter spaced them out
 
 
-@pytest.mark.hubspot_emulator(rate_limit=None, search_rate_limit=(2, 1.0))
+@pytest.mark.hubspot_emulator(rate_limit=None, search_rate_limit=(2, 1.0), search_delay=0)
 async def test_a_search_429_pauses_searches_and_is_retried(hubspot_emulator: Emulator) -> None:
     emu = hubspot_emulator
     async with AsyncHubCRM(emu.token, base_url=emu.base_url, search_rate_limit=None) as crm:

@@ -32,7 +32,12 @@ V = "/crm/objects/2026-03"
 JSON_TYPE = "application/json"
 
 # The settings of issue 13 (unique-value refusals, upsert trace ids), at their defaults.
-READ_BACK_DEFAULTS = {"unique_refusal": "409", "upsert_trace_ids": True, "clock_skew": 0.0}
+READ_BACK_DEFAULTS = {
+    "unique_refusal": "409",
+    "upsert_trace_ids": True,
+    "clock_skew": 0.0,
+    "search_delay": 0.0,
+}
 
 
 @pytest.fixture
@@ -334,6 +339,7 @@ def test_the_pytest_marker_passes_the_settings(hubspot_emulator: Emulator) -> No
         "not_found_body": "html",
         "require_company_domain_or_name": True,
         **READ_BACK_DEFAULTS,
+        "search_delay": 3.0,  # the fixture's own default
     }
 
 

@@ -44,6 +44,7 @@ def test_public_api_is_exactly_this() -> None:
         "AssociationTypeDef",
         "ConflictStyle",
         "Emulator",
+        "FIXTURE_SEARCH_DELAY",
         "FaultKind",
         "FaultRecord",
         "FaultRule",

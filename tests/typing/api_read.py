@@ -40,6 +40,8 @@ async def async_read(crm: AsyncHubCRM) -> None:
     )
     assert_type(many, list[CrmObject | None])
     assert_type(await crm.objects.get_many("contacts", ["1", "2"]), list[CrmObject | None])
+    gone = await crm.objects.get_many("contacts", ["1"], archived=True)
+    assert_type(gone, list[CrmObject | None])
     pages = crm.objects.iter_all(
         "contacts", properties=["email"], associations=["deals"], archived=True, page_size=100
     )

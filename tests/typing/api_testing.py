@@ -12,6 +12,7 @@ import pytest
 
 from hubcrm import HubCRM
 from hubcrm.testing import (
+    FIXTURE_SEARCH_DELAY,
     AssociationCategory,
     AssociationTypeDef,
     ConflictStyle,
@@ -72,6 +73,8 @@ def sync_emulator() -> None:
         assert_type(
             hubspot.configure(require_company_domain_or_name=False, upsert_trace_ids=True), None
         )
+        assert_type(hubspot.configure(search_delay=0), None)
+        assert_type(FIXTURE_SEARCH_DELAY, float)
         assert_type(hubspot.settings, dict[str, Any])
         refresh = hubspot.register_oauth_app("id", "secret", rotate_refresh_tokens=True)
         assert_type(refresh, str)
