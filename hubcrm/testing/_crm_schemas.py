@@ -198,7 +198,9 @@ class CrmSchemas:
         )
         type_id = tdef.object_type_id
         for prop in defined.values():
-            self.crm.create_property(store.require(type_id), prop)
+            # A schema's property may leave its group out: it goes to the type's own.
+            group = prop.get("groupName") or f"{name}_information"
+            self.crm.create_property(store.require(type_id), {**prop, "groupName": group})
         store.set_required(type_id, named["requiredProperties"])
         now = self.crm.now()
         associations: list[dict[str, Any]] = []

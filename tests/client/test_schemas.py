@@ -75,6 +75,7 @@ async def test_create_list_and_get(crm: AsyncHubCRM, hubspot_emulator: Emulator)
 
 
 @pytest.mark.parametrize("form", ["id", "fully_qualified_name"])
+@pytest.mark.hubspot_emulator(search_delay=0)  # about the type's names, not indexing
 async def test_a_custom_type_by_each_of_its_names(
     crm: AsyncHubCRM, hubspot_emulator: Emulator, form: str
 ) -> None:
