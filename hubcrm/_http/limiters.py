@@ -220,6 +220,7 @@ class RollingWindowLimiter(_WindowLimiter):
             )
         super().__init__(rate_limit, explicit=explicit, clock=clock)
         self._starts: deque[float] = deque()
+        self._episode: float | None = None  # when the latest 429 episode began
 
     def __repr__(self) -> str:
         return f"RollingWindowLimiter(rate_limit={self._rate_limit}, explicit={self._explicit})"
@@ -274,13 +275,33 @@ class RollingWindowLimiter(_WindowLimiter):
     def penalize(self, wait: float | None = None) -> float:
         """Hold every sender after a 429 ``TEN_SECONDLY_ROLLING``.
 
+        A 429 without ``Retry-After`` means HubSpot counted one request more in its
+        window than this limiter did: a request delayed on its way (or by a pause of
+        HubSpot's own) reached HubSpot late, beside later ones. A first such 429, with
+        none in the window's time before it, holds nobody: the refused request waits
+        its turn in the window like any other, and the others go on (holding every
+        sender for a whole window would leave HubSpot's budget idle that long). More
+        429s of the same burst (within a tenth of the window) change nothing; one after
+        that but within the window's time means the count here is off by more than its
+        safety margin: every sender is held until the window has drained, and the
+        margin widens.
+
         Args:
             wait: seconds to pause, from ``Retry-After`` when HubSpot sent one. ``None``
-                (or a value that is negative or not finite) pauses until the window has
-                drained: one interval plus the safety margin.
+                (or a value that is negative or not finite) holds as said above.
 
         Returns:
             How long senders are now held, in seconds from now. Overlapping penalties do
             not add up: the pause ends at the latest of their ends.
         """
-        return self._penalize_window(wait)
+        if wait is not None and 0.0 <= wait < math.inf:
+            return self._penalize_window(wait)
+        now = self._clock()
+        interval = self._rate_limit.interval
+        episode = self._episode
+        if episode is not None and now - episode < interval / 10:
+            return max(0.0, self._paused_until - now)  # the same burst
+        self._episode = now
+        if episode is not None and now - episode < interval:
+            return self._penalize_window(None)  # again within the window: drain it
+        return max(0.0, self._paused_until - now)

@@ -381,23 +381,57 @@ def test_penalize_holds_everyone_until_the_wait_is_over() -> None:
     assert paused_until == 0.0  # over
 
 
-def test_penalize_without_wait_drains_the_window() -> None:
-    async def main(loop: asyncio.AbstractEventLoop) -> tuple[float, float]:
+def test_a_first_429_holds_nobody_and_the_window_paces_its_retry() -> None:
+    """Without Retry-After, one 429 says HubSpot counted a request more than the limiter
+    did (one delayed on its way): the refused request waits its turn in the window like
+    any other, and nobody is held for a whole window."""
+
+    async def main(loop: asyncio.AbstractEventLoop) -> tuple[float, float, list[float]]:
         limiter = RollingWindowLimiter(RateLimit(100, 10.0), clock=loop.time)
+        _, times, _ = await start_many(limiter, 100, loop)  # the window is full at t=0
         await asyncio.sleep(2)
         pause = limiter.penalize()
-        await limiter.acquire()
-        return pause, loop.time()
+        _, more, _ = await start_many(limiter, 2, loop)
+        return pause, limiter._margin, times + more
 
-    pause, started = run_virtual(main)
-    assert pause == pytest.approx(10 + DEFAULT_MARGIN)
-    assert started == pytest.approx(12 + DEFAULT_MARGIN)
+    pause, margin_after, times = run_virtual(main)
+    assert pause == 0.0
+    assert margin_after == pytest.approx(DEFAULT_MARGIN)  # one 429 proves no drift
+    assert times[:100] == pytest.approx([0.0] * 100)
+    assert times[100:] == pytest.approx([10 + DEFAULT_MARGIN] * 2)  # not 12 + a window
+
+
+def test_429s_of_one_burst_count_once_and_a_later_one_drains_the_window() -> None:
+    now = [100.0]
+    limiter = RollingWindowLimiter(RateLimit(100, 10.0), clock=lambda: now[0])
+    assert limiter.penalize() == 0.0
+    now[0] += 0.5  # more answers of the same burst: nothing more
+    assert limiter.penalize() == 0.0
+    assert limiter._margin == pytest.approx(DEFAULT_MARGIN)
+    now[0] += 3.0  # again within the window: the count is off by more than the margin
+    assert limiter.penalize() == pytest.approx(10 + DEFAULT_MARGIN)
+    assert limiter._margin == pytest.approx(2 * DEFAULT_MARGIN)
+    assert limiter.paused_until == pytest.approx(103.5 + 10 + DEFAULT_MARGIN)
+    now[0] += 0.5  # answers of that burst during the pause: the pause stands, no longer
+    assert limiter.penalize() == pytest.approx(9.5 + DEFAULT_MARGIN)
+    assert limiter._margin == pytest.approx(2 * DEFAULT_MARGIN)
+    now[0] += 30.0  # a window later: an isolated 429 again, holding nobody
+    assert limiter.penalize() == 0.0
+    assert limiter._margin == pytest.approx(2 * DEFAULT_MARGIN)
 
 
 @pytest.mark.parametrize("bad", [-1.0, math.nan, math.inf])
-def test_penalize_with_a_nonsense_wait_drains_the_window(bad: float) -> None:
-    limiter = RollingWindowLimiter(RateLimit(10, 2.0), clock=lambda: 100.0)
+def test_penalize_with_a_nonsense_wait_is_a_429_without_retry_after(bad: float) -> None:
+    now = [100.0]
+    limiter = RollingWindowLimiter(RateLimit(10, 2.0), clock=lambda: now[0])
+    assert limiter.penalize(bad) == 0.0
+    now[0] += 1.0
     assert limiter.penalize(bad) == pytest.approx(2 + margin(2.0))
+
+
+def test_the_pause_only_limiter_still_drains_a_window_on_every_429() -> None:
+    limiter = PauseOnlyLimiter(clock=lambda: 100.0)  # no window here to pace a retry
+    assert limiter.penalize() == pytest.approx(10 + DEFAULT_MARGIN)
 
 
 def test_overlapping_penalties_take_the_latest_end() -> None:
@@ -786,17 +820,22 @@ async def test_emulator_sees_no_429_from_a_limited_burst(
     assert_never_over(starts, limit)
 
 
-def test_each_429_episode_widens_the_margin_up_to_a_quarter_window() -> None:
+def test_each_429_episode_that_drains_the_window_widens_the_margin_up_to_a_quarter() -> None:
     now = [100.0]
     limiter = RollingWindowLimiter(RateLimit(10, 1.0), clock=lambda: now[0])
     first = limiter._margin
-    limiter.penalize()
+    limiter.penalize()  # an isolated 429: no drift shown yet
+    assert limiter._margin == pytest.approx(first)
+    now[0] += 0.5
+    limiter.penalize()  # another within the window: drain it, and widen
     assert limiter._margin == pytest.approx(2 * first)
     limiter.penalize()  # another 429 of the same burst, during the pause: no change
     assert limiter._margin == pytest.approx(2 * first)
     for _ in range(10):
-        now[0] += 5.0  # the pause is over: a new episode each time
-        limiter.penalize()
+        now[0] += 2.0  # the pause is over; the last 429 was in the window before
+        limiter.penalize()  # isolated
+        now[0] += 0.5
+        limiter.penalize()  # repeated: a new episode that drains the window
     assert limiter._margin == pytest.approx(0.25)
 
 
