@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -104,14 +105,15 @@ def _location(
     """The ``Location`` of a 201, where HubSpot's 2026-03 OpenAPI description gives one:
     a property create (the new property's URL) and a labelled association (its own
     URL). Record creates and batch creates have none."""
-    if status != 201:
+    if status != 201 or operation not in ("create_property", "associate"):
         return None
-    url = request.url.with_query(None)
-    if operation == "create_property" and isinstance(payload.get("name"), str):
-        return str(url / payload["name"])
+    # Built from the request's own parts: request.url asks yarl to validate the Host
+    # header, which the oldest yarl hubcrm allows refuses for 127.0.0.1:port.
+    url = f"{request.scheme}://{request.host}{request.raw_path.partition('?')[0]}"
     if operation == "associate":
-        return str(url)
-    return None
+        return url
+    name = payload.get("name")
+    return f"{url}/{quote(name, safe='')}" if isinstance(name, str) else None
 
 
 class ObjectsApi:
