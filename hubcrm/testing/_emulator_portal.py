@@ -88,7 +88,8 @@ class PortalSetup:
 
         Args:
             email: the user's email address.
-            first_name, last_name: the user's name.
+            first_name: the user's first name.
+            last_name: the user's last name.
             owner_id: the owner id; by default the next of ``100000001``, ``100000002``...
             user_id: the user id; by default the next of ``9000001``, ``9000002``...
             archived: an archived owner is listed only with ``archived=true``, and a
