@@ -22,6 +22,7 @@ TYPE_CHECKING = False
 # entry point runs before aiohttp, click and rich load and can catch an early Ctrl-C.
 # tests/client/test_exported_members.py checks that the two lists agree.
 if TYPE_CHECKING:
+    from ._check.report import SkippedCheck, ValidationProblem, ValidationReport
     from ._client import AsyncHubCRM
     from ._core.clock import Clock
     from ._core.config import RetryPolicy, RetryWrites, Timeouts
@@ -115,6 +116,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "_http.auth": ("OAuth", "StaticToken", "TokenProvider", "TokenSet"),
     "_write.batch_write": ("ArchiveOutcome", "BatchResult", "ObjectUpdate", "UpdateOutcome"),
+    "_check.report": ("SkippedCheck", "ValidationProblem", "ValidationReport"),
     "_client": ("AsyncHubCRM",),
     "_core.clock": ("Clock",),
     "_core.config": ("RetryPolicy", "RetryWrites", "Timeouts"),
@@ -318,6 +320,7 @@ __all__ = [
     "Schemas",
     "SearchCapError",
     "ServerError",
+    "SkippedCheck",
     "Sort",
     "SortDirection",
     "StaticToken",
@@ -325,6 +328,8 @@ __all__ = [
     "TokenProvider",
     "TokenSet",
     "UpdateOutcome",
+    "ValidationProblem",
+    "ValidationReport",
     "ValidationRule",
     "ValueWithTimestamp",
     "__version__",

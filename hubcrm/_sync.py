@@ -25,6 +25,7 @@ from collections.abc import (
 from ssl import SSLContext
 from typing import Any, Literal
 
+from ._check.report import ValidationReport
 from ._client import AsyncHubCRM
 from ._core.config import (
     DEFAULT_API_VERSION,
@@ -510,6 +511,7 @@ class Objects:
         id_property: str | None = None,
         mode: Literal["batch", "single"] = "batch",
         on_progress: Callable[[BulkProgress], object] | None = None,
+        validate: bool = False,
     ) -> BulkResult:
         """Create many CRM objects concurrently; every input is accounted for.
 
@@ -551,6 +553,13 @@ class Objects:
                 same outcomes; ``id_property`` then means a look-up before retrying).
             on_progress: called with a :class:`BulkProgress` at most a few times per
                 second, and once at the end, on the event loop.
+            validate: check every input first against the portal's definitions, as
+                :meth:`validate` does (all inputs are then read into memory before
+                any is sent). The inputs it finds HubSpot would refuse fail without
+                being sent, each with a ``BadRequestError`` (a ``ConflictError`` for a
+                unique value an earlier input holds) whose ``errors`` carry one entry
+                per problem with its code and ``context["propertyName"]``; the others
+                are sent. ``on_progress`` then counts the inputs sent only.
 
         Returns:
             A :class:`BulkResult`: ``outcomes[i]`` is what became of input ``i``,
@@ -574,6 +583,81 @@ class Objects:
                 id_property=id_property,
                 mode=mode,
                 on_progress=on_progress,
+                validate=validate,
+            )
+        )
+
+    def validate(
+        self,
+        object_type: str,
+        inputs: BulkInputs,
+        *,
+        check_existing: bool = False,
+        refresh: bool = False,
+    ) -> ValidationReport:
+        """Find every input HubSpot would refuse, before any is sent.
+
+        Each input is encoded as :meth:`create_many` encodes it, and the strings HubSpot
+        would receive are checked against the portal's own definitions of the type:
+
+        - a property that does not exist, or is read-only or calculated
+          (``PROPERTY_DOESNT_EXIST``, ``READ_ONLY_VALUE``);
+        - a value HubSpot would not read as its property's type: a number
+          (``INVALID_INTEGER``), a bool (``INVALID_BOOLEAN``), a date at midnight UTC
+          (``INVALID_DATE``), a datetime (``INVALID_LONG``), a contact's email
+          (``INVALID_EMAIL``), leading or trailing spaces included;
+        - an option that is not one of an enumeration's, each part of a multi-select
+          checked (``INVALID_OPTION``);
+        - a value that breaks one of the portal's validation rules (``INVALID_VALUE``):
+          ``MIN_LENGTH``, ``MAX_LENGTH``, ``MIN_NUMBER``, ``MAX_NUMBER``, ``REGEX``,
+          ``EMAIL_ALLOWED_DOMAINS`` and ``EMAIL_BLOCKED_DOMAINS``; other rule types,
+          and REGEX patterns Java and Python read differently, are listed in
+          ``skipped`` as not checked;
+        - a pipeline that does not exist or is archived, a stage that is not a live
+          stage of the input's pipeline (or of the default pipeline when it names
+          none; a stage given by its label gets a message naming its id)
+          (``INVALID_OPTION``);
+        - an owner id (``hubspot_owner_id``) that names no live owner
+          (``INVALID_OWNER_ID``);
+        - a required property missing: a custom type's (from its schema), and those
+          HubSpot's documentation names for standard types (a deal's ``dealname``,
+          ``pipeline`` and ``dealstage``, ...) (``MISSING_REQUIRED_PROPERTY``);
+        - a unique value (a contact's email, a property with unique values) that an
+          earlier input holds: HubSpot creates the first and refuses the later ones
+          (``CONFLICT``); with ``check_existing``, also one a record of the portal
+          already holds.
+
+        Associations are not checked. Which codes HubSpot's documentation confirms is
+        said in the API reference's notes on ``validate``.
+
+        The definitions are read once per object type (properties, validation rules,
+        pipelines, owners, a custom type's schema: a fixed number of requests, none per
+        input) and reused for ``PORTAL_DEFINITIONS_TTL`` seconds (60) by this client.
+        One the token may not read (403) is left out: the checks that need it are
+        listed in ``skipped``, and the others still run.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            inputs: the inputs, as :meth:`create_many` takes them (read into memory).
+            check_existing: also look up, by each unique property, the values the
+                inputs would set (``batch/read``, 100 values per request).
+            refresh: read the definitions again even if they are cached.
+
+        Returns:
+            A :class:`ValidationReport`: the problems by input index (``ok`` when there
+            are none), the checks skipped, and the requests spent.
+
+        Raises:
+            TypeError: ``inputs`` is not an iterable.
+            APIError: reading a definition failed other than with a 403.
+        """
+        return self._portal.call(
+            functools.partial(
+                self._async.validate,
+                object_type,
+                inputs,
+                check_existing=check_existing,
+                refresh=refresh,
             )
         )
 

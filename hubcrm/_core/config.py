@@ -21,6 +21,7 @@ __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_TIMEOUT",
     "OAUTH_TOKEN_PATH",
+    "PORTAL_DEFINITIONS_TTL",
     "RESERVED_HEADERS",
     "TOKEN",
     "RequestOptions",
@@ -255,3 +256,9 @@ def merge_options(
     ):
         return base
     return RequestOptions(timeouts=new_timeouts, retry=new_retry, extra_headers=new_headers)
+
+
+#: Seconds the portal definitions read by ``objects.validate`` (properties, validation
+#: rules, pipelines, owners, a custom type's schema) are reused before they are read
+#: again; ``validate(..., refresh=True)`` reads them again at once.
+PORTAL_DEFINITIONS_TTL = 60.0

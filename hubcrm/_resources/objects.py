@@ -7,6 +7,7 @@ import copy
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from typing import Any
 
+from .._check.reader import DefinitionsReader
 from .._core.config import RequestOptions
 from .._core.convert import dump_input, load_object
 from .._core.error_bodies import error_from_batch_entry
@@ -55,6 +56,8 @@ class AsyncObjects(BulkWrites):
         else:
             self._prefix = f"/crm/objects/{api_version}/"
         self._paths: dict[str, str] = {}
+        # The portal's definitions that validate() checks inputs against, cached.
+        self._definitions = DefinitionsReader(retrier, api_version, options)
 
     def _path(self, object_type: str) -> str:
         # An application uses a handful of object types; validating and quoting each

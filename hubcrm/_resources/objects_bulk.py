@@ -11,6 +11,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from .._check.bulk import run_checked
+from .._check.reader import DefinitionsReader
+from .._check.report import ValidationReport
+from .._check.validate import collect_inputs, validate_inputs
 from .._core.config import RequestOptions
 from .._core.models import CrmObject
 from .._http.retry import RequestKind, Retrier
@@ -18,6 +22,7 @@ from .._write import batch_write as _batch_write
 from .._write import bulk as _bulk
 from .._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
 from .._write.bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
+from .._write.outcomes import BulkInput
 
 __all__ = ["BulkWrites"]
 
@@ -30,6 +35,7 @@ class BulkWrites:
     _options: RequestOptions
     _path: Callable[[str], str]
     _bulk_endpoint: Callable[[_bulk.BulkArgs], _bulk.Endpoint]
+    _definitions: DefinitionsReader
     get_many: Callable[..., Awaitable[list[CrmObject | None]]]
 
     async def create_many(
@@ -42,6 +48,7 @@ class BulkWrites:
         id_property: str | None = None,
         mode: Literal["batch", "single"] = "batch",
         on_progress: Callable[[BulkProgress], object] | None = None,
+        validate: bool = False,
     ) -> BulkResult:
         """Create many CRM objects concurrently; every input is accounted for.
 
@@ -83,6 +90,13 @@ class BulkWrites:
                 same outcomes; ``id_property`` then means a look-up before retrying).
             on_progress: called with a :class:`BulkProgress` at most a few times per
                 second, and once at the end, on the event loop.
+            validate: check every input first against the portal's definitions, as
+                :meth:`validate` does (all inputs are then read into memory before
+                any is sent). The inputs it finds HubSpot would refuse fail without
+                being sent, each with a ``BadRequestError`` (a ``ConflictError`` for a
+                unique value an earlier input holds) whose ``errors`` carry one entry
+                per problem with its code and ``context["propertyName"]``; the others
+                are sent. ``on_progress`` then counts the inputs sent only.
 
         Returns:
             A :class:`BulkResult`: ``outcomes[i]`` is what became of input ``i``,
@@ -105,7 +119,96 @@ class BulkWrites:
             on_progress=on_progress,
         )
         endpoint = self._bulk_endpoint(args)
-        return await _bulk.create_many(endpoint, args, inputs)
+        if not validate:
+            return await _bulk.create_many(endpoint, args, inputs)
+        items = await collect_inputs(inputs)
+        report = await self.validate(object_type, items)
+
+        async def run(sent: list[BulkInput]) -> BulkResult:
+            return await _bulk.create_many(endpoint, args, sent)
+
+        return await run_checked(items, report, run)
+
+    async def validate(
+        self,
+        object_type: str,
+        inputs: BulkInputs,
+        *,
+        check_existing: bool = False,
+        refresh: bool = False,
+    ) -> ValidationReport:
+        """Find every input HubSpot would refuse, before any is sent.
+
+        Each input is encoded as :meth:`create_many` encodes it, and the strings HubSpot
+        would receive are checked against the portal's own definitions of the type:
+
+        - a property that does not exist, or is read-only or calculated
+          (``PROPERTY_DOESNT_EXIST``, ``READ_ONLY_VALUE``);
+        - a value HubSpot would not read as its property's type: a number
+          (``INVALID_INTEGER``), a bool (``INVALID_BOOLEAN``), a date at midnight UTC
+          (``INVALID_DATE``), a datetime (``INVALID_LONG``), a contact's email
+          (``INVALID_EMAIL``), leading or trailing spaces included;
+        - an option that is not one of an enumeration's, each part of a multi-select
+          checked (``INVALID_OPTION``);
+        - a value that breaks one of the portal's validation rules (``INVALID_VALUE``):
+          ``MIN_LENGTH``, ``MAX_LENGTH``, ``MIN_NUMBER``, ``MAX_NUMBER``, ``REGEX``,
+          ``EMAIL_ALLOWED_DOMAINS`` and ``EMAIL_BLOCKED_DOMAINS``; other rule types,
+          and REGEX patterns Java and Python read differently, are listed in
+          ``skipped`` as not checked;
+        - a pipeline that does not exist or is archived, a stage that is not a live
+          stage of the input's pipeline (or of the default pipeline when it names
+          none; a stage given by its label gets a message naming its id)
+          (``INVALID_OPTION``);
+        - an owner id (``hubspot_owner_id``) that names no live owner
+          (``INVALID_OWNER_ID``);
+        - a required property missing: a custom type's (from its schema), and those
+          HubSpot's documentation names for standard types (a deal's ``dealname``,
+          ``pipeline`` and ``dealstage``, ...) (``MISSING_REQUIRED_PROPERTY``);
+        - a unique value (a contact's email, a property with unique values) that an
+          earlier input holds: HubSpot creates the first and refuses the later ones
+          (``CONFLICT``); with ``check_existing``, also one a record of the portal
+          already holds.
+
+        Associations are not checked. Which codes HubSpot's documentation confirms is
+        said in the API reference's notes on ``validate``.
+
+        The definitions are read once per object type (properties, validation rules,
+        pipelines, owners, a custom type's schema: a fixed number of requests, none per
+        input) and reused for ``PORTAL_DEFINITIONS_TTL`` seconds (60) by this client.
+        One the token may not read (403) is left out: the checks that need it are
+        listed in ``skipped``, and the others still run.
+
+        Args:
+            object_type: a type name or id, as for :meth:`create`.
+            inputs: the inputs, as :meth:`create_many` takes them (read into memory).
+            check_existing: also look up, by each unique property, the values the
+                inputs would set (``batch/read``, 100 values per request).
+            refresh: read the definitions again even if they are cached.
+
+        Returns:
+            A :class:`ValidationReport`: the problems by input index (``ok`` when there
+            are none), the checks skipped, and the requests spent.
+
+        Raises:
+            TypeError: ``inputs`` is not an iterable.
+            APIError: reading a definition failed other than with a 403.
+        """
+        items = await collect_inputs(inputs)
+        return await validate_inputs(
+            self._definitions,
+            self._read_by_unique,
+            object_type,
+            items,
+            check_existing=check_existing,
+            refresh=refresh,
+        )
+
+    async def _read_by_unique(
+        self, object_type: str, values: Sequence[str], id_property: str
+    ) -> list[CrmObject | None]:
+        return await self.get_many(
+            object_type, values, id_property=id_property, properties=[id_property]
+        )
 
     def iter_create_many(
         self,

@@ -32,6 +32,10 @@ PUBLIC = {
     "Pipelines",
     "AsyncOwners",
     "Owners",
+    # the check before sending
+    "SkippedCheck",
+    "ValidationProblem",
+    "ValidationReport",
     # the portal's pipelines and owners
     "Owner",
     "OwnerTeam",
