@@ -296,7 +296,7 @@ def _check_unique(
         value = normalized.get(prop.name)
         if not prop.unique or value is None:
             continue
-        key = (prop.name, value.lower() if snapshot.contacts and prop.name == "email" else value)
+        key = (prop.name, value)  # a contact's email is lower-cased already
         first = seen.get(key)
         if first is not None:
             found.append(
