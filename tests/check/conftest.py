@@ -1,5 +1,5 @@
-"""The portal the check tests run against: pipelines with an archived stage and an
-archived pipeline, owners (one archived), enumeration, multi-select, number, date,
+"""The portal the check tests run against: deal and custom-type pipelines with an
+archived stage and an archived pipeline, owners (one archived), enumeration, multi-select, number, date,
 datetime and bool properties, validation rules, a calculated and a unique property,
 and a custom type with a required property."""
 
@@ -60,6 +60,23 @@ def set_up_portal(emu: Emulator) -> None:
             PropertyDef(name="hubspot_owner_id", type="string"),
         ],
         required=["model"],
+    )
+    # a custom type's record naming no pipeline goes into its first live pipeline
+    cars = f"p{emu.portal_id}_cars"
+    emu.add_pipeline(cars, "retired", "Retired", [StageDef(id="r1", label="R1")], archived=True)
+    emu.add_pipeline(
+        cars,
+        "lot",
+        "Lot",
+        [
+            StageDef(id="new", label="New"),
+            StageDef(id="sold", label="Sold", display_order=1),
+            StageDef(id="scrapped", label="Scrapped", display_order=2, archived=True),
+        ],
+        display_order=1,
+    )
+    emu.add_pipeline(
+        cars, "repair", "Repair", [StageDef(id="fixing", label="Fixing")], display_order=2
     )
 
 

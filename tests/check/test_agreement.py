@@ -89,6 +89,12 @@ CAR_MISTAKES: list[dict[str, Any]] = [
     {"hs_object_id": "1"},
     {"hubspot_owner_id": "999"},
     {"hubspot_owner_id": ARCHIVED_OWNER},
+    {"hs_pipeline_stage": "fixing"},
+    {"hs_pipeline_stage": "scrapped"},
+    {"hs_pipeline_stage": "Sold"},
+    {"hs_pipeline": "retired", "hs_pipeline_stage": "r1"},
+    {"hs_pipeline": "repair", "hs_pipeline_stage": "new"},
+    {"hs_pipeline": "nope"},
 ]
 
 
@@ -127,6 +133,15 @@ def clean_car(draw: st.DrawFn) -> dict[str, Any]:
         car["color"] = draw(st.sampled_from(["red", "blue"]))
     if draw(st.booleans()):
         car["hubspot_owner_id"] = LIVE_OWNER
+    where = draw(st.sampled_from(["none", "stage only", "both"]))
+    if where == "stage only":  # in the first live pipeline, "lot"
+        car["hs_pipeline_stage"] = draw(st.sampled_from(["new", "sold"]))
+    elif where == "both":
+        pipeline = draw(st.sampled_from(["lot", "repair"]))
+        car["hs_pipeline"] = pipeline
+        car["hs_pipeline_stage"] = draw(
+            st.sampled_from(["new", "sold"] if pipeline == "lot" else ["fixing"])
+        )
     return car
 
 

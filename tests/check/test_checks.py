@@ -108,6 +108,25 @@ async def test_a_custom_objects_required_property_and_options(
     ]
 
 
+async def test_a_custom_types_stage_is_checked_against_its_first_live_pipeline(
+    portal: Emulator, crm: AsyncHubCRM
+) -> None:
+    cars = f"p{portal.portal_id}_cars"
+    inputs = [
+        {"model": "T", "hs_pipeline_stage": "sold"},
+        {"model": "T", "hs_pipeline_stage": "fixing"},  # a stage of "repair"
+        {"model": "T", "hs_pipeline": "repair", "hs_pipeline_stage": "fixing"},
+        {"model": "T", "hs_pipeline_stage": "scrapped"},
+    ]
+    report = await crm.objects.validate(cars, inputs)
+    assert [(p.index, p.property, p.code) for p in report.problems] == [
+        (1, "hs_pipeline_stage", "INVALID_OPTION"),
+        (3, "hs_pipeline_stage", "INVALID_OPTION"),
+    ]
+    assert "pipeline 'lot'" in report.problems[0].message
+    assert "archived stage 'scrapped'" in report.problems[1].message
+
+
 async def test_a_unique_value_repeated_in_the_inputs_flags_the_later_ones(
     portal: Emulator, crm: AsyncHubCRM
 ) -> None:

@@ -66,7 +66,7 @@ async def test_each_type_is_cached_apart(portal: Emulator, crm: AsyncHubCRM) -> 
     contacts = await crm.objects.validate("contacts", [{"email": "a@example.com"}])
     assert contacts.requests == 4  # no pipelines for contacts
     cars = await crm.objects.validate(f"p{portal.portal_id}_cars", [{"model": "T"}])
-    assert cars.requests == 5  # the schema, properties, rules, owners (2)
+    assert cars.requests == 6  # the schema, properties, rules, pipelines, owners (2)
 
 
 @pytest.fixture
