@@ -1,7 +1,7 @@
 """The portal the check tests run against: deal and custom-type pipelines with an
-archived stage and an archived pipeline, owners (one archived), enumeration, multi-select, number, date,
-datetime and bool properties, validation rules, a calculated and a unique property,
-and a custom type with a required property."""
+archived stage and an archived pipeline, owners (one archived), enumeration,
+multi-select, number, date, datetime and bool properties, validation rules, a
+calculated and a unique property, and a custom type with a required property."""
 
 from __future__ import annotations
 
