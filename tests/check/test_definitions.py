@@ -71,13 +71,13 @@ async def test_each_type_is_cached_apart(portal: Emulator, crm: AsyncHubCRM) -> 
 
 @pytest.fixture
 async def forbidding(portal: Emulator, serve: Serve) -> AsyncIterator[tuple[AsyncHubCRM, set[str]]]:
-    """A client whose token may not read what the set names (a path part): a proxy in
+    """A client whose token may not read what the set names (part of a path and query): a proxy in
     front of the emulator answers those reads 403 MISSING_SCOPES."""
     forbidden: set[str] = set()
     session = aiohttp.ClientSession()
 
     async def forward(request: web.Request) -> web.Response:
-        if any(part in request.path for part in forbidden):
+        if any(part in request.path_qs for part in forbidden):
             return web.json_response(
                 {
                     "status": "error",
@@ -143,3 +143,15 @@ async def test_forbidden_properties_skip_the_property_checks_only(
     ]
     assert {s.check for s in report.skipped} == {"properties", "validation_rules"}
     assert all(isinstance(s, SkippedCheck) for s in report.skipped)
+
+
+async def test_forbidden_archived_owners_still_check_the_live_ones(
+    forbidding: tuple[AsyncHubCRM, set[str]],
+) -> None:
+    crm, forbidden = forbidding
+    forbidden.add("archived=true")  # only the archived owners are read so
+    report = await crm.objects.validate("deals", [{**DEAL, "hubspot_owner_id": ARCHIVED_OWNER}])
+    (problem,) = report.problems
+    assert problem.code == "INVALID_OWNER_ID"
+    assert "names no owner" in problem.message  # whether it is archived is unknown
+    assert report.skipped == (SkippedCheck("rule", report.skipped[0].reason, "dealname"),)
