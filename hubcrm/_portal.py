@@ -8,7 +8,9 @@ calls and across the caller's threads.
 A call crosses threads once each way: the caller hands its task to the loop
 (``call_soon_threadsafe``, without waiting for the task to start) and waits for the
 task to finish. anyio's ``BlockingPortal`` would also wait for the loop to confirm that
-the task has started, a second round trip per call. After ``os.fork()`` the child
+the task has started, a second round trip per call, and spawn it through a task group;
+here it is a plain asyncio task, run inside an anyio ``CancelScope`` so that cancelling
+it is level-triggered as before. After ``os.fork()`` the child
 forgets the parent's loop thread without touching it (it does not exist in the child).
 """
 
@@ -25,8 +27,7 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Gene
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar, cast
 
-from anyio import CancelScope, create_task_group
-from anyio.abc import TaskGroup
+from anyio import CancelScope
 
 from ._core.errors import CLIENT_CLOSED, HubCRMError
 
@@ -46,23 +47,21 @@ class _LoopThread:
     """A daemon thread whose event loop runs the tasks handed to it until stopped."""
 
     def __init__(self, name: str) -> None:
-        ready: concurrent.futures.Future[tuple[asyncio.AbstractEventLoop, TaskGroup]]
-        ready = concurrent.futures.Future()
+        ready: concurrent.futures.Future[asyncio.AbstractEventLoop] = concurrent.futures.Future()
         self._stopped: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[object]] = set()  # touched on the loop thread only
         self._thread = threading.Thread(target=self._main, args=(ready,), name=name, daemon=True)
         self._thread.start()
-        self._loop, self._group = ready.result()
+        self._loop = ready.result()
         self.thread_id = self._thread.ident
 
-    def _main(
-        self, ready: concurrent.futures.Future[tuple[asyncio.AbstractEventLoop, TaskGroup]]
-    ) -> None:
+    def _main(self, ready: concurrent.futures.Future[asyncio.AbstractEventLoop]) -> None:
         async def serve() -> None:
             self._stopped = asyncio.Event()
-            async with create_task_group() as group:
-                ready.set_result((asyncio.get_running_loop(), group))
-                await self._stopped.wait()
-            # Leaving the task group waited for every task still running.
+            ready.set_result(asyncio.get_running_loop())
+            await self._stopped.wait()
+            while self._tasks:  # the tasks still running finish first
+                await asyncio.wait(set(self._tasks))
 
         try:
             asyncio.run(serve())
@@ -79,7 +78,14 @@ class _LoopThread:
         Raises:
             RuntimeError: the loop has stopped.
         """
-        self._loop.call_soon_threadsafe(self._group.start_soon, func)
+        self._loop.call_soon_threadsafe(self._spawn, func)
+
+    def _spawn(self, func: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        # A plain asyncio task: the call's own CancelScope (in _Call.run) is what
+        # cancels it, and an anyio task group would add its bookkeeping to every call.
+        task = self._loop.create_task(func())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def stop(self) -> None:
         """Stop the loop after the tasks it is running finish, and join the thread."""
