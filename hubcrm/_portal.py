@@ -348,11 +348,16 @@ class _Call(Generic[T]):
         self._started = False
         self._abandoned = False
         self._scope: CancelScope | None = None
-        # What the task returned or raised, read once _finished is set.
+        # What the task returned or raised, read once it has finished.
         self._result: T | None = None
         self._error: BaseException | None = None
-        # Set when the task has finished, or is known never to start.
-        self._finished = threading.Event()
+        # Held until the task has finished, or is known never to start: a bare lock is
+        # the cheapest thing a thread can block on (an Event adds a Condition and a
+        # second lock per wait). Only the loop thread releases it, once (_finish), and
+        # sets _done first, which the caller's thread may read at any time.
+        self._done = False
+        self._running = threading.Lock()
+        self._running.acquire()
 
     async def run(self) -> None:
         self._started = True
@@ -374,11 +379,18 @@ class _Call(Generic[T]):
                 raise  # KeyboardInterrupt or SystemExit on the loop thread goes on there
         finally:
             self._scope = None
-            self._finished.set()
+            self._finish()
+
+    def _finish(self) -> None:
+        if not self._done:  # else run() after a _cancel() that found it not started
+            self._done = True
+            self._running.release()
 
     def result(self) -> T:
         """Wait for the task; return what it returned or raise what it raised."""
-        self._finished.wait()
+        # Interruptible, as a lock's acquire() is: Ctrl-C raises KeyboardInterrupt here.
+        self._running.acquire()
+        self._running.release()  # abandon() and a second result() see it finished
         error, self._error = self._error, None
         if error is not None:
             try:
@@ -394,14 +406,16 @@ class _Call(Generic[T]):
         elif not self._started:
             # Tasks start in the order they were handed over: had the call reached
             # the loop, it would have started before this.
-            self._finished.set()
+            self._finish()
 
     def abandon(self, loop: _LoopThread) -> None:
         """Cancel the task on the loop; wait (bounded) until it has finished."""
-        if self._finished.is_set():
+        if self._done:
             return  # it finished (with the error being raised): nothing runs
         loop.start_task_soon(self._cancel)
-        if not self._finished.wait(_CANCEL_TIMEOUT):
+        if self._running.acquire(timeout=_CANCEL_TIMEOUT):
+            self._running.release()
+        else:
             logger.warning(
                 "an interrupted hubcrm call did not finish cancelling within %g s; "
                 "it may still be running on the client's event loop",
