@@ -34,15 +34,18 @@ PATH = "/crm/objects/2026-03/contacts"
 
 
 async def _cpu_per_call(call: Callable[[Any], Awaitable[None]], items: Sequence[Any]) -> float:
-    """Client CPU µs per call, 64 in flight."""
-    slots = asyncio.Semaphore(64)
+    """Client CPU µs per call, 64 in flight: 64 workers taking the next item, as the
+    suite's workload 2 does. (Gathering a task per item up front would keep every
+    finished task alive until the last, and charge the garbage collector's passes over
+    them to whichever variant allocates most.)"""
+    todo = iter(items)
 
-    async def one(item: Any) -> None:
-        async with slots:
+    async def worker() -> None:
+        for item in todo:
             await call(item)
 
     cpu0 = time.process_time()
-    await asyncio.gather(*(one(item) for item in items))
+    await asyncio.gather(*(worker() for _ in range(64)))
     return (time.process_time() - cpu0) / len(items) * 1e6
 
 

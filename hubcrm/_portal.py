@@ -1,14 +1,17 @@
 """Run the async client's coroutines for blocking callers.
 
 Each sync client owns one :class:`Portal`: a daemon thread running an asyncio event loop
-(through anyio's :class:`~anyio.from_thread.BlockingPortal`) for the client's whole
-life. The async client, its connection pool and its rate limiter live on that loop, so
-connection reuse and limits hold across calls and across the caller's threads.
+and an anyio task group for the client's whole life. The async client, its connection
+pool and its rate limiter live on that loop, so connection reuse and limits hold across
+calls and across the caller's threads.
 
-Why the portal is hand-built around ``BlockingPortal`` rather than taken from
-``anyio.from_thread.start_blocking_portal``: after ``os.fork()`` the child must forget
-the parent's portal without touching it (its thread does not exist in the child). The
-context manager form would, when collected, try to stop the dead loop and block.
+A call crosses threads once each way: the caller hands its task to the loop
+(``call_soon_threadsafe``, without waiting for the task to start) and waits for the
+task to finish. anyio's ``BlockingPortal`` would also wait for the loop to confirm that
+the task has started, a second round trip per call, and spawn it through a task group;
+here it is a plain asyncio task, run inside an anyio ``CancelScope`` so that cancelling
+it is level-triggered as before. After ``os.fork()`` the child
+forgets the parent's loop thread without touching it (it does not exist in the child).
 """
 
 from __future__ import annotations
@@ -20,12 +23,11 @@ import logging
 import os
 import threading
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator
 from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar, cast
 
 from anyio import CancelScope
-from anyio.from_thread import BlockingPortal
 
 from ._core.errors import CLIENT_CLOSED, HubCRMError
 
@@ -42,20 +44,24 @@ logger = logging.getLogger("hubcrm")
 
 
 class _LoopThread:
-    """A daemon thread whose event loop serves one BlockingPortal until stopped."""
+    """A daemon thread whose event loop runs the tasks handed to it until stopped."""
 
     def __init__(self, name: str) -> None:
-        ready: concurrent.futures.Future[BlockingPortal] = concurrent.futures.Future()
+        ready: concurrent.futures.Future[asyncio.AbstractEventLoop] = concurrent.futures.Future()
+        self._stopped: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[object]] = set()  # touched on the loop thread only
         self._thread = threading.Thread(target=self._main, args=(ready,), name=name, daemon=True)
         self._thread.start()
-        self.portal = ready.result()
+        self._loop = ready.result()
         self.thread_id = self._thread.ident
 
-    def _main(self, ready: concurrent.futures.Future[BlockingPortal]) -> None:
+    def _main(self, ready: concurrent.futures.Future[asyncio.AbstractEventLoop]) -> None:
         async def serve() -> None:
-            async with BlockingPortal() as portal:
-                ready.set_result(portal)
-                await portal.sleep_until_stopped()
+            self._stopped = asyncio.Event()
+            ready.set_result(asyncio.get_running_loop())
+            await self._stopped.wait()
+            while self._tasks:  # the tasks still running finish first
+                await asyncio.wait(set(self._tasks))
 
         try:
             asyncio.run(serve())
@@ -64,10 +70,29 @@ class _LoopThread:
                 ready.set_exception(exc)
             raise
 
+    def start_task_soon(self, func: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        """Hand ``func()`` to the loop as a task, without waiting for it to start.
+
+        Tasks start in the order they were handed over.
+
+        Raises:
+            RuntimeError: the loop has stopped.
+        """
+        self._loop.call_soon_threadsafe(self._spawn, func)
+
+    def _spawn(self, func: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        # A plain asyncio task: the call's own CancelScope (in _Call.run) is what
+        # cancels it, and an anyio task group would add its bookkeeping to every call.
+        task = self._loop.create_task(func())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def stop(self) -> None:
         """Stop the loop after the tasks it is running finish, and join the thread."""
-        with contextlib.suppress(RuntimeError):  # already stopped
-            self.portal.call(self.portal.stop)
+        stopped = self._stopped
+        if stopped is not None:
+            with contextlib.suppress(RuntimeError):  # already stopped
+                self._loop.call_soon_threadsafe(stopped.set)
         self._thread.join()
 
 
@@ -167,8 +192,8 @@ class Portal:
         """Whether :meth:`close` has been called."""
         return self._closed
 
-    def _enter(self) -> BlockingPortal:
-        """Count one more call in flight and return the running portal to make it on."""
+    def _enter(self) -> _LoopThread:
+        """Count one more call in flight and return the running loop to make it on."""
         lt = self._loop_thread
         if lt is not None and lt.thread_id == threading.get_ident() and self._pid == os.getpid():
             raise HubCRMError(
@@ -185,7 +210,7 @@ class Portal:
                 self._pid = os.getpid()
                 self._loop_thread = _LoopThread(self._name)
             self._in_flight += 1
-            return self._loop_thread.portal
+            return self._loop_thread
 
     def _leave(self) -> None:
         with self._lock:
@@ -199,9 +224,9 @@ class Portal:
         Raises:
             HubCRMError: the client is closed, or this is the loop thread itself.
         """
-        portal = self._enter()
+        loop = self._enter()
         try:
-            return _call(portal, func)
+            return _call(loop, func)
         finally:
             self._leave()
 
@@ -279,10 +304,10 @@ class Portal:
                 failure: BaseException | None = None
                 for stream in iterators:
                     try:
-                        _call(lt.portal, stream.aclose)
+                        _call(lt, stream.aclose)
                     except Exception as exc:  # the finalizer runs whatever an iterator did
                         failure = failure or exc
-                _call(lt.portal, finalizer)
+                _call(lt, finalizer)
                 if failure is not None:
                     raise failure
             finally:
@@ -296,15 +321,16 @@ class Portal:
             worker.join()
 
 
-def _call(portal: BlockingPortal, func: Callable[[], Awaitable[T]]) -> T:
-    """Run ``func()`` as a task of ``portal`` and wait for it; cancel it if interrupted."""
+def _call(loop: _LoopThread, func: Callable[[], Awaitable[T]]) -> T:
+    """Run ``func()`` as a task on ``loop`` and wait for it; cancel it if interrupted."""
     call = _Call(func)
     try:
-        return cast(T, portal.start_task_soon(call.run).result())
+        loop.start_task_soon(call.run)
+        return call.result()
     except BaseException:
         # Interrupted while handing the call over or waiting for it (KeyboardInterrupt
         # from Ctrl-C, or an exception a signal handler raised), or the call failed.
-        call.abandon(portal)
+        call.abandon(loop)
         raise
 
 
@@ -322,21 +348,56 @@ class _Call(Generic[T]):
         self._started = False
         self._abandoned = False
         self._scope: CancelScope | None = None
-        # Set when the task has finished, or is known never to start.
-        self._finished = threading.Event()
+        # What the task returned or raised, read once it has finished.
+        self._result: T | None = None
+        self._error: BaseException | None = None
+        # Held until the task has finished, or is known never to start: a bare lock is
+        # the cheapest thing a thread can block on (an Event adds a Condition and a
+        # second lock per wait). Only the loop thread releases it, once (_finish), and
+        # sets _done first, which the caller's thread may read at any time.
+        self._done = False
+        self._running = threading.Lock()
+        self._running.acquire()
 
-    async def run(self) -> T | None:
+    async def run(self) -> None:
         self._started = True
         try:
             if self._abandoned:
-                return None  # cancelled before it started: do nothing
+                return  # cancelled before it started: do nothing
             with CancelScope() as scope:
                 self._scope = scope
-                return await self._func()
-            return None  # cancelled by abandon(): nobody is waiting for a result
+                self._result = await self._func()
+            if scope.cancelled_caught:  # by abandon(): nobody is waiting for a result
+                self._error = concurrent.futures.CancelledError()
+        except asyncio.CancelledError:
+            # Cancelled by something other than abandon(): the caller sees it as
+            # cancelled, and the task ends quietly (the loop's group is not cancelled).
+            self._error = concurrent.futures.CancelledError()
+        except BaseException as exc:
+            self._error = exc
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt or SystemExit on the loop thread goes on there
         finally:
             self._scope = None
-            self._finished.set()
+            self._finish()
+
+    def _finish(self) -> None:
+        if not self._done:  # else run() after a _cancel() that found it not started
+            self._done = True
+            self._running.release()
+
+    def result(self) -> T:
+        """Wait for the task; return what it returned or raise what it raised."""
+        # Interruptible, as a lock's acquire() is: Ctrl-C raises KeyboardInterrupt here.
+        self._running.acquire()
+        self._running.release()  # abandon() and a second result() see it finished
+        error, self._error = self._error, None
+        if error is not None:
+            try:
+                raise error
+            finally:
+                error = None  # no reference cycle through the traceback
+        return cast(T, self._result)
 
     async def _cancel(self) -> None:
         self._abandoned = True
@@ -345,14 +406,16 @@ class _Call(Generic[T]):
         elif not self._started:
             # Tasks start in the order they were handed over: had the call reached
             # the loop, it would have started before this.
-            self._finished.set()
+            self._finish()
 
-    def abandon(self, portal: BlockingPortal) -> None:
+    def abandon(self, loop: _LoopThread) -> None:
         """Cancel the task on the loop; wait (bounded) until it has finished."""
-        if self._finished.is_set():
+        if self._done:
             return  # it finished (with the error being raised): nothing runs
-        portal.start_task_soon(self._cancel)
-        if not self._finished.wait(_CANCEL_TIMEOUT):
+        loop.start_task_soon(self._cancel)
+        if self._running.acquire(timeout=_CANCEL_TIMEOUT):
+            self._running.release()
+        else:
             logger.warning(
                 "an interrupted hubcrm call did not finish cancelling within %g s; "
                 "it may still be running on the client's event loop",

@@ -285,7 +285,14 @@ def dump_input(obj: ObjectInput) -> dict[str, Any]:
         ``{"properties": {...}, "associations": [...]}`` plus ``objectWriteTraceId``
         when set; ``associations`` is always present.
     """
-    body: dict[str, Any] = converter.unstructure(obj, ObjectInput)
+    body: dict[str, Any]
+    if obj.associations:
+        body = converter.unstructure(obj, ObjectInput)
+    else:
+        # The usual single create, without the converter's dispatch: what it would make.
+        body = {"properties": dict(obj.properties), "associations": []}
+        if obj.object_write_trace_id is not None:
+            body["objectWriteTraceId"] = obj.object_write_trace_id
     return body
 
 

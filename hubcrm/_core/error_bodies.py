@@ -7,7 +7,6 @@ fail on one, they fall back to what the status and the headers say.
 
 from __future__ import annotations
 
-import html
 import http
 import json
 import re
@@ -92,6 +91,8 @@ def _snippet(body: bytes) -> str:
     text = body[:_SNIPPET_SCAN_BYTES].decode("utf-8", errors="replace")
     text = _DROPPED_BLOCKS.sub(" ", text)
     text = _TAG.sub(" ", text)
+    import html  # here, not at module level: only a non-JSON error body needs it (2 ms)
+
     text = _SPACES.sub(" ", html.unescape(text)).strip()
     if len(text) > _SNIPPET_CHARS:
         text = text[: _SNIPPET_CHARS - 1].rstrip() + "…"

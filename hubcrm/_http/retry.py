@@ -240,7 +240,8 @@ class Retrier:
             params,
             pause_limit=options.retry.rate_limit_deadline,
         )
-        tracing = self.session.tracing
+        session = self.session
+        tracing = session.tracing
         while True:
             span = (
                 None
@@ -248,7 +249,23 @@ class Retrier:
                 else tracing.attempt(call.method, call.shown_path, call.params, call.attempts + 1)
             )
             try:
-                response = await self._attempt(call, span)
+                # The attempt, inline: one coroutine frame fewer per request.
+                # A fixed token is read without an await: no coroutine per request for it.
+                token = session.static_token or await session.token(call.method, call.shown_path)
+                call.token = token
+                call.attempts += 1
+                response = await session.send(
+                    call.method,
+                    call.path,
+                    data=call.data,
+                    params=call.params,
+                    token=token,
+                    options=call.options,
+                    log_path=call.shown_path,
+                    attempt=call.attempts,
+                    max_pause=call.pause_limit,
+                    span=span,
+                )
                 response.resent_after_ambiguous = call.ambiguous
                 return response
             except HubCRMError as exc:
@@ -259,26 +276,7 @@ class Retrier:
                 if span is not None:
                     span.end()
             if wait is not None:
-                await self.session.sleep(wait)
-
-    async def _attempt(self, call: _Call, span: Attempt | None) -> Response:
-        session = self.session
-        # A fixed token is read without an await: no coroutine per request for it.
-        token = session.static_token or await session.token(call.method, call.shown_path)
-        call.token = token
-        call.attempts += 1
-        return await session.send(
-            call.method,
-            call.path,
-            data=call.data,
-            params=call.params,
-            token=token,
-            options=call.options,
-            log_path=call.shown_path,
-            attempt=call.attempts,
-            max_pause=call.pause_limit,
-            span=span,
-        )
+                await session.sleep(wait)
 
     def _before_next_attempt(
         self, call: _Call, error: HubCRMError, span: Attempt | None

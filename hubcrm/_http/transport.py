@@ -438,6 +438,10 @@ class AiohttpTransport:
         self._pid = os.getpid()
         self._closed = False
         self._loop_guard: AsyncGenerator[None, None] | None = None
+        # The last request's Timeouts and aiohttp's form of them: nearly every request
+        # passes the same object, which an identity check finds cheaper than a hash.
+        self._timeouts: Timeouts | None = None
+        self._aiohttp_timeout: aiohttp.ClientTimeout | None = None
 
     @property
     def max_connections(self) -> int:
@@ -519,6 +523,10 @@ class AiohttpTransport:
         proxy = self._proxy
         if proxy is None and self._trust_env:
             proxy = self._proxy_for(url)
+        timeout = self._aiohttp_timeout
+        if timeouts is not self._timeouts or timeout is None:
+            timeout = self._aiohttp_timeout = _client_timeout(timeouts)
+            self._timeouts = timeouts
         try:
             async with client.request(
                 method,
@@ -526,7 +534,7 @@ class AiohttpTransport:
                 data=data,
                 params=params,
                 headers=headers,
-                timeout=_client_timeout(timeouts),
+                timeout=timeout,
                 proxy=proxy,
             ) as resp:
                 body = await resp.read()

@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 from collections.abc import AsyncGenerator, Callable, Iterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -212,20 +211,20 @@ def test_ctrl_c_while_the_iterator_waits_is_a_keyboard_interrupt_and_cancels(
 
 
 class _Spawn:
-    """Stands in for ``BlockingPortal.start_task_soon``, interrupted while handing over."""
+    """Stands in for the loop thread's ``start_task_soon``, interrupted while handing over."""
 
-    def __init__(self, real: Callable[..., Future[Any]], *, hand_over: bool) -> None:
+    def __init__(self, real: Callable[[Callable[[], Any]], None], *, hand_over: bool) -> None:
         self._real = real
         self._hand_over = hand_over
         self.calls = 0
 
-    def __call__(self, func: Callable[..., Any], *args: Any, name: object = None) -> Future[Any]:
+    def __call__(self, func: Callable[[], Any]) -> None:
         self.calls += 1
         if self.calls == 1:
             if self._hand_over:
-                self._real(func, *args)  # the task was handed over, then Ctrl-C
+                self._real(func)  # the task was handed over, then Ctrl-C
             raise KeyboardInterrupt
-        return self._real(func, *args, name=name)
+        self._real(func)
 
 
 @pytest.mark.parametrize("hand_over", [True, False], ids=["handed-over", "not-handed-over"])
@@ -242,9 +241,9 @@ def test_ctrl_c_while_handing_a_call_over_cancels_it(hand_over: bool) -> None:
             cancelled.set()
             raise
 
-    real = portal._loop_thread.portal.start_task_soon  # type: ignore[union-attr]
+    real = portal._loop_thread.start_task_soon  # type: ignore[union-attr]
     spawn = _Spawn(real, hand_over=hand_over)
-    portal._loop_thread.portal.start_task_soon = spawn  # type: ignore[union-attr, method-assign]
+    portal._loop_thread.start_task_soon = spawn  # type: ignore[union-attr, method-assign]
     try:
         begun = time.monotonic()
         with pytest.raises(KeyboardInterrupt):
@@ -253,7 +252,7 @@ def test_ctrl_c_while_handing_a_call_over_cancels_it(hand_over: bool) -> None:
         assert started.is_set() is cancelled.is_set()
         assert time.monotonic() - begun < 5
     finally:
-        portal._loop_thread.portal.start_task_soon = real  # type: ignore[union-attr, method-assign]
+        portal._loop_thread.start_task_soon = real  # type: ignore[union-attr, method-assign]
         portal.close(lambda: asyncio.sleep(0))
     assert not started.is_set() or cancelled.is_set()
 
