@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from .._core.models import STANDARD_TYPE_IDS
 from .._core.pipeline_owner_models import Pipeline
 from .._core.property_models import CrmProperty, ValidationRule
 from .report import SkippedCheck
@@ -23,23 +24,6 @@ __all__ = [
 
 OWNER_PROPERTY = "hubspot_owner_id"
 
-_STANDARD_IDS = {
-    "contacts": "0-1",
-    "companies": "0-2",
-    "deals": "0-3",
-    "tickets": "0-5",
-    "products": "0-7",
-    "line_items": "0-8",
-    "quotes": "0-14",
-    "communications": "0-18",
-    "tasks": "0-27",
-    "notes": "0-46",
-    "meetings": "0-47",
-    "calls": "0-48",
-    "emails": "0-49",
-    "invoices": "0-53",
-    "leads": "0-136",
-}
 
 #: The properties HubSpot's documentation says a new record of a standard type must
 #: set (by type id). A custom type's come from its schema.
@@ -60,7 +44,7 @@ def standard_type_id(object_type: str) -> str | None:
     """The type id of a standard type's name or id; None for a custom type."""
     if object_type.startswith("0-") and object_type[2:].isdigit():
         return object_type
-    return _STANDARD_IDS.get(object_type.lower())
+    return STANDARD_TYPE_IDS.get(object_type.lower())
 
 
 def pipeline_property_names(type_id: str | None) -> tuple[str, str]:

@@ -14,6 +14,7 @@ from .values import PropertyValue, check_text, encode_properties, type_name
 
 __all__ = [
     "CONTACT_TYPES",
+    "STANDARD_TYPE_IDS",
     "AssociatedId",
     "Association",
     "AssociationCategory",
@@ -31,6 +32,25 @@ __all__ = [
 
 CONTACT_TYPES = frozenset({"contacts", "0-1"})
 """The contacts type by name and by id: the type whose email HubSpot keeps unique."""
+
+STANDARD_TYPE_IDS: dict[str, str] = {
+    "contacts": "0-1",
+    "companies": "0-2",
+    "deals": "0-3",
+    "tickets": "0-5",
+    "products": "0-7",
+    "line_items": "0-8",
+    "quotes": "0-14",
+    "communications": "0-18",
+    "tasks": "0-27",
+    "notes": "0-46",
+    "meetings": "0-47",
+    "calls": "0-48",
+    "emails": "0-49",
+    "invoices": "0-53",
+    "leads": "0-136",
+}
+"""HubSpot's standard object types by name, to their type ids (``0-…``)."""
 
 #: Who defined an association type: HubSpot, an integration, a user, or "WORK".
 AssociationCategory = Literal["HUBSPOT_DEFINED", "INTEGRATOR_DEFINED", "USER_DEFINED", "WORK"]

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 from .._core.errors import ResponseParseError
+from .._core.models import STANDARD_TYPE_IDS
 from .._core.property_models import CrmProperty, PropertyGroup, PropertyOption, ValidationRule
 
 __all__ = [
@@ -132,33 +133,12 @@ def options_body(options: OptionsArg, *, where: str = "options") -> list[dict[st
     return [item.to_json() for item in items]
 
 
-#: HubSpot's standard object types by name, to their ids (the property-validations API
-#: takes an id in its path).
-_TYPE_IDS = {
-    "contacts": "0-1",
-    "companies": "0-2",
-    "deals": "0-3",
-    "tickets": "0-5",
-    "products": "0-7",
-    "line_items": "0-8",
-    "quotes": "0-14",
-    "communications": "0-18",
-    "tasks": "0-27",
-    "notes": "0-46",
-    "meetings": "0-47",
-    "calls": "0-48",
-    "emails": "0-49",
-    "invoices": "0-53",
-    "leads": "0-136",
-}
-
-
 def type_id_of(object_type: str) -> str:
     """The object type id (``0-1``, ``2-…``) of a standard type's name or of an id; a
     ``ValueError`` for a custom type's name, whose id only its schema tells."""
     if object_type[:2] in ("0-", "2-") and object_type[2:].isdigit():
         return object_type
-    found = _TYPE_IDS.get(object_type.lower())
+    found = STANDARD_TYPE_IDS.get(object_type.lower())
     if found is None:
         raise ValueError(
             f"object type {object_type!r} is not a standard type hubcrm knows the id of; "
