@@ -19,9 +19,17 @@ def cli_runner() -> CliRunner:
         return CliRunner()
 
 
+#: The reads ``hubcrm import`` makes before its first row: one record (its check of the
+#: token and object type) and, to check the rows (``--dry-run`` with a token,
+#: ``--validate``), the portal's definitions of the type.
+_READS = frozenset(
+    {"list", "list_properties", "property_validations", "read_pipelines", "read_owners"}
+    | {"read_schema", "list_schemas"}
+)
+
+
 def writes(emulator: Emulator) -> int:
-    """The requests an emulator received other than reads of a record list: ``hubcrm
-    import`` reads one record before it reads a row (its check of the token and object
-    type), and sends nothing else before its first row."""
+    """The requests an emulator received other than the reads ``hubcrm import`` makes
+    before its first row (``_READS``): it sends nothing else before that row."""
     by_operation = emulator.stats.requests_by_operation
-    return sum(n for operation, n in by_operation.items() if operation != "list")
+    return sum(n for operation, n in by_operation.items() if operation not in _READS)

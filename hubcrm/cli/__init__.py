@@ -96,7 +96,19 @@ def _rate_limit(
     is_flag=True,
     help="With --resume: go on although rows recorded as created are gone from FILE.",
 )
-@click.option("--dry-run", is_flag=True, help="Read and encode every row; send nothing.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Read and encode every row and, with a token or --emulator, check each against "
+    "the portal's definitions (properties, options, stages, owners, rules, unique values); "
+    "send nothing. Exit 0 only if no row would be refused.",
+)
+@click.option(
+    "--validate",
+    is_flag=True,
+    help="Check every row against the portal first (as --dry-run does) and send only the "
+    "rows that pass; the others fail in --errors with HubSpot's code, unsent.",
+)
 @click.option("--strict", is_flag=True, help="Send nothing if any row cannot be read.")
 @click.option("--emulator", is_flag=True, help="Import into an in-process HubSpot emulator.")
 @click.option("--base-url", help="HubSpot's API root (for tests and proxies).")

@@ -82,6 +82,7 @@ class _Summary(_ImportState):
             ("  of which updated (--id-property)", c["updated"]),
             ("  of which made by an earlier run (--resume)", c["settled"]),
             ("failed (HubSpot said no)", c["failed"]),
+            ("  of which refused by the check (--validate), not sent", c["refused_by_check"]),
             ("unknown outcome", c["unknown"]),
             ("not attempted (safe to resend)", c["not_attempted"]),
             ("unreadable (malformed or invalid)", c["unreadable"]),

@@ -16,16 +16,15 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from .._client import AsyncHubCRM
-from .._core.convert import dump_input
 from .._core.errors import ConflictError, HubCRMError
 from .._core.models import CONTACT_TYPES, CrmObject, ObjectInput
 from .._write.bulk import cancel_report
 from .._write.compare import differing_properties
 from .._write.outcomes import BulkOutcome
 from .._write.readback import earlier_writes
+from ._check import _Checked
 from ._connect import check_access, client_options
 from ._files import (
     LineWriter,
@@ -38,15 +37,15 @@ from ._files import (
     spool,
 )
 from ._input import Format, InputFileError, Record, detect_format, read_records
-from ._progress import _progress, _Summary
-from ._state import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
+from ._progress import _progress
+from ._state import EXIT_INCOMPLETE, EXIT_INTERRUPTED, EXIT_USAGE
 
 __all__: list[str] = []
 
 _READ_BATCH = 100
 
 
-class _Import(_Summary):
+class _Import(_Checked):
     """One run of ``hubcrm import``: reading, sending, reporting."""
 
     # --- setup ------------------------------------------------------------------------
@@ -121,8 +120,8 @@ class _Import(_Summary):
                 f"{o.results} already holds results: add --resume to continue that import, "
                 "or remove the file"
             )
-        if not (o.dry_run or o.emulator):
-            self._check_access()
+        if o.token and not o.emulator:
+            self._check_access()  # a --dry-run with a token checks the rows against the portal
         # The rows the file holds now are this run's: rows appended while it runs are
         # neither counted nor sent (a --resume sends them).
         self.size = _size(self.source)
@@ -131,8 +130,10 @@ class _Import(_Summary):
             self._check_removed(matcher)
             self._check_unknown()
         records = read_records(self.source, fmt, name=self.path, limit=self.size)
+        self.fmt = fmt
         if o.dry_run:
-            return self._dry_run(records)
+            again = read_records(self.source, fmt, name=self.path, limit=self.size)
+            return self._dry_run(records, again)
         self._open_errors()
         if o.strict and problems:
             for record in records:
@@ -359,6 +360,12 @@ class _Import(_Summary):
             if record.problem is not None or record.input is None:
                 self._problem(record)
                 continue
+            problems = self.refused_rows.get(record.row)
+            if problems:  # --validate: HubSpot would refuse it; not sent
+                self.counts["failed"] += 1
+                self.counts["refused_by_check"] += 1
+                self._refuse(record, problems, "failed")
+                continue
             self.pending[index] = record
             index += 1
             yield record.input
@@ -447,9 +454,30 @@ class _Import(_Summary):
             self._record_unknown(record)
         self.pending.clear()
 
+    async def _validate_first(self, crm: AsyncHubCRM) -> bool:
+        """``--validate``: check every row before the first is sent (a second read of
+        FILE); False, with nothing sent, when the portal's definitions cannot be read."""
+        assert self.fmt is not None
+        again = read_records(self.source, self.fmt, name=self.path, limit=self.size)
+        try:
+            await self._validate_rows(crm, again)
+        except HubCRMError as exc:
+            self.stopped_by = exc
+            self.stopping = True
+            self.err.print(
+                f"error: --validate: could not read the portal's definitions "
+                f"({type(exc).__name__}): nothing was sent"
+            )
+            return False
+        refused = len(self.refused_rows)
+        self.err.print(f"--validate: {refused:,} row(s) would be refused by HubSpot; not sent")
+        return True
+
     async def _send(self, crm: AsyncHubCRM, records: Iterator[Record]) -> None:
         o = self.o
         cancel_report.set(self._cancelled)  # this task's context: its iteration only
+        if o.validate and not await self._validate_first(crm):
+            return
         outcomes = crm.objects.iter_create_many(
             self.object_type,
             self._inputs(records),
@@ -484,47 +512,6 @@ class _Import(_Summary):
                 with contextlib.suppress(asyncio.CancelledError):
                     await outcomes.aclose()
             progress(self._snapshot(), final=True)
-
-    def _dry_run(self, records: Iterator[Record]) -> int:
-        self._open_errors()
-        unique = "email" if self.object_type in CONTACT_TYPES and not self.o.id_property else None
-        seen: dict[str, int] = {}
-        encoded = 0
-        for record in records:
-            if record.row in self.done_rows:
-                self.counts["skipped"] += 1
-                continue
-            if record.problem is not None or record.input is None:
-                self._problem(record)
-                continue
-            dump_input(record.input)
-            value = record.input.properties.get(unique) if unique else None
-            if value is not None and value.lower() in seen:
-                self.counts["duplicate"] += 1
-                message = f"same {unique} as row {seen[value.lower()]}: HubSpot would answer 409"
-                self._write_error(record, "duplicate", category="CONFLICT", message=message)
-                continue
-            if value is not None:
-                seen[value.lower()] = record.row
-            encoded += 1
-        self._close()
-        table = Table(title=f"dry run: {self.object_type} {self.path}", title_justify="left")
-        table.add_column("rows")
-        table.add_column("count", justify="right")
-        table.add_row("in the file", f"{self.total:,}")
-        if self.counts["skipped"]:
-            table.add_row("already created (--resume)", f"{self.counts['skipped']:,}")
-        table.add_row("ready to send", f"{encoded:,}")
-        table.add_row("unreadable (malformed or invalid)", f"{self.counts['unreadable']:,}")
-        table.add_row(
-            f"duplicate {unique or 'unique values'} in the file", str(self.counts["duplicate"])
-        )
-        self.out.print(table)
-        self.out.print("dry run: nothing was sent")
-        if self.output_failure is not None:
-            self.err.print(f"error: {self.output_failure}")
-            return EXIT_INCOMPLETE
-        return EXIT_OK if encoded + self.counts["skipped"] == self.total else EXIT_INCOMPLETE
 
 
 def _size(path: str) -> int | None:

@@ -17,6 +17,7 @@ import attrs
 import click
 from rich.console import Console
 
+from .._check.report import ValidationProblem
 from .._client import AsyncHubCRM
 from .._core.errors import APIError, HubCRMError, OutcomeUnknownError
 from .._core.errors import _loggable as _loggable_message
@@ -56,6 +57,7 @@ class _ImportOptions:
     resend_unknown: bool
     allow_removed: bool
     dry_run: bool
+    validate: bool
     strict: bool
     emulator: bool
     base_url: str | None
@@ -110,6 +112,9 @@ class _ImportState:
         self.unyielded: list[BulkOutcome] = []
         self.crm: AsyncHubCRM | None = None
         self.columns: list[str] = []
+        self.fmt: Format | None = None
+        # The rows the portal check (--dry-run with a token, --validate) refused.
+        self.refused_rows: dict[int, list[ValidationProblem]] = {}
 
     def _open_errors(self) -> None:
         if self.o.errors and self.errors_fh is None:
