@@ -306,6 +306,7 @@ def _check_unique(
                     "CONFLICT",
                     f'"{prop.name}" has unique values, and input {first} holds this one: '
                     "HubSpot creates that one and refuses this one",
+                    held_by=first,
                 )
             )
             break  # HubSpot refuses the input at its first clash

@@ -23,12 +23,16 @@ class ValidationProblem:
             codes HubSpot's documentation confirms.
         message: What is wrong, naming the property and what the portal allows (an
             option list, a stage id); never the input's own value.
+        held_by: For a unique value repeated among the inputs (``"CONFLICT"``), the
+            index of the earlier input that holds it (HubSpot creates that one); else
+            None.
     """
 
     index: int
     property: str | None
     code: str
     message: str
+    held_by: int | None = None
 
 
 @attrs.frozen

@@ -15,9 +15,9 @@ it refused: its memory is a few times the file's size, for the length of the che
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterable, Iterator
 
+import attrs
 from rich.table import Table
 
 from .._check.report import ValidationProblem, ValidationReport
@@ -31,9 +31,6 @@ from ._progress import _Summary
 from ._state import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 
 __all__: list[str] = []
-
-#: An in-file unique-value clash, as ``validate`` words it: "input N holds this one".
-_EARLIER_INPUT = re.compile(r"\binput (\d+) holds this one: HubSpot creates that one")
 
 
 class _Checked(_Summary):
@@ -204,10 +201,10 @@ class _Checked(_Summary):
 
 def _by_row(problem: ValidationProblem, rows: list[int]) -> ValidationProblem:
     """A problem whose message names an earlier input by index, naming its row instead."""
-    if problem.code != "CONFLICT":
+    if problem.held_by is None:
         return problem
-    message = _EARLIER_INPUT.sub(
-        lambda m: f"row {rows[int(m.group(1))]} holds this one: HubSpot creates that one",
-        problem.message,
+    message = (
+        f'"{problem.property}" has unique values, and row {rows[problem.held_by]} holds '
+        "this one: HubSpot creates that one and refuses this one"
     )
-    return ValidationProblem(problem.index, problem.property, problem.code, message)
+    return attrs.evolve(problem, message=message)

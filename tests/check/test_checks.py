@@ -138,6 +138,7 @@ async def test_a_unique_value_repeated_in_the_inputs_flags_the_later_ones(
     ]
     report = await crm.objects.validate("deals", inputs)
     assert [(p.index, p.code) for p in report.problems] == [(1, "CONFLICT"), (3, "CONFLICT")]
+    assert [p.held_by for p in report.problems] == [0, 0]
     assert "input 0" in report.problems[0].message
 
 
@@ -172,6 +173,7 @@ async def test_check_existing_flags_values_records_already_hold(
     assert plain.ok
     report = await crm.objects.validate("contacts", inputs, check_existing=True)
     assert [(p.index, p.property, p.code) for p in report.problems] == [(150, "email", "CONFLICT")]
+    assert report.problems[0].held_by is None  # held by a record, not by an input
     # the definitions were cached: only the look-ups, 100 values per request
     assert report.requests == 2
     reads = [r for r in portal.received[before:] if r.path.endswith("/batch/read")]
