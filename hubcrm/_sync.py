@@ -76,7 +76,12 @@ from ._resources.search import (
     Sort,
 )
 from ._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
-from ._write.bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
+from ._write.outcomes import (
+    BulkInputs,
+    BulkOutcome,
+    BulkProgress,
+    BulkResult,
+)
 
 __all__ = [
     "Associations",

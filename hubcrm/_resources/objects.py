@@ -16,7 +16,7 @@ from .._core.models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from .._core.values import PropertyValue, type_name
 from .._http.retry import RequestKind, Retrier
 from .._http.session import object_type_segment, path_segment
-from .._write import bulk as _bulk
+from .._write.bulk_args import BulkArgs, Endpoint
 from .._write.recovery import Writes
 from .._write.schedule import MAX_BATCH_SIZE
 from .objects_bulk import BulkWrites
@@ -278,7 +278,7 @@ class AsyncObjects(BulkWrites):
                     folded[key.strip().lower()] = record
         return [found.get(v) or folded.get(v.strip().lower()) for v in values]
 
-    def _bulk_endpoint(self, args: _bulk.BulkArgs) -> _bulk.Endpoint:
+    def _bulk_endpoint(self, args: BulkArgs) -> Endpoint:
         object_type = args.object_type
 
         async def read_back(
@@ -286,7 +286,7 @@ class AsyncObjects(BulkWrites):
         ) -> list[CrmObject | None]:
             return await self.get_many(object_type, values, id_property=by, properties=properties)
 
-        return _bulk.Endpoint(
+        return Endpoint(
             requester=self._retrier,
             path=f"{self._path(object_type)}/{args.operation}",
             options=self._options,

@@ -4,6 +4,8 @@
 A mixin of :class:`~hubcrm._resources.objects.AsyncObjects` (the codegen reads its methods into
 the blocking ``Objects`` as well). Like the resource, it builds the run's arguments and
 hands them to the engines (``_bulk``, ``_batch_write``); it sends nothing itself.
+The bulk engine and the validate check are imported by the methods that use them, so
+that importing the client (and a first ``create``) does not load them.
 """
 
 from __future__ import annotations
@@ -11,18 +13,15 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from .._check.bulk import run_checked
 from .._check.reader import DefinitionsReader
 from .._check.report import ValidationReport
-from .._check.validate import collect_inputs, validate_inputs
 from .._core.config import RequestOptions
 from .._core.models import CrmObject
 from .._http.retry import RequestKind, Retrier
 from .._write import batch_write as _batch_write
-from .._write import bulk as _bulk
 from .._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
-from .._write.bulk import BulkInputs, BulkOutcome, BulkProgress, BulkResult
-from .._write.outcomes import BulkInput
+from .._write.bulk_args import BulkArgs, Endpoint
+from .._write.outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 
 __all__ = ["BulkWrites"]
 
@@ -34,7 +33,7 @@ class BulkWrites:
     _retrier: Retrier
     _options: RequestOptions
     _path: Callable[[str], str]
-    _bulk_endpoint: Callable[[_bulk.BulkArgs], _bulk.Endpoint]
+    _bulk_endpoint: Callable[[BulkArgs], Endpoint]
     _definitions: DefinitionsReader
     get_many: Callable[..., Awaitable[list[CrmObject | None]]]
 
@@ -110,7 +109,7 @@ class BulkWrites:
                 Its ``result`` holds every outcome known (inputs taken but not sent are
                 not attempted), and ``__cause__`` the original exception.
         """
-        args = _bulk.BulkArgs(
+        args = BulkArgs(
             object_type=object_type,
             batch_size=batch_size,
             concurrency=concurrency,
@@ -119,6 +118,10 @@ class BulkWrites:
             on_progress=on_progress,
         )
         endpoint = self._bulk_endpoint(args)
+        from .._check.bulk import run_checked
+        from .._check.validate import collect_inputs
+        from .._write import bulk as _bulk
+
         if not validate:
             return await _bulk.create_many(endpoint, args, inputs)
         items = await collect_inputs(inputs)
@@ -193,6 +196,8 @@ class BulkWrites:
             TypeError: ``inputs`` is not an iterable.
             APIError: reading a definition failed other than with a 403.
         """
+        from .._check.validate import collect_inputs, validate_inputs
+
         items = await collect_inputs(inputs)
         return await validate_inputs(
             self._definitions,
@@ -240,7 +245,7 @@ class BulkWrites:
             TypeError, ValueError: an argument is invalid (raised by this call).
             HubCRMError: (from a step) the client is closed; nothing more is sent.
         """
-        args = _bulk.BulkArgs(
+        args = BulkArgs(
             object_type=object_type,
             batch_size=batch_size,
             concurrency=concurrency,
@@ -249,6 +254,8 @@ class BulkWrites:
             on_progress=on_progress,
         )
         endpoint = self._bulk_endpoint(args)
+        from .._write import bulk as _bulk
+
         return _bulk.iter_create_many(endpoint, args, inputs)
 
     async def upsert_many(
@@ -291,7 +298,7 @@ class BulkWrites:
                 A malformed input (one without an ``id_property`` value, or with
                 associations) only fails that input.
         """
-        args = _bulk.BulkArgs(
+        args = BulkArgs(
             object_type=object_type,
             batch_size=batch_size,
             concurrency=concurrency,
@@ -301,6 +308,8 @@ class BulkWrites:
             upsert=True,
         )
         endpoint = self._bulk_endpoint(args)
+        from .._write import bulk as _bulk
+
         return await _bulk.create_many(endpoint, args, inputs)
 
     async def update_many(

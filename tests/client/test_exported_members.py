@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -364,3 +366,41 @@ def test_only_recovery_reads_retry_writes() -> None:
         )
     )
     assert readers == ["hubcrm/_write/recovery.py"]
+
+
+# What the client's import leaves for first use: the bulk engine and the validate
+# check load when create_many, upsert_many, iter_create_many or validate first runs.
+_LOADED_ON_FIRST_USE = (
+    "hubcrm._write.bulk",
+    "hubcrm._write.engine",
+    "hubcrm._write.intake",
+    "hubcrm._check.validate",
+    "hubcrm._check.check",
+    "hubcrm._check.bulk",
+)
+
+
+def _modules_loaded_by(code: str) -> set[str]:
+    """The hubcrm modules a fresh interpreter has loaded after running ``code``."""
+    script = (
+        f"{code}\nimport sys\nprint('\\n'.join(m for m in sys.modules if m.startswith('hubcrm')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return set(done.stdout.split())
+
+
+def test_importing_the_clients_leaves_the_bulk_engine_and_validate_for_first_use() -> None:
+    loaded = _modules_loaded_by("from hubcrm import AsyncHubCRM, HubCRM")
+    assert "hubcrm._resources.objects" in loaded  # read right
+    assert sorted(set(_LOADED_ON_FIRST_USE) & loaded) == []
+
+
+def test_the_modules_left_for_first_use_exist_and_load_with_bulk_writes() -> None:
+    # Each name above is a real module, so the check above cannot pass by a typo.
+    code = (
+        "import hubcrm._write.bulk, hubcrm._check.validate, hubcrm._check.bulk\n"
+        "import hubcrm._write.engine, hubcrm._write.intake, hubcrm._check.check"
+    )
+    assert set(_LOADED_ON_FIRST_USE) <= _modules_loaded_by(code)
