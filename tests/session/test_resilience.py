@@ -54,8 +54,8 @@ def _share_of_429s(emu: Emulator) -> float:
 # benchmarks/ratelimit.py (workload 3), with permitted-rate use >= 0.95. A first 429 without
 # Retry-After holds nobody (only a second within the window drains it), so on a machine
 # whose CPU is taken by other work the emulator's late counting draws a few percent (6.8%
-# seen once). A client whose limiter did not work draws far more than MOST_429S: a burst of
-# 300 against 50/1 s is refused five times in six.
+# seen once). A client that sent without a limiter would draw far more than MOST_429S: of
+# its first burst of 300 against 50/1 s, 250 are refused.
 CREATES = 300
 MOST_429S = 0.15
 
