@@ -110,7 +110,10 @@ def _arrange(emu: Emulator, crm: HubCRM, scenario: dict[str, Any]) -> dict[str, 
     existing: dict[str, str] = {}
     for name, (when, text) in scenario["before"].items():
         # Long ago: well past the tolerance whatever the run's skew; moments ago: inside it.
-        emu.configure(clock_skew=-10 * TOLERANCE if when == "long ago" else -2.0)
+        # Both by the run's own HubSpot clock, which never runs backwards: a record made
+        # "moments ago" at a smaller skew would be newer than the run's own records.
+        before = 10 * TOLERANCE if when == "long ago" else 2.0
+        emu.configure(clock_skew=scenario["skew"] - before)
         extra = DEAL if kind == "deals" else {}
         record = crm.objects.create(kind, {key: _key(name, 0, kind), value: text, **extra})
         existing[_key(name, 0, kind)] = record.id
