@@ -25,7 +25,7 @@ from .._client import AsyncHubCRM
 from .._core.convert import dump_input
 from .._core.errors import HubCRMError
 from .._core.models import CONTACT_TYPES, ObjectInput
-from ._connect import client_options
+from ._connect import client_options, target
 from ._input import Record
 from ._progress import _Summary
 from ._state import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
@@ -93,24 +93,10 @@ class _Checked(_Summary):
     async def _check_against_portal(self, records: Iterable[Record]) -> None:
         """Run the check for ``--dry-run`` in its own client (and emulator, with
         ``--emulator``)."""
-        o = self.o
-        emulator = None
-        base_url: str | None
-        try:
-            if o.emulator:
-                from ..testing import Emulator
-
-                emulator = Emulator()
-                await emulator.__aenter__()
-                token, base_url = emulator.token, emulator.base_url
-            else:
-                assert o.token, "checked by _checks_portal"
-                token, base_url = o.token, o.base_url
-            async with AsyncHubCRM(token, **client_options(o, base_url)) as crm:
+        async with target(self.o) as where:
+            options = client_options(self.o, where.base_url)
+            async with AsyncHubCRM(where.token, **options) as crm:
                 await self._validate_rows(crm, records)
-        finally:
-            if emulator is not None:
-                await emulator.__aexit__(None, None, None)
 
     def _dry_run(self, records: Iterator[Record], again: Iterator[Record]) -> int:
         """Read, encode and (with a token or ``--emulator``) check every row; send nothing.
@@ -181,16 +167,7 @@ class _Checked(_Summary):
         if checked:
             table.add_row("would be refused by HubSpot", f"{self.counts['refused']:,}")
         self.out.print(table)
-        if self.codes:
-            codes = Table(title="rows that would not be created, by code", title_justify="left")
-            codes.add_column("code")
-            codes.add_column("rows", justify="right")
-            codes.add_column("first row", justify="right")
-            codes.add_column("first message (values left out)")
-            for code, count in self.codes.most_common():
-                message = self.first_message.get(code, "")
-                codes.add_row(code, f"{count:,}", str(self.first_row[code]), message)
-            self.out.print(codes)
+        self._print_codes("rows that would not be created, by code")
         if checked:
             where = "the in-process emulator" if self.o.emulator else "the portal"
             self.out.print(f"dry run: rows were checked against {where}; nothing was sent")

@@ -3,6 +3,8 @@
 - `client_options` turns ``--base-url``, ``--rate-limit``, ``--proxy``,
   ``--env-proxy/--no-env-proxy`` and ``--ca-bundle`` into the client's keyword
   arguments (a CA bundle that cannot be read is refused, naming the file).
+- `target` gives the token and base URL the import uses: the in-process emulator's,
+  started and stopped around the run, with ``--emulator``; the user's otherwise.
 - `check_access` reads one record of the object type before any row is read: a token
   HubSpot refuses, or an object type it does not know, stops the import there, with
   nothing sent. A token that may not read the type (403) is not refused: the check is
@@ -11,8 +13,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import ssl
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from .._client import AsyncHubCRM
 from .._core.errors import (
@@ -27,7 +31,10 @@ from .._core.errors import (
 from ._files import RefusedError
 from ._state import _ImportOptions
 
-__all__ = ["check_access", "client_options"]
+if TYPE_CHECKING:
+    from ..testing import Emulator
+
+__all__ = ["Target", "check_access", "client_options", "target"]
 
 
 def _ca_context(path: str) -> ssl.SSLContext:
@@ -60,6 +67,32 @@ def client_options(o: _ImportOptions, base_url: str | None) -> dict[str, Any]:
     if o.ca_bundle:
         kwargs["ssl"] = _ca_context(o.ca_bundle)
     return kwargs
+
+
+class Target:
+    """Where the import sends: a token, a base URL (None for HubSpot's), and the
+    in-process emulator behind them with ``--emulator``."""
+
+    def __init__(self, token: str, base_url: str | None, emulator: Emulator | None) -> None:
+        self.token = token
+        self.base_url = base_url
+        self.emulator = emulator
+
+
+@contextlib.asynccontextmanager
+async def target(o: _ImportOptions) -> AsyncIterator[Target]:
+    """The import's target; with ``--emulator``, an emulator running until the block ends.
+
+    The caller has refused a run with neither ``--emulator`` nor a token.
+    """
+    if not o.emulator:
+        assert o.token, "a run without a token or --emulator is refused before this"
+        yield Target(o.token, o.base_url, None)
+        return
+    from ..testing import Emulator
+
+    async with Emulator() as emulator:
+        yield Target(emulator.token, emulator.base_url, emulator)
 
 
 async def check_access(token: str, object_type: str, options: dict[str, Any]) -> str | None:

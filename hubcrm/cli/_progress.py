@@ -65,6 +65,20 @@ class _Summary(_ImportState):
             table.add_row(str(obj.get("id")), *(str(props.get(n) or "") for n in self.columns))
         self.out.print(table)
 
+    def _print_codes(self, title: str) -> None:
+        """The table of error codes: rows per code, its first row and first message."""
+        if not self.codes:
+            return
+        codes = Table(title=title, title_justify="left")
+        codes.add_column("code")
+        codes.add_column("rows", justify="right")
+        codes.add_column("first row", justify="right")
+        codes.add_column("first message (values left out)")
+        for code, count in self.codes.most_common():
+            message = self.first_message.get(code, "")
+            codes.add_row(code, f"{count:,}", str(self.first_row[code]), message)
+        self.out.print(codes)
+
     def _report(self) -> int:
         c = self.counts
         elapsed = time.monotonic() - self.started
@@ -81,7 +95,7 @@ class _Summary(_ImportState):
             ("created", c["created"]),
             ("  of which updated (--id-property)", c["updated"]),
             ("  of which made by an earlier run (--resume)", c["settled"]),
-            ("failed (HubSpot said no)", c["failed"]),
+            ("failed (refused)", c["failed"]),
             ("  of which refused by the check (--validate), not sent", c["refused_by_check"]),
             ("unknown outcome", c["unknown"]),
             ("not attempted (safe to resend)", c["not_attempted"]),
@@ -100,16 +114,7 @@ class _Summary(_ImportState):
             stats = self.crm.stats
             table.add_row("requests (429s)", f"{stats.requests:,} ({stats.rate_limited})")
         self.out.print(table)
-        if self.codes:
-            codes = Table(title="rows not created, by error code", title_justify="left")
-            codes.add_column("code")
-            codes.add_column("rows", justify="right")
-            codes.add_column("first row", justify="right")
-            codes.add_column("first message (values left out)")
-            for code, count in self.codes.most_common():
-                message = self.first_message.get(code, "")
-                codes.add_row(code, f"{count:,}", str(self.first_row[code]), message)
-            self.out.print(codes)
+        self._print_codes("rows not created, by error code")
         for label, path in (("results", self.o.results), ("errors", self.o.errors)):
             if path:
                 self.out.print(f"{label}: {path}")

@@ -25,7 +25,7 @@ from .._write.compare import differing_properties
 from .._write.outcomes import BulkOutcome
 from .._write.readback import earlier_writes
 from ._check import _Checked
-from ._connect import check_access, client_options
+from ._connect import check_access, client_options, target
 from ._files import (
     LineWriter,
     OutputError,
@@ -384,29 +384,18 @@ class _Import(_Checked):
 
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signal.SIGINT, on_sigint)
-        emulator = None
-        base_url: str | None
         try:
-            if o.emulator:
-                from ..testing import Emulator
-
-                emulator = Emulator()
-                await emulator.__aenter__()
-                token, base_url = emulator.token, emulator.base_url
-                self.out.print(f"started an in-process HubSpot emulator at {base_url}")
-            else:
-                assert o.token, "main() refuses a run without a token"
-                token, base_url = o.token, o.base_url
-            async with AsyncHubCRM(token, **client_options(o, base_url)) as crm:
-                self.crm = crm
-                await self._send(crm, records)
-            if emulator is not None:
-                self._show_stored(emulator)
+            async with target(o) as where:
+                if where.emulator is not None:
+                    self.out.print(f"started an in-process HubSpot emulator at {where.base_url}")
+                async with AsyncHubCRM(where.token, **client_options(o, where.base_url)) as crm:
+                    self.crm = crm
+                    await self._send(crm, records)
+                if where.emulator is not None:
+                    self._show_stored(where.emulator)
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
-            if emulator is not None:
-                await emulator.__aexit__(None, None, None)
             self._close()
         return self._report()
 
