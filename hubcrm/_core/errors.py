@@ -22,21 +22,18 @@ The hierarchy:
   + RedisLimiterError
   + SearchCapError
 
-`ErrorDetail` is not an exception: it is one entry of an `APIError`'s ``errors``.
+`ErrorDetail` is not an exception: it is one entry of an `APIError`'s ``errors``
+(defined, with what the classes read from an error answer, in `hubcrm._core.error_detail`).
 `hubcrm._core.error_bodies` builds these exceptions from HubSpot's error responses.
 """
 
 from __future__ import annotations
 
-import email.utils
 import json
-import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
 
-import attrs
+from .error_detail import ErrorDetail, find_existing_id, parse_retry_after, required_scopes
 
 if TYPE_CHECKING:
     from .models import ObjectInput
@@ -86,25 +83,6 @@ class HubCRMError(Exception):
         # The subclasses take keyword-only arguments, which the default
         # ``cls(*self.args)`` cannot replay; restore the attributes instead.
         return (_rebuild, (type(self), self.args, dict(self.__dict__)))
-
-
-@attrs.frozen
-class ErrorDetail:
-    """One entry of the ``errors`` list in a HubSpot error body.
-
-    Attributes:
-        message: What went wrong.
-        code: A machine-readable code, e.g. ``"PROPERTY_DOESNT_EXIST"``.
-        in_: Where the problem is, e.g. ``"email"`` (``in`` on the wire).
-        sub_category: A finer category.
-        context: Extra details, name to list of values.
-    """
-
-    message: str
-    code: str | None = None
-    in_: str | None = None
-    sub_category: str | None = None
-    context: dict[str, list[str]] = attrs.field(factory=dict)
 
 
 class APIError(HubCRMError):
@@ -185,7 +163,7 @@ class APIError(HubCRMError):
         self.method = method
         self.path = path
         self.body = dict(body) if body is not None else None
-        self.retry_after = _parse_retry_after(self.headers.get("retry-after"))
+        self.retry_after = parse_retry_after(self.headers.get("retry-after"))
         self._derive()
         super().__init__(self._describe())
 
@@ -256,7 +234,7 @@ class ForbiddenError(APIError):
     required_scopes: tuple[str, ...]
 
     def _derive(self) -> None:
-        self.required_scopes = _required_scopes(self.context, self.errors)
+        self.required_scopes = required_scopes(self.context, self.errors)
 
 
 class NotFoundError(APIError):
@@ -273,7 +251,7 @@ class ConflictError(APIError):
     existing_id: str | None
 
     def _derive(self) -> None:
-        self.existing_id = _find_existing_id(self.message, self.context, self.errors)
+        self.existing_id = find_existing_id(self.message, self.context, self.errors)
 
 
 class RateLimitError(APIError):
@@ -535,67 +513,3 @@ class SearchCapError(HubCRMError):
         self.cap = cap
         self.total = total
         super().__init__(message)
-
-
-# --- what the classes read from their own headers and body -------------------------------
-
-_EXISTING_ID_IN_MESSAGE = re.compile(r"existing\s+(?:object\s+)?id\s*[:=#]?\s*(\d+)", re.I)
-_EXISTING_ID_KEYS = ("existingId", "existingObjectId", "id", "objectId", "vid")
-_SCOPE_KEYS = ("requiredGranularScopes", "requiredScopes")
-
-
-def _parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (seconds or an HTTP date), else None."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        seconds = (when - datetime.now(timezone.utc)).total_seconds()
-        return max(seconds, 0.0)
-    if not math.isfinite(seconds) or seconds < 0:
-        return None
-    return seconds
-
-
-def _required_scopes(
-    context: Mapping[str, Sequence[str]], errors: Sequence[ErrorDetail]
-) -> tuple[str, ...]:
-    """The scopes a 403 names, from ``errors[]`` then ``context``, without repeats."""
-    scopes: list[str] = []
-    contexts: list[Mapping[str, Sequence[str]]] = [detail.context for detail in errors]
-    contexts.append(context)
-    for ctx in contexts:
-        for key in _SCOPE_KEYS:
-            for scope in ctx.get(key, ()):
-                if scope not in scopes:
-                    scopes.append(scope)
-    return tuple(scopes)
-
-
-def _find_existing_id(
-    message: str, context: Mapping[str, Sequence[str]], errors: Sequence[ErrorDetail]
-) -> str | None:
-    """The id of the existing record a 409 names, else None."""
-    # The classic shape says "Contact already exists. Existing ID: 123" in the message;
-    # newer ones may name it in context or in errors[]. Look everywhere, message first.
-    messages = [message, *(detail.message for detail in errors)]
-    contexts = [context, *(detail.context for detail in errors)]
-    for text in messages:
-        match = _EXISTING_ID_IN_MESSAGE.search(text)
-        if match:
-            return match.group(1)
-    for ctx in contexts:
-        for key in _EXISTING_ID_KEYS:
-            for candidate in ctx.get(key, ()):
-                candidate = candidate.strip()
-                if candidate:
-                    return candidate
-    return None
