@@ -328,3 +328,34 @@ async def test_a_bulk_run_stopped_by_an_error_names_it(
     assert (failed, not_attempted) == (result.failed, result.not_attempted)
     assert result.failed + result.not_attempted == len(result.outcomes) > 0
     _assert_clean(spans(), hubspot_emulator.token, *(r["name"] for r in rows))
+
+
+def test_a_blocking_call_is_a_child_of_the_span_current_in_its_calling_thread(
+    spans: Spans,
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from opentelemetry import trace
+
+    from hubcrm import HubCRM
+
+    tracer = trace.get_tracer("hubcrm tests")
+
+    def create_under(name: str) -> None:
+        with tracer.start_as_current_span(name):
+            crm.objects.create("contacts", {"email": f"{name}@example.com"})
+
+    with Emulator() as hubspot, HubCRM(hubspot.token, base_url=hubspot.base_url) as crm:
+        create_under("caller")
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(create_under, [f"thread{i}" for i in range(8)]))
+        crm.objects.create("contacts", {"email": "orphan@example.com"})
+    attempts = spans.named(CREATE)
+    assert len(attempts) == 10
+    parents = {span.context.span_id: span.name for span in spans() if span.name != CREATE}
+    assert sorted(parents.values()) == sorted(["caller", *(f"thread{i}" for i in range(8))])
+    children = sorted(parents[span.parent.span_id] for span in attempts if span.parent is not None)
+    # Each call is the child of its own caller's span, and of no other; the call made
+    # outside any span starts a trace of its own.
+    assert children == sorted(parents.values())
+    assert sum(span.parent is None for span in attempts) == 1
