@@ -18,10 +18,14 @@ import functools
 from typing import TYPE_CHECKING
 
 from ._client import AsyncHubCRM
-from ._core.config import DEFAULT_API_VERSION, DEFAULT_BASE_URL, DEFAULT_MAX_CONNECTIONS
+from ._core.config import (
+    DEFAULT_API_VERSION,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONNECTIONS,
+    MAX_OWNER_PAGE_SIZE,
+)
 from ._http.ratelimit import RateLimit
 from ._portal import Portal, SyncClientBase
-from ._resources.owners import MAX_OWNER_PAGE_SIZE
 from ._resources.search import DEFAULT_SEARCH_RATE_LIMIT
 
 if TYPE_CHECKING:
