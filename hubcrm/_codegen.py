@@ -13,9 +13,10 @@ client's portal; a method returning an ``AsyncGenerator[X, None]`` becomes one
 returning a ``Generator[X, None, None]`` (both closable: ``aclosing`` / ``closing``).
 A ``name = raw_response(AsyncX.method)`` line (a ``with_raw_response`` class) becomes a
 blocking method with ``AsyncX.method``'s signature, returning ``RawResponse[...]``.
-The output is passed through
-``ruff`` (import pruning, then formatting), so ruff must be installed to run this; it is
-not needed to *use* the generated module.
+A name the generated code uses only in annotations is imported under
+``if TYPE_CHECKING:``, so that importing the module loads no more than its code runs.
+The output is passed through ``ruff`` (import pruning, then formatting), so ruff must be
+installed to run this; it is not needed to *use* the generated module.
 """
 
 from __future__ import annotations
@@ -476,15 +477,15 @@ def _split_imports(lines: Sequence[str], runtime: set[str]) -> list[str]:
     typing_only: list[str] = []
     for line in lines:
         for node in ast.parse(line).body:
-            statements = node.body if isinstance(node, ast.If) else [node]
-            for statement in statements:
+            # Under the source's own `if TYPE_CHECKING:`, an import stays type-only.
+            checking = isinstance(node, ast.If)
+            for statement in node.body if isinstance(node, ast.If) else [node]:
                 if not isinstance(statement, ast.ImportFrom):
-                    eager.append(ast.unparse(statement))
+                    (typing_only if checking else eager).append(ast.unparse(statement))
                     continue
                 for alias in statement.names:
                     one = ast.ImportFrom(statement.module, [alias], statement.level)
-                    bound = alias.asname or alias.name
-                    used = bound in runtime and not isinstance(node, ast.If)
+                    used = (alias.asname or alias.name) in runtime and not checking
                     (eager if used else typing_only).append(ast.unparse(one))
     eager.append("from typing import TYPE_CHECKING")
     return [
