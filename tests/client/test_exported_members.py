@@ -438,6 +438,7 @@ _LOADED_ON_FIRST_USE = (
     "hubcrm._check.snapshot",
     "hubcrm._check.report",
     "hubcrm._write.batch_write",
+    "hubcrm._write.outcomes",
 )
 
 
@@ -476,6 +477,8 @@ _RARE_RESOURCES = {
         "hubcrm._resources.associations",
         "hubcrm._resources.association_labels",
         "hubcrm._write.batch_write",
+        "hubcrm._write.update_order",
+        "hubcrm._write.outcomes",
     },
     "schemas": {"hubcrm._resources.schemas", "hubcrm._core.schema_models"},
     "pipelines": {"hubcrm._resources.pipelines"},
