@@ -5,10 +5,10 @@ from __future__ import annotations
 import copy
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from ssl import SSLContext
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from ._core.config import (
     DEFAULT_API_VERSION,
@@ -29,19 +29,23 @@ from ._http.retry import Retrier
 from ._http.session import Response, Session, request_path
 from ._http.stats import ClientStats
 from ._http.transport import AiohttpTransport, TraceConfig
-from ._resources.associations import AsyncAssociations
 from ._resources.objects import AsyncObjects
-from ._resources.owners import AsyncOwners
-from ._resources.pipelines import AsyncPipelines
-from ._resources.properties import AsyncProperties
 from ._resources.raw import RequestSafety, query_params, request_kind, shown_path
-from ._resources.schemas import AsyncSchemas
 from ._resources.search import DEFAULT_SEARCH_RATE_LIMIT
 from ._write.recovery import send_kind
+
+# The rarer resources load on first access of their attribute (see AsyncHubCRM).
+if TYPE_CHECKING:
+    from ._resources.associations import AsyncAssociations
+    from ._resources.owners import AsyncOwners
+    from ._resources.pipelines import AsyncPipelines
+    from ._resources.properties import AsyncProperties
+    from ._resources.schemas import AsyncSchemas
 
 __all__ = ["AsyncHubCRM"]
 
 _API_VERSION = re.compile(r"\d{4}-\d{2}|v3")
+_R = TypeVar("_R")
 
 
 def _token_provider(access_token: str | TokenProvider) -> TokenProvider:
@@ -112,19 +116,45 @@ class AsyncHubCRM:
 
     objects: AsyncObjects
     """CRM objects: ``create`` contacts, companies, deals, tickets and custom objects."""
-    properties: AsyncProperties
-    """CRM properties: a type's definitions (``list``, ``get``, ``create``, ``update``,
-    ``archive``), their ``groups`` and the portal's ``validations``."""
 
-    associations: AsyncAssociations
-    """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
-    pipelines: AsyncPipelines
-    """The pipelines of deals, tickets and custom types, with their stages: ``list``, ``get``."""
-    owners: AsyncOwners
-    """The portal's owners (for ``hubspot_owner_id``): ``list``, ``iter_all``, ``get``."""
+    # The other resources are made, and their modules imported, on first access: a
+    # client that only creates records does not pay for them at import.
+    @property
+    def properties(self) -> AsyncProperties:
+        """CRM properties: a type's definitions (``list``, ``get``, ``create``, ``update``,
+        ``archive``), their ``groups`` and the portal's ``validations``."""
+        from ._resources.properties import AsyncProperties
 
-    schemas: AsyncSchemas
-    """Custom object schemas: ``list``, ``get`` and ``create`` the portal's custom types."""
+        return self._resource("properties", AsyncProperties)
+
+    @property
+    def associations(self) -> AsyncAssociations:
+        """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
+        from ._resources.associations import AsyncAssociations
+
+        return self._resource("associations", AsyncAssociations)
+
+    @property
+    def pipelines(self) -> AsyncPipelines:
+        """The pipelines of deals, tickets and custom types, with their stages:
+        ``list``, ``get``."""
+        from ._resources.pipelines import AsyncPipelines
+
+        return self._resource("pipelines", AsyncPipelines)
+
+    @property
+    def owners(self) -> AsyncOwners:
+        """The portal's owners (for ``hubspot_owner_id``): ``list``, ``iter_all``, ``get``."""
+        from ._resources.owners import AsyncOwners
+
+        return self._resource("owners", AsyncOwners)
+
+    @property
+    def schemas(self) -> AsyncSchemas:
+        """Custom object schemas: ``list``, ``get`` and ``create`` the portal's custom types."""
+        from ._resources.schemas import AsyncSchemas
+
+        return self._resource("schemas", AsyncSchemas)
 
     def __init__(
         self,
@@ -279,11 +309,17 @@ class AsyncHubCRM:
         """The resources, all sending through this client's retriers with its options."""
         retrier, version, options = self._retrier, self._api_version, self._options
         self.objects = AsyncObjects(retrier, version, options, search_retrier=self._search_retrier)
-        self.associations = AsyncAssociations(retrier, version, options)
-        self.properties = AsyncProperties(retrier, version, options)
-        self.schemas = AsyncSchemas(retrier, version, options)
-        self.pipelines = AsyncPipelines(retrier, version, options)
-        self.owners = AsyncOwners(retrier, version, options)
+        self._resources: dict[str, object] = {}  # the others, made on first access
+
+    def _resource(self, name: str, make: Callable[[Retrier, str, RequestOptions], _R]) -> _R:
+        """The resource ``name``, made by ``make`` on first access and kept (one per
+        client: threads that race to make it all get the one kept)."""
+        resource = self._resources.get(name)
+        if resource is None:
+            resource = self._resources.setdefault(
+                name, make(self._retrier, self._api_version, self._options)
+            )
+        return cast(_R, resource)
 
     def with_options(
         self,

@@ -13,9 +13,10 @@ client's portal; a method returning an ``AsyncGenerator[X, None]`` becomes one
 returning a ``Generator[X, None, None]`` (both closable: ``aclosing`` / ``closing``).
 A ``name = raw_response(AsyncX.method)`` line (a ``with_raw_response`` class) becomes a
 blocking method with ``AsyncX.method``'s signature, returning ``RawResponse[...]``.
-The output is passed through
-``ruff`` (import pruning, then formatting), so ruff must be installed to run this; it is
-not needed to *use* the generated module.
+A name the generated code uses only in annotations is imported under
+``if TYPE_CHECKING:``, so that importing the module loads no more than its code runs.
+The output is passed through ``ruff`` (import pruning, then formatting), so ruff must be
+installed to run this; it is not needed to *use* the generated module.
 """
 
 from __future__ import annotations
@@ -336,7 +337,15 @@ def _emit_class(spec: ClassSpec, trees: dict[str, ast.Module]) -> list[str]:
             isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list
         )
         returns_resource = node.returns is not None and ast.unparse(node.returns) in _RENAMES
-        if is_property and returns_resource and not spec.is_client:
+        if is_property and returns_resource and spec.is_client:
+            # A resource the async client makes on first access: so does its twin, once.
+            assert node.returns is not None
+            twin = _RENAMES[ast.unparse(node.returns)]
+            out.append("    @functools.cached_property")
+            out.append("    " + _signature(node, twin))
+            out += _docstring_lines(doc, "        ")
+            out.append(f"        return {twin}({target}.{name}, self._portal)")
+        elif is_property and returns_resource:
             # A property giving another async resource: its twin, on the same portal.
             assert node.returns is not None
             twin = _RENAMES[ast.unparse(node.returns)]
@@ -425,6 +434,68 @@ def _defined_names(tree: ast.Module) -> list[str]:
     return [n for n in names if not n.startswith("_") and n != "__all__"]
 
 
+class _RuntimeNames(ast.NodeVisitor):
+    """The names a module's code reads when it runs: annotations left out (the
+    generated module has ``from __future__ import annotations``)."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self.names.add(node.id)
+
+    def visit_arg(self, node: ast.arg) -> None:
+        pass  # its annotation
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is not None:
+            self.visit(node.value)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        for child in (*node.decorator_list, *node.args.defaults, *node.body):
+            self.visit(child)
+        for default in node.args.kw_defaults:
+            if default is not None:
+                self.visit(default)
+
+    visit_FunctionDef = _function
+    visit_AsyncFunctionDef = _function
+
+
+def _runtime_names(source: str) -> set[str]:
+    """The names ``source`` reads at run time (defaults, decorators, bodies)."""
+    visitor = _RuntimeNames()
+    visitor.visit(ast.parse(source))
+    return visitor.names
+
+
+def _split_imports(lines: Sequence[str], runtime: set[str]) -> list[str]:
+    """The import ``lines``, with every name the code only uses in annotations moved
+    under ``if TYPE_CHECKING:``: importing the blocking client then loads only what it
+    runs, and the rarer resources' modules load with their async twins, on first use."""
+    eager: list[str] = []
+    typing_only: list[str] = []
+    for line in lines:
+        for node in ast.parse(line).body:
+            # Under the source's own `if TYPE_CHECKING:`, an import stays type-only.
+            checking = isinstance(node, ast.If)
+            for statement in node.body if isinstance(node, ast.If) else [node]:
+                if not isinstance(statement, ast.ImportFrom):
+                    (typing_only if checking else eager).append(ast.unparse(statement))
+                    continue
+                for alias in statement.names:
+                    one = ast.ImportFrom(statement.module, [alias], statement.level)
+                    used = (alias.asname or alias.name) in runtime and not checking
+                    (eager if used else typing_only).append(ast.unparse(one))
+    eager.append("from typing import TYPE_CHECKING")
+    return [
+        *dict.fromkeys(eager),
+        "",
+        "if TYPE_CHECKING:",
+        *(f"    {line}" for line in dict.fromkeys(typing_only) if line not in eager),
+    ]
+
+
 def _ruff(args: Sequence[str], source: str) -> str:
     proc = subprocess.run(
         [sys.executable, "-m", "ruff", *args, "--stdin-filename", str(TARGET), "-"],
@@ -457,30 +528,26 @@ def generate() -> str:
         "from __future__ import annotations",
         "",
         "import functools",
-        "from collections.abc import Generator, Iterable, Iterator",
     ]
-    seen: set[str] = set()
+    imports = ["from collections.abc import Generator, Iterable, Iterator"]
     for module, tree in trees.items():
-        for line in _module_imports(tree, module):
-            if line not in seen:
-                seen.add(line)
-                header.append(line)
-    header += [f"from .{spec.module} import {spec.async_name}" for spec in CLASSES]
+        imports += _module_imports(tree, module)
+    imports += [f"from .{spec.module} import {spec.async_name}" for spec in CLASSES]
     for module, tree in trees.items():
         own = [n for n in _defined_names(tree) if n not in _RENAMES]
         if own:
-            header.append(f"from .{module} import {', '.join(own)}")
-    header += [
+            imports.append(f"from .{module} import {', '.join(own)}")
+    imports += [
         "from ._portal import Portal, SyncClientBase",
         "from ._resources.raw import RawResponse",
-        "",
     ]
-    names = ", ".join(repr(name) for name in sorted(spec.sync_name for spec in CLASSES))
-    header += [f"__all__ = [{names}]", "", ""]
     body: list[str] = []
     for spec in CLASSES:
         body += _emit_class(spec, trees)
         body.append("")
+    header += _split_imports(imports, _runtime_names("\n".join(body)))
+    names = ", ".join(repr(name) for name in sorted(spec.sync_name for spec in CLASSES))
+    header += ["", f"__all__ = [{names}]", "", ""]
     source = "\n".join(header + body)
     source = _ruff(["check", "--fix", "--quiet", "--select", "F401,I001"], source)
     return _ruff(["format", "--quiet"], source)

@@ -15,73 +15,74 @@ from __future__ import annotations
 
 import builtins
 import functools
-from collections.abc import (
-    Callable,
-    Generator,
-    Iterable,
-    Mapping,
-    Sequence,
-)
-from ssl import SSLContext
-from typing import Any, Literal
+from typing import TYPE_CHECKING
 
-from ._check.report import ValidationReport
 from ._client import AsyncHubCRM
 from ._core.config import (
     DEFAULT_API_VERSION,
     DEFAULT_BASE_URL,
     DEFAULT_MAX_CONNECTIONS,
-    RetryPolicy,
-    RetryWrites,
-    Timeouts,
+    MAX_OWNER_PAGE_SIZE,
 )
-from ._core.models import (
-    Association,
-    CrmObject,
-)
-from ._core.pipeline_owner_models import Owner, Pipeline
-from ._core.property_models import CrmProperty, PropertyGroup, ValidationRule
-from ._core.schema_models import ObjectSchema, ObjectTypeLabels
-from ._core.values import PropertyValue
-from ._http.auth import TokenProvider
-from ._http.ratelimit import Limiter, RateLimit
-from ._http.session import Response
-from ._http.stats import ClientStats
-from ._http.transport import TraceConfig
+from ._http.ratelimit import RateLimit
 from ._portal import Portal, SyncClientBase
-from ._resources.association_labels import AssociationLabel
-from ._resources.associations import (
-    AssociatedRecord,
-    AssociationInput,
-    AssociationLink,
-    AssociationOutcome,
-    AssociationTypes,
-    AsyncAssociations,
-)
-from ._resources.objects import AsyncObjects, AsyncObjectsWithRawResponse
-from ._resources.owners import MAX_OWNER_PAGE_SIZE, AsyncOwners
-from ._resources.pipelines import AsyncPipelines
-from ._resources.properties import AsyncProperties
-from ._resources.property_parts import (
-    OptionsArg,
-)
-from ._resources.raw import (
-    RawResponse,
-    RequestSafety,
-)
-from ._resources.schemas import AsyncSchemas
-from ._resources.search import (
-    DEFAULT_SEARCH_RATE_LIMIT,
-    Filter,
-    Sort,
-)
-from ._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
-from ._write.outcomes import (
-    BulkInputs,
-    BulkOutcome,
-    BulkProgress,
-    BulkResult,
-)
+from ._resources.search import DEFAULT_SEARCH_RATE_LIMIT
+
+if TYPE_CHECKING:
+    from collections.abc import (
+        Callable,
+        Generator,
+        Iterable,
+        Mapping,
+        Sequence,
+    )
+    from ssl import SSLContext
+    from typing import Any, Literal
+
+    from ._check.report import ValidationReport
+    from ._core.config import RetryPolicy, RetryWrites, Timeouts
+    from ._core.models import (
+        Association,
+        CrmObject,
+    )
+    from ._core.pipeline_owner_models import Owner, Pipeline
+    from ._core.property_models import CrmProperty, PropertyGroup, ValidationRule
+    from ._core.schema_models import ObjectSchema, ObjectTypeLabels
+    from ._core.values import PropertyValue
+    from ._http.auth import TokenProvider
+    from ._http.ratelimit import Limiter
+    from ._http.session import Response
+    from ._http.stats import ClientStats
+    from ._http.transport import TraceConfig
+    from ._resources.association_labels import AssociationLabel
+    from ._resources.associations import (
+        AssociatedRecord,
+        AssociationInput,
+        AssociationLink,
+        AssociationOutcome,
+        AssociationTypes,
+        AsyncAssociations,
+    )
+    from ._resources.objects import AsyncObjects, AsyncObjectsWithRawResponse
+    from ._resources.owners import AsyncOwners
+    from ._resources.pipelines import AsyncPipelines
+    from ._resources.properties import AsyncProperties
+    from ._resources.property_parts import (
+        OptionsArg,
+    )
+    from ._resources.raw import (
+        RawResponse,
+        RequestSafety,
+    )
+    from ._resources.schemas import AsyncSchemas
+    from ._resources.search import Filter, Sort
+    from ._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
+    from ._write.outcomes import (
+        BulkInputs,
+        BulkOutcome,
+        BulkProgress,
+        BulkResult,
+    )
 
 __all__ = [
     "Associations",
@@ -1635,22 +1636,34 @@ class HubCRM(SyncClientBase):
     objects: Objects
     """CRM objects: ``create`` contacts, companies, deals, tickets and custom objects."""
 
-    properties: Properties
-    """CRM properties: a type's definitions (``list``, ``get``, ``create``, ``update``,
+    @functools.cached_property
+    def properties(self) -> Properties:
+        """CRM properties: a type's definitions (``list``, ``get``, ``create``, ``update``,
         ``archive``), their ``groups`` and the portal's ``validations``.
-    """
+        """
+        return Properties(self._async_client.properties, self._portal)
 
-    associations: Associations
-    """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
+    @functools.cached_property
+    def associations(self) -> Associations:
+        """Associations between existing records: ``create``, ``list``, ``delete``, ``labels``."""
+        return Associations(self._async_client.associations, self._portal)
 
-    pipelines: Pipelines
-    """The pipelines of deals, tickets and custom types, with their stages: ``list``, ``get``."""
+    @functools.cached_property
+    def pipelines(self) -> Pipelines:
+        """The pipelines of deals, tickets and custom types, with their stages:
+        ``list``, ``get``.
+        """
+        return Pipelines(self._async_client.pipelines, self._portal)
 
-    owners: Owners
-    """The portal's owners (for ``hubspot_owner_id``): ``list``, ``iter_all``, ``get``."""
+    @functools.cached_property
+    def owners(self) -> Owners:
+        """The portal's owners (for ``hubspot_owner_id``): ``list``, ``iter_all``, ``get``."""
+        return Owners(self._async_client.owners, self._portal)
 
-    schemas: Schemas
-    """Custom object schemas: ``list``, ``get`` and ``create`` the portal's custom types."""
+    @functools.cached_property
+    def schemas(self) -> Schemas:
+        """Custom object schemas: ``list``, ``get`` and ``create`` the portal's custom types."""
+        return Schemas(self._async_client.schemas, self._portal)
 
     def __init__(
         self,
@@ -1773,11 +1786,6 @@ class HubCRM(SyncClientBase):
         )
         self._portal = Portal("HubCRM")
         self.objects = Objects(self._async_client.objects, self._portal)
-        self.properties = Properties(self._async_client.properties, self._portal)
-        self.associations = Associations(self._async_client.associations, self._portal)
-        self.pipelines = Pipelines(self._async_client.pipelines, self._portal)
-        self.owners = Owners(self._async_client.owners, self._portal)
-        self.schemas = Schemas(self._async_client.schemas, self._portal)
 
     @classmethod
     def _wrap(cls, async_client: AsyncHubCRM, portal: Portal) -> HubCRM:
@@ -1786,11 +1794,6 @@ class HubCRM(SyncClientBase):
         self._async_client = async_client
         self._portal = portal
         self.objects = Objects(async_client.objects, portal)
-        self.properties = Properties(async_client.properties, portal)
-        self.associations = Associations(async_client.associations, portal)
-        self.pipelines = Pipelines(async_client.pipelines, portal)
-        self.owners = Owners(async_client.owners, portal)
-        self.schemas = Schemas(async_client.schemas, portal)
         return self
 
     def with_options(

@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_TIMEOUT",
+    "MAX_OWNER_PAGE_SIZE",
     "OAUTH_TOKEN_PATH",
     "PORTAL_DEFINITIONS_TTL",
     "RESERVED_HEADERS",
@@ -262,3 +263,8 @@ def merge_options(
 #: rules, pipelines, owners, a custom type's schema) are reused before they are read
 #: again; ``validate(..., refresh=True)`` reads them again at once.
 PORTAL_DEFINITIONS_TTL = 60.0
+
+#: HubSpot's largest page of owners: the default page size of ``owners.list`` and
+#: ``owners.iter_all`` (here rather than with the owners resource, so that the blocking
+#: client's signatures can name it without loading that resource).
+MAX_OWNER_PAGE_SIZE = 500

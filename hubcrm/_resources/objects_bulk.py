@@ -4,24 +4,26 @@
 A mixin of :class:`~hubcrm._resources.objects.AsyncObjects` (the codegen reads its methods into
 the blocking ``Objects`` as well). Like the resource, it builds the run's arguments and
 hands them to the engines (``_bulk``, ``_batch_write``); it sends nothing itself.
-The bulk engine and the validate check are imported by the methods that use them, so
-that importing the client (and a first ``create``) does not load them.
+The bulk engine, the batch update and archive engine and the validate check are
+imported by the methods that use them, so that importing the client (and a first
+``create``) does not load them.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from .._check.reader import DefinitionsReader
-from .._check.report import ValidationReport
 from .._core.config import RequestOptions
-from .._core.models import CrmObject
 from .._http.retry import RequestKind, Retrier
-from .._write import batch_write as _batch_write
-from .._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
 from .._write.bulk_args import BulkArgs, Endpoint
-from .._write.outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
+
+if TYPE_CHECKING:
+    from .._check.reader import DefinitionsReader
+    from .._check.report import ValidationReport
+    from .._core.models import CrmObject
+    from .._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
+    from .._write.outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 
 __all__ = ["BulkWrites"]
 
@@ -362,6 +364,8 @@ class BulkWrites:
         async def resolve(values: Sequence[str], id_property: str) -> list[CrmObject | None]:
             return await self.get_many(object_type, values, id_property=id_property)
 
+        from .._write import batch_write as _batch_write
+
         return await _batch_write.update_batches(
             self._retrier,
             path,
@@ -402,6 +406,8 @@ class BulkWrites:
             TypeError, ValueError: an argument is invalid (checked before any request).
         """
         path = f"{self._path(object_type)}/batch/archive"
+        from .._write import batch_write as _batch_write
+
         return await _batch_write.archive_batches(
             self._retrier,
             path,

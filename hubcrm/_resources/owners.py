@@ -9,7 +9,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import AsyncGenerator
 
-from .._core.config import RequestOptions
+from .._core.config import MAX_OWNER_PAGE_SIZE, RequestOptions
 from .._core.convert import load_owner
 from .._core.pipeline_owner_models import Owner, OwnerTeam
 from .._core.values import type_name
@@ -17,9 +17,6 @@ from .._http.retry import RequestKind, Retrier
 from .paging import PageRequest, paginate
 
 __all__ = ["MAX_OWNER_PAGE_SIZE", "AsyncOwners", "Owner", "OwnerTeam"]
-
-#: HubSpot's largest page of owners.
-MAX_OWNER_PAGE_SIZE = 500
 
 
 def _owner_id(value: object) -> str:

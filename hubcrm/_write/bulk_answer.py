@@ -8,7 +8,7 @@ matched to inputs by ``objectWriteTraceId``, never by position.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
@@ -17,8 +17,10 @@ from .._core.error_bodies import error_from_batch_entry
 from .._core.errors import HubCRMError, ResponseParseError
 from .._core.models import CrmObject
 from .._http.safety import FailureClass, classify
-from .outcomes import OutcomeStatus
 from .readback import made_since
+
+if TYPE_CHECKING:
+    from .outcomes import OutcomeStatus
 
 __all__ = ["BatchAnswer", "entry_outcome", "key_fold", "map_batch_answer", "resent_new"]
 

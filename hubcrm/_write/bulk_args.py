@@ -8,7 +8,7 @@ The engine (``_engine``) knows nothing of the resource that calls it: it is give
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import attrs
 
@@ -17,9 +17,11 @@ from .._core.models import Association, CrmObject
 from .._core.values import PropertyValue
 from .._http.session import object_type_segment
 from .executor import Requester
-from .outcomes import BulkProgress
 from .recovery import ReadBack, Writes
 from .schedule import check_batch_size, check_concurrency
+
+if TYPE_CHECKING:
+    from .outcomes import BulkProgress
 
 __all__ = ["BulkArgs", "BulkMode", "CreateOne", "Endpoint"]
 

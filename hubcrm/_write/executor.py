@@ -24,7 +24,7 @@ retrier, which resends what is safe to resend.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import attrs
 
@@ -43,7 +43,9 @@ from .._http.retry import Retrier
 from .._http.safety import FailureClass, RequestKind, classify
 from .._http.session import encode_json
 from .bulk_answer import BatchAnswer
-from .outcomes import OutcomeStatus
+
+if TYPE_CHECKING:
+    from .outcomes import OutcomeStatus
 
 __all__ = ["BatchSpec", "Executed", "Requester", "Verdict", "execute", "stops", "stops_run"]
 
