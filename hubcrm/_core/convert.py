@@ -311,11 +311,96 @@ def load_object(data: Any) -> CrmObject:
         ResponseParseError: ``data`` is not a readable record; the message names
             the offending field.
     """
+    if type(data) is dict:
+        try:
+            fast = _load_usual_object(data)
+        except Exception:  # the converter below reports it, naming the field
+            fast = None
+        if fast is not None:
+            return fast
     try:
         obj: CrmObject = converter.structure(data, CrmObject)
     except Exception as exc:
         raise _parse_error(data, CrmObject, exc) from exc
     return obj
+
+
+_new_object = object.__new__
+_set = object.__setattr__
+# The fields _load_usual_object sets, in CrmObject's order: it sets them all.
+_OBJECT_FIELDS = (
+    "id",
+    "properties",
+    "created_at",
+    "updated_at",
+    "archived",
+    "archived_at",
+    "properties_with_history",
+    "object_write_trace_id",
+    "url",
+    "warnings",
+    "associations",
+)
+assert tuple(a.name for a in attrs.fields(CrmObject)) == _OBJECT_FIELDS
+
+
+def _load_usual_object(data: dict[str, Any]) -> CrmObject | None:
+    """The record the converter would read from ``data``, in HubSpot's usual shape (a
+    created or read record without history, warnings or associations); None for any
+    other shape, left to the converter. A value the converter would refuse raises.
+
+    Every field is checked as the converter and the model's validators check it, so the
+    record is built without running them again (this is the bulk answers' hot path).
+    """
+    get = data.get
+    if (
+        get("propertiesWithHistory") is not None
+        or get("warnings") is not None
+        or get("associations") is not None
+    ):
+        return None
+    record_id = data["id"]
+    if type(record_id) is not str:
+        return None
+    properties = get("properties", _ABSENT)
+    if properties is _ABSENT:
+        properties = {}
+    elif type(properties) is dict:
+        properties = _structure_properties(properties, None)
+    else:
+        return None
+    created_at = data["createdAt"]
+    updated_at = data["updatedAt"]
+    if type(created_at) is not str or type(updated_at) is not str:
+        return None
+    archived = get("archived", False)
+    if type(archived) is not bool:
+        archived = _structure_bool(archived, None)
+    archived_at = get("archivedAt")
+    trace_id = get("objectWriteTraceId")
+    url = get("url")
+    obj: CrmObject = _new_object(CrmObject)
+    _set(obj, "id", record_id)
+    _set(obj, "properties", properties)
+    _set(obj, "created_at", parse_datetime(created_at))
+    _set(obj, "updated_at", parse_datetime(updated_at))
+    _set(obj, "archived", archived)
+    if archived_at is not None:
+        archived_at = _structure_datetime(archived_at, None)
+    if trace_id is not None:
+        trace_id = _structure_str(trace_id, None)
+    if url is not None:
+        url = _structure_str(url, None)
+    _set(obj, "archived_at", archived_at)
+    _set(obj, "properties_with_history", None)
+    _set(obj, "object_write_trace_id", trace_id)
+    _set(obj, "url", url)
+    _set(obj, "warnings", None)
+    _set(obj, "associations", None)
+    return obj
+
+
+_ABSENT: Any = object()
 
 
 def load_pipeline(data: Any) -> Pipeline:
