@@ -232,28 +232,34 @@ class Engine:
         # flight go first, in input order.
         keys.ready(batch, size)
         intake = self._intake
+        pull_now = None if intake.is_async else intake.pull_now
+        # Nothing else runs while a plain iterable is pulled: the capacity stays put.
+        capacity = self._capacity()
+        seen, key_property = self._seen, self._key_property or ""
         while (
             len(batch) < size
             and not intake.exhausted
             and self._halt is None
-            and self._outstanding < self._capacity()
+            and self._outstanding < capacity
         ):
             try:
-                pulled = await intake.pull()
+                pulled = pull_now() if pull_now is not None else await intake.pull()
             except Exception as exc:
                 # The caller's iterable failed: send nothing more, finish what is in
                 # flight, then raise it.
                 self._abort(exc, "the input iterable")
                 continue
+            finally:
+                if pull_now is None:
+                    capacity = self._capacity()
             if pulled is None:
                 continue
             self._outstanding += 1
             if isinstance(pulled, Refused):
                 self._finish_local(pulled.index, pulled.raw, pulled.error)
                 continue
-            seen = self._seen
             if seen is not None:
-                value = pulled.obj.properties.get(self._key_property or "")
+                value = pulled.obj.properties.get(key_property)
                 key = value.strip().lower() if value else ""
                 pulled.repeated = bool(key) and seen.add(key)
             if keys.must_wait(pulled):

@@ -98,24 +98,43 @@ class Intake:
         self.pulled = 0
         self.exhausted = False
 
+    @property
+    def is_async(self) -> bool:
+        """Whether the inputs come from an async iterable (pulling may then suspend)."""
+        return self._aiter is not None
+
     async def pull(self) -> Item | Refused | None:
         """The next input; ``None`` when there is none left.
 
         Raises:
             Exception: whatever the caller's iterable raised (then nothing is left).
         """
+        if self._aiter is None:
+            return self.pull_now()
         try:
-            if self._aiter is not None:
-                raw = await self._aiter.__anext__()
-            else:
-                assert self._iter is not None
-                raw = next(self._iter)
-        except (StopIteration, StopAsyncIteration):
+            raw = await self._aiter.__anext__()
+        except StopAsyncIteration:
             self.exhausted = True
             return None
         except Exception:
             self.exhausted = True
             raise
+        return self._taken(raw)
+
+    def pull_now(self) -> Item | Refused | None:
+        """:meth:`pull` of a plain iterable's next input, without suspending."""
+        assert self._iter is not None
+        try:
+            raw = next(self._iter)
+        except StopIteration:
+            self.exhausted = True
+            return None
+        except Exception:
+            self.exhausted = True
+            raise
+        return self._taken(raw)
+
+    def _taken(self, raw: BulkInput) -> Item | Refused:
         index = self.pulled
         self.pulled += 1
         try:

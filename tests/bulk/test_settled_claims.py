@@ -196,6 +196,46 @@ def test_seen_keys_never_forgets_and_rarely_imagines() -> None:
     assert false_yes < n * 0.02  # about 1% expected
 
 
+class _PlainBloom:
+    """SeenKeys' filters as documented, probe by probe: its answers to compare with."""
+
+    def __init__(self) -> None:
+        self.filters: list[tuple[bytearray, int]] = []
+        self.count = self.capacity = 0
+        self.grow()
+
+    def grow(self) -> None:
+        self.capacity = SeenKeys._FIRST_CAPACITY * SeenKeys._GROWTH ** len(self.filters)
+        bits = self.capacity * SeenKeys._BITS_PER_VALUE
+        self.filters.append((bytearray(bits // 8), bits))
+        self.count = 0
+
+    def add(self, key: str) -> bool:
+        h = hash(key)
+        h1, h2 = h & 0xFFFF_FFFF, ((h >> 32) & 0xFFFF_FFFF) | 1
+        probes = range(SeenKeys._PROBES)
+        for table, bits in self.filters:
+            at = [(h1 + i * h2) % bits for i in probes]
+            if all(table[p >> 3] & (1 << (p & 7)) for p in at):
+                return True
+        if self.count >= self.capacity:
+            self.grow()
+        self.count += 1
+        table, bits = self.filters[-1]
+        for i in probes:
+            p = (h1 + i * h2) % bits
+            table[p >> 3] |= 1 << (p & 7)
+        return False
+
+
+def test_seen_keys_answers_as_the_plain_filter_through_its_growth() -> None:
+    seen, plain = SeenKeys(), _PlainBloom()
+    keys = [f"k{i}@example.com" for i in range(70_000)]  # past the first filter
+    keys += keys[::50]  # and values seen before
+    assert [seen.add(key) for key in keys] == [plain.add(key) for key in keys]
+    assert len(plain.filters) == 2
+
+
 def test_claim_names_the_earlier_record_and_never_a_value() -> None:
     base = round(_made_at(0).created_at.timestamp() * 1000)
     made_by = MadeBy(base + 5, frozenset({"7"}))
