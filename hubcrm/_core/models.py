@@ -25,6 +25,7 @@ __all__ = [
     "ObjectInput",
     "ObjectWarning",
     "ValueWithTimestamp",
+    "input_of",
     "record_id",
     "redacted_properties",
     "redacted_value",
@@ -302,6 +303,26 @@ class ObjectInput:
     object_write_trace_id: str | None = attrs.field(
         default=None, validator=_check_trace_id, kw_only=True
     )
+
+
+_set = object.__setattr__
+
+
+def input_of(properties: dict[str, PropertyValue]) -> ObjectInput:
+    """``ObjectInput(properties)`` of a plain dict, without the attrs call (the bulk
+    intake's hot path): the same encoding, the same errors, the same input."""
+    obj: ObjectInput = object.__new__(ObjectInput)
+    _set(obj, "properties", encode_properties(properties))
+    _set(obj, "associations", ())
+    _set(obj, "object_write_trace_id", None)
+    return obj
+
+
+assert tuple(a.name for a in attrs.fields(ObjectInput)) == (
+    "properties",
+    "associations",
+    "object_write_trace_id",
+)
 
 
 def _check_aware(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:

@@ -235,7 +235,7 @@ class Engine:
         pull_now = None if intake.is_async else intake.pull_now
         # Nothing else runs while a plain iterable is pulled: the capacity stays put.
         capacity = self._capacity()
-        seen, key_property = self._seen, self._key_property or ""
+        seen = self._seen
         while (
             len(batch) < size
             and not intake.exhausted
@@ -258,10 +258,8 @@ class Engine:
             if isinstance(pulled, Refused):
                 self._finish_local(pulled.index, pulled.raw, pulled.error)
                 continue
-            if seen is not None:
-                value = pulled.obj.properties.get(key_property)
-                key = value.strip().lower() if value else ""
-                pulled.repeated = bool(key) and seen.add(key)
+            if seen is not None:  # the run's key property's value, as HubSpot compares it
+                pulled.repeated = bool(pulled.unique) and seen.add(pulled.unique)
             if keys.must_wait(pulled):
                 keys.hold(pulled)
             else:
