@@ -314,9 +314,13 @@ class Engine:
             self._stop(executed.stopped_by)
         to_settle: list[Item] = []
         cause: HubCRMError | None = None
+        emit = self._emit
         for item, verdict in zip(items, executed.verdicts, strict=True):
             error = verdict.error
-            if (
+            if verdict.status == "created" and not verdict.resent:  # _apply, in short
+                item.done = True
+                emit(BulkOutcome(item.index, item.raw, "created", verdict.value, None, verdict.new))
+            elif (
                 verdict.status == "unknown"
                 and self._writes is not None
                 and self._read_back is not None
