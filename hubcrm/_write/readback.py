@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
 from typing import Any, Literal
 
 import attrs
@@ -98,19 +97,10 @@ class MadeBy:
         ms = round(at * 1000)
         if made_by is not None and ms < made_by.ms:
             return made_by
-        # Only a record made within 2 ms of ``at`` can round to its millisecond: the
-        # others are passed over by a comparison, without a timestamp() each.
-        try:
-            near = datetime.fromtimestamp(at - 0.002, timezone.utc)
-        except (OverflowError, OSError, ValueError):  # before year 1: compare them all
-            near = _EARLIEST
-        at_ms = frozenset(r.id for r in records if r.created_at >= near and _ms(r) == ms)
+        at_ms = frozenset(r.id for r in records if _ms(r) == ms)
         if made_by is None or ms > made_by.ms:
             return MadeBy(ms, at_ms)
         return MadeBy(ms, made_by.ids | at_ms) if not at_ms <= made_by.ids else made_by
-
-
-_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
 
 
 def _ms(record: CrmObject) -> int:
