@@ -118,18 +118,18 @@ def _structure_str(value: object, _: object) -> str:
     raise TypeError(f"expected a string, got {type_name(value)}")
 
 
+_STR = frozenset({str})
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
 def _structure_properties(value: object, _: object) -> dict[str, str | None]:
     if type(value) is not dict:
         if not isinstance(value, Mapping):
             raise TypeError(f"expected a JSON object, got {type_name(value)}")
         value = dict(value)
-    for item in value.values():
-        if item is not None and type(item) is not str:
-            break
-    else:
-        # The usual case: JSON gave str keys and str-or-null values; a copy will do.
-        if all(type(key) is str for key in value):
-            return dict(value)
+    # The usual case: JSON gave str keys and str-or-null values; a copy will do.
+    if _STR_OR_NONE.issuperset(map(type, value.values())) and _STR.issuperset(map(type, value)):
+        return dict(value)
     return {
         _structure_str(key, None): None if item is None else _structure_str(item, None)
         for key, item in value.items()
@@ -373,6 +373,17 @@ def _load_usual_object(data: dict[str, Any]) -> CrmObject | None:
     updated_at = data["updatedAt"]
     if type(created_at) is not str or type(updated_at) is not str:
         return None
+    # A batch's records are mostly made in the same millisecond, and a new record's
+    # updatedAt is its createdAt: the last time read is read again (datetimes are
+    # immutable, so sharing one is safe).
+    global _last_time
+    last = _last_time
+    if created_at == last[0]:
+        created = last[1]
+    else:
+        created = parse_datetime(created_at)
+        _last_time = (created_at, created)
+    updated = created if updated_at == created_at else parse_datetime(updated_at)
     archived = get("archived", False)
     if type(archived) is not bool:
         archived = _structure_bool(archived, None)
@@ -382,8 +393,8 @@ def _load_usual_object(data: dict[str, Any]) -> CrmObject | None:
     obj: CrmObject = _new_object(CrmObject)
     _set(obj, "id", record_id)
     _set(obj, "properties", properties)
-    _set(obj, "created_at", parse_datetime(created_at))
-    _set(obj, "updated_at", parse_datetime(updated_at))
+    _set(obj, "created_at", created)
+    _set(obj, "updated_at", updated)
     _set(obj, "archived", archived)
     if archived_at is not None:
         archived_at = _structure_datetime(archived_at, None)
@@ -401,6 +412,7 @@ def _load_usual_object(data: dict[str, Any]) -> CrmObject | None:
 
 
 _ABSENT: Any = object()
+_last_time: tuple[str | None, datetime] = (None, datetime.min)  # (text, as read)
 
 
 def load_pipeline(data: Any) -> Pipeline:

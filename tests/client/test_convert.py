@@ -177,6 +177,22 @@ def test_the_usual_record_is_read_as_the_converter_reads_it(wire: dict[str, Any]
     assert loaded.properties is not wire.get("properties")
 
 
+def test_records_in_a_row_each_read_their_own_times() -> None:
+    # The time read last is reused for the same text, and only for it.
+    first = load_object({**GOOD, "createdAt": "2024-01-01T00:00:00.001Z"})
+    again = load_object({**GOOD, "createdAt": "2024-01-01T00:00:00.001Z"})
+    assert first.created_at == again.created_at == utc(2024, 1, 1, us=1000)
+    assert first.updated_at == utc(2024, 1, 1)
+    later = load_object(
+        {**GOOD, "createdAt": "2024-01-01T00:00:00.002Z", "updatedAt": "2024-01-01T00:00:00.002Z"}
+    )
+    assert later.created_at == later.updated_at == utc(2024, 1, 1, us=2000)
+    other = load_object({**GOOD, "createdAt": "2024-01-01T00:00:00.002+01:00"})
+    assert other.created_at == utc(2023, 12, 31, 23, us=2000)
+    assert parse_error({**GOOD, "createdAt": ""}).field == "createdAt"
+    assert parse_error({**GOOD, "updatedAt": ""}).field == "updatedAt"
+
+
 def test_the_usual_record_is_read_without_the_converter(monkeypatch: pytest.MonkeyPatch) -> None:
     # The bulk answers' hot path: the converter is for the rarer shapes and the errors.
     class Refusing:
