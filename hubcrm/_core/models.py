@@ -305,19 +305,20 @@ class ObjectInput:
     )
 
 
-_set = object.__setattr__
-
-
 def input_of(properties: dict[str, PropertyValue]) -> ObjectInput:
     """``ObjectInput(properties)`` of a plain dict, without the attrs call (the bulk
     intake's hot path): the same encoding, the same errors, the same input."""
     obj: ObjectInput = object.__new__(ObjectInput)
-    _set(obj, "properties", encode_properties(properties))
-    _set(obj, "associations", ())
-    _set(obj, "object_write_trace_id", None)
+    _set_input_properties(obj, encode_properties(properties))
+    _set_input_associations(obj, ())
+    _set_input_trace_id(obj, None)
     return obj
 
 
+# The fields' slots, set through their descriptors (cheaper than object.__setattr__).
+_set_input_properties, _set_input_associations, _set_input_trace_id = (
+    ObjectInput.__dict__[a.name].__set__ for a in attrs.fields(ObjectInput)
+)
 assert tuple(a.name for a in attrs.fields(ObjectInput)) == (
     "properties",
     "associations",

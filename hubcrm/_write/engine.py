@@ -41,6 +41,7 @@ from .outcomes import (
     BulkOutcome,
     BulkProgress,
     OutcomeStatus,
+    new_outcome,
     warn_cancelled,
 )
 from .readback import MadeBy, OtherValues, claim, earlier_in_run
@@ -272,7 +273,7 @@ class Engine:
         return []
 
     def _finish_local(self, index: int, raw: BulkInput, error: Exception) -> None:
-        self._emit(BulkOutcome(index, raw, "failed", None, error))
+        self._emit(new_outcome(index, raw, "failed", None, error))
 
     # --- one batch --------------------------------------------------------------------
 
@@ -319,7 +320,7 @@ class Engine:
             error = verdict.error
             if verdict.status == "created" and not verdict.resent:  # _apply, in short
                 item.done = True
-                emit(BulkOutcome(item.index, item.raw, "created", verdict.value, None, verdict.new))
+                emit(new_outcome(item.index, item.raw, "created", verdict.value, None, verdict.new))
             elif (
                 verdict.status == "unknown"
                 and self._writes is not None
@@ -569,7 +570,7 @@ class Engine:
         if status == "unknown" and not isinstance(error, OutcomeUnknownError):
             error = OutcomeUnknownError(self._object_type, item.obj, cause=error)
         item.done = True
-        self._emit(BulkOutcome(item.index, item.raw, status, record, error, new))
+        self._emit(new_outcome(item.index, item.raw, status, record, error, new))
 
     def _emit(self, outcome: BulkOutcome) -> None:
         self._counts[outcome.status] += 1
