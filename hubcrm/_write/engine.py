@@ -41,6 +41,7 @@ from .outcomes import (
     BulkOutcome,
     BulkProgress,
     OutcomeStatus,
+    new_outcome,
     warn_cancelled,
 )
 from .readback import MadeBy, OtherValues, claim, earlier_in_run
@@ -232,30 +233,34 @@ class Engine:
         # flight go first, in input order.
         keys.ready(batch, size)
         intake = self._intake
+        pull_now = None if intake.is_async else intake.pull_now
+        # Nothing else runs while a plain iterable is pulled: the capacity stays put.
+        capacity = self._capacity()
+        seen = self._seen
         while (
             len(batch) < size
             and not intake.exhausted
             and self._halt is None
-            and self._outstanding < self._capacity()
+            and self._outstanding < capacity
         ):
             try:
-                pulled = await intake.pull()
+                pulled = pull_now() if pull_now is not None else await intake.pull()
             except Exception as exc:
                 # The caller's iterable failed: send nothing more, finish what is in
                 # flight, then raise it.
                 self._abort(exc, "the input iterable")
                 continue
+            finally:
+                if pull_now is None:
+                    capacity = self._capacity()
             if pulled is None:
                 continue
             self._outstanding += 1
             if isinstance(pulled, Refused):
                 self._finish_local(pulled.index, pulled.raw, pulled.error)
                 continue
-            seen = self._seen
-            if seen is not None:
-                value = pulled.obj.properties.get(self._key_property or "")
-                key = value.strip().lower() if value else ""
-                pulled.repeated = bool(key) and seen.add(key)
+            if seen is not None:  # the run's key property's value, as HubSpot compares it
+                pulled.repeated = bool(pulled.unique) and seen.add(pulled.unique)
             if keys.must_wait(pulled):
                 keys.hold(pulled)
             else:
@@ -268,7 +273,7 @@ class Engine:
         return []
 
     def _finish_local(self, index: int, raw: BulkInput, error: Exception) -> None:
-        self._emit(BulkOutcome(index, raw, "failed", None, error))
+        self._emit(new_outcome(index, raw, "failed", None, error))
 
     # --- one batch --------------------------------------------------------------------
 
@@ -310,9 +315,13 @@ class Engine:
             self._stop(executed.stopped_by)
         to_settle: list[Item] = []
         cause: HubCRMError | None = None
+        emit = self._emit
         for item, verdict in zip(items, executed.verdicts, strict=True):
             error = verdict.error
-            if (
+            if verdict.status == "created" and not verdict.resent:  # _apply, in short
+                item.done = True
+                emit(new_outcome(item.index, item.raw, "created", verdict.value, None, verdict.new))
+            elif (
                 verdict.status == "unknown"
                 and self._writes is not None
                 and self._read_back is not None
@@ -561,7 +570,7 @@ class Engine:
         if status == "unknown" and not isinstance(error, OutcomeUnknownError):
             error = OutcomeUnknownError(self._object_type, item.obj, cause=error)
         item.done = True
-        self._emit(BulkOutcome(item.index, item.raw, status, record, error, new))
+        self._emit(new_outcome(item.index, item.raw, status, record, error, new))
 
     def _emit(self, outcome: BulkOutcome) -> None:
         self._counts[outcome.status] += 1

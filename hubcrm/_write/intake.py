@@ -20,7 +20,7 @@ from collections.abc import (
 from typing import Any
 
 from .._core.convert import dump_input
-from .._core.models import ObjectInput
+from .._core.models import ObjectInput, input_of
 from .outcomes import BulkInput, BulkInputs
 
 __all__ = ["Intake", "Item", "Refused", "batch_body", "mark_sent", "unsendable"]
@@ -29,7 +29,10 @@ __all__ = ["Intake", "Item", "Refused", "batch_body", "mark_sent", "unsendable"]
 class Item:
     """One input on its way: the original, its ObjectInput, its trace id and unique keys."""
 
-    __slots__ = ("done", "index", "keys", "obj", "raw", "repeated", "sent", "settling", "trace_id")
+    __slots__ = (
+        *("done", "index", "keys", "obj", "raw", "repeated", "sent", "settling"),
+        *("trace_id", "unique"),
+    )
 
     def __init__(
         self,
@@ -38,8 +41,12 @@ class Item:
         obj: ObjectInput,
         trace_id: str,
         keys: frozenset[Hashable],
+        unique: str = "",
     ) -> None:
         self.index = index
+        # Its value of the run's key property (``id_property``, else a contact's email),
+        # as HubSpot compares it; "" when it has none.
+        self.unique = unique
         self.raw = raw
         self.obj = obj
         self.trace_id = trace_id
@@ -98,24 +105,43 @@ class Intake:
         self.pulled = 0
         self.exhausted = False
 
+    @property
+    def is_async(self) -> bool:
+        """Whether the inputs come from an async iterable (pulling may then suspend)."""
+        return self._aiter is not None
+
     async def pull(self) -> Item | Refused | None:
         """The next input; ``None`` when there is none left.
 
         Raises:
             Exception: whatever the caller's iterable raised (then nothing is left).
         """
+        if self._aiter is None:
+            return self.pull_now()
         try:
-            if self._aiter is not None:
-                raw = await self._aiter.__anext__()
-            else:
-                assert self._iter is not None
-                raw = next(self._iter)
-        except (StopIteration, StopAsyncIteration):
+            raw = await self._aiter.__anext__()
+        except StopAsyncIteration:
             self.exhausted = True
             return None
         except Exception:
             self.exhausted = True
             raise
+        return self._taken(raw)
+
+    def pull_now(self) -> Item | Refused | None:
+        """:meth:`pull` of a plain iterable's next input, without suspending."""
+        assert self._iter is not None
+        try:
+            raw = next(self._iter)
+        except StopIteration:
+            self.exhausted = True
+            return None
+        except Exception:
+            self.exhausted = True
+            raise
+        return self._taken(raw)
+
+    def _taken(self, raw: BulkInput) -> Item | Refused:
         index = self.pulled
         self.pulled += 1
         try:
@@ -127,7 +153,7 @@ class Intake:
 
     def _item(self, index: int, raw: BulkInput) -> Item:
         if type(raw) is dict:  # the common case first: no ABC check
-            obj = ObjectInput(raw)
+            obj = input_of(raw)
         elif isinstance(raw, ObjectInput):
             obj = raw
         elif isinstance(raw, Mapping):
@@ -138,29 +164,32 @@ class Intake:
                 f"not {type(raw).__name__}"
             )
         keys: list[Hashable] = []
+        unique = ""
         id_property = self._id_property
         if id_property is not None:
             value = obj.properties.get(id_property)
-            key = value.strip().lower() if value else ""
-            if not key:  # a blank value is no key: HubSpot would not find it by it
+            unique = value.strip().lower() if value else ""
+            if not unique:  # a blank value is no key: HubSpot would not find it by it
                 raise ValueError(f"id_property {id_property!r} has no value in this input")
             if self._upsert and obj.associations:
                 raise ValueError(
                     "batch/upsert cannot set associations; use create_many with "
                     "id_property for inputs with associations"
                 )
-            keys.append(("unique", id_property, key))
+            keys.append(("unique", id_property, unique))
         if self._contacts:
             email = obj.properties.get("email")
             key = email.strip().lower() if email else ""
             if key:
                 keys.append(("unique", "email", key))
+                if id_property is None:
+                    unique = key
         trace_id = obj.object_write_trace_id
         if trace_id is None:
             trace_id = f"{self._trace_prefix}{index}"
         elif not self._single:
             keys.append(("trace", trace_id))  # the caller's own: must be unique per batch
-        return Item(index, raw, obj, trace_id, frozenset(keys))
+        return Item(index, raw, obj, trace_id, frozenset(keys), unique)
 
 
 def unsendable(obj: ObjectInput, error: Exception) -> Exception:

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
 import attrs
@@ -97,7 +98,18 @@ class MadeBy:
         ms = round(at * 1000)
         if made_by is not None and ms < made_by.ms:
             return made_by
-        at_ms = frozenset(r.id for r in records if _ms(r) == ms)
+        # A batch's records mostly share one creation time (one datetime object, as
+        # read): it is rounded once, not once per record.
+        ids: list[str] = []
+        last: datetime | None = None
+        same = False
+        for record in records:
+            if record.created_at is not last:
+                last = record.created_at
+                same = round(last.timestamp() * 1000) == ms
+            if same:
+                ids.append(record.id)
+        at_ms = frozenset(ids)
         if made_by is None or ms > made_by.ms:
             return MadeBy(ms, at_ms)
         return MadeBy(ms, made_by.ids | at_ms) if not at_ms <= made_by.ids else made_by

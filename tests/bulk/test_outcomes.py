@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hubcrm
 from hubcrm import (
@@ -18,7 +21,9 @@ from hubcrm import (
     ObjectInput,
     OutcomeUnknownError,
 )
+from hubcrm._core.convert import load_object
 from hubcrm._core.error_bodies import error_from_batch_entry, error_from_response
+from hubcrm._write.outcomes import OutcomeStatus, new_outcome
 
 NOW = datetime(2026, 3, 1, tzinfo=timezone.utc)
 
@@ -125,3 +130,24 @@ def test_ok_means_every_input_taken_has_its_record(
         for i, s in enumerate(statuses)
     ]
     assert BulkResult(outcomes=outcomes, stopped_by=DAILY if stopped else None).ok is ok
+
+
+@given(
+    st.integers(0, 10**6),
+    st.sampled_from(["created", "updated", "failed", "unknown", "not_attempted"]),
+    st.booleans(),
+    st.none() | st.booleans(),
+)
+def test_new_outcome_is_the_bulk_outcome(
+    index: int, status: OutcomeStatus, with_record: bool, new: bool | None
+) -> None:
+    raw = {"email": "a@example.com"}
+    at = "2024-01-01T00:00:00Z"
+    record = load_object({"id": "1", "createdAt": at, "updatedAt": at}) if with_record else None
+    error = None if with_record else ValueError("property 'email': bad")
+    made = new_outcome(index, raw, status, record, error, new)
+    expected = BulkOutcome(index, raw, status, record, error, new)
+    assert made == expected
+    assert repr(made) == repr(expected)
+    assert attrs.evolve(made) == expected
+    assert (made.ok, made.attempted, made.code) == (expected.ok, expected.attempted, expected.code)

@@ -9,16 +9,20 @@ millisecond an earlier answer completed.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 from support_servers import Serve
 from support_time import VirtualTime
 
 from hubcrm import AsyncHubCRM, ConflictError, ObjectInput, OutcomeUnknownError
 from hubcrm._core.convert import load_object
 from hubcrm._core.models import CrmObject
+from hubcrm._core.values import format_utc
 from hubcrm._write.readback import MadeBy, OtherValues, claim, earlier_in_run
 from hubcrm._write.schedule import SeenKeys
 from hubcrm.testing import Emulator
@@ -194,6 +198,73 @@ def test_seen_keys_never_forgets_and_rarely_imagines() -> None:
     assert all(seen.add(f"k{i}@example.com") for i in range(0, n, 7))  # no false "no"
     false_yes = sum(added)
     assert false_yes < n * 0.02  # about 1% expected
+
+
+@given(
+    st.integers(0, 10**6),
+    st.lists(st.integers(-4_000, 4_000), max_size=8),
+    st.sampled_from([-1.0, 0.0, 0.4, 0.5, 0.6]),  # milliseconds
+)
+def test_made_by_names_exactly_the_records_of_its_millisecond(
+    at_us: int, offsets_us: list[int], shift: float
+) -> None:
+    """Records far from ``at`` are passed over by a comparison: the same records as
+    rounding every record's time, at microsecond and half-millisecond edges too."""
+    epoch = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    at = (epoch + timedelta(microseconds=at_us)).timestamp() + shift / 1000
+    records = [
+        load_object(
+            {
+                "id": str(i),
+                "createdAt": format_utc(epoch + timedelta(microseconds=at_us + offset)),
+                "updatedAt": "2030-01-01T00:00:00Z",
+            }
+        )
+        for i, offset in enumerate(offsets_us)
+    ]
+    ms = round(at * 1000)
+    expected = frozenset(r.id for r in records if round(r.created_at.timestamp() * 1000) == ms)
+    assert MadeBy.after(None, at, records) == MadeBy(ms, expected)
+
+
+class _PlainBloom:
+    """SeenKeys' filters as documented, probe by probe: its answers to compare with."""
+
+    def __init__(self) -> None:
+        self.filters: list[tuple[bytearray, int]] = []
+        self.count = self.capacity = 0
+        self.grow()
+
+    def grow(self) -> None:
+        self.capacity = SeenKeys._FIRST_CAPACITY * SeenKeys._GROWTH ** len(self.filters)
+        bits = self.capacity * SeenKeys._BITS_PER_VALUE
+        self.filters.append((bytearray(bits // 8), bits))
+        self.count = 0
+
+    def add(self, key: str) -> bool:
+        h = hash(key)
+        h1, h2 = h & 0xFFFF_FFFF, ((h >> 32) & 0xFFFF_FFFF) | 1
+        probes = range(SeenKeys._PROBES)
+        for table, bits in self.filters:
+            at = [(h1 + i * h2) % bits for i in probes]
+            if all(table[p >> 3] & (1 << (p & 7)) for p in at):
+                return True
+        if self.count >= self.capacity:
+            self.grow()
+        self.count += 1
+        table, bits = self.filters[-1]
+        for i in probes:
+            p = (h1 + i * h2) % bits
+            table[p >> 3] |= 1 << (p & 7)
+        return False
+
+
+def test_seen_keys_answers_as_the_plain_filter_through_its_growth() -> None:
+    seen, plain = SeenKeys(), _PlainBloom()
+    keys = [f"k{i}@example.com" for i in range(70_000)]  # past the first filter
+    keys += keys[::50]  # and values seen before
+    assert [seen.add(key) for key in keys] == [plain.add(key) for key in keys]
+    assert len(plain.filters) == 2
 
 
 def test_claim_names_the_earlier_record_and_never_a_value() -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hubcrm._core import convert
 from hubcrm._core.convert import converter, dump_input, load_object, parse_datetime
 from hubcrm._core.errors import HubCRMError, ResponseParseError
 from hubcrm._core.models import (
@@ -141,6 +144,67 @@ def test_object_warning_round_trips(value: ObjectWarning) -> None:
 def test_crm_object_round_trips(value: CrmObject) -> None:
     assert converter.structure(converter.unstructure(value), CrmObject) == value
     assert load_object(json.loads(json.dumps(converter.unstructure(value)))) == value
+
+
+wire_instants = instants.map(format_utc)
+# HubSpot's usual record: what a create or a plain read answers (no history, warnings
+# or associations), with the odd values the converter also reads.
+usual_records = st.fixed_dictionaries(
+    {"id": st.text(), "createdAt": wire_instants, "updatedAt": wire_instants},
+    optional={
+        "properties": st.dictionaries(
+            st.text(), st.none() | st.text() | st.integers() | st.floats(), max_size=6
+        ),
+        "archived": st.booleans() | st.sampled_from(["true", "false"]),
+        "archivedAt": st.none() | wire_instants,
+        "objectWriteTraceId": st.none() | st.text() | st.integers(),
+        "url": st.none() | st.text(),
+        "propertiesWithHistory": st.none(),
+        "warnings": st.none(),
+        "associations": st.none(),
+        "somethingNew": st.integers(),
+    },
+)
+
+
+@given(usual_records)
+def test_the_usual_record_is_read_as_the_converter_reads_it(wire: dict[str, Any]) -> None:
+    loaded = load_object(wire)
+    assert loaded == converter.structure(wire, CrmObject)
+    assert repr(loaded) == repr(converter.structure(wire, CrmObject))
+    assert attrs.evolve(loaded) == loaded
+    assert pickle.loads(pickle.dumps(loaded)) == loaded
+    assert loaded.properties is not wire.get("properties")
+
+
+def test_records_in_a_row_each_read_their_own_times() -> None:
+    # The time read last is reused for the same text, and only for it.
+    first = load_object({**GOOD, "createdAt": "2024-01-01T00:00:00.001Z"})
+    again = load_object({**GOOD, "createdAt": "2024-01-01T00:00:00.001Z"})
+    assert first.created_at == again.created_at == utc(2024, 1, 1, us=1000)
+    assert first.updated_at == utc(2024, 1, 1)
+    later = load_object(
+        {**GOOD, "createdAt": "2024-01-01T00:00:00.002Z", "updatedAt": "2024-01-01T00:00:00.002Z"}
+    )
+    assert later.created_at == later.updated_at == utc(2024, 1, 1, us=2000)
+    other = load_object({**GOOD, "createdAt": "2024-01-01T00:00:00.002+01:00"})
+    assert other.created_at == utc(2023, 12, 31, 23, us=2000)
+    assert parse_error({**GOOD, "createdAt": ""}).field == "createdAt"
+    assert parse_error({**GOOD, "updatedAt": ""}).field == "updatedAt"
+
+
+def test_the_usual_record_is_read_without_the_converter(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The bulk answers' hot path: the converter is for the rarer shapes and the errors.
+    class Refusing:
+        def structure(self, *_args: object) -> object:
+            raise AssertionError("the converter was used")
+
+    monkeypatch.setattr(convert, "converter", Refusing())
+    loaded = load_object({**GOOD, "properties": {"email": "a@b.c"}, "objectWriteTraceId": "t"})
+    assert loaded.properties == {"email": "a@b.c"}
+    assert loaded.object_write_trace_id == "t"
+    with pytest.raises(ResponseParseError, match="converter was used"):
+        load_object({**GOOD, "warnings": []})
 
 
 # -- request shape ---------------------------------------------------------------------

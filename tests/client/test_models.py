@@ -8,6 +8,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hubcrm._core.models import (
     Association,
@@ -17,6 +19,7 @@ from hubcrm._core.models import (
     ObjectInput,
     ObjectWarning,
     ValueWithTimestamp,
+    input_of,
 )
 
 NOW = datetime(2024, 11, 20, 20, 12, 9, 236000, tzinfo=timezone.utc)
@@ -354,3 +357,33 @@ def test_object_input_trace_id_and_association_ids_must_have_a_utf8_form() -> No
     with pytest.raises(ValueError, match=r"^an association's to_id: .*lone surrogate"):
         Association("1\udc00", 1)
     assert ObjectInput({}, object_write_trace_id="zeile-ü").object_write_trace_id == "zeile-ü"
+
+
+_VALUES = st.one_of(
+    st.text(),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.lists(st.text(), max_size=3),
+    st.binary(max_size=2),
+)
+
+
+@given(st.dictionaries(st.text(max_size=5), _VALUES, max_size=4))
+def test_input_of_a_dict_is_the_object_input_of_it(properties: dict[str, Any]) -> None:
+    expected: ObjectInput | Exception
+    try:
+        expected = ObjectInput(properties)
+    except (TypeError, ValueError) as exc:
+        expected = exc
+    if isinstance(expected, Exception):
+        with pytest.raises(type(expected)) as info:
+            input_of(properties)
+        assert str(info.value) == str(expected)
+        return
+    made = input_of(properties)
+    assert made == expected
+    assert repr(made) == repr(expected)
+    assert attrs.evolve(made) == made
+    assert made.properties is not properties
