@@ -1,22 +1,25 @@
 """Run the async client's coroutines for blocking callers.
 
 Each sync client owns one :class:`Portal`: a daemon thread running an asyncio event loop
-and an anyio task group for the client's whole life. The async client, its connection
-pool and its rate limiter live on that loop, so connection reuse and limits hold across
-calls and across the caller's threads.
+for the client's whole life. The async client, its connection pool and its rate limiter
+live on that loop, so connection reuse and limits hold across calls and across the
+caller's threads.
 
-A call crosses threads once each way: the caller hands its task to the loop
-(``call_soon_threadsafe``, without waiting for the task to start) and waits for the
-task to finish. anyio's ``BlockingPortal`` would also wait for the loop to confirm that
-the task has started, a second round trip per call, and spawn it through a task group;
-here it is a plain asyncio task, run inside an anyio ``CancelScope`` so that cancelling
-it is level-triggered as before. After ``os.fork()`` the child
-forgets the parent's loop thread without touching it (it does not exist in the child).
+A call crosses threads once each way: the caller hands its task to the loop and waits
+for the task to finish, never for it to start. The hand-over is a queue of calls and a
+``call_soon_threadsafe`` wake-up of the loop, unless one is on its way already: one
+wake-up of a busy loop starts the calls of many threads. anyio's ``BlockingPortal``
+would also wait for the loop to confirm that the task has started, a second round trip
+per call, and spawn it through a task group; here it is a plain asyncio task, run inside
+an anyio ``CancelScope`` so that cancelling it is level-triggered as before. After
+``os.fork()`` the child forgets the parent's loop thread without touching it (it does
+not exist in the child).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import concurrent.futures
 import contextlib
 import logging
@@ -50,6 +53,17 @@ class _LoopThread:
         ready: concurrent.futures.Future[asyncio.AbstractEventLoop] = concurrent.futures.Future()
         self._stopped: asyncio.Event | None = None
         self._tasks: set[asyncio.Task[object]] = set()  # touched on the loop thread only
+        # Calls handed over and not yet started, oldest first. Appended to by any
+        # thread; emptied by _drain on the loop thread (deque's append and popleft are
+        # atomic). One wake-up of the loop drains every call handed over meanwhile.
+        self._pending: collections.deque[Callable[[], Coroutine[Any, Any, object]]] = (
+            collections.deque()
+        )
+        # Whether a _drain is on its way to the loop: a caller that finds it set need
+        # not wake the loop. Set by callers after they append, cleared by _drain before
+        # it empties the queue: a call appended too late for that drain finds it
+        # cleared and wakes the loop again (at worst a drain finds nothing to do).
+        self._wake_pending = False
         self._thread = threading.Thread(target=self._main, args=(ready,), name=name, daemon=True)
         self._thread.start()
         self._loop = ready.result()
@@ -73,19 +87,35 @@ class _LoopThread:
     def start_task_soon(self, func: Callable[[], Coroutine[Any, Any, object]]) -> None:
         """Hand ``func()`` to the loop as a task, without waiting for it to start.
 
-        Tasks start in the order they were handed over.
+        Tasks start in the order they were handed over. The loop is woken only when no
+        wake-up is on its way to it already: one wake-up starts every task handed over
+        meanwhile, from any thread.
 
         Raises:
             RuntimeError: the loop has stopped.
         """
-        self._loop.call_soon_threadsafe(self._spawn, func)
+        self._pending.append(func)
+        if not self._wake_pending:
+            self._wake_pending = True
+            self._loop.call_soon_threadsafe(self._drain)
 
-    def _spawn(self, func: Callable[[], Coroutine[Any, Any, object]]) -> None:
-        # A plain asyncio task: the call's own CancelScope (in _Call.run) is what
-        # cancels it, and an anyio task group would add its bookkeeping to every call.
-        task = self._loop.create_task(func())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def start_task_waking(self, func: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        """:meth:`start_task_soon`, always waking the loop: for a call's cancellation,
+        which must not depend on a hand-over that an interrupt may have cut short
+        (after it marked a wake-up as on its way, before sending it)."""
+        self._pending.append(func)
+        self._wake_pending = True
+        self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        self._wake_pending = False
+        pending, create_task, tasks = self._pending, self._loop.create_task, self._tasks
+        while pending:
+            # A plain asyncio task: the call's own CancelScope (in _Call.run) is what
+            # cancels it, and an anyio task group would add its bookkeeping to every call.
+            task = create_task(pending.popleft()())
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
     def stop(self) -> None:
         """Stop the loop after the tasks it is running finish, and join the thread."""
@@ -412,7 +442,7 @@ class _Call(Generic[T]):
         """Cancel the task on the loop; wait (bounded) until it has finished."""
         if self._done:
             return  # it finished (with the error being raised): nothing runs
-        loop.start_task_soon(self._cancel)
+        loop.start_task_waking(self._cancel)
         if self._running.acquire(timeout=_CANCEL_TIMEOUT):
             self._running.release()
         else:

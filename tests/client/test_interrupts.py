@@ -436,3 +436,56 @@ def test_close_finalizes_even_when_closing_a_left_open_iterator_fails() -> None:
     with pytest.raises(RuntimeError, match="broke while closing"):
         portal.close(finalizer)
     assert finalized == [True]
+
+
+def test_ctrl_c_before_the_loop_is_woken_leaves_the_portal_working() -> None:
+    # An interrupt that lands after a hand-over marked a wake-up of the loop as on its
+    # way, but before sending it: the cancellation wakes the loop itself, and later
+    # calls are not left waiting for a wake-up that never comes.
+    portal = Portal("test-portal")
+    portal.call(lambda: asyncio.sleep(0))  # starts the loop thread
+    loop_thread = portal._loop_thread
+    assert loop_thread is not None
+    loop = loop_thread._loop
+    real_wake = loop.call_soon_threadsafe
+    wakes = 0
+
+    def interrupted_wake(*args: Any) -> Any:
+        nonlocal wakes
+        wakes += 1
+        if wakes == 1:
+            raise KeyboardInterrupt
+        return real_wake(*args)
+
+    started, cancelled = threading.Event(), threading.Event()
+
+    async def work() -> None:
+        started.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async def answer() -> int:
+        return 42
+
+    loop.call_soon_threadsafe = interrupted_wake  # type: ignore[method-assign]
+    working = False
+    try:
+        begun = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            portal.call(work)
+        assert time.monotonic() - begun < 5
+        # From a daemon thread: were the loop never woken, it would wait forever.
+        got: list[int] = []
+        caller = threading.Thread(target=lambda: got.append(portal.call(answer)), daemon=True)
+        caller.start()
+        caller.join(10)
+        assert got == [42], "a call made after the interrupt never ran"
+        working = True
+    finally:
+        loop.call_soon_threadsafe = real_wake  # type: ignore[method-assign]
+        if working:  # else close() would wait for the stuck call forever
+            portal.close(lambda: asyncio.sleep(0))
+    assert started.is_set() is cancelled.is_set()  # handed over, so it ran cancelled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import os
 import signal
@@ -10,8 +11,10 @@ import threading
 import warnings
 from collections.abc import AsyncGenerator
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
+from support_time import wait_until_sync
 
 from hubcrm import ConflictError, CrmObject, HubCRM, HubCRMError
 from hubcrm._portal import Portal
@@ -291,3 +294,43 @@ def test_closing_a_read_ahead_stream_cancels_the_read_in_progress() -> None:
         assert cancelled.is_set()
     finally:
         portal.close(lambda: asyncio.sleep(0))
+
+
+def test_one_wake_up_of_the_loop_starts_every_call_handed_over_meanwhile() -> None:
+    portal = Portal("test-portal")
+    portal.call(lambda: asyncio.sleep(0))  # starts the loop thread
+    loop_thread = portal._loop_thread
+    assert loop_thread is not None
+    loop = loop_thread._loop
+    wake_ups = 0
+    real_wake = loop.call_soon_threadsafe
+
+    def counting_wake(*args: Any) -> Any:
+        nonlocal wake_ups
+        wake_ups += 1
+        return real_wake(*args)
+
+    busy, release = threading.Event(), threading.Event()
+
+    async def hold_the_loop() -> None:
+        busy.set()
+        release.wait(30)  # blocks the loop thread itself: no call starts meanwhile
+
+    async def answer(i: int) -> int:
+        return i
+
+    loop.call_soon_threadsafe = counting_wake  # type: ignore[method-assign]
+    try:
+        with ThreadPoolExecutor(9) as pool:
+            holding = pool.submit(portal.call, hold_the_loop)
+            assert busy.wait(30)
+            answers = [pool.submit(portal.call, functools.partial(answer, i)) for i in range(8)]
+            wait_until_sync(lambda: len(loop_thread._pending) == 8, "8 calls are handed over")
+            release.set()
+            assert [a.result(30) for a in answers] == list(range(8))
+            holding.result(30)
+    finally:
+        release.set()
+        loop.call_soon_threadsafe = real_wake  # type: ignore[method-assign]
+        portal.close(lambda: asyncio.sleep(0))
+    assert wake_ups == 2  # one for the call that held the loop, one for the 8 others
