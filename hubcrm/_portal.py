@@ -8,7 +8,9 @@ caller's threads.
 A call crosses threads once each way: the caller hands its task to the loop and waits
 for the task to finish, never for it to start. The hand-over is a queue of calls and a
 ``call_soon_threadsafe`` wake-up of the loop, unless one is on its way already: one
-wake-up of a busy loop starts the calls of many threads. anyio's ``BlockingPortal``
+wake-up of a busy loop starts the calls of many threads. Each call's task runs in a
+copy of its caller's context (``contextvars``), as an awaited coroutine would: the
+span current in the calling thread is the parent of the call's spans. anyio's ``BlockingPortal``
 would also wait for the loop to confirm that the task has started, a second round trip
 per call, and spawn it through a task group; here it is a plain asyncio task, run inside
 an anyio ``CancelScope`` so that cancelling it is level-triggered as before. After
@@ -22,6 +24,7 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import contextvars
 import logging
 import os
 import threading
@@ -56,9 +59,11 @@ class _LoopThread:
         # Calls handed over and not yet started, oldest first. Appended to by any
         # thread; emptied by _drain on the loop thread (deque's append and popleft are
         # atomic). One wake-up of the loop drains every call handed over meanwhile.
-        self._pending: collections.deque[Callable[[], Coroutine[Any, Any, object]]] = (
-            collections.deque()
-        )
+        # Each call keeps its caller's context (contextvars: the current span, for
+        # one), which its task runs in, whichever caller's hand-over woke the loop.
+        self._pending: collections.deque[
+            tuple[Callable[[], Coroutine[Any, Any, object]], contextvars.Context]
+        ] = collections.deque()
         # Whether a _drain is on its way to the loop: a caller that finds it set need
         # not wake the loop. Set by callers after they append, cleared by _drain before
         # it empties the queue: a call appended too late for that drain finds it
@@ -94,7 +99,7 @@ class _LoopThread:
         Raises:
             RuntimeError: the loop has stopped.
         """
-        self._pending.append(func)
+        self._pending.append((func, contextvars.copy_context()))
         if not self._wake_pending:
             self._wake_pending = True
             self._loop.call_soon_threadsafe(self._drain)
@@ -103,7 +108,7 @@ class _LoopThread:
         """:meth:`start_task_soon`, always waking the loop: for a call's cancellation,
         which must not depend on a hand-over that an interrupt may have cut short
         (after it marked a wake-up as on its way, before sending it)."""
-        self._pending.append(func)
+        self._pending.append((func, contextvars.copy_context()))
         self._wake_pending = True
         self._loop.call_soon_threadsafe(self._drain)
 
@@ -111,9 +116,11 @@ class _LoopThread:
         self._wake_pending = False
         pending, create_task, tasks = self._pending, self._loop.create_task, self._tasks
         while pending:
+            func, context = pending.popleft()
             # A plain asyncio task: the call's own CancelScope (in _Call.run) is what
             # cancels it, and an anyio task group would add its bookkeeping to every call.
-            task = create_task(pending.popleft()())
+            # Made inside the caller's context, the task runs in a copy of it.
+            task = context.run(create_task, func())
             tasks.add(task)
             task.add_done_callback(tasks.discard)
 
