@@ -62,6 +62,7 @@ _BAD_OBJECT_TYPE_CHARS = frozenset("/?#%")
 # would reach another path than the one meant.
 _DOT_SEGMENTS = frozenset({".", ".."})
 
+
 # Made once: json.dumps() with any non-default argument builds a new encoder per call,
 # and json.loads() on bytes sniffs the encoding first. Both show up per request.
 _encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
@@ -381,7 +382,13 @@ class Session:
         if not self._warm:
             probing = await self._wait_for_warm_up()
         try:
-            async with slots:
+            # A free slot is taken in place, without a coroutine (Slots keeps ``free``
+            # at zero while anyone waits, so this cannot jump the queue).
+            if slots.free > 0:
+                slots.free -= 1
+            else:
+                await slots.acquire()
+            try:
                 waited = await self.limiter.acquire(max_pause)
                 if waited:
                     self.counters.rate_limit_wait += waited
@@ -431,6 +438,8 @@ class Session:
                         status, body, resp_headers, method=method, path=log_path
                     )
                 return Response(status, resp_headers, body)
+            finally:
+                slots.release()
         finally:
             if probing:  # the first attempt is over (or abandoned): open the gate
                 self._warm_up_done()
