@@ -226,3 +226,55 @@ def test_without_orjson_the_standard_library_codec_is_used_with_the_same_bytes()
     assert proc.returncode == 0, proc.stderr.decode()
     expected = '{"properties":{"email":"a@b.io","name":"é 日本"},"n":[1,1e-05,null,true]}\n'
     assert proc.stdout == expected.encode()
+
+
+def _json_dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _json_loads(body: bytes) -> Any:
+    # As hubcrm has always read answers: JSONDecoder.decode (json.loads would also
+    # refuse a byte order mark with a message of its own).
+    return json.JSONDecoder().decode(body.decode("utf-8"))
+
+
+def _error(call: Callable[[], Any]) -> tuple[type[BaseException], str] | None:
+    try:
+        call()
+    except (ValueError, TypeError, RecursionError) as exc:
+        return type(exc), str(exc)
+    return None
+
+
+# The standard library's path calls the json module's C encoder and scanner directly:
+# the same bytes, values and errors (messages included) as json.dumps and
+# JSONDecoder.decode.
+@pytest.mark.parametrize("value", [*AWKWARD, {"deep": [[[{"a": [1, 2.5]}]]]}], ids=repr)
+def test_the_standard_library_path_encodes_as_json_dumps(value: Any) -> None:
+    expected = _error(lambda: _json_dumps(value))
+    assert _error(lambda: codec._std_encode_json(value)) == expected
+    if expected is None:
+        assert codec._std_encode_json(value) == _json_dumps(value)
+
+
+def test_the_standard_library_path_reports_a_circular_body() -> None:
+    body: list[Any] = []
+    body.append(body)
+    assert _error(lambda: codec._std_encode_json(body)) == _error(lambda: _json_dumps(body))
+    assert codec._std_encode_json([1]) == b"[1]"  # the memo of a failed call is not reused
+
+
+@pytest.mark.parametrize("body", BODIES, ids=lambda b: b[:24].decode("latin-1"))
+def test_the_standard_library_path_decodes_as_json_loads(body: bytes) -> None:
+    assert _error(lambda: codec._std_decode_json(body)) == _error(lambda: _json_loads(body))
+    assert _outcome(lambda: codec._std_decode_json(body)) == _outcome(lambda: _json_loads(body))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json_values())
+def test_the_standard_library_path_agrees_with_json_on_any_value(value: Any) -> None:
+    assert _error(lambda: codec._std_encode_json(value)) == _error(lambda: _json_dumps(value))
+    if _error(lambda: _json_dumps(value)) is None:
+        text = _json_dumps(value)
+        assert codec._std_encode_json(value) == text
+        assert _outcome(lambda: codec._std_decode_json(text)) == _outcome(lambda: _json_loads(text))
