@@ -20,7 +20,6 @@ library gives. The bytes sent and the values read are the same either way:
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -103,7 +102,10 @@ def _plain(value: object, depth: int = 0) -> bool:
 # orjson reads an integer beyond 64 bits as a float, where the standard library keeps
 # it whole: an answer with a run of 19 digits or more (in a number or, harmlessly, in a
 # string) is read by the standard library.
-_long_digits = re.compile(rb"[0-9]{19}").search
+# (Every digit mapped to 0, then a search for 19 zeros: both in C, several times faster
+# than a regular expression.)
+_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_RUN = b"0" * 19
 # The types orjson writes as the standard library does (exact types: not subclasses).
 _SCALARS = frozenset({str, int, bool, type(None)})
 # orjson refuses deeper bodies; _plain says no before that.
@@ -125,7 +127,7 @@ def _with_orjson(orjson: ModuleType) -> tuple[Callable[[Any], bytes], Callable[[
         return _std_encode_json(value)
 
     def decode(body: bytes) -> Any:
-        if _long_digits(body) is None:
+        if _LONG_RUN not in body.translate(_TO_ZERO):
             try:
                 return loads(body)
             except error:
