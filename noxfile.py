@@ -85,8 +85,13 @@ def _ran(session: nox.Session, family: str) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite against the bundled emulator over real HTTP."""
     _ran(session, "tests")
-    session.install("-e", ".[cli,redis,otel]", *TEST_DEPS, OTEL_SDK)
     timing = session.python == PLAN.timing
+    # The speed extra (orjson) on the one Python that runs the whole suite with its
+    # timing tests: the suite runs once with orjson's codec and, on the others, with the
+    # standard library's, at no extra run (tests/session/test_codec.py checks the two
+    # agree, and covers the fallback wherever orjson is installed or not).
+    extras = "cli,redis,otel,speed" if timing else "cli,redis,otel"
+    session.install("-e", f".[{extras}]", *TEST_DEPS, OTEL_SDK)
     select = [] if timing else ["-m", "not timing"]
     # On that one Python, the property-based settling test takes its full budget too.
     env = {**TEST_ENV, "HUBCRM_SETTLING_EXAMPLES": "500"} if timing else TEST_ENV
@@ -114,10 +119,10 @@ def lowest_pins(extras: list[str]) -> list[str]:
 def oldest_deps(session: nox.Session) -> None:
     """The test suite with the lowest versions pyproject.toml allows (core and extras)."""
     _ran(session, "oldest_deps")
-    pins = lowest_pins(["cli", "redis", "otel"])
+    pins = lowest_pins(["cli", "redis", "otel", "speed"])
     api = next(pin for pin in pins if pin.startswith("opentelemetry-api=="))
     sdk = OTEL_SDK + "==" + api.partition("==")[2]
-    session.install("-e", ".[cli,redis,otel]", *TEST_DEPS, *pins, sdk)
+    session.install("-e", ".[cli,redis,otel,speed]", *TEST_DEPS, *pins, sdk)
     # What is installed is what the bounds say: no other requirement raised one.
     listing = session.run("python", "-m", "pip", "list", "--format=json", silent=True)
     installed = {canonicalize_name(d["name"]): d["version"] for d in json.loads(str(listing))}
@@ -141,8 +146,9 @@ def dist(session: nox.Session) -> None:
 @nox.session
 def lint(session: nox.Session) -> None:
     """ruff (lint and format check); mypy --strict and pyright on the typing tests."""
-    # The otel extra too: mypy checks hubcrm's tracing against OpenTelemetry's types.
-    session.install("-e", ".[cli,redis,otel]", MYPY, PYRIGHT, *TEST_DEPS)
+    # The otel and speed extras too: mypy checks hubcrm's tracing against OpenTelemetry's
+    # types, and its codec against orjson's.
+    session.install("-e", ".[cli,redis,otel,speed]", MYPY, PYRIGHT, *TEST_DEPS)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     # tests/typing holds assert_type checks of the public API; mypy fails on a regression.

@@ -10,7 +10,10 @@ interleaved, measuring this process's CPU per create:
   slot, rate limiter, JSON encoding, counters, error mapping), no models;
 - ``hubcrm objects.create``: the whole call (input checked and encoded, typed result).
 
-    python benchmarks/overhead.py [--creates 4000] [--repeats 7]
+    python benchmarks/overhead.py [--creates 4000] [--repeats 7] [--json samples.json]
+
+Each variant's creates/s (wall time) is shown beside its CPU; with hubcrm's speed
+extra installed, hubcrm's JSON goes through orjson (the output says which codec ran).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -33,9 +37,11 @@ from hubcrm._http.retry import RequestKind
 PATH = "/crm/objects/2026-03/contacts"
 
 
-async def _cpu_per_call(call: Callable[[Any], Awaitable[None]], items: Sequence[Any]) -> float:
-    """Client CPU µs per call, 64 in flight: 64 workers taking the next item, as the
-    suite's workload 2 does. (Gathering a task per item up front would keep every
+async def _cpu_per_call(
+    call: Callable[[Any], Awaitable[None]], items: Sequence[Any]
+) -> tuple[float, float]:
+    """Client CPU µs per call, and calls per second, 64 in flight: 64 workers taking the
+    next item, as the suite's workload 2 does. (Gathering a task per item up front would keep every
     finished task alive until the last, and charge the garbage collector's passes over
     them to whichever variant allocates most.)"""
     todo = iter(items)
@@ -44,9 +50,10 @@ async def _cpu_per_call(call: Callable[[Any], Awaitable[None]], items: Sequence[
         for item in todo:
             await call(item)
 
-    cpu0 = time.process_time()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(64)))
-    return (time.process_time() - cpu0) / len(items) * 1e6
+    cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    return cpu / len(items) * 1e6, len(items) / wall
 
 
 def _bodies(n: int) -> list[dict[str, Any]]:
@@ -54,7 +61,7 @@ def _bodies(n: int) -> list[dict[str, Any]]:
     return [{"properties": p, "associations": []} for p in new_inputs(n + 1)]
 
 
-async def plain(base_url: str, n: int) -> float:
+async def plain(base_url: str, n: int) -> tuple[float, float]:
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     bodies = [json.dumps(b).encode() for b in _bodies(n)]
     async with aiohttp.ClientSession() as session:
@@ -67,7 +74,7 @@ async def plain(base_url: str, n: int) -> float:
         return await _cpu_per_call(post, bodies)
 
 
-async def with_options(base_url: str, n: int) -> float:
+async def with_options(base_url: str, n: int) -> tuple[float, float]:
     headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
     bodies = [json.dumps(b).encode() for b in _bodies(n)]
     timeout = aiohttp.ClientTimeout(total=30, connect=10)
@@ -85,7 +92,7 @@ async def with_options(base_url: str, n: int) -> float:
         return await _cpu_per_call(post, bodies)
 
 
-async def session_only(base_url: str, n: int) -> float:
+async def session_only(base_url: str, n: int) -> tuple[float, float]:
     bodies = _bodies(n)
     async with AsyncHubCRM(TOKEN, base_url=base_url) as crm:
         session = crm._retrier
@@ -97,7 +104,7 @@ async def session_only(base_url: str, n: int) -> float:
         return await _cpu_per_call(post, bodies)
 
 
-async def full(base_url: str, n: int) -> float:
+async def full(base_url: str, n: int) -> tuple[float, float]:
     inputs = [b["properties"] for b in _bodies(n)]
     async with AsyncHubCRM(TOKEN, base_url=base_url) as crm:
 
@@ -120,23 +127,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--creates", type=int, default=4000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--json", type=Path, help="also write every sample to this file")
     args = parser.parse_args()
     results: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
+    rates: dict[str, list[float]] = {name: [] for name, _ in VARIANTS}
     with emulator_process() as base_url:
         for _ in range(args.repeats):
             for name, variant in VARIANTS:
-                results[name].append(asyncio.run(variant(base_url, args.creates)))
+                cpu, rate = asyncio.run(variant(base_url, args.creates))
+                results[name].append(cpu)
+                rates[name].append(rate)
+    codec = _codec()
     print(machine())
+    print(f"hubcrm's JSON codec: {codec}")
     print(f"{args.creates} creates per run, 64 in flight; median (min-max) of {args.repeats}")
     print()
-    print("| variant | client CPU µs/create | more than the previous |")
-    print("|---|---|---|")
+    print("| variant | client CPU µs/create | more than the previous | creates/s |")
+    print("|---|---|---|---|")
     previous = None
     for name, values in results.items():
         mid = statistics.median(values)
         step = "" if previous is None else f"{mid - previous:+.0f}"
-        print(f"| {name} | {mid:.0f} ({min(values):.0f}-{max(values):.0f}) | {step} |")
+        per_s = rates[name]
+        print(
+            f"| {name} | {mid:.0f} ({min(values):.0f}-{max(values):.0f}) | {step} "
+            f"| {statistics.median(per_s):,.0f} ({min(per_s):,.0f}-{max(per_s):,.0f}) |"
+        )
         previous = mid
+    if args.json:
+        samples = {"codec": codec, "cpu_us": results, "creates_per_s": rates}
+        args.json.write_text(json.dumps(samples, indent=1))
+
+
+def _codec() -> str:
+    """The JSON codec of the hubcrm imported (builds before hubcrm[speed]: the stdlib's)."""
+    try:
+        from hubcrm._http.codec import CODEC
+    except ImportError:
+        return "json"
+    return CODEC
 
 
 if __name__ == "__main__":

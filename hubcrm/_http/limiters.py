@@ -253,10 +253,19 @@ class RollingWindowLimiter(_WindowLimiter):
         # The usual case: nobody queued and room in the window. No await between the
         # check and the record, so no other task can slip in (and FIFO holds: with
         # anyone queued, this call queues too).
+        # _delay() and _record(), inline: two Python calls fewer per request.
         if not self._queued and self._loop is asyncio.get_running_loop():
             now = self._clock()
-            if self._delay(now) <= _NEGLIGIBLE:
-                self._record(now)
+            delay = self._paused_until - now
+            starts = self._starts
+            limit = self._rate_limit
+            n = limit.max_requests
+            if len(starts) >= n:
+                delay = max(delay, starts[-n] + limit.interval + self._margin - now)
+            if delay <= _NEGLIGIBLE:
+                starts.append(now)
+                while len(starts) > n:
+                    starts.popleft()
                 return 0.0
         return await self._wait_turn(max_pause)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import json
 import logging
 import math
 import random
@@ -33,6 +32,7 @@ from .._core.errors import (
     ResponseParseError,
 )
 from .auth import OAuth, StaticToken, TokenProvider
+from .codec import decode_json, encode_json
 from .ratelimit import Limiter
 from .stats import ClientStats, Counters
 from .tracing import Attempt, Tracing, for_client
@@ -61,16 +61,6 @@ _BAD_OBJECT_TYPE_CHARS = frozenset("/?#%")
 # URL normalisation removes these segments (or the one before), so a request with one
 # would reach another path than the one meant.
 _DOT_SEGMENTS = frozenset({".", ".."})
-
-# Made once: json.dumps() with any non-default argument builds a new encoder per call,
-# and json.loads() on bytes sniffs the encoding first. Both show up per request.
-_encode_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_decode_json = json.JSONDecoder().decode
-
-
-def encode_json(value: Any) -> bytes:
-    """A JSON-ready value as the compact UTF-8 bytes of a request body."""
-    return _encode_json(value).encode()
 
 
 def object_type_segment(object_type: object) -> str:
@@ -193,7 +183,7 @@ class Response:
                 so what it did is known only to HubSpot: an ambiguous outcome.
         """
         try:
-            return _decode_json(self.body.decode("utf-8"))
+            return decode_json(self.body)
         except ValueError as exc:  # UnicodeDecodeError is a ValueError too
             if not self.body:
                 return None  # a 204, or any answer without a body
@@ -381,7 +371,13 @@ class Session:
         if not self._warm:
             probing = await self._wait_for_warm_up()
         try:
-            async with slots:
+            # A free slot is taken in place, without a coroutine (Slots keeps ``free``
+            # at zero while anyone waits, so this cannot jump the queue).
+            if slots.free > 0:
+                slots.free -= 1
+            else:
+                await slots.acquire()
+            try:
                 waited = await self.limiter.acquire(max_pause)
                 if waited:
                     self.counters.rate_limit_wait += waited
@@ -431,6 +427,8 @@ class Session:
                         status, body, resp_headers, method=method, path=log_path
                     )
                 return Response(status, resp_headers, body)
+            finally:
+                slots.release()
         finally:
             if probing:  # the first attempt is over (or abandoned): open the gate
                 self._warm_up_done()

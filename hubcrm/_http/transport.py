@@ -34,6 +34,7 @@ from aiohttp import TraceConfig
 from .._core.config import TOKEN, Timeouts
 from .._core.errors import CLIENT_CLOSED, APIConnectionError, APITimeoutError, HubCRMError
 from .._core.version import version
+from .slots import Slots
 
 __all__ = [
     "TRANSPORT_ERRORS",
@@ -166,12 +167,12 @@ class Transport(Protocol):
         """Whether :meth:`aclose` has been called."""
         ...
 
-    def slots(self) -> asyncio.Semaphore | None:
+    def slots(self) -> Slots | None:
         """The connection slots, when the transport is open on the running loop; else
         ``None``, and :meth:`open` must be awaited first. Called once per request."""
         ...
 
-    async def open(self) -> asyncio.Semaphore:
+    async def open(self) -> Slots:
         """Make the transport usable on the running loop; returns its connection slots.
 
         Raises:
@@ -433,7 +434,7 @@ class AiohttpTransport:
         self._trace_configs = list(trace_configs)
         self._connector_options = _connector_options(connector_options)
         self.client: aiohttp.ClientSession | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._slots: Slots | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
         self._closed = False
@@ -453,13 +454,13 @@ class AiohttpTransport:
         """Whether :meth:`aclose` has been called."""
         return self._closed
 
-    def slots(self) -> asyncio.Semaphore | None:
+    def slots(self) -> Slots | None:
         """The connection slots when open on the running loop, else ``None``."""
         if self.loop is asyncio.get_running_loop() and self.client is not None:
             return self._slots
         return None
 
-    async def open(self) -> asyncio.Semaphore:
+    async def open(self) -> Slots:
         """Make the pool usable on the running loop; returns its connection slots.
 
         Raises:
@@ -495,7 +496,7 @@ class AiohttpTransport:
             trace_configs=self._trace_configs or None,
         )
         self._env_proxies = {}  # the environment is read again on a new loop
-        self._slots = slots = asyncio.Semaphore(self._max_connections)
+        self._slots = slots = Slots(self._max_connections)
         # asyncio.run() (and asyncio.Runner) close every unfinished async generator of
         # their loop before closing it. This one's ``finally`` then closes the pool on
         # that loop while it still runs, so a client reused across asyncio.run() calls
