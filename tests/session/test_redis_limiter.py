@@ -746,9 +746,12 @@ async def test_redis_down_falls_back_to_the_local_share_then_back(
         fell_back = [r for r in caplog.records if r.levelno >= logging.WARNING]
         errors_while_down = limiter.redis_errors
         private_redis.start()
-        await asyncio.sleep(0.6)
-        await limiter.acquire()
-        assert limiter.mode == "shared"
+
+        async def shared_again() -> bool:
+            await limiter.acquire()  # an acquire re-probes Redis once _REPROBE_MIN has passed
+            return limiter.mode == "shared"
+
+        await wait_until(shared_again, "an acquire finds Redis back", interval=0.1)
     # 5 per 0.5 s alone: 15 acquires need three windows; the full 20 would need one.
     print(f"\nlocal fallback: 15 acquires in {elapsed:.2f} s")
     assert 1.0 <= elapsed <= 4.0
