@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
-    Hashable,
     Iterator,
     Mapping,
     Sequence,
@@ -23,7 +22,7 @@ from .._core.convert import dump_input
 from .._core.models import ObjectInput, input_of
 from .outcomes import BulkInput, BulkInputs
 
-__all__ = ["Intake", "Item", "Refused", "batch_body", "mark_sent", "unsendable"]
+__all__ = ["Intake", "Item", "Refused", "batch_body", "mark_sent", "unique_key", "unsendable"]
 
 
 class Item:
@@ -40,7 +39,7 @@ class Item:
         raw: BulkInput,
         obj: ObjectInput,
         trace_id: str,
-        keys: frozenset[Hashable],
+        keys: tuple[str, ...],
         unique: str = "",
     ) -> None:
         self.index = index
@@ -163,7 +162,8 @@ class Intake:
                 "each input must be an ObjectInput or a mapping of properties, "
                 f"not {type(raw).__name__}"
             )
-        keys: list[Hashable] = []
+        # The unique keys, as strings (no container per key): see unique_key/trace_key.
+        keys: tuple[str, ...] = ()
         unique = ""
         id_property = self._id_property
         if id_property is not None:
@@ -176,20 +176,32 @@ class Intake:
                     "batch/upsert cannot set associations; use create_many with "
                     "id_property for inputs with associations"
                 )
-            keys.append(("unique", id_property, unique))
+            keys = (unique_key(id_property, unique),)
         if self._contacts:
             email = obj.properties.get("email")
             key = email.strip().lower() if email else ""
             if key:
-                keys.append(("unique", "email", key))
                 if id_property is None:
                     unique = key
+                    keys = (f"u5:email{key}",)  # unique_key("email", key), inline
+                elif id_property != "email" or key != unique:
+                    keys = (*keys, unique_key("email", key))
         trace_id = obj.object_write_trace_id
         if trace_id is None:
             trace_id = f"{self._trace_prefix}{index}"
         elif not self._single:
-            keys.append(("trace", trace_id))  # the caller's own: must be unique per batch
-        return Item(index, raw, obj, trace_id, frozenset(keys), unique)
+            keys = (*keys, f"t{trace_id}")  # the caller's own: must be unique per batch
+        return Item(index, raw, obj, trace_id, keys, unique)
+
+
+def unique_key(prop: str, value: str) -> str:
+    """The scheduling key of an input whose ``prop`` has the (folded) ``value``.
+
+    One string per key keeps a key free of containers; the property's length in front
+    makes it unambiguous (``"u5:emailx@y.com"``), and no such key starts like a trace
+    id's (``"t"`` and the id).
+    """
+    return f"u{len(prop)}:{prop}{value}"
 
 
 def unsendable(obj: ObjectInput, error: Exception) -> Exception:
@@ -227,9 +239,11 @@ def batch_body(items: Sequence[Item], upsert_by: str | None) -> dict[str, Any]:
             body = dump_input(obj)
             body["objectWriteTraceId"] = item.trace_id
         else:
+            # An empty tuple is JSON's [] too, and unlike a new list per input it is
+            # no object for the garbage collector to count.
             body = {
                 "properties": obj.properties,
-                "associations": [],
+                "associations": (),
                 "objectWriteTraceId": item.trace_id,
             }
         inputs.append(body)
