@@ -76,3 +76,20 @@ def test_inputs_sharing_an_email_wait_for_each_other() -> None:
     assert not keys.must_wait(third)
     keys.release([first])
     assert not keys.must_wait(second)
+
+
+def test_a_dict_input_is_sent_as_encoded_and_is_its_object_input_when_asked() -> None:
+    raw = {"email": "a@b.c", "num": 7, "flag": True}
+    (item,) = intake([raw])
+    assert item.properties == {"email": "a@b.c", "num": "7", "flag": "true"}
+    assert item.associations == ()
+    assert item.obj == ObjectInput(raw)
+    assert item.obj is item.obj  # made once
+
+
+def test_an_object_input_is_kept_as_given() -> None:
+    given_input = ObjectInput({"email": "a@b.c"}, object_write_trace_id="mine")
+    (item,) = intake([given_input])
+    assert item.obj is given_input
+    assert item.properties is given_input.properties
+    assert item.trace_id == "mine"
