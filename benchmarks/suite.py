@@ -10,7 +10,8 @@ of each workload interleaved (A B C A B C ...), and reports medians with min-max
 1. sequential single creates (``client.py``);
 2. 64 creates in flight, unthrottled (``client.py``);
 3. 1,000 concurrent creates under a 50 per 1 s rolling limit (``ratelimit.py``);
-4. bulk, 50,000 objects, unthrottled and at 190 per 1 s, and its peak RSS (``bulk.py``);
+4. bulk, 50,000 objects, unthrottled and at 190 per 1 s, after a first run shown apart,
+   and its peak RSS (``bulk.py``);
 5. import time: ``from hubcrm import AsyncHubCRM, HubCRM`` and ``hubcrm.testing``,
    cold (``imports.py``);
 6. exactly-once bulk creation under faults, 20,000 contacts and 20,000 deals with
@@ -255,6 +256,10 @@ def workload_4(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
     }
     drivers = {k: v for k, v in bulk.DRIVERS.items() if k == "hubcrm" or _sdks.version(_sdks.SDK)}
     limits: dict[str, float | None] = {"unthrottled": None, f"{bulk.LIMIT} per 1 s": bulk.WINDOW}
+    # A client's first bulk run in the process also pays one-off costs (modules loaded
+    # on first use, the event loop's first start): it is shown on its own row, and the
+    # interleaved runs below, each client's later runs, are its steady state.
+    first = {key: bulk.run_once(base_url, driver, n, None) for key, driver in drivers.items()}
     outcomes: dict[tuple[str, str], list[bulk.Outcome]] = {}
     for _ in range(sizes.bulk_repeats):
         for limit, window in limits.items():
@@ -268,9 +273,24 @@ def workload_4(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
         f"hubcrm `create_many` against hubspot-sdk's `batch.create` with the caller "
         f"chunking into 100s and gathering every chunk (aiohttp transport, default "
         f"retries), unthrottled and at {bulk.LIMIT} requests per 1 s (HubSpot's default "
-        f"190 per 10 s, scaled); median (min-max) of {sizes.bulk_repeats} interleaved runs.",
+        f"190 per 10 s, scaled); median (min-max) of {sizes.bulk_repeats} interleaved runs, "
+        f"after each client's first run in the process (unthrottled, its own row: it also "
+        f"pays one-off costs such as modules loaded on first use).",
     )
-    rows = []
+    rows = [
+        [
+            f"{names[key]}, first run",
+            "unthrottled",
+            f"{o.stored / o.elapsed:,.0f}",
+            f"{o.requests:,}",
+            f"{o.rate_limited:,}",
+            f"{o.calls.failed_inputs:,}",
+            f"{o.lost:,}",
+            f"{o.duplicates:,}",
+            f"{o.cpu / o.n * 1e6:,.0f}",
+        ]
+        for key, o in first.items()
+    ]
     for (key, limit), outs in outcomes.items():
         rows.append(
             [
@@ -306,12 +326,18 @@ def workload_4(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
         for (key, _), outs in outcomes.items()
         if key == "hubcrm"
     )
+    cold = first["hubcrm"].cpu / n * 1e6
     report.goal(
         "hubcrm create_many client CPU <= 12 µs per object",
-        f"{per_object:.0f} µs (the higher of the two limits' medians)",
+        f"{per_object:.0f} µs (the higher of the two limits' medians; the process's first "
+        f"run: {cold:.0f} µs)",
         per_object <= 12,
     )
-    return {"outcomes": {" / ".join(k): v for k, v in outcomes.items()}, "rss": rss}
+    return {
+        "outcomes": {" / ".join(k): v for k, v in outcomes.items()},
+        "first": first,
+        "rss": rss,
+    }
 
 
 def workload_6(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:

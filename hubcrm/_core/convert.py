@@ -296,13 +296,16 @@ def dump_input(obj: ObjectInput) -> dict[str, Any]:
     return body
 
 
-def load_object(data: Any) -> CrmObject:
+def load_object(data: Any, *, fresh: bool = False) -> CrmObject:
     """Read a `CrmObject` from HubSpot's decoded JSON.
 
     Unknown keys are ignored and missing optional keys become None.
 
     Args:
         data: A decoded JSON object (``SimplePublicObject``).
+        fresh: ``data`` was just decoded and nothing reads it after this call (a batch
+            answer's record): its ``properties`` object becomes the record's when it
+            needs no conversion, rather than a copy of it.
 
     Returns:
         The record.
@@ -313,7 +316,7 @@ def load_object(data: Any) -> CrmObject:
     """
     if type(data) is dict:
         try:
-            fast = _load_usual_object(data)
+            fast = _load_usual_object(data, fresh)
         except Exception:  # the converter below reports it, naming the field
             fast = None
         if fast is not None:
@@ -357,7 +360,7 @@ assert tuple(a.name for a in attrs.fields(CrmObject)) == _OBJECT_FIELDS
 ) = (CrmObject.__dict__[name].__set__ for name in _OBJECT_FIELDS)
 
 
-def _load_usual_object(data: dict[str, Any]) -> CrmObject | None:
+def _load_usual_object(data: dict[str, Any], fresh: bool = False) -> CrmObject | None:
     """The record the converter would read from ``data``, in HubSpot's usual shape (a
     created or read record without history, warnings or associations); None for any
     other shape, left to the converter. A value the converter would refuse raises.
@@ -379,7 +382,14 @@ def _load_usual_object(data: dict[str, Any]) -> CrmObject | None:
     if properties is _ABSENT:
         properties = {}
     elif type(properties) is dict:
-        properties = _structure_properties(properties, None)
+        # _structure_properties' usual case, inline: str keys, str-or-null values.
+        if _STR_OR_NONE.issuperset(map(type, properties.values())) and _STR.issuperset(
+            map(type, properties)
+        ):
+            if not fresh:
+                properties = dict(properties)
+        else:
+            properties = _structure_properties(properties, None)
     else:
         return None
     created_at = data["createdAt"]
@@ -411,7 +421,7 @@ def _load_usual_object(data: dict[str, Any]) -> CrmObject | None:
     _set_archived(obj, archived)
     if archived_at is not None:
         archived_at = _structure_datetime(archived_at, None)
-    if trace_id is not None:
+    if trace_id is not None and type(trace_id) is not str:
         trace_id = _structure_str(trace_id, None)
     if url is not None:
         url = _structure_str(url, None)

@@ -305,9 +305,10 @@ class ObjectInput:
     )
 
 
-def input_of(properties: dict[str, PropertyValue]) -> ObjectInput:
-    """``ObjectInput(properties)`` of a plain dict, without the attrs call (the bulk
-    intake's hot path): the same encoding, the same errors, the same input."""
+def input_of(properties: Mapping[str, PropertyValue]) -> ObjectInput:
+    """``ObjectInput(properties)`` of a plain dict, without the attrs call (a bulk run
+    makes one for its inputs given as dicts): the same encoding, the same errors, the
+    same input."""
     obj: ObjectInput = object.__new__(ObjectInput)
     _set_input_properties(obj, encode_properties(properties))
     _set_input_associations(obj, ())

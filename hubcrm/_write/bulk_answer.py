@@ -134,7 +134,7 @@ def map_batch_answer(
         if by_key is not None:
             by_key.drop(i)
         try:
-            record[i] = load_object(result)
+            record[i] = load_object(result, fresh=True)  # each result is read once
         except ResponseParseError as exc:
             status[i] = "unknown"
             error[i] = exc

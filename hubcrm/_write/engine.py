@@ -383,7 +383,7 @@ class Engine:
         keys = None
         if self._upsert:
             id_property = self._id_property
-            keys = [item.obj.properties.get(id_property or "") for item in chunk]
+            keys = [item.properties.get(id_property or "") for item in chunk]
         answer = map_batch_answer(
             [item.trace_id for item in chunk],
             data,
@@ -410,9 +410,7 @@ class Engine:
             BatchEntry(
                 item.obj,
                 body,
-                (item.obj.properties.get(key_property) or "").strip() or None
-                if key_property
-                else None,
+                (item.properties.get(key_property) or "").strip() or None if key_property else None,
                 item.repeated,
             )
             for item, body in zip(items, bodies, strict=True)

@@ -2,8 +2,9 @@
 
 Inputs are pulled one at a time from any iterable or async iterable, so that a run
 holds only what it is working on. Each becomes an :class:`Item`: the caller's input as
-given, its :class:`~hubcrm.ObjectInput`, the ``objectWriteTraceId`` that matches
-HubSpot's answer to it, and the unique keys that scheduling keeps apart.
+given, its encoded properties and associations (its :class:`~hubcrm.ObjectInput`, made
+only when asked for), the ``objectWriteTraceId`` that matches HubSpot's answer to it,
+and the unique keys that scheduling keeps apart.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from collections.abc import (
     AsyncIterable,
     AsyncIterator,
-    Hashable,
     Iterator,
     Mapping,
     Sequence,
@@ -20,27 +20,31 @@ from collections.abc import (
 from typing import Any
 
 from .._core.convert import dump_input
-from .._core.models import ObjectInput, input_of
+from .._core.models import Association, ObjectInput, input_of
+from .._core.values import encode_properties
 from .outcomes import BulkInput, BulkInputs
 
-__all__ = ["Intake", "Item", "Refused", "batch_body", "mark_sent", "unsendable"]
+__all__ = ["Intake", "Item", "Refused", "batch_body", "mark_sent", "unique_key", "unsendable"]
 
 
 class Item:
-    """One input on its way: the original, its ObjectInput, its trace id and unique keys."""
+    """One input on its way: the original, its encoded properties and associations, its
+    trace id and unique keys."""
 
     __slots__ = (
-        *("done", "index", "keys", "obj", "raw", "repeated", "sent", "settling"),
-        *("trace_id", "unique"),
+        *("_obj", "associations", "done", "index", "keys", "properties", "raw", "repeated"),
+        *("sent", "settling", "trace_id", "unique"),
     )
 
     def __init__(
         self,
         index: int,
         raw: BulkInput,
-        obj: ObjectInput,
+        properties: dict[str, str],
+        associations: tuple[Association, ...],
+        obj: ObjectInput | None,
         trace_id: str,
-        keys: frozenset[Hashable],
+        keys: tuple[str, ...],
         unique: str = "",
     ) -> None:
         self.index = index
@@ -48,7 +52,11 @@ class Item:
         # as HubSpot compares it; "" when it has none.
         self.unique = unique
         self.raw = raw
-        self.obj = obj
+        self.properties = properties  # encoded: what the body sends
+        self.associations = associations
+        # Its ObjectInput when it came as one (or as another mapping); for a plain dict,
+        # made on first use of ``obj`` (settling and errors): one object less per input.
+        self._obj = obj
         self.trace_id = trace_id
         self.keys = keys
         self.done = False
@@ -56,6 +64,14 @@ class Item:
         # An earlier input of the run may have had its unique value (see SeenKeys).
         self.repeated = False
         self.sent = False  # a request with it left the rate limiter: it may be in HubSpot
+
+    @property
+    def obj(self) -> ObjectInput:
+        """The input as an :class:`~hubcrm.ObjectInput` (the same properties)."""
+        obj = self._obj
+        if obj is None:
+            obj = self._obj = input_of(self.properties)  # encoded already: a copy
+        return obj
 
 
 def mark_sent(items: list[Item]) -> None:
@@ -152,44 +168,63 @@ class Intake:
             return Refused(index, raw, exc)
 
     def _item(self, index: int, raw: BulkInput) -> Item:
-        if type(raw) is dict:  # the common case first: no ABC check
-            obj = input_of(raw)
-        elif isinstance(raw, ObjectInput):
-            obj = raw
-        elif isinstance(raw, Mapping):
-            obj = ObjectInput(raw)
+        obj: ObjectInput | None
+        if type(raw) is dict:  # the common case first: no ABC check, no ObjectInput
+            obj = None
+            properties = encode_properties(raw)
+            associations: tuple[Association, ...] = ()
+            trace_id = None
         else:
-            raise TypeError(
-                "each input must be an ObjectInput or a mapping of properties, "
-                f"not {type(raw).__name__}"
-            )
-        keys: list[Hashable] = []
+            if isinstance(raw, ObjectInput):
+                obj = raw
+            elif isinstance(raw, Mapping):
+                obj = ObjectInput(raw)
+            else:
+                raise TypeError(
+                    "each input must be an ObjectInput or a mapping of properties, "
+                    f"not {type(raw).__name__}"
+                )
+            properties, associations = obj.properties, obj.associations
+            trace_id = obj.object_write_trace_id
+        # The unique keys, as strings (no container per key): see unique_key.
+        keys: tuple[str, ...] = ()
         unique = ""
         id_property = self._id_property
         if id_property is not None:
-            value = obj.properties.get(id_property)
+            value = properties.get(id_property)
             unique = value.strip().lower() if value else ""
             if not unique:  # a blank value is no key: HubSpot would not find it by it
                 raise ValueError(f"id_property {id_property!r} has no value in this input")
-            if self._upsert and obj.associations:
+            if self._upsert and associations:
                 raise ValueError(
                     "batch/upsert cannot set associations; use create_many with "
                     "id_property for inputs with associations"
                 )
-            keys.append(("unique", id_property, unique))
+            keys = (unique_key(id_property, unique),)
         if self._contacts:
-            email = obj.properties.get("email")
+            email = properties.get("email")
             key = email.strip().lower() if email else ""
             if key:
-                keys.append(("unique", "email", key))
                 if id_property is None:
                     unique = key
-        trace_id = obj.object_write_trace_id
+                    keys = (f"u5:email{key}",)  # unique_key("email", key), inline
+                elif id_property != "email" or key != unique:
+                    keys = (*keys, unique_key("email", key))
         if trace_id is None:
             trace_id = f"{self._trace_prefix}{index}"
         elif not self._single:
-            keys.append(("trace", trace_id))  # the caller's own: must be unique per batch
-        return Item(index, raw, obj, trace_id, frozenset(keys), unique)
+            keys = (*keys, f"t{trace_id}")  # the caller's own: must be unique per batch
+        return Item(index, raw, properties, associations, obj, trace_id, keys, unique)
+
+
+def unique_key(prop: str, value: str) -> str:
+    """The scheduling key of an input whose ``prop`` has the (folded) ``value``.
+
+    One string per key keeps a key free of containers; the property's length in front
+    makes it unambiguous (``"u5:emailx@y.com"``), and no such key starts like a trace
+    id's (``"t"`` and the id).
+    """
+    return f"u{len(prop)}:{prop}{value}"
 
 
 def unsendable(obj: ObjectInput, error: Exception) -> Exception:
@@ -211,7 +246,7 @@ def batch_body(items: Sequence[Item], upsert_by: str | None) -> dict[str, Any]:
     inputs: list[dict[str, Any]] = []
     if upsert_by is not None:
         for item in items:
-            props = item.obj.properties
+            props = item.properties
             inputs.append(
                 {
                     "idProperty": upsert_by,
@@ -222,14 +257,14 @@ def batch_body(items: Sequence[Item], upsert_by: str | None) -> dict[str, Any]:
             )
         return {"inputs": inputs}
     for item in items:
-        obj = item.obj
-        if obj.associations:
-            body = dump_input(obj)
+        if item.associations:
+            body = dump_input(item.obj)
             body["objectWriteTraceId"] = item.trace_id
         else:
+            # An empty tuple is JSON's [] too, and is no new object per input.
             body = {
-                "properties": obj.properties,
-                "associations": [],
+                "properties": item.properties,
+                "associations": (),
                 "objectWriteTraceId": item.trace_id,
             }
         inputs.append(body)

@@ -81,10 +81,10 @@ def in_flight(requester: _Pool, concurrency: int | None) -> int:
 
 
 class Keyed(Protocol):
-    """An input as scheduling sees it: its unique keys."""
+    """An input as scheduling sees it: its unique keys (no key twice)."""
 
     @property
-    def keys(self) -> frozenset[Hashable]: ...
+    def keys(self) -> tuple[Hashable, ...]: ...
 
 
 K = TypeVar("K", bound=Keyed)

@@ -177,6 +177,21 @@ def test_the_usual_record_is_read_as_the_converter_reads_it(wire: dict[str, Any]
     assert loaded.properties is not wire.get("properties")
 
 
+@given(usual_records)
+def test_a_fresh_answer_record_is_read_as_the_converter_reads_it(wire: dict[str, Any]) -> None:
+    expected = converter.structure(wire, CrmObject)
+    assert load_object(wire, fresh=True) == expected
+
+
+def test_a_fresh_answer_record_keeps_its_properties_object_when_it_needs_no_conversion() -> None:
+    # A batch answer's record is read once: its decoded properties are not copied.
+    props: dict[str, Any] = {"email": "a@b.c", "phone": None}
+    assert load_object({**GOOD, "properties": props}, fresh=True).properties is props
+    assert load_object({**GOOD, "properties": props}).properties is not props
+    numbers: dict[str, Any] = {"n": 7}
+    assert load_object({**GOOD, "properties": numbers}, fresh=True).properties == {"n": "7"}
+
+
 def test_records_in_a_row_each_read_their_own_times() -> None:
     # The time read last is reused for the same text, and only for it.
     first = load_object({**GOOD, "createdAt": "2024-01-01T00:00:00.001Z"})
