@@ -53,13 +53,12 @@ if TYPE_CHECKING:
         AssociationSpec,
         AssociationType,
         CrmObject,
-        CrmProperty,
         ObjectInput,
         ObjectWarning,
         ValueWithTimestamp,
     )
     from ._core.pipeline_owner_models import Owner, OwnerTeam, Pipeline, PipelineStage
-    from ._core.property_models import PropertyGroup, PropertyOption, ValidationRule
+    from ._core.property_models import CrmProperty, PropertyGroup, PropertyOption, ValidationRule
     from ._core.values import PropertyValue
     from ._http.auth import OAuth, StaticToken, TokenProvider, TokenSet
     from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
@@ -148,7 +147,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AssociationSpec",
         "AssociationType",
         "CrmObject",
-        "CrmProperty",
         "ObjectInput",
         "ObjectWarning",
         "ValueWithTimestamp",
@@ -167,7 +165,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "_resources.pipelines": ("AsyncPipelines",),
     "_resources.owners": ("AsyncOwners",),
     "_core.pipeline_owner_models": ("Owner", "OwnerTeam", "Pipeline", "PipelineStage"),
-    "_core.property_models": ("PropertyGroup", "PropertyOption", "ValidationRule"),
+    "_core.property_models": ("CrmProperty", "PropertyGroup", "PropertyOption", "ValidationRule"),
     "_http.ratelimit": ("Limiter", "RateLimit"),
     "_resources.raw": ("RawResponse", "RequestSafety"),
     "_http.redislimiter": ("OnRedisError", "RedisRateLimiter"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
@@ -14,8 +14,12 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from .errors import ResponseParseError
 from .models import AssociatedId, Association, AssociationSpec, CrmObject, ObjectInput
-from .pipeline_owner_models import Owner, Pipeline
 from .values import format_utc, type_name
+
+if TYPE_CHECKING:
+    # Loaded by load_pipeline and load_owner when first called: a client that never
+    # reads pipelines or owners does not pay for their models at import.
+    from .pipeline_owner_models import Owner, Pipeline
 
 __all__ = [
     "converter",
@@ -435,6 +439,8 @@ def load_pipeline(data: Any) -> Pipeline:
         ResponseParseError: ``data`` is not a readable pipeline; the message names the
             offending field.
     """
+    from .pipeline_owner_models import Pipeline
+
     try:
         pipeline: Pipeline = converter.structure(data, Pipeline)
     except Exception as exc:
@@ -449,6 +455,8 @@ def load_owner(data: Any) -> Owner:
         ResponseParseError: ``data`` is not a readable owner; the message names the
             offending field (never its value).
     """
+    from .pipeline_owner_models import Owner
+
     try:
         owner: Owner = converter.structure(data, Owner)
     except Exception as exc:

@@ -472,7 +472,11 @@ def test_the_modules_left_for_first_use_exist_and_load_with_bulk_writes() -> Non
 # The rarer resources, and the modules each one's first access loads (and the import of
 # the clients leaves unloaded): what a client that only creates records never pays for.
 _RARE_RESOURCES = {
-    "properties": {"hubcrm._resources.properties", "hubcrm._resources.property_parts"},
+    "properties": {
+        "hubcrm._resources.properties",
+        "hubcrm._resources.property_parts",
+        "hubcrm._core.property_models",
+    },
     "associations": {
         "hubcrm._resources.associations",
         "hubcrm._resources.association_labels",
@@ -481,7 +485,7 @@ _RARE_RESOURCES = {
         "hubcrm._write.outcomes",
     },
     "schemas": {"hubcrm._resources.schemas", "hubcrm._core.schema_models"},
-    "pipelines": {"hubcrm._resources.pipelines"},
+    "pipelines": {"hubcrm._resources.pipelines", "hubcrm._core.pipeline_owner_models"},
     "owners": {"hubcrm._resources.owners"},
 }
 _RARE = sorted(set().union(*_RARE_RESOURCES.values()))
