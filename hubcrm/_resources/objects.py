@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._check.reader import DefinitionsReader
 from .._core.config import RequestOptions
@@ -16,13 +16,15 @@ from .._core.models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from .._core.values import PropertyValue, type_name
 from .._http.retry import RequestKind, Retrier
 from .._http.session import object_type_segment, path_segment
-from .._write.bulk_args import BulkArgs, Endpoint
 from .._write.recovery import Writes
 from .._write.schedule import MAX_BATCH_SIZE
 from .objects_bulk import BulkWrites
 from .paging import PageRequest, paginate
 from .raw import WithRawResponse, raw_response
 from .search import Filter, Sort, search_body, search_next_page
+
+if TYPE_CHECKING:
+    from .._write.bulk_args import BulkArgs, Endpoint
 
 __all__ = ["AsyncObjects", "AsyncObjectsWithRawResponse"]
 
@@ -285,6 +287,8 @@ class AsyncObjects(BulkWrites):
             values: Sequence[str], by: str | None, properties: Sequence[str]
         ) -> list[CrmObject | None]:
             return await self.get_many(object_type, values, id_property=by, properties=properties)
+
+        from .._write.bulk_args import Endpoint
 
         return Endpoint(
             requester=self._retrier,

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -40,8 +40,6 @@ from .._core.models import CrmObject, ObjectInput
 from .._http.retry import Retrier
 from .._http.safety import FailureClass, RequestKind, classify
 from .._http.tracing import Tracing, traced
-from .bulk_answer import BatchAnswer, map_batch_answer
-from .executor import execute
 from .readback import (
     CLOCK_SKEW,
     BatchEntry,
@@ -57,6 +55,11 @@ from .readback import (
     pause,
     read_first,
 )
+
+if TYPE_CHECKING:
+    # The batch executor and the reading of batch answers load when a batch is first
+    # settled (_Resend.read, _BatchSettling._resend): a single create never needs them.
+    from .bulk_answer import BatchAnswer
 
 __all__ = [
     "CLOCK_SKEW",
@@ -380,6 +383,8 @@ class _Resend:
     def read(
         self, items: Sequence[BatchEntry], data: Any, headers: Mapping[str, str]
     ) -> BatchAnswer[CrmObject]:
+        from .bulk_answer import map_batch_answer
+
         return map_batch_answer(
             [str(entry.body.get("objectWriteTraceId")) for entry in items],
             data,
@@ -527,6 +532,8 @@ class _BatchSettling:
     ) -> tuple[list[int], set[int]]:
         """Send ``pending`` again; returns the inputs still open (ambiguous, not sent or
         refused as taken), and those of them that may exist (to read first)."""
+        from .executor import execute
+
         entries, out = self.entries, self.out
         executed = await execute(
             self.writes.retrier, self.resend_spec, [entries[i] for i in pending]

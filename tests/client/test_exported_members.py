@@ -426,7 +426,9 @@ def test_only_recovery_reads_retry_writes() -> None:
 
 # What the client's import leaves for first use: the bulk engine and the validate
 # check load when create_many, upsert_many, iter_create_many or validate first runs,
-# the batch update and archive engine when update_many or archive_many does.
+# the batch update and archive engine when update_many or archive_many does; the bulk
+# arguments, the batch executor and the reading of batch answers when a bulk run starts
+# or an ambiguous batch is first settled (a single create needs none of them).
 _LOADED_ON_FIRST_USE = (
     "hubcrm._write.bulk",
     "hubcrm._write.engine",
@@ -439,6 +441,9 @@ _LOADED_ON_FIRST_USE = (
     "hubcrm._check.report",
     "hubcrm._write.batch_write",
     "hubcrm._write.outcomes",
+    "hubcrm._write.bulk_args",
+    "hubcrm._write.executor",
+    "hubcrm._write.bulk_answer",
 )
 
 
