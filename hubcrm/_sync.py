@@ -24,9 +24,8 @@ from ._core.config import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_OWNER_PAGE_SIZE,
 )
-from ._http.ratelimit import RateLimit
+from ._http.ratelimit import DEFAULT_SEARCH_RATE_LIMIT, RateLimit
 from ._portal import Portal, SyncClientBase
-from ._resources.search import DEFAULT_SEARCH_RATE_LIMIT
 
 if TYPE_CHECKING:
     from collections.abc import (

@@ -21,10 +21,10 @@ from .._write.schedule import MAX_BATCH_SIZE
 from .objects_bulk import BulkWrites
 from .paging import PageRequest, paginate
 from .raw import WithRawResponse, raw_response
-from .search import Filter, Sort, search_body, search_next_page
 
 if TYPE_CHECKING:
     from .._write.bulk_args import BulkArgs, Endpoint
+    from .search import Filter, Sort
 
 __all__ = ["AsyncObjects", "AsyncObjectsWithRawResponse"]
 
@@ -464,6 +464,8 @@ class AsyncObjects(BulkWrites):
             TypeError, ValueError: an argument is invalid or over HubSpot's limits.
             SearchCapError: while iterating, when paging would pass 10,000 results.
         """
+        from .search import search_body, search_next_page
+
         path = f"{self._path(object_type)}/search"
         body = search_body(
             filters=filters,

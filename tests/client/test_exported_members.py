@@ -428,7 +428,8 @@ def test_only_recovery_reads_retry_writes() -> None:
 # check load when create_many, upsert_many, iter_create_many or validate first runs,
 # the batch update and archive engine when update_many or archive_many does; the bulk
 # arguments, the batch executor and the reading of batch answers when a bulk run starts
-# or an ambiguous batch is first settled (a single create needs none of them).
+# or an ambiguous batch is first settled (a single create needs none of them); search's
+# filters and request building when a search first runs.
 _LOADED_ON_FIRST_USE = (
     "hubcrm._write.bulk",
     "hubcrm._write.engine",
@@ -444,6 +445,7 @@ _LOADED_ON_FIRST_USE = (
     "hubcrm._write.bulk_args",
     "hubcrm._write.executor",
     "hubcrm._write.bulk_answer",
+    "hubcrm._resources.search",
 )
 
 
@@ -469,7 +471,7 @@ def test_the_modules_left_for_first_use_exist_and_load_with_bulk_writes() -> Non
     code = (
         "import hubcrm._write.bulk, hubcrm._check.validate, hubcrm._check.bulk\n"
         "import hubcrm._write.engine, hubcrm._write.intake, hubcrm._check.check\n"
-        "import hubcrm._check.reading, hubcrm._write.batch_write"
+        "import hubcrm._check.reading, hubcrm._write.batch_write, hubcrm._resources.search"
     )
     assert set(_LOADED_ON_FIRST_USE) <= _modules_loaded_by(code)
 
