@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
@@ -275,8 +276,12 @@ def _make_converter(*, detailed_validation: bool) -> cattrs.Converter:
 #: The converter between hubcrm's attrs models and HubSpot's JSON (camelCase keys).
 converter: cattrs.Converter = _make_converter(detailed_validation=False)
 
-# Used only after the fast converter failed, to name the offending field.
-_detailed_converter = _make_converter(detailed_validation=True)
+
+@functools.cache
+def _detailed_converter() -> cattrs.Converter:
+    """The converter that names the offending field, used only after the fast one
+    failed: made on the first answer that could not be read, not at import."""
+    return _make_converter(detailed_validation=True)
 
 
 def dump_input(obj: ObjectInput) -> dict[str, Any]:
@@ -470,7 +475,7 @@ def _parse_error(data: Any, cls: type, exc: Exception) -> ResponseParseError:
         return ResponseParseError(f"{what}: expected a JSON object, got {type_name(data)}")
     problems: list[tuple[str, str]] = []
     try:
-        _detailed_converter.structure(data, cls)
+        _detailed_converter().structure(data, cls)
     except Exception as detailed:
         problems = list(_problems(detailed, ""))
     if not problems:
