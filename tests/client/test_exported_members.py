@@ -476,6 +476,33 @@ def test_the_modules_left_for_first_use_exist_and_load_with_bulk_writes() -> Non
     assert set(_LOADED_ON_FIRST_USE) <= _modules_loaded_by(code)
 
 
+_DEPENDENCIES_ONLY = "import aiohttp, attrs, cattrs, anyio"
+_DEPENDENCY_PACKAGES = {"aiohttp", "attr", "attrs", "cattrs", "anyio"}
+
+
+def _third_party_modules_loaded_by(code: str) -> set[str]:
+    """The modules of hubcrm's dependencies a fresh interpreter has after ``code``."""
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return {m for m in done.stdout.split() if m.split(".")[0] in _DEPENDENCY_PACKAGES}
+
+
+def test_the_clients_load_no_more_of_their_dependencies_than_importing_them_does() -> None:
+    # Importing both clients and making an async client loads no module of aiohttp,
+    # attrs, cattrs or anyio beyond what importing the four dependencies loads: anyio's task
+    # machinery waits for the blocking client's first call (or a bulk run, or the
+    # validate check).
+    baseline = _third_party_modules_loaded_by(_DEPENDENCIES_ONLY)
+    assert {"aiohttp", "attrs", "cattrs", "anyio"} <= baseline  # read right
+    code = (
+        f"{_DEPENDENCIES_ONLY}\nfrom hubcrm import AsyncHubCRM, HubCRM\n"
+        "AsyncHubCRM('pat-na1-00000000-0000-0000-0000-000000000000')"
+    )
+    assert sorted(_third_party_modules_loaded_by(code) - baseline) == []
+
+
 # The rarer resources, and the modules each one's first access loads (and the import of
 # the clients leaves unloaded): what a client that only creates records never pays for.
 _RARE_RESOURCES = {
