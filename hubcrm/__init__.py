@@ -61,11 +61,11 @@ if TYPE_CHECKING:
     from ._core.property_models import CrmProperty, PropertyGroup, PropertyOption, ValidationRule
     from ._core.values import PropertyValue
     from ._http.auth import OAuth, StaticToken, TokenProvider, TokenSet
+    from ._http.client_stats import ClientStats, RateLimitStatus
     from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
     from ._http.ratelimit import Limiter, RateLimit
     from ._http.redislimiter import OnRedisError, RedisRateLimiter
     from ._http.session import Response
-    from ._http.stats import ClientStats, RateLimitStatus
     from ._resources.associations import (
         AssociatedRecord,
         AssociationInput,
@@ -171,7 +171,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "_http.redislimiter": ("OnRedisError", "RedisRateLimiter"),
     "_resources.search": ("Filter", "FilterOperator", "Sort", "SortDirection"),
     "_http.session": ("Response",),
-    "_http.stats": ("ClientStats", "RateLimitStatus"),
+    "_http.client_stats": ("ClientStats", "RateLimitStatus"),
     "_sync": (
         "Associations",
         "HubCRM",

@@ -49,9 +49,9 @@ if TYPE_CHECKING:
     from ._core.schema_models import ObjectSchema, ObjectTypeLabels
     from ._core.values import PropertyValue
     from ._http.auth import TokenProvider
+    from ._http.client_stats import ClientStats
     from ._http.ratelimit import Limiter
     from ._http.session import Response
-    from ._http.stats import ClientStats
     from ._http.transport import TraceConfig
     from ._resources.association_labels import AssociationLabel
     from ._resources.associations import (
