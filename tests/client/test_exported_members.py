@@ -427,8 +427,9 @@ def test_only_recovery_reads_retry_writes() -> None:
 # What the client's import leaves for first use: the bulk engine and the validate
 # check load when create_many, upsert_many, iter_create_many or validate first runs,
 # the batch update and archive engine when update_many or archive_many does; the bulk
-# arguments, the batch executor and the reading of batch answers when a bulk run starts
-# or an ambiguous batch is first settled (a single create needs none of them); search's
+# arguments, the batch executor, the reading of batch answers and the settling of an
+# ambiguous batch when a bulk run starts or a batch is first settled (a single create,
+# even one settled after an ambiguous failure, needs none of them); search's
 # filters and request building when a search first runs; the snapshot types of
 # crm.stats when it is first read.
 _LOADED_ON_FIRST_USE = (
@@ -446,6 +447,7 @@ _LOADED_ON_FIRST_USE = (
     "hubcrm._write.bulk_args",
     "hubcrm._write.executor",
     "hubcrm._write.bulk_answer",
+    "hubcrm._write.batch_settling",
     "hubcrm._resources.search",
     "hubcrm._http.client_stats",
 )
