@@ -27,7 +27,6 @@ from .._core.errors import (
 from .._core.models import CrmObject, ObjectInput
 from .._http.retry import backoff
 from .._http.session import Session
-from .compare import differing_properties
 
 __all__ = [
     "CLOCK_SKEW",
@@ -88,6 +87,8 @@ def other_values(record: CrmObject, obj: ObjectInput) -> OtherValues | None:
     """Why ``record``, made since ``obj``'s write began, is not that write's: it holds
     other values (see :func:`~hubcrm._write.compare.differing_properties`); None when
     it holds the values sent."""
+    from .compare import differing_properties  # loaded by the first record read back
+
     differing = differing_properties(obj.properties, record.properties)
     return OtherValues(record, differing) if differing else None
 

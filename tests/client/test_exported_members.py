@@ -429,7 +429,8 @@ def test_only_recovery_reads_retry_writes() -> None:
 # the batch update and archive engine when update_many or archive_many does; the bulk
 # arguments, the batch executor, the reading of batch answers and the settling of an
 # ambiguous batch when a bulk run starts or a batch is first settled (a single create,
-# even one settled after an ambiguous failure, needs none of them); search's
+# even one settled after an ambiguous failure, needs none of them); the comparison of a
+# record read back with the values sent when a record is first read back; search's
 # filters and request building when a search first runs; the snapshot types of
 # crm.stats when it is first read.
 _LOADED_ON_FIRST_USE = (
@@ -448,6 +449,7 @@ _LOADED_ON_FIRST_USE = (
     "hubcrm._write.executor",
     "hubcrm._write.bulk_answer",
     "hubcrm._write.batch_settling",
+    "hubcrm._write.compare",
     "hubcrm._resources.search",
     "hubcrm._http.client_stats",
 )
@@ -476,7 +478,7 @@ def test_the_modules_left_for_first_use_exist_and_load_with_bulk_writes() -> Non
         "import hubcrm._write.bulk, hubcrm._check.validate, hubcrm._check.bulk\n"
         "import hubcrm._write.engine, hubcrm._write.intake, hubcrm._check.check\n"
         "import hubcrm._check.reading, hubcrm._write.batch_write, hubcrm._resources.search\n"
-        "import hubcrm._http.client_stats"
+        "import hubcrm._http.client_stats, hubcrm._write.compare"
     )
     assert set(_LOADED_ON_FIRST_USE) <= _modules_loaded_by(code)
 
