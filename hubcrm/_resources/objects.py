@@ -19,7 +19,6 @@ from .._http.session import object_type_segment, path_segment
 from .._write.recovery import Writes
 from .._write.schedule import MAX_BATCH_SIZE
 from .objects_bulk import BulkWrites
-from .paging import PageRequest, paginate
 from .raw import WithRawResponse, raw_response
 
 if TYPE_CHECKING:
@@ -413,6 +412,8 @@ class AsyncObjects(BulkWrites):
         if names:
             params["properties"] = ",".join(names)
         _read_params(params, (), associations, archived)
+        from .paging import PageRequest, paginate  # loaded by the first listing
+
         return paginate(
             self._retrier, PageRequest("GET", path, params), load_object, options=self._options
         )
@@ -464,6 +465,7 @@ class AsyncObjects(BulkWrites):
             TypeError, ValueError: an argument is invalid or over HubSpot's limits.
             SearchCapError: while iterating, when paging would pass 10,000 results.
         """
+        from .paging import PageRequest, paginate
         from .search import search_body, search_next_page
 
         path = f"{self._path(object_type)}/search"

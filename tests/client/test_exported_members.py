@@ -431,7 +431,8 @@ def test_only_recovery_reads_retry_writes() -> None:
 # ambiguous batch when a bulk run starts or a batch is first settled (a single create,
 # even one settled after an ambiguous failure, needs none of them); the comparison of a
 # record read back with the values sent when a record is first read back; search's
-# filters and request building when a search first runs; the snapshot types of
+# filters and request building when a search first runs, and paging when a listing or a
+# search first runs; the snapshot types of
 # crm.stats when it is first read.
 _LOADED_ON_FIRST_USE = (
     "hubcrm._write.bulk",
@@ -451,6 +452,7 @@ _LOADED_ON_FIRST_USE = (
     "hubcrm._write.batch_settling",
     "hubcrm._write.compare",
     "hubcrm._resources.search",
+    "hubcrm._resources.paging",
     "hubcrm._http.client_stats",
 )
 
