@@ -53,20 +53,19 @@ if TYPE_CHECKING:
         AssociationSpec,
         AssociationType,
         CrmObject,
-        CrmProperty,
         ObjectInput,
         ObjectWarning,
         ValueWithTimestamp,
     )
     from ._core.pipeline_owner_models import Owner, OwnerTeam, Pipeline, PipelineStage
-    from ._core.property_models import PropertyGroup, PropertyOption, ValidationRule
+    from ._core.property_models import CrmProperty, PropertyGroup, PropertyOption, ValidationRule
     from ._core.values import PropertyValue
     from ._http.auth import OAuth, StaticToken, TokenProvider, TokenSet
+    from ._http.client_stats import ClientStats, RateLimitStatus
     from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
     from ._http.ratelimit import Limiter, RateLimit
     from ._http.redislimiter import OnRedisError, RedisRateLimiter
     from ._http.session import Response
-    from ._http.stats import ClientStats, RateLimitStatus
     from ._resources.associations import (
         AssociatedRecord,
         AssociationInput,
@@ -148,7 +147,6 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "AssociationSpec",
         "AssociationType",
         "CrmObject",
-        "CrmProperty",
         "ObjectInput",
         "ObjectWarning",
         "ValueWithTimestamp",
@@ -167,13 +165,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "_resources.pipelines": ("AsyncPipelines",),
     "_resources.owners": ("AsyncOwners",),
     "_core.pipeline_owner_models": ("Owner", "OwnerTeam", "Pipeline", "PipelineStage"),
-    "_core.property_models": ("PropertyGroup", "PropertyOption", "ValidationRule"),
+    "_core.property_models": ("CrmProperty", "PropertyGroup", "PropertyOption", "ValidationRule"),
     "_http.ratelimit": ("Limiter", "RateLimit"),
     "_resources.raw": ("RawResponse", "RequestSafety"),
     "_http.redislimiter": ("OnRedisError", "RedisRateLimiter"),
     "_resources.search": ("Filter", "FilterOperator", "Sort", "SortDirection"),
     "_http.session": ("Response",),
-    "_http.stats": ("ClientStats", "RateLimitStatus"),
+    "_http.client_stats": ("ClientStats", "RateLimitStatus"),
     "_sync": (
         "Associations",
         "HubCRM",

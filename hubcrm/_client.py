@@ -24,18 +24,17 @@ from ._core.errors import CLIENT_CLOSED, HubCRMError
 from ._core.values import type_name
 from ._http.auth import OAuth, StaticToken, TokenProvider
 from ._http.limiters import PauseOnlyLimiter, RollingWindowLimiter
-from ._http.ratelimit import Limiter, RateLimit
+from ._http.ratelimit import DEFAULT_SEARCH_RATE_LIMIT, Limiter, RateLimit
 from ._http.retry import Retrier
 from ._http.session import Response, Session, request_path
-from ._http.stats import ClientStats
 from ._http.transport import AiohttpTransport, TraceConfig
 from ._resources.objects import AsyncObjects
 from ._resources.raw import RequestSafety, query_params, request_kind, shown_path
-from ._resources.search import DEFAULT_SEARCH_RATE_LIMIT
 from ._write.recovery import send_kind
 
 # The rarer resources load on first access of their attribute (see AsyncHubCRM).
 if TYPE_CHECKING:
+    from ._http.client_stats import ClientStats
     from ._resources.associations import AsyncAssociations
     from ._resources.owners import AsyncOwners
     from ._resources.pipelines import AsyncPipelines

@@ -31,11 +31,14 @@ import threading
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Generator
 from types import TracebackType
-from typing import Any, Generic, Protocol, TypeVar, cast
-
-from anyio import CancelScope
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast
 
 from ._core.errors import CLIENT_CLOSED, HubCRMError
+
+if TYPE_CHECKING:
+    # Imported by _Call.run when the loop thread runs the first call: importing the
+    # blocking client does not load anyio's task machinery.
+    from anyio import CancelScope
 
 __all__ = ["Portal", "SyncClientBase"]
 
@@ -401,6 +404,8 @@ class _Call(Generic[T]):
         try:
             if self._abandoned:
                 return  # cancelled before it started: do nothing
+            from anyio import CancelScope
+
             with CancelScope() as scope:
                 self._scope = scope
                 self._result = await self._func()

@@ -24,9 +24,8 @@ from ._core.config import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_OWNER_PAGE_SIZE,
 )
-from ._http.ratelimit import RateLimit
+from ._http.ratelimit import DEFAULT_SEARCH_RATE_LIMIT, RateLimit
 from ._portal import Portal, SyncClientBase
-from ._resources.search import DEFAULT_SEARCH_RATE_LIMIT
 
 if TYPE_CHECKING:
     from collections.abc import (
@@ -50,9 +49,9 @@ if TYPE_CHECKING:
     from ._core.schema_models import ObjectSchema, ObjectTypeLabels
     from ._core.values import PropertyValue
     from ._http.auth import TokenProvider
+    from ._http.client_stats import ClientStats
     from ._http.ratelimit import Limiter
     from ._http.session import Response
-    from ._http.stats import ClientStats
     from ._http.transport import TraceConfig
     from ._resources.association_labels import AssociationLabel
     from ._resources.associations import (

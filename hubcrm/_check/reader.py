@@ -66,7 +66,9 @@ class DefinitionsReader:
         self._ttl = ttl
         self._clock = clock
         self._cache: dict[str, tuple[float, PortalSnapshot]] = {}
-        self._lock = anyio.Lock()
+        # Made by the first snapshot: a client that never validates does not load
+        # anyio's synchronization primitives.
+        self._lock: anyio.Lock | None = None
 
     @property
     def requests(self) -> int:
@@ -75,6 +77,8 @@ class DefinitionsReader:
 
     async def snapshot(self, object_type: str, *, refresh: bool = False) -> PortalSnapshot:
         """The type's definitions: the cached ones unless stale or ``refresh``."""
+        if self._lock is None:
+            self._lock = anyio.Lock()
         async with self._lock:
             cached = self._cache.get(object_type)
             now = self._clock()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import cattrs
@@ -14,8 +15,12 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from .errors import ResponseParseError
 from .models import AssociatedId, Association, AssociationSpec, CrmObject, ObjectInput
-from .pipeline_owner_models import Owner, Pipeline
 from .values import format_utc, type_name
+
+if TYPE_CHECKING:
+    # Loaded by load_pipeline and load_owner when first called: a client that never
+    # reads pipelines or owners does not pay for their models at import.
+    from .pipeline_owner_models import Owner, Pipeline
 
 __all__ = [
     "converter",
@@ -271,8 +276,12 @@ def _make_converter(*, detailed_validation: bool) -> cattrs.Converter:
 #: The converter between hubcrm's attrs models and HubSpot's JSON (camelCase keys).
 converter: cattrs.Converter = _make_converter(detailed_validation=False)
 
-# Used only after the fast converter failed, to name the offending field.
-_detailed_converter = _make_converter(detailed_validation=True)
+
+@functools.cache
+def _detailed_converter() -> cattrs.Converter:
+    """The converter that names the offending field, used only after the fast one
+    failed: made on the first answer that could not be read, not at import."""
+    return _make_converter(detailed_validation=True)
 
 
 def dump_input(obj: ObjectInput) -> dict[str, Any]:
@@ -445,6 +454,8 @@ def load_pipeline(data: Any) -> Pipeline:
         ResponseParseError: ``data`` is not a readable pipeline; the message names the
             offending field.
     """
+    from .pipeline_owner_models import Pipeline
+
     try:
         pipeline: Pipeline = converter.structure(data, Pipeline)
     except Exception as exc:
@@ -459,6 +470,8 @@ def load_owner(data: Any) -> Owner:
         ResponseParseError: ``data`` is not a readable owner; the message names the
             offending field (never its value).
     """
+    from .pipeline_owner_models import Owner
+
     try:
         owner: Owner = converter.structure(data, Owner)
     except Exception as exc:
@@ -472,7 +485,7 @@ def _parse_error(data: Any, cls: type, exc: Exception) -> ResponseParseError:
         return ResponseParseError(f"{what}: expected a JSON object, got {type_name(data)}")
     problems: list[tuple[str, str]] = []
     try:
-        _detailed_converter.structure(data, cls)
+        _detailed_converter().structure(data, cls)
     except Exception as detailed:
         problems = list(_problems(detailed, ""))
     if not problems:

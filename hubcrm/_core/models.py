@@ -9,7 +9,6 @@ from typing import Any, Literal
 
 import attrs
 
-from .property_models import CrmProperty
 from .values import PropertyValue, check_text, encode_properties, type_name
 
 __all__ = [
@@ -21,7 +20,6 @@ __all__ = [
     "AssociationSpec",
     "AssociationType",
     "CrmObject",
-    "CrmProperty",
     "ObjectInput",
     "ObjectWarning",
     "ValueWithTimestamp",

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DAILY_HEADER",
     "DAILY_REMAINING_HEADER",
+    "DEFAULT_SEARCH_RATE_LIMIT",
     "INTERVAL_HEADER",
     "MAX_HEADER",
     "REMAINING_HEADER",
@@ -124,6 +125,10 @@ RateLimit.ENTERPRISE = RateLimit(190, 10.0)
 RateLimit.API_LIMIT_INCREASE = RateLimit(250, 10.0)
 RateLimit.OAUTH_APP = RateLimit(110, 10.0)
 RateLimit.DEFAULT = RateLimit(100, 10.0)
+
+#: The default limit of the client's search limiter: HubSpot's 5 searches per second
+#: (searches are counted apart from the other requests).
+DEFAULT_SEARCH_RATE_LIMIT = RateLimit(5, 1.0)
 
 
 @runtime_checkable

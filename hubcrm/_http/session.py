@@ -16,7 +16,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 import attrs
@@ -34,9 +34,12 @@ from .._core.errors import (
 from .auth import OAuth, StaticToken, TokenProvider
 from .codec import decode_json, encode_json
 from .ratelimit import Limiter
-from .stats import ClientStats, Counters
+from .stats import Counters
 from .tracing import Attempt, Tracing, for_client
 from .transport import Transport
+
+if TYPE_CHECKING:
+    from .client_stats import ClientStats
 
 __all__ = [
     "Response",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .._check.reader import DefinitionsReader
 from .._core.config import RequestOptions
@@ -16,13 +16,14 @@ from .._core.models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from .._core.values import PropertyValue, type_name
 from .._http.retry import RequestKind, Retrier
 from .._http.session import object_type_segment, path_segment
-from .._write.bulk_args import BulkArgs, Endpoint
 from .._write.recovery import Writes
 from .._write.schedule import MAX_BATCH_SIZE
 from .objects_bulk import BulkWrites
-from .paging import PageRequest, paginate
 from .raw import WithRawResponse, raw_response
-from .search import Filter, Sort, search_body, search_next_page
+
+if TYPE_CHECKING:
+    from .._write.bulk_args import BulkArgs, Endpoint
+    from .search import Filter, Sort
 
 __all__ = ["AsyncObjects", "AsyncObjectsWithRawResponse"]
 
@@ -286,6 +287,8 @@ class AsyncObjects(BulkWrites):
         ) -> list[CrmObject | None]:
             return await self.get_many(object_type, values, id_property=by, properties=properties)
 
+        from .._write.bulk_args import Endpoint
+
         return Endpoint(
             requester=self._retrier,
             path=f"{self._path(object_type)}/{args.operation}",
@@ -409,6 +412,8 @@ class AsyncObjects(BulkWrites):
         if names:
             params["properties"] = ",".join(names)
         _read_params(params, (), associations, archived)
+        from .paging import PageRequest, paginate  # loaded by the first listing
+
         return paginate(
             self._retrier, PageRequest("GET", path, params), load_object, options=self._options
         )
@@ -460,6 +465,9 @@ class AsyncObjects(BulkWrites):
             TypeError, ValueError: an argument is invalid or over HubSpot's limits.
             SearchCapError: while iterating, when paging would pass 10,000 results.
         """
+        from .paging import PageRequest, paginate
+        from .search import search_body, search_next_page
+
         path = f"{self._path(object_type)}/search"
         body = search_body(
             filters=filters,

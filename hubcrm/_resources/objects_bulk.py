@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .._core.config import RequestOptions
 from .._http.retry import RequestKind, Retrier
-from .._write.bulk_args import BulkArgs, Endpoint
 
 if TYPE_CHECKING:
     from .._check.reader import DefinitionsReader
     from .._check.report import ValidationReport
     from .._core.models import CrmObject
     from .._write.batch_write import ArchiveOutcome, BatchResult, ObjectUpdate, UpdateOutcome
+    from .._write.bulk_args import BulkArgs, Endpoint
     from .._write.outcomes import BulkInput, BulkInputs, BulkOutcome, BulkProgress, BulkResult
 
 __all__ = ["BulkWrites"]
@@ -111,6 +111,8 @@ class BulkWrites:
                 Its ``result`` holds every outcome known (inputs taken but not sent are
                 not attempted), and ``__cause__`` the original exception.
         """
+        from .._write.bulk_args import BulkArgs
+
         args = BulkArgs(
             object_type=object_type,
             batch_size=batch_size,
@@ -247,6 +249,8 @@ class BulkWrites:
             TypeError, ValueError: an argument is invalid (raised by this call).
             HubCRMError: (from a step) the client is closed; nothing more is sent.
         """
+        from .._write.bulk_args import BulkArgs
+
         args = BulkArgs(
             object_type=object_type,
             batch_size=batch_size,
@@ -300,6 +304,8 @@ class BulkWrites:
                 A malformed input (one without an ``id_property`` value, or with
                 associations) only fails that input.
         """
+        from .._write.bulk_args import BulkArgs
+
         args = BulkArgs(
             object_type=object_type,
             batch_size=batch_size,

@@ -22,11 +22,9 @@ import attrs
 from .._core.errors import SearchCapError
 from .._core.models import redacted_value
 from .._core.values import encode_value, type_name
-from .._http.ratelimit import RateLimit
 from .paging import NextPage, PageRequest
 
 __all__ = [
-    "DEFAULT_SEARCH_RATE_LIMIT",
     "MAX_FILTERS",
     "MAX_FILTERS_PER_GROUP",
     "MAX_FILTER_GROUPS",
@@ -71,8 +69,6 @@ MAX_SEARCH_PAGE_SIZE = 200
 #: The longest search ``query`` HubSpot takes, in characters.
 MAX_SEARCH_QUERY_LENGTH = 3_000
 SEARCH_RESULT_CAP = 10_000
-#: The default limit of the client's search limiter: HubSpot's 5 searches per second.
-DEFAULT_SEARCH_RATE_LIMIT = RateLimit(5, 1.0)
 
 
 def _check_property(_: object, __: object, value: Any) -> None:

@@ -31,6 +31,7 @@ from .._core.errors import HubCRMError, OutcomeUnknownError
 from .._core.models import CONTACT_TYPES, CrmObject
 from .._http.safety import FailureClass, RequestKind, classify
 from .._http.session import request_sent
+from .batch_settling import BatchEntry, MadeBy, claim, earlier_in_run
 from .bulk_answer import BatchAnswer, map_batch_answer, resent_new
 from .bulk_args import BulkArgs, Endpoint
 from .executor import Verdict, execute, stops
@@ -44,8 +45,7 @@ from .outcomes import (
     new_outcome,
     warn_cancelled,
 )
-from .readback import MadeBy, OtherValues, claim, earlier_in_run
-from .recovery import BatchEntry
+from .readback import OtherValues
 from .schedule import KeyDeferral, SeenKeys, in_flight
 
 __all__ = ["Engine"]

@@ -2,21 +2,20 @@
 
 - :func:`made_since`: a record found was made since the write began (with a clock-skew
   tolerance), so that write may have made it;
-- :func:`earlier_in_run` and :func:`claim`: a record found may be one an earlier input
-  of the same run made (it had the same unique value);
+- :func:`other_values`: a record made since the write began holds other values than
+  those sent (another writer's);
 - :func:`is_unique_refusal`: HubSpot refused a resend because its unique value is
   taken;
 - :func:`read_first`: after which failures the inputs are read back before any resend;
 - :func:`pause`: how long a settling round waits first.
+
+What a bulk run decides by besides (an earlier input's claim on a record, the rounds
+of an ambiguous batch) is in :mod:`~hubcrm._write.batch_settling`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Any, Literal
-
-import attrs
+from collections.abc import Awaitable, Callable, Sequence
 
 from .._core.config import RetryPolicy
 from .._core.errors import (
@@ -24,24 +23,16 @@ from .._core.errors import (
     BadRequestError,
     ConflictError,
     HubCRMError,
-    OutcomeUnknownError,
 )
-from .._core.models import CrmObject, ObjectInput, redacted_value
+from .._core.models import CrmObject, ObjectInput
 from .._http.retry import backoff
 from .._http.session import Session
-from .compare import differing_properties
 
 __all__ = [
     "CLOCK_SKEW",
-    "BatchEntry",
     "LookUp",
-    "MadeBy",
     "OtherValues",
     "ReadBack",
-    "Settled",
-    "SettledBatch",
-    "claim",
-    "earlier_in_run",
     "earlier_writes",
     "is_unique_refusal",
     "made_since",
@@ -72,114 +63,6 @@ def made_since(record: CrmObject, started: float) -> bool:
     return record.created_at.timestamp() >= started - CLOCK_SKEW
 
 
-@attrs.frozen
-class MadeBy:
-    """What a bulk run has made, by HubSpot's clock: every record its inputs were
-    answered or settled with so far was made no later than millisecond ``ms``; ``ids``
-    are those of them made at exactly that millisecond.
-
-    Attributes:
-        ms: HubSpot's time, in milliseconds since the epoch: the latest batch answer's
-            ``completedAt``, or a settled record's ``createdAt``.
-        ids: The records answered or settled that were made at ``ms``.
-    """
-
-    ms: int
-    ids: frozenset[str] = frozenset()
-
-    @staticmethod
-    def after(
-        made_by: MadeBy | None, at: float | None, records: Iterable[CrmObject] = ()
-    ) -> MadeBy | None:
-        """``made_by`` (None: nothing yet), after an answer completed at ``at`` with
-        ``records``, or after ``records`` made at ``at`` were settled."""
-        if at is None:
-            return made_by
-        ms = round(at * 1000)
-        if made_by is not None and ms < made_by.ms:
-            return made_by
-        # A batch's records mostly share one creation time (one datetime object, as
-        # read): it is rounded once, not once per record.
-        ids: list[str] = []
-        last: datetime | None = None
-        same = False
-        for record in records:
-            if record.created_at is not last:
-                last = record.created_at
-                same = round(last.timestamp() * 1000) == ms
-            if same:
-                ids.append(record.id)
-        at_ms = frozenset(ids)
-        if made_by is None or ms > made_by.ms:
-            return MadeBy(ms, at_ms)
-        return MadeBy(ms, made_by.ids | at_ms) if not at_ms <= made_by.ids else made_by
-
-
-def _ms(record: CrmObject) -> int:
-    return round(record.created_at.timestamp() * 1000)
-
-
-def earlier_in_run(
-    record: CrmObject, repeated: bool, made_by: MadeBy | None
-) -> Literal["no", "yes", "cannot tell"]:
-    """Whether ``record``, read back by an input's unique value, was made by an earlier
-    input of the same run rather than by this input's write.
-
-    Only an input whose value an earlier input of the run also had (``repeated``) can
-    meet that input's record. ``made_by`` is what the run had made when this input was
-    sent: a record made before its millisecond is an earlier input's, one made after it
-    this input's. One made in that very millisecond is an earlier input's when the run
-    was answered or settled with it, else it could be either: "cannot tell".
-    """
-    if not repeated or made_by is None:
-        return "no"
-    made = _ms(record)
-    if made < made_by.ms or record.id in made_by.ids:
-        return "yes"
-    return "cannot tell" if made == made_by.ms else "no"
-
-
-def claim(
-    record: CrmObject,
-    repeated: bool,
-    made_by: MadeBy | None,
-    *,
-    object_type: str,
-    obj: ObjectInput,
-    key_property: str | None,
-    compare: bool = True,
-) -> Settled:
-    """The outcome of an input settled with ``record``, made since its write began.
-
-    It is created when it holds the values the input sent (see
-    :func:`~hubcrm._write.compare.differing_properties` for how they are compared;
-    ``compare=False`` when that was done already, or the record is HubSpot's answer to
-    the write itself), and no earlier input of the run made it (see
-    :func:`earlier_in_run`). A record an earlier input made is a conflict; one that may
-    be an earlier input's, or holds other values (another writer's, made since the
-    write began), leaves the input unknown, naming the record.
-    """
-    earlier = earlier_in_run(record, repeated, made_by)
-    if earlier == "yes":
-        message = (
-            f"a {object_type!r} record with this {key_property} was made by an earlier "
-            f"input of this run. Existing ID: {record.id}"
-        )
-        return Settled("failed", None, ConflictError(message, status=409, category="CONFLICT"))
-    differs = other_values(record, obj) if compare else None
-    if earlier == "no" and differs is None:
-        return Settled("created", record)
-    cause: HubCRMError | None = differs
-    if cause is None:
-        cause = HubCRMError(
-            f"the record read back by this input's unique value (ID {record.id}) was made "
-            "in the same millisecond as an earlier input of the run with that value was "
-            "settled: it may be that input's"
-        )
-    unknown = OutcomeUnknownError(object_type, obj, cause=cause, retried=True)
-    return Settled("unknown", None, unknown)
-
-
 class OtherValues(HubCRMError):
     """Why a record made since a write began is not that write's: it holds other values.
 
@@ -204,6 +87,8 @@ def other_values(record: CrmObject, obj: ObjectInput) -> OtherValues | None:
     """Why ``record``, made since ``obj``'s write began, is not that write's: it holds
     other values (see :func:`~hubcrm._write.compare.differing_properties`); None when
     it holds the values sent."""
+    from .compare import differing_properties  # loaded by the first record read back
+
     differing = differing_properties(obj.properties, record.properties)
     return OtherValues(record, differing) if differing else None
 
@@ -217,55 +102,6 @@ LookUp = Callable[[str, "str | None"], Awaitable[CrmObject]]
 ReadBack = Callable[
     [Sequence[str], "str | None", Sequence[str]], Awaitable["list[CrmObject | None]"]
 ]
-
-
-@attrs.frozen
-class BatchEntry:
-    """One input of a ``batch/create`` whose outcome is ambiguous.
-
-    Attributes:
-        obj: The input.
-        body: Its entry of the batch body, as sent (with its ``objectWriteTraceId``).
-        key: Its value of the unique key property, or None when it has none.
-        repeated: An earlier input of the run may have had the same key.
-    """
-
-    obj: ObjectInput
-    body: Mapping[str, Any] = attrs.field(repr=False)  # property values: personal data
-    key: str | None = attrs.field(repr=redacted_value)
-    repeated: bool = False
-
-
-@attrs.frozen
-class Settled:
-    """What became of one :class:`BatchEntry`.
-
-    Attributes:
-        status: ``"created"`` (with its record), ``"failed"`` (HubSpot's refusal, or a
-            ``ConflictError`` for a record that existed before the batch was sent) or
-            ``"unknown"`` (an ``OutcomeUnknownError``).
-        record: The record, when created.
-        error: Why there is none.
-    """
-
-    status: Literal["created", "failed", "unknown"]
-    record: CrmObject | None = None
-    error: HubCRMError | None = None
-
-
-@attrs.frozen
-class SettledBatch:
-    """The settling of one ambiguous batch: an outcome per entry, and what it cost.
-
-    Attributes:
-        outcomes: One :class:`Settled` per entry, aligned.
-        read_backs: Reads made (``batch/read`` requests).
-        resends: Resends made (``batch/create`` requests, splits included).
-    """
-
-    outcomes: list[Settled]
-    read_backs: int
-    resends: int
 
 
 # Codes of a 400 that says the value itself is bad, not that another record holds it.

@@ -22,8 +22,8 @@ conflict. Inputs without a unique key cannot be settled: they stay unknown.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -40,17 +40,10 @@ from .._core.models import CrmObject, ObjectInput
 from .._http.retry import Retrier
 from .._http.safety import FailureClass, RequestKind, classify
 from .._http.tracing import Tracing, traced
-from .bulk_answer import BatchAnswer, map_batch_answer
-from .executor import execute
 from .readback import (
     CLOCK_SKEW,
-    BatchEntry,
     LookUp,
-    MadeBy,
     ReadBack,
-    Settled,
-    SettledBatch,
-    claim,
     is_unique_refusal,
     made_since,
     other_values,
@@ -58,13 +51,16 @@ from .readback import (
     read_first,
 )
 
+if TYPE_CHECKING:
+    # Settling an ambiguous batch (and with it the batch executor) loads when a batch
+    # is first settled: a single create never needs it.
+    from .batch_settling import BatchEntry, MadeBy, SettledBatch
+
 __all__ = [
     "CLOCK_SKEW",
-    "BatchEntry",
     "LookUp",
     "ReadBack",
     "Recovery",
-    "Settled",
     "Writes",
     "is_unique_refusal",
     "made_since",
@@ -230,10 +226,25 @@ class Writes:
         Returns:
             One :class:`Settled` per entry, aligned, and the requests it took.
         """
-        settling = _BatchSettling(
-            self, path, entries, key_property, object_type, options, started, cause, read_back
+        from .batch_settling import BatchSettling, SettledBatch
+
+        settling = BatchSettling(
+            self.retrier,
+            path,
+            entries,
+            key_property,
+            object_type,
+            options,
+            started,
+            cause,
+            read_back,
         )
         settling.existed_by = existed_by
+        # This module decides from retry_writes: whether any input is settled, and
+        # whether one without a unique key is sent again.
+        retry_writes = options.retry.retry_writes
+        settling.settles = retry_writes != "never"
+        settling.resends_keyless = retry_writes == "always"
         with traced(
             self._tracing,
             "hubcrm.settle",
@@ -363,206 +374,3 @@ class _Settling:
         except HubCRMError as exc:
             raise self._unknown(exc) from exc
         return None
-
-
-@attrs.frozen
-class _Resend:
-    """The batch spec of a settling resend: the entries' bodies, as first sent."""
-
-    path: str
-    options: RequestOptions
-    object_type: str
-    kind: RequestKind = RequestKind.CREATE
-
-    def body(self, items: Sequence[BatchEntry]) -> dict[str, Any]:
-        return {"inputs": [entry.body for entry in items]}
-
-    def read(
-        self, items: Sequence[BatchEntry], data: Any, headers: Mapping[str, str]
-    ) -> BatchAnswer[CrmObject]:
-        return map_batch_answer(
-            [str(entry.body.get("objectWriteTraceId")) for entry in items],
-            data,
-            headers,
-            upsert=False,
-            path=self.path,
-            object_type=self.object_type,
-        )
-
-    def unsendable(self, item: BatchEntry, error: Exception) -> Exception:
-        # It was encoded once already, so only a value changed since can do this.
-        return HubCRMError(f"the input could not be encoded again ({type(error).__name__})")
-
-
-class _BatchSettling:
-    """The settling of the ambiguous inputs of one ``batch/create`` (at most 100).
-
-    Rounds of: read back what is open and may exist, resend what was not found (or,
-    after a failure before commit, resend first). Every input ends with an outcome;
-    one the rounds cannot settle is unknown."""
-
-    def __init__(
-        self,
-        writes: Writes,
-        path: str,
-        entries: Sequence[BatchEntry],
-        key_property: str | None,
-        object_type: str,
-        options: RequestOptions,
-        started: float,
-        cause: HubCRMError,
-        read_back: ReadBack,
-    ) -> None:
-        self.writes = writes
-        self.path = path
-        self.entries = entries
-        self.key_property = key_property
-        self.object_type = object_type
-        self.policy = options.retry
-        self.resend_spec = _Resend(path, options, object_type)
-        self.started = started
-        self.error = cause
-        self.read_back = read_back
-        self.existed_by: MadeBy | None = None
-        self.stopped: HubCRMError | None = None  # a resend met an error that stops the run
-        self.reads = 0
-        self.resends = 0
-        self.out: list[Settled | None] = [None] * len(entries)
-        # The properties to read back: what the inputs set, so a created record reads
-        # as batch/create would have answered it.
-        names: dict[str, None] = {}
-        for entry in entries:
-            names.update(dict.fromkeys(entry.obj.properties))
-        self.properties = list(names)
-
-    def _unknown(self, i: int, cause: HubCRMError, *, tried: bool = True) -> Settled:
-        obj = self.entries[i].obj
-        error = OutcomeUnknownError(self.object_type, obj, cause=cause, retried=tried)
-        return Settled("unknown", None, error)
-
-    def _found(self, i: int, record: CrmObject, refusal: HubCRMError | None = None) -> Settled:
-        entry = self.entries[i]
-        if made_since(record, self.started):
-            return claim(  # the ambiguous attempt made it, unless an earlier input did
-                record,
-                entry.repeated,
-                self.existed_by,
-                object_type=self.object_type,
-                obj=entry.obj,
-                key_property=self.key_property,
-            )
-        if isinstance(refusal, ConflictError):
-            return Settled("failed", None, refusal)
-        message = (
-            f"a {self.object_type!r} record with this {self.key_property} existed before "
-            f"the batch was sent. Existing ID: {record.id}"
-        )
-        return Settled("failed", None, ConflictError(message, status=409, category="CONFLICT"))
-
-    async def run(self) -> list[Settled]:
-        entries, out = self.entries, self.out
-        retry_writes = self.policy.retry_writes
-        pending: list[int] = []
-        for i, entry in enumerate(entries):
-            if retry_writes == "never" or (entry.key is None and retry_writes != "always"):
-                out[i] = self._unknown(i, self.error, tried=False)  # no key can tell
-            else:
-                pending.append(i)
-        refused: dict[int, HubCRMError] = {}  # resends refused as "value taken"
-        # Inputs that may exist: read them before sending them again.
-        unread = set(pending) if read_first(self.error) else set()
-        counters = self.writes.retrier.session.counters
-        reason = "ambiguous batch: settling the inputs by their unique key"
-        for retry in range(1, self.policy.max_retries + 1):
-            if not pending:
-                break
-            wait = await pause(self.writes.retrier.session, self.policy, retry, self.error)
-            if wait is None:
-                break  # HubSpot asked for a pause past rate_limit_deadline
-            counters.retry(reason, wait, "POST", self.path, self.error)
-            keyed = [i for i in pending if entries[i].key is not None and i in unread]
-            if keyed:
-                try:
-                    found = await self._read([entries[i].key or "" for i in keyed])
-                except HubCRMError as exc:
-                    if classify(exc) is FailureClass.REJECTED:
-                        for i in pending:
-                            out[i] = self._unknown(i, exc)  # a refused read settles nothing
-                        return self._done()
-                    self.error = exc
-                    continue
-                for i, record in zip(keyed, found, strict=True):
-                    if record is not None:
-                        out[i] = self._found(i, record, refused.get(i))
-                    elif i in refused and isinstance(refused[i], BadRequestError):
-                        # Refused for its value, yet not found: the 400 was about the
-                        # value itself (or the read lags): keep HubSpot's answer.
-                        out[i] = Settled("failed", None, refused[i])
-                pending = [i for i in pending if out[i] is None]
-            if not pending:
-                break
-            refused = {}
-            pending, unread = await self._resend(pending, refused)
-            if self.stopped is not None:
-                for i in pending:
-                    out[i] = self._unknown(i, self.stopped)
-                return self._done()
-        for i in pending:
-            out[i] = self._unknown(i, self.error)
-        return self._done()
-
-    def _done(self) -> list[Settled]:
-        done: list[Settled] = []
-        for i, settled in enumerate(self.out):
-            done.append(settled if settled is not None else self._unknown(i, self.error))
-        return done
-
-    async def _read(self, keys: list[str]) -> list[CrmObject | None]:
-        self.reads += 1
-        self.writes.retrier.session.counters.read_backs += 1
-        return await self.read_back(keys, self.key_property, self.properties)
-
-    async def _resend(
-        self, pending: list[int], refused: dict[int, HubCRMError]
-    ) -> tuple[list[int], set[int]]:
-        """Send ``pending`` again; returns the inputs still open (ambiguous, not sent or
-        refused as taken), and those of them that may exist (to read first)."""
-        entries, out = self.entries, self.out
-        executed = await execute(
-            self.writes.retrier, self.resend_spec, [entries[i] for i in pending]
-        )
-        self.resends += executed.requests
-        self.writes.retrier.session.counters.settle_resends += executed.requests
-        if executed.stopped_by is not None:
-            self.stopped = executed.stopped_by
-        still: list[int] = []
-        unread: set[int] = set()
-        for i, verdict in zip(pending, executed.verdicts, strict=True):
-            status, error = verdict.status, verdict.error
-            assert error is None or isinstance(error, HubCRMError)
-            if status == "created" and verdict.value is not None:
-                out[i] = Settled("created", verdict.value)
-            elif status == "failed" and self._refusal(i, error):
-                assert error is not None
-                refused[i] = error
-                still.append(i)
-                unread.add(i)
-            elif status == "failed":
-                out[i] = Settled("failed", None, error)
-            elif status == "unknown":
-                if error is not None:
-                    self.error = error
-                    if read_first(error):
-                        unread.add(i)
-                still.append(i)
-            else:  # not attempted (a rate limit named it, or the run stopped): again
-                if error is not None and executed.stopped_by is None:
-                    self.error = error
-                still.append(i)
-        return still, unread
-
-    def _refusal(self, i: int, error: BaseException | None) -> bool:
-        key_property = self.key_property
-        if self.entries[i].key is None or key_property is None:
-            return False
-        return is_unique_refusal(error, key_property)

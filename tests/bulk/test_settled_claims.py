@@ -23,7 +23,8 @@ from hubcrm import AsyncHubCRM, ConflictError, ObjectInput, OutcomeUnknownError
 from hubcrm._core.convert import load_object
 from hubcrm._core.models import CrmObject
 from hubcrm._core.values import format_utc
-from hubcrm._write.readback import MadeBy, OtherValues, claim, earlier_in_run
+from hubcrm._write.batch_settling import MadeBy, claim, earlier_in_run
+from hubcrm._write.readback import OtherValues
 from hubcrm._write.schedule import SeenKeys
 from hubcrm.testing import Emulator
 

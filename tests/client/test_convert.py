@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import subprocess
+import sys
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -631,3 +633,31 @@ def test_format_utc() -> None:
 def test_the_shared_converter_skips_detailed_validation() -> None:
     # Detailed validation is several times slower; it only runs after a failure.
     assert converter.detailed_validation is False
+
+
+_DETAILED_ON_FIRST_FAILURE = """
+from hubcrm._core import convert
+from hubcrm._core.errors import ResponseParseError
+made = [convert._detailed_converter.cache_info().currsize]
+convert.load_object({"id": "1", "properties": {}, "createdAt": "2024-11-20T20:12:09Z",
+                     "updatedAt": "2024-11-20T20:12:09Z", "archived": False})
+made.append(convert._detailed_converter.cache_info().currsize)
+try:
+    convert.load_object({"id": "1", "properties": {}, "createdAt": 7})
+except ResponseParseError as exc:
+    made.append(convert._detailed_converter.cache_info().currsize)
+    print(made, "createdAt" in str(exc))
+"""
+
+
+def test_the_detailed_converter_is_made_by_the_first_answer_it_must_explain() -> None:
+    # Importing the converter (and reading good answers) does not build the second,
+    # slower converter that names a bad answer's field; the first bad answer does.
+    done = subprocess.run(
+        [sys.executable, "-c", _DETAILED_ON_FIRST_FAILURE],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.split("\n")[0] == "[0, 0, 1] True"

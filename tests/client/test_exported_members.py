@@ -426,7 +426,14 @@ def test_only_recovery_reads_retry_writes() -> None:
 
 # What the client's import leaves for first use: the bulk engine and the validate
 # check load when create_many, upsert_many, iter_create_many or validate first runs,
-# the batch update and archive engine when update_many or archive_many does.
+# the batch update and archive engine when update_many or archive_many does; the bulk
+# arguments, the batch executor, the reading of batch answers and the settling of an
+# ambiguous batch when a bulk run starts or a batch is first settled (a single create,
+# even one settled after an ambiguous failure, needs none of them); the comparison of a
+# record read back with the values sent when a record is first read back; search's
+# filters and request building when a search first runs, and paging when a listing or a
+# search first runs; the snapshot types of
+# crm.stats when it is first read.
 _LOADED_ON_FIRST_USE = (
     "hubcrm._write.bulk",
     "hubcrm._write.engine",
@@ -439,6 +446,14 @@ _LOADED_ON_FIRST_USE = (
     "hubcrm._check.report",
     "hubcrm._write.batch_write",
     "hubcrm._write.outcomes",
+    "hubcrm._write.bulk_args",
+    "hubcrm._write.executor",
+    "hubcrm._write.bulk_answer",
+    "hubcrm._write.batch_settling",
+    "hubcrm._write.compare",
+    "hubcrm._resources.search",
+    "hubcrm._resources.paging",
+    "hubcrm._http.client_stats",
 )
 
 
@@ -464,15 +479,47 @@ def test_the_modules_left_for_first_use_exist_and_load_with_bulk_writes() -> Non
     code = (
         "import hubcrm._write.bulk, hubcrm._check.validate, hubcrm._check.bulk\n"
         "import hubcrm._write.engine, hubcrm._write.intake, hubcrm._check.check\n"
-        "import hubcrm._check.reading, hubcrm._write.batch_write"
+        "import hubcrm._check.reading, hubcrm._write.batch_write, hubcrm._resources.search\n"
+        "import hubcrm._http.client_stats, hubcrm._write.compare"
     )
     assert set(_LOADED_ON_FIRST_USE) <= _modules_loaded_by(code)
+
+
+_DEPENDENCIES_ONLY = "import aiohttp, attrs, cattrs, anyio"
+_DEPENDENCY_PACKAGES = {"aiohttp", "attr", "attrs", "cattrs", "anyio"}
+
+
+def _third_party_modules_loaded_by(code: str) -> set[str]:
+    """The modules of hubcrm's dependencies a fresh interpreter has after ``code``."""
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return {m for m in done.stdout.split() if m.split(".")[0] in _DEPENDENCY_PACKAGES}
+
+
+def test_the_clients_load_no_more_of_their_dependencies_than_importing_them_does() -> None:
+    # Importing both clients and making an async client loads no module of aiohttp,
+    # attrs, cattrs or anyio beyond what importing the four dependencies loads: anyio's task
+    # machinery waits for the blocking client's first call (or a bulk run, or the
+    # validate check).
+    baseline = _third_party_modules_loaded_by(_DEPENDENCIES_ONLY)
+    assert {"aiohttp", "attrs", "cattrs", "anyio"} <= baseline  # read right
+    code = (
+        f"{_DEPENDENCIES_ONLY}\nfrom hubcrm import AsyncHubCRM, HubCRM\n"
+        "AsyncHubCRM('pat-na1-00000000-0000-0000-0000-000000000000')"
+    )
+    assert sorted(_third_party_modules_loaded_by(code) - baseline) == []
 
 
 # The rarer resources, and the modules each one's first access loads (and the import of
 # the clients leaves unloaded): what a client that only creates records never pays for.
 _RARE_RESOURCES = {
-    "properties": {"hubcrm._resources.properties", "hubcrm._resources.property_parts"},
+    "properties": {
+        "hubcrm._resources.properties",
+        "hubcrm._resources.property_parts",
+        "hubcrm._core.property_models",
+    },
     "associations": {
         "hubcrm._resources.associations",
         "hubcrm._resources.association_labels",
@@ -481,7 +528,7 @@ _RARE_RESOURCES = {
         "hubcrm._write.outcomes",
     },
     "schemas": {"hubcrm._resources.schemas", "hubcrm._core.schema_models"},
-    "pipelines": {"hubcrm._resources.pipelines"},
+    "pipelines": {"hubcrm._resources.pipelines", "hubcrm._core.pipeline_owner_models"},
     "owners": {"hubcrm._resources.owners"},
 }
 _RARE = sorted(set().union(*_RARE_RESOURCES.values()))

@@ -334,7 +334,7 @@ def test_reprs_of_filters_updates_histories_and_batch_entries_never_show_values(
     from datetime import datetime, timezone
 
     from hubcrm import Filter, ObjectUpdate, ValueWithTimestamp
-    from hubcrm._write.recovery import BatchEntry
+    from hubcrm._write.batch_settling import BatchEntry
 
     secret = "ada@example.com"
     shown = [
