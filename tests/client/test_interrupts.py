@@ -23,6 +23,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from support_time import wait_until, wait_until_sync
 
@@ -494,3 +495,110 @@ def test_ctrl_c_before_the_loop_is_woken_leaves_the_portal_working() -> None:
         if working:  # else close() would wait for the stuck call forever
             portal.close(lambda: asyncio.sleep(0))
     assert started.is_set() is cancelled.is_set()  # handed over, so it ran cancelled
+
+
+# --- an interrupted call stays cancelled until it ends ----------------------------------------
+
+
+def _interrupted_call(work: Callable[[], Any], started: threading.Event) -> float:
+    """Run ``work`` through a fresh portal, send Ctrl-C once it has started; return how
+    long the call took to give up (the KeyboardInterrupt is checked here)."""
+    portal = Portal("test-portal")
+    portal.call(lambda: asyncio.sleep(0))  # starts the loop thread
+    watcher = _interrupt_main_thread_when(started.is_set)
+    try:
+        begun = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            portal.call(work)
+        return time.monotonic() - begun
+    finally:
+        watcher.join()
+        portal.close(lambda: asyncio.sleep(0))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+@pytest.mark.parametrize("sleep", ["asyncio", "anyio"])
+def test_a_call_that_swallows_its_cancellation_is_cancelled_again(
+    default_sigint: None, sleep: str
+) -> None:
+    # Cancellation is level-triggered, as cancelling an anyio scope is: code that
+    # catches the first CancelledError and awaits again (a retry, a read-back) is
+    # cancelled again, at its next await, and again, until the call ends.
+    started = threading.Event()
+    swallowed: list[int] = []
+    pause = asyncio.sleep if sleep == "asyncio" else anyio.sleep
+
+    async def work() -> str:
+        started.set()
+        for attempt in range(3):
+            try:
+                await pause(60)
+            except asyncio.CancelledError:
+                swallowed.append(attempt)  # caught, and tried again
+        await pause(60)
+        return "not cancelled"
+
+    assert _interrupted_call(work, started) < 5
+    assert swallowed == [0, 1, 2]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_a_shielded_region_of_an_interrupted_call_runs_to_its_end(default_sigint: None) -> None:
+    # The client shields some clean-up (a bulk run's engine is awaited to its end): an
+    # interrupt waits for the shielded region, then cancels what follows it.
+    started, release = threading.Event(), threading.Event()
+    steps: list[int] = []
+    after: list[str] = []
+
+    async def work() -> None:
+        with anyio.CancelScope(shield=True):
+            started.set()
+            while not release.is_set():
+                await asyncio.sleep(0.01)  # each an await the cancellation could land on
+                steps.append(1)
+            await anyio.sleep(0)
+            steps.append(2)
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            after.append("cancelled")
+            raise
+
+    def let_go() -> None:  # the interrupt lands inside the region, which goes on
+        started.wait()
+        time.sleep(0.3)
+        release.set()
+
+    releaser = threading.Thread(target=let_go, daemon=True)
+    releaser.start()
+    assert _interrupted_call(work, started) < 5
+    releaser.join()
+    assert steps[-1] == 2 and len(steps) > 2
+    assert after == ["cancelled"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_an_interrupted_call_cancels_its_task_groups_and_deadlines(default_sigint: None) -> None:
+    # anyio inside the call: a task group's children are cancelled with it, and a
+    # deadline still far off does not turn the interrupt into a TimeoutError.
+    started = threading.Event()
+    children: list[str] = []
+
+    async def child() -> None:
+        try:
+            await anyio.sleep(60)
+        except anyio.get_cancelled_exc_class():
+            children.append("cancelled")
+            raise
+
+    async def work() -> None:
+        with anyio.fail_after(60):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(child)
+                tg.start_soon(child)
+                await anyio.sleep(0)  # the children have started
+                started.set()
+                await anyio.sleep(60)
+
+    assert _interrupted_call(work, started) < 5
+    assert children == ["cancelled", "cancelled"]
