@@ -58,7 +58,9 @@ class _LoopThread:
     def __init__(self, name: str) -> None:
         ready: concurrent.futures.Future[asyncio.AbstractEventLoop] = concurrent.futures.Future()
         self._stopped: asyncio.Event | None = None
-        self._tasks: set[asyncio.Task[object]] = set()  # touched on the loop thread only
+        # The tasks running, kept alive here (the loop holds them weakly) until each
+        # removes itself as it ends. Touched on the loop thread only.
+        self._tasks: set[asyncio.Task[object]] = set()
         # Calls handed over and not yet started, oldest first. Appended to by any
         # thread; emptied by _drain on the loop thread (deque's append and popleft are
         # atomic). One wake-up of the loop drains every call handed over meanwhile.
@@ -84,6 +86,8 @@ class _LoopThread:
             await self._stopped.wait()
             while self._tasks:  # the tasks still running finish first
                 await asyncio.wait(set(self._tasks))
+                # One that never ran (so never left the set) is done all the same.
+                self._tasks.difference_update([t for t in self._tasks if t.done()])
 
         try:
             asyncio.run(serve())
@@ -122,10 +126,9 @@ class _LoopThread:
             func, context = pending.popleft()
             # A plain asyncio task: the call's own CancelScope (in _Call.run) is what
             # cancels it, and an anyio task group would add its bookkeeping to every call.
-            # Made inside the caller's context, the task runs in a copy of it.
-            task = context.run(create_task, func())
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            # Made inside the caller's context, the task runs in a copy of it. It leaves
+            # the set itself (_Call), which spares every call a done callback's turn.
+            tasks.add(context.run(create_task, func()))
 
     def stop(self) -> None:
         """Stop the loop after the tasks it is running finish, and join the thread."""
@@ -363,7 +366,7 @@ class Portal:
 
 def _call(loop: _LoopThread, func: Callable[[], Awaitable[T]]) -> T:
     """Run ``func()`` as a task on ``loop`` and wait for it; cancel it if interrupted."""
-    call = _Call(func)
+    call = _Call(func, loop._tasks)
     try:
         loop.start_task_soon(call.run)
         return call.result()
@@ -382,8 +385,9 @@ class _Call(Generic[T]):
     All three end the same way: the task is cancelled, or never runs ``func``.
     """
 
-    def __init__(self, func: Callable[[], Awaitable[T]]) -> None:
+    def __init__(self, func: Callable[[], Awaitable[T]], tasks: set[asyncio.Task[object]]) -> None:
         self._func = func
+        self._tasks = tasks  # the loop thread's, which each task of this call leaves
         # Touched only on the loop thread, so no lock: run() and cancel() never overlap.
         self._started = False
         self._abandoned = False
@@ -401,6 +405,7 @@ class _Call(Generic[T]):
 
     async def run(self) -> None:
         self._started = True
+        task = asyncio.current_task()
         try:
             if self._abandoned:
                 return  # cancelled before it started: do nothing
@@ -421,6 +426,7 @@ class _Call(Generic[T]):
                 raise  # KeyboardInterrupt or SystemExit on the loop thread goes on there
         finally:
             self._scope = None
+            self._tasks.discard(task)
             self._finish()
 
     def _finish(self) -> None:
@@ -443,6 +449,7 @@ class _Call(Generic[T]):
 
     async def _cancel(self) -> None:
         self._abandoned = True
+        self._tasks.discard(asyncio.current_task())  # this task leaves the set itself too
         if self._scope is not None:
             self._scope.cancel()
         elif not self._started:

@@ -334,3 +334,27 @@ def test_one_wake_up_of_the_loop_starts_every_call_handed_over_meanwhile() -> No
         loop.call_soon_threadsafe = real_wake  # type: ignore[method-assign]
         portal.close(lambda: asyncio.sleep(0))
     assert wake_ups == 2  # one for the call that held the loop, one for the 8 others
+
+
+def test_the_loop_thread_lets_go_of_every_finished_call() -> None:
+    # The loop thread keeps each call's task alive while it runs, and no longer: calls
+    # that returned, raised, or were never started because their caller gave up.
+    portal = Portal("test-portal")
+    portal.call(lambda: asyncio.sleep(0))  # starts the loop thread
+    loop_thread = portal._loop_thread
+    assert loop_thread is not None
+
+    async def fail() -> None:
+        raise ValueError("expected")
+
+    async def held() -> list[asyncio.Task[object]]:
+        return list(loop_thread._tasks)
+
+    try:
+        for _ in range(5):
+            portal.call(lambda: asyncio.sleep(0))
+            with pytest.raises(ValueError, match="expected"):
+                portal.call(fail)
+        assert len(portal.call(held)) == 1  # held() itself, while it runs
+    finally:
+        portal.close(lambda: asyncio.sleep(0))
