@@ -337,19 +337,12 @@ def _emit_class(spec: ClassSpec, trees: dict[str, ast.Module]) -> list[str]:
             isinstance(d, ast.Name) and d.id == "property" for d in node.decorator_list
         )
         returns_resource = node.returns is not None and ast.unparse(node.returns) in _RENAMES
-        if is_property and returns_resource and spec.is_client:
-            # A resource the async client makes on first access: so does its twin, once.
+        if is_property and returns_resource:
+            # A property giving another async resource: its twin, on the same portal. A
+            # resource the async client makes on first access: so does its twin, once.
             assert node.returns is not None
             twin = _RENAMES[ast.unparse(node.returns)]
-            out.append("    @functools.cached_property")
-            out.append("    " + _signature(node, twin))
-            out += _docstring_lines(doc, "        ")
-            out.append(f"        return {twin}({target}.{name}, self._portal)")
-        elif is_property and returns_resource:
-            # A property giving another async resource: its twin, on the same portal.
-            assert node.returns is not None
-            twin = _RENAMES[ast.unparse(node.returns)]
-            out.append("    @property")
+            out.append("    @functools.cached_property" if spec.is_client else "    @property")
             out.append("    " + _signature(node, twin))
             out += _docstring_lines(doc, "        ")
             out.append(f"        return {twin}({target}.{name}, self._portal)")
