@@ -253,8 +253,11 @@ def workload_4(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
     names = {
         "hubcrm": "hubcrm create_many",
         "hubspot-sdk": "hubspot-sdk batch.create, chunks of 100",
+        "hand-written": "hand-written aiohttp loader (the floor)",
     }
-    drivers = {k: v for k, v in bulk.DRIVERS.items() if k == "hubcrm" or _sdks.version(_sdks.SDK)}
+    drivers = {
+        k: v for k, v in bulk.DRIVERS.items() if k != "hubspot-sdk" or _sdks.version(_sdks.SDK)
+    }
     limits: dict[str, float | None] = {"unthrottled": None, f"{bulk.LIMIT} per 1 s": bulk.WINDOW}
     # A client's first bulk run in the process also pays one-off costs (modules loaded
     # on first use, the event loop's first start): it is shown on its own row, and the
@@ -264,6 +267,8 @@ def workload_4(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
     for _ in range(sizes.bulk_repeats):
         for limit, window in limits.items():
             for key, driver in drivers.items():
+                if window is not None and key in bulk.UNTHROTTLED_ONLY:
+                    continue
                 outcome = bulk.run_once(base_url, driver, n, window)
                 outcomes.setdefault((key, limit), []).append(outcome)
     rss = {key: bulk.driver_rss_mib(base_url, key, n) for key in drivers}
@@ -275,7 +280,10 @@ def workload_4(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
         f"retries), unthrottled and at {bulk.LIMIT} requests per 1 s (HubSpot's default "
         f"190 per 10 s, scaled); median (min-max) of {sizes.bulk_repeats} interleaved runs, "
         f"after each client's first run in the process (unthrottled, its own row: it also "
-        f"pays one-off costs such as modules loaded on first use).",
+        f"pays one-off costs such as modules loaded on first use). The hand-written "
+        f"loader is the floor: plain aiohttp, 100 inputs per body, `json.dumps` and "
+        f"`json.loads`, each result matched to its input by trace id and kept as a dict; "
+        f"no retries, no typed records, no settling, so it runs unthrottled only.",
     )
     rows = [
         [
@@ -327,10 +335,11 @@ def workload_4(report: Report, base_url: str, sizes: Sizes) -> dict[str, Any]:
         if key == "hubcrm"
     )
     cold = first["hubcrm"].cpu / n * 1e6
+    floor = statistics.median(o.cpu / o.n * 1e6 for o in outcomes["hand-written", "unthrottled"])
     report.goal(
         "hubcrm create_many client CPU <= 12 µs per object",
-        f"{per_object:.0f} µs (the higher of the two limits' medians; the process's first "
-        f"run: {cold:.0f} µs)",
+        f"{per_object:.1f} µs (the higher of the two limits' medians; the process's first "
+        f"run: {cold:.1f} µs; the hand-written floor in the same runs: {floor:.1f} µs)",
         per_object <= 12,
     )
     return {
