@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import pytest
 from support_time import wait_until, wait_until_sync
 
 from hubcrm import AsyncHubCRM, HubCRM, HubCRMError
-from hubcrm._portal import Portal
+from hubcrm._portal import Portal, _Call
 from hubcrm.testing import Emulator
 
 BATCH_SIZE = 10
@@ -229,11 +229,10 @@ class _Spawn:
         self._real(func)
 
 
-@pytest.mark.parametrize("hand_over", [True, False], ids=["handed-over", "not-handed-over"])
-def test_ctrl_c_while_handing_a_call_over_cancels_it(hand_over: bool) -> None:
-    portal = Portal("test-portal")
-    portal.call(lambda: asyncio.sleep(0))  # starts the loop thread
-    started, cancelled = threading.Event(), threading.Event()
+def _sleep_until_cancelled(
+    started: threading.Event, cancelled: threading.Event
+) -> Callable[[], Awaitable[None]]:
+    """A call that sets ``started``, sleeps, and sets ``cancelled`` when cancelled."""
 
     async def work() -> None:
         started.set()
@@ -243,6 +242,16 @@ def test_ctrl_c_while_handing_a_call_over_cancels_it(hand_over: bool) -> None:
             cancelled.set()
             raise
 
+    return work
+
+
+@pytest.mark.parametrize("hand_over", [True, False], ids=["handed-over", "not-handed-over"])
+def test_ctrl_c_while_handing_a_call_over_cancels_it(hand_over: bool) -> None:
+    portal = Portal("test-portal")
+    portal.call(lambda: asyncio.sleep(0))  # starts the loop thread
+    started, cancelled = threading.Event(), threading.Event()
+
+    work = _sleep_until_cancelled(started, cancelled)
     real = portal._loop_thread.start_task_soon  # type: ignore[union-attr]
     spawn = _Spawn(real, hand_over=hand_over)
     portal._loop_thread.start_task_soon = spawn  # type: ignore[union-attr, method-assign]
@@ -466,13 +475,7 @@ def test_ctrl_c_before_the_loop_is_woken_leaves_the_portal_working() -> None:
 
     started, cancelled = threading.Event(), threading.Event()
 
-    async def work() -> None:
-        started.set()
-        try:
-            await asyncio.sleep(60)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+    work = _sleep_until_cancelled(started, cancelled)
 
     async def answer() -> int:
         return 42
@@ -544,12 +547,23 @@ def test_a_call_that_swallows_its_cancellation_is_cancelled_again(
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
-def test_a_shielded_region_of_an_interrupted_call_runs_to_its_end(default_sigint: None) -> None:
+def test_a_shielded_region_of_an_interrupted_call_runs_to_its_end(
+    default_sigint: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # The client shields some clean-up (a bulk run's engine is awaited to its end): an
     # interrupt waits for the shielded region, then cancels what follows it.
-    started, release = threading.Event(), threading.Event()
+    started, release, cancelled = threading.Event(), threading.Event(), threading.Event()
     steps: list[int] = []
+    at_cancel: list[int] = []  # the region's steps when the call's cancellation landed
     after: list[str] = []
+    real_cancel = _Call._cancel
+
+    async def cancel_and_tell(call: _Call[Any]) -> None:
+        await real_cancel(call)
+        at_cancel.append(len(steps))
+        cancelled.set()
+
+    monkeypatch.setattr(_Call, "_cancel", cancel_and_tell)
 
     async def work() -> None:
         with anyio.CancelScope(shield=True):
@@ -565,18 +579,18 @@ def test_a_shielded_region_of_an_interrupted_call_runs_to_its_end(default_sigint
             after.append("cancelled")
             raise
 
-    def let_go() -> None:  # the interrupt lands inside the region, which goes on
-        started.wait()
-        time.sleep(0.3)
+    def let_go() -> None:  # the region is let go only once the call was cancelled in it
+        cancelled.wait(10)
         release.set()
 
     releaser = threading.Thread(target=let_go, daemon=True)
     releaser.start()
     assert _interrupted_call(work, started) < 5
     releaser.join()
-    assert steps[-1] == 2
-    assert len(steps) > 2
-    assert after == ["cancelled"]
+    assert cancelled.is_set()
+    assert 2 not in steps[: at_cancel[0]]  # the cancellation landed inside the region,
+    assert steps[-1] == 2  # and the region ran on to its end,
+    assert after == ["cancelled"]  # and what followed it was cancelled
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
