@@ -23,7 +23,6 @@ import attrs
 
 from .._core.clock import Clock, Random, Sleep
 from .._core.config import RequestOptions
-from .._core.error_bodies import error_from_response
 from .._core.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -426,6 +425,9 @@ class Session:
                 if status >= 400:
                     if status == 429:
                         counters.rate_limited += 1
+                    # The reading of error answers loads with the first one.
+                    from .._core.error_bodies import error_from_response
+
                     raise error_from_response(
                         status, body, resp_headers, method=method, path=log_path
                     )

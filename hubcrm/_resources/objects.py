@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from .._check.reader import DefinitionsReader
 from .._core.config import RequestOptions
 from .._core.convert import dump_input, load_object
-from .._core.error_bodies import error_from_batch_entry
 from .._core.errors import ResponseParseError
 from .._core.models import CONTACT_TYPES, Association, CrmObject, ObjectInput
 from .._core.values import PropertyValue, type_name
@@ -268,6 +267,8 @@ class AsyncObjects(BulkWrites):
                 raise ResponseParseError("a batch read answer is not a JSON object")
             for entry in _list(data.get("errors")):
                 if isinstance(entry, Mapping) and entry.get("category") != "OBJECT_NOT_FOUND":
+                    from .._core.error_bodies import error_from_batch_entry
+
                     raise error_from_batch_entry(
                         entry, headers=response.headers, method="POST", path=path
                     )
