@@ -196,13 +196,16 @@ class Response:
             ) from exc
 
 
-@attrs.define
 class _Time:
-    """Where a session and its views read the time, wait, and draw jitter."""
+    """Where a session and its views read the time, wait, and draw jitter (a plain
+    class: shared and changed in place, never shown or compared)."""
 
-    clock: Clock
-    sleep: Sleep
-    random: Random
+    __slots__ = ("clock", "random", "sleep")
+
+    def __init__(self, clock: Clock, sleep: Sleep, random: Random) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self.random = random
 
 
 class Session:
