@@ -12,7 +12,7 @@ from .._core.config import RequestOptions
 from .._core.convert import dump_input, load_object
 from .._core.errors import ResponseParseError
 from .._core.models import CONTACT_TYPES, Association, CrmObject, ObjectInput
-from .._core.values import PropertyValue, type_name
+from .._core.values import type_name
 from .._http.retry import RequestKind, Retrier
 from .._http.session import object_type_segment, path_segment
 from .._write.recovery import Writes
@@ -21,6 +21,7 @@ from .objects_bulk import BulkWrites
 from .raw import WithRawResponse, raw_response
 
 if TYPE_CHECKING:
+    from .._core.values import PropertyValue
     from .._write.bulk_args import BulkArgs, Endpoint
     from .search import Filter, Sort
 

@@ -489,6 +489,7 @@ def test_the_modules_left_for_first_use_exist_and_load_with_bulk_writes() -> Non
 
 
 _DEPENDENCIES_ONLY = "import aiohttp, attrs, cattrs, anyio"
+_CLIENTS = "from hubcrm import AsyncHubCRM, HubCRM"
 _DEPENDENCY_PACKAGES = {"aiohttp", "attr", "attrs", "cattrs", "anyio"}
 
 
@@ -499,6 +500,28 @@ def _third_party_modules_loaded_by(code: str) -> set[str]:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     return {m for m in done.stdout.split() if m.split(".")[0] in _DEPENDENCY_PACKAGES}
+
+
+def _modules_outside_hubcrm_loaded_by(code: str) -> set[str]:
+    """The modules other than hubcrm's a fresh interpreter has after ``code``."""
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return {m for m in done.stdout.split() if m.split(".")[0] != "hubcrm"}
+
+
+def test_importing_the_clients_loads_no_module_their_dependencies_do_not() -> None:
+    # Not even one of the standard library: decimal, for one, loads with the first
+    # value that needs it (a Decimal, or PropertyValue's first use), not at import.
+    baseline = _modules_outside_hubcrm_loaded_by(_DEPENDENCIES_ONLY)
+    assert {"aiohttp", "json", "re"} <= baseline  # read right
+    assert "decimal" not in baseline
+    loaded = _modules_outside_hubcrm_loaded_by(f"{_DEPENDENCIES_ONLY}\n{_CLIENTS}")
+    assert sorted(loaded - baseline) == []
+    # ...and what loads decimal is seen: the check above could fail.
+    code = f"{_DEPENDENCIES_ONLY}\n{_CLIENTS}\nimport hubcrm\nhubcrm.PropertyValue"
+    assert "decimal" in _modules_outside_hubcrm_loaded_by(code) - baseline
 
 
 def test_the_clients_load_no_more_of_their_dependencies_than_importing_them_does() -> None:
