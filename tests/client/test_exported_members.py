@@ -434,7 +434,8 @@ def test_only_recovery_reads_retry_writes() -> None:
 # filters and request building when a search first runs, and paging when a listing or a
 # search first runs; the snapshot types of
 # crm.stats when it is first read; the reading of HubSpot's error answers (and
-# ErrorDetail with it) when the first error is made.
+# ErrorDetail with it) when the first error is made; RawResponse with the first raw
+# call.
 _LOADED_ON_FIRST_USE = (
     "hubcrm._write.bulk",
     "hubcrm._write.engine",
@@ -457,6 +458,7 @@ _LOADED_ON_FIRST_USE = (
     "hubcrm._http.client_stats",
     "hubcrm._core.error_bodies",
     "hubcrm._core.error_detail",
+    "hubcrm._resources.raw_response",
 )
 
 
@@ -483,7 +485,8 @@ def test_the_modules_left_for_first_use_exist_and_load_with_bulk_writes() -> Non
         "import hubcrm._write.bulk, hubcrm._check.validate, hubcrm._check.bulk\n"
         "import hubcrm._write.engine, hubcrm._write.intake, hubcrm._check.check\n"
         "import hubcrm._check.reading, hubcrm._write.batch_write, hubcrm._resources.search\n"
-        "import hubcrm._http.client_stats, hubcrm._write.compare, hubcrm._core.error_bodies"
+        "import hubcrm._http.client_stats, hubcrm._write.compare, hubcrm._core.error_bodies\n"
+        "import hubcrm._resources.raw_response"
     )
     assert set(_LOADED_ON_FIRST_USE) <= _modules_loaded_by(code)
 
