@@ -527,6 +527,22 @@ def test_importing_the_clients_loads_no_module_their_dependencies_do_not() -> No
     assert "decimal" in _modules_outside_hubcrm_loaded_by(code) - baseline
 
 
+def test_importing_the_clients_builds_no_converter_and_no_route_table() -> None:
+    # The general converter (a record in HubSpot's usual shape is read without it) and
+    # tracing's table of route templates are made by their first use.
+    code = (
+        f"{_CLIENTS}\nfrom hubcrm._core import convert\nfrom hubcrm._http import tracing\n"
+        "print('converter' in vars(convert), tracing._SHAPES is None)\n"
+        "assert convert._converter() is convert.converter\n"
+        "tracing.route_template('/crm/objects/2026-03/contacts')\n"
+        "print('converter' in vars(convert), tracing._SHAPES is None)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split("\n")[:2] == ["False True", "True False"]
+
+
 def test_the_clients_load_no_more_of_their_dependencies_than_importing_them_does() -> None:
     # Importing both clients and making an async client loads no module of aiohttp,
     # attrs, cattrs or anyio beyond what importing the four dependencies loads: anyio's task
