@@ -35,7 +35,9 @@ _UTC = timezone.utc
 
 # ISO 8601 / RFC 3339 date-times: seconds, fraction and zone optional, any fraction
 # length, "Z" or an offset (a missing zone means UTC, which is what HubSpot sends).
-_DATETIME = re.compile(
+# Compiled (and cached by re) by the first date-time in another shape than HubSpot's
+# usual ones, which parse_datetime reads without it.
+_DATETIME = (
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
     r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?"
 )
@@ -74,7 +76,7 @@ def parse_datetime(value: str) -> datetime:
             return datetime.fromisoformat(value[:-1] + "+00:00")
         except ValueError:
             pass
-    match = _DATETIME.fullmatch(value)
+    match = re.fullmatch(_DATETIME, value)
     if match is None:
         raise ValueError(f"expected an ISO 8601 date-time, got {value[:40]!r}")
     year, month, day, hour, minute, second, fraction, _z, sign, off_h, off_m = match.groups()
