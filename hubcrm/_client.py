@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncHubCRM"]
 
-_API_VERSION = re.compile(r"\d{4}-\d{2}|v3")
+_API_VERSION = r"\d{4}-\d{2}|v3"  # compiled (and cached by re) by the first client
 _R = TypeVar("_R")
 
 
@@ -262,7 +262,7 @@ class AsyncHubCRM:
         provider = _token_provider(access_token)
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
             raise ValueError(f"base_url must be an http:// or https:// URL, not {base_url!r}")
-        if not isinstance(api_version, str) or not _API_VERSION.fullmatch(api_version):
+        if not isinstance(api_version, str) or not re.fullmatch(_API_VERSION, api_version):
             raise ValueError(f"api_version must look like '2026-03' (or 'v3'), not {api_version!r}")
         if isinstance(max_connections, bool) or not isinstance(max_connections, int):
             raise TypeError(f"max_connections must be an int, not {type_name(max_connections)}")

@@ -118,11 +118,12 @@ RESERVED_HEADERS: Mapping[str, str] = {
     "host": "it follows base_url",
     "connection": "the connection pool owns it",
 }
-#: An RFC 9110 token: a header name, or a product name or version in a User-Agent.
-TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+#: An RFC 9110 token, the pattern ``re.fullmatch`` takes: a header name, or a product
+#: name or version in a User-Agent. Compiled (and cached by ``re``) at its first use.
+TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # A field value: visible ASCII, spaces and tabs inside; never CR, LF, NUL or another
 # control character (a line break would start another header: header injection).
-_FIELD_VALUE = re.compile(r"[\x21-\x7e]([\t\x20-\x7e]*[\x21-\x7e])?")
+_FIELD_VALUE = r"[\x21-\x7e]([\t\x20-\x7e]*[\x21-\x7e])?"
 
 
 def check_headers(headers: object, *, argument: str) -> tuple[tuple[str, str], ...]:
@@ -150,7 +151,7 @@ def check_headers(headers: object, *, argument: str) -> tuple[tuple[str, str], .
     for name, value in headers.items():
         if not isinstance(name, str):
             raise TypeError(f"{argument}: header names must be str, not {type(name).__name__}")
-        if not TOKEN.fullmatch(name):
+        if not re.fullmatch(TOKEN, name):
             raise ValueError(
                 f"{argument}: {name!r} is not a valid header name (letters, digits and "
                 f"!#$%&'*+.^_`|~- only; no spaces, colons or line breaks)"
@@ -167,7 +168,7 @@ def check_headers(headers: object, *, argument: str) -> tuple[tuple[str, str], .
                 f"{argument}: the value of header {name!r} must be a str, "
                 f"not {type(value).__name__}"
             )
-        if not _FIELD_VALUE.fullmatch(value):
+        if not re.fullmatch(_FIELD_VALUE, value):
             raise ValueError(
                 f"{argument}: the value of header {name!r} is empty, starts or ends with "
                 f"whitespace, or holds a line break, a control or a non-ASCII character"

@@ -35,7 +35,9 @@ _UTC = timezone.utc
 
 # ISO 8601 / RFC 3339 date-times: seconds, fraction and zone optional, any fraction
 # length, "Z" or an offset (a missing zone means UTC, which is what HubSpot sends).
-_DATETIME = re.compile(
+# Compiled (and cached by re) by the first date-time in another shape than HubSpot's
+# usual ones, which parse_datetime reads without it.
+_DATETIME = (
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?"
     r"(?:([Zz])|([+-])(\d{2})(?::?(\d{2}))?)?"
 )
@@ -74,7 +76,7 @@ def parse_datetime(value: str) -> datetime:
             return datetime.fromisoformat(value[:-1] + "+00:00")
         except ValueError:
             pass
-    match = _DATETIME.fullmatch(value)
+    match = re.fullmatch(_DATETIME, value)
     if match is None:
         raise ValueError(f"expected an ISO 8601 date-time, got {value[:40]!r}")
     year, month, day, hour, minute, second, fraction, _z, sign, off_h, off_m = match.groups()
@@ -273,8 +275,27 @@ def _make_converter(*, detailed_validation: bool) -> cattrs.Converter:
     return conv
 
 
-#: The converter between hubcrm's attrs models and HubSpot's JSON (camelCase keys).
-converter: cattrs.Converter = _make_converter(detailed_validation=False)
+if TYPE_CHECKING:
+    #: The converter between hubcrm's attrs models and HubSpot's JSON (camelCase keys).
+    converter: cattrs.Converter
+else:
+
+    def __getattr__(name: str) -> object:
+        if name == "converter":
+            return _converter()
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _converter() -> cattrs.Converter:
+    """The module's ``converter``, made by its first use (a record in HubSpot's usual
+    shape is read without it), not at import; from then on the module's attribute,
+    which is what is used (and what a test may replace)."""
+    global converter
+    try:
+        return converter
+    except NameError:
+        converter = _make_converter(detailed_validation=False)
+        return converter
 
 
 @functools.cache
@@ -296,7 +317,7 @@ def dump_input(obj: ObjectInput) -> dict[str, Any]:
     """
     body: dict[str, Any]
     if obj.associations:
-        body = converter.unstructure(obj, ObjectInput)
+        body = _converter().unstructure(obj, ObjectInput)
     else:
         # The usual single create, without the converter's dispatch: what it would make.
         body = {"properties": dict(obj.properties), "associations": []}
@@ -331,7 +352,7 @@ def load_object(data: Any, *, fresh: bool = False) -> CrmObject:
         if fast is not None:
             return fast
     try:
-        obj: CrmObject = converter.structure(data, CrmObject)
+        obj: CrmObject = _converter().structure(data, CrmObject)
     except Exception as exc:
         raise _parse_error(data, CrmObject, exc) from exc
     return obj
@@ -457,7 +478,7 @@ def load_pipeline(data: Any) -> Pipeline:
     from .pipeline_owner_models import Pipeline
 
     try:
-        pipeline: Pipeline = converter.structure(data, Pipeline)
+        pipeline: Pipeline = _converter().structure(data, Pipeline)
     except Exception as exc:
         raise _parse_error(data, Pipeline, exc) from exc
     return pipeline
@@ -473,7 +494,7 @@ def load_owner(data: Any) -> Owner:
     from .pipeline_owner_models import Owner
 
     try:
-        owner: Owner = converter.structure(data, Owner)
+        owner: Owner = _converter().structure(data, Owner)
     except Exception as exc:
         raise _parse_error(data, Owner, exc) from exc
     return owner

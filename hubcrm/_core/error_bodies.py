@@ -13,13 +13,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from .error_detail import ErrorDetail
 from .errors import (
     APIError,
     AuthenticationError,
     BadRequestError,
     ConflictError,
     DailyLimitError,
-    ErrorDetail,
     ForbiddenError,
     NotFoundError,
     RateLimitError,

@@ -33,9 +33,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from .error_detail import ErrorDetail, find_existing_id, parse_retry_after, required_scopes
-
 if TYPE_CHECKING:
+    from .error_detail import ErrorDetail
     from .models import ObjectInput
 
 __all__ = [
@@ -59,6 +58,16 @@ __all__ = [
     "SearchCapError",
     "ServerError",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # ErrorDetail lives with the readers of an error answer, loaded by the first error
+    # (or the first use of this name): a client that only succeeds never needs them.
+    if name == "ErrorDetail":
+        from .error_detail import ErrorDetail
+
+        return ErrorDetail
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: The message of the ``HubCRMError`` every call of a closed client raises.
@@ -163,6 +172,10 @@ class APIError(HubCRMError):
         self.method = method
         self.path = path
         self.body = dict(body) if body is not None else None
+        # The readers of an error answer load with the first error (a client that only
+        # succeeds never needs them).
+        from .error_detail import parse_retry_after
+
         self.retry_after = parse_retry_after(self.headers.get("retry-after"))
         self._derive()
         super().__init__(self._describe())
@@ -234,6 +247,8 @@ class ForbiddenError(APIError):
     required_scopes: tuple[str, ...]
 
     def _derive(self) -> None:
+        from .error_detail import required_scopes
+
         self.required_scopes = required_scopes(self.context, self.errors)
 
 
@@ -251,6 +266,8 @@ class ConflictError(APIError):
     existing_id: str | None
 
     def _derive(self) -> None:
+        from .error_detail import find_existing_id
+
         self.existing_id = find_existing_id(self.message, self.context, self.errors)
 
 

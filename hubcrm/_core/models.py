@@ -5,11 +5,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
-from .values import PropertyValue, check_text, encode_properties, type_name
+from .values import check_text, encode_properties, type_name
+
+if TYPE_CHECKING:
+    from .values import PropertyValue
 
 __all__ = [
     "CONTACT_TYPES",

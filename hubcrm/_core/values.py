@@ -9,8 +9,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence, Set
 from datetime import date, datetime, timezone
-from decimal import Decimal
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
+
+if TYPE_CHECKING:
+    # decimal loads with the first value that is not a str, bool, int, float, date or
+    # list (a Decimal exists only once its user has imported decimal), not at import.
+    from decimal import Decimal
 
 __all__ = [
     "MAX_NUMBER_DIGITS",
@@ -22,10 +26,33 @@ __all__ = [
     "type_name",
 ]
 
-#: The Python values hubcrm accepts for a CRM property (written in HubSpot's formats).
-PropertyValue: TypeAlias = (
-    str | bool | int | float | Decimal | date | datetime | Sequence[str] | Set[str] | None
-)
+if TYPE_CHECKING:
+    #: The Python values hubcrm accepts for a CRM property (written in HubSpot's formats).
+    PropertyValue: TypeAlias = (
+        str | bool | int | float | Decimal | date | datetime | Sequence[str] | Set[str] | None
+    )
+else:
+
+    def __getattr__(name: str) -> object:
+        # PropertyValue names Decimal: made (with decimal loaded) on its first use.
+        if name == "PropertyValue":
+            from decimal import Decimal
+
+            value = globals()[name] = (
+                str
+                | bool
+                | int
+                | float
+                | Decimal
+                | date
+                | datetime
+                | Sequence[str]
+                | Set[str]
+                | None
+            )
+            return value
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 _ACCEPTED = "pass str, bool, int, float, Decimal, date, aware datetime, a list of str, or None"
 
@@ -135,6 +162,8 @@ def _encode_float(name: str, value: float) -> str:
             "pass a finite float"
         )
     # Spell out the exponent (1e-05 -> 0.00001) without changing the digits.
+    from decimal import Decimal
+
     return format(Decimal(text), "f")
 
 
@@ -241,14 +270,18 @@ def encode_value(name: str, value: object) -> str:
         return _encode_int(name, value)
     if isinstance(value, float):
         return _encode_float(name, value)
-    if isinstance(value, Decimal):
-        return _encode_decimal(name, value)
+    # No value is both a Decimal and one of the next three (their layouts conflict), so
+    # decimal is loaded only after them.
     if isinstance(value, datetime):
         return _encode_datetime(name, value)
     if isinstance(value, date):
         return date.isoformat(value)
     if isinstance(value, (list, tuple)):
         return _encode_multi(name, list(value), sort=False)
+    from decimal import Decimal
+
+    if isinstance(value, Decimal):
+        return _encode_decimal(name, value)
     if isinstance(value, Set):
         return _encode_multi(name, list(value), sort=True)
     if isinstance(value, Sequence) and not isinstance(value, _BYTES_LIKE):

@@ -17,7 +17,6 @@ import attrs
 
 from .._core.clock import Clock
 from .._core.config import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, OAUTH_TOKEN_PATH, Timeouts
-from .._core.error_bodies import error_from_response
 from .._core.errors import (
     APIError,
     AuthenticationError,
@@ -386,6 +385,8 @@ class OAuth(TokenProvider):
 
 def _refusal(status: int, body: bytes, headers: Mapping[str, str], path: str) -> APIError:
     """The exception for a token endpoint answering ``status`` (300 or more)."""
+    from .._core.error_bodies import error_from_response  # loaded by the first error
+
     error = error_from_response(status, body, headers, method="POST", path=path)
     if not 400 <= status < 500 or isinstance(error, RateLimitError):
         return error  # a 429 or a 5xx says "later", not "your credentials are bad"

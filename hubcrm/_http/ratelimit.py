@@ -45,7 +45,8 @@ DAILY_REMAINING_HEADER = "X-HubSpot-RateLimit-Daily-Remaining"
 # off in its last bit): sleeping again for them would only spin the loop.
 _NEGLIGIBLE = 1e-6
 
-_PARSE_RE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d*)?|\.\d+)\s*s?\s*", re.IGNORECASE)
+# Compiled (and cached by re) by the first rate limit written as text.
+_PARSE_RE = r"\s*(\d+)\s*/\s*(\d+(?:\.\d*)?|\.\d+)\s*s?\s*"
 
 
 def _check_max_requests(value: object) -> int:
@@ -106,7 +107,7 @@ class RateLimit:
         Raises:
             ValueError: ``text`` is not of that form, or a number in it is zero.
         """
-        match = _PARSE_RE.fullmatch(text) if isinstance(text, str) else None
+        match = re.fullmatch(_PARSE_RE, text, re.IGNORECASE) if isinstance(text, str) else None
         if match is None:
             raise ValueError(
                 f"a rate limit is written REQUESTS/SECONDS, such as '190/10' or '20/0.5s', "

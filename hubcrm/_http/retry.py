@@ -27,8 +27,6 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
-
 from .._core.config import RequestOptions, RetryPolicy
 from .._core.errors import (
     APIError,
@@ -55,18 +53,37 @@ __all__ = [
 ]
 
 
-@attrs.frozen
 class Decision:
-    """What to do after a failed attempt."""
+    """What to do after a failed attempt (a plain class: made per failed attempt and
+    read once, never compared or copied).
 
-    retry: bool
-    reason: str
-    wait: float | None = None
-    """Seconds to wait first; for a rate limit, ``None`` means "until the window drains"."""
-    rate_limited: bool = False
-    """A 429 for the burst window: every sender of the client pauses, not only this one."""
-    refresh_token: bool = False
-    """The token expired: invalidate it, then send again at once with a fresh one."""
+    Attributes:
+        retry: send again.
+        reason: why, for logs, counters and spans.
+        wait: seconds to wait first; for a rate limit, ``None`` means "until the window
+            drains".
+        rate_limited: a 429 for the burst window: every sender of the client pauses, not
+            only this one.
+        refresh_token: the token expired: invalidate it, then send again at once with a
+            fresh one.
+    """
+
+    __slots__ = ("rate_limited", "reason", "refresh_token", "retry", "wait")
+
+    def __init__(
+        self,
+        retry: bool,
+        reason: str,
+        wait: float | None = None,
+        *,
+        rate_limited: bool = False,
+        refresh_token: bool = False,
+    ) -> None:
+        self.retry = retry
+        self.reason = reason
+        self.wait = wait
+        self.rate_limited = rate_limited
+        self.refresh_token = refresh_token
 
 
 def backoff(policy: RetryPolicy, retry: int, rand: Callable[[], float] = random.random) -> float:
@@ -150,24 +167,58 @@ def decide(
     return Decision(True, f"{failure.value}: {reason}", wait)
 
 
-@attrs.define
 class _Call:
-    """One request on its way, and what its attempts have used so far."""
+    """One request on its way, and what its attempts have used so far.
 
-    method: str
-    path: str
-    shown_path: str  # the path as logs may show it (no personal data)
-    kind: RequestKind
-    options: RequestOptions
-    data: bytes | None
-    params: Mapping[str, str] | None
-    attempts: int = 0
-    retries: int = 0  # transient retries (rate-limit pauses are not counted)
-    pause_limit: float = math.inf  # how long a pause may hold the next attempt
-    paused: float = 0.0  # seconds of rate_limit_deadline used: 429 pauses, Retry-After waits
-    refreshed: bool = False
-    token: str | None = None
-    ambiguous: bool = False  # an attempt failed ambiguously and was followed by another
+    A plain class: made once per request and never shown, compared or copied, it needs
+    nothing attrs would generate (and attrs' per-class generation would cost import time).
+    """
+
+    __slots__ = (
+        "ambiguous",
+        "attempts",
+        "data",
+        "kind",
+        "method",
+        "options",
+        "params",
+        "path",
+        "pause_limit",
+        "paused",
+        "refreshed",
+        "retries",
+        "shown_path",
+        "token",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        shown_path: str,
+        kind: RequestKind,
+        options: RequestOptions,
+        data: bytes | None,
+        params: Mapping[str, str] | None,
+        *,
+        pause_limit: float = math.inf,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.shown_path = shown_path  # the path as logs may show it (no personal data)
+        self.kind = kind
+        self.options = options
+        self.data = data
+        self.params = params
+        self.attempts = 0
+        self.retries = 0  # transient retries (rate-limit pauses are not counted)
+        self.pause_limit = pause_limit  # how long a pause may hold the next attempt
+        # Seconds of rate_limit_deadline used: 429 pauses, Retry-After waits.
+        self.paused = 0.0
+        self.refreshed = False
+        self.token: str | None = None
+        # An attempt failed ambiguously and was followed by another.
+        self.ambiguous = False
 
 
 class Retrier:

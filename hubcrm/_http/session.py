@@ -23,7 +23,6 @@ import attrs
 
 from .._core.clock import Clock, Random, Sleep
 from .._core.config import RequestOptions
-from .._core.error_bodies import error_from_response
 from .._core.errors import (
     APIConnectionError,
     AuthenticationError,
@@ -197,13 +196,16 @@ class Response:
             ) from exc
 
 
-@attrs.define
 class _Time:
-    """Where a session and its views read the time, wait, and draw jitter."""
+    """Where a session and its views read the time, wait, and draw jitter (a plain
+    class: shared and changed in place, never shown or compared)."""
 
-    clock: Clock
-    sleep: Sleep
-    random: Random
+    __slots__ = ("clock", "random", "sleep")
+
+    def __init__(self, clock: Clock, sleep: Sleep, random: Random) -> None:
+        self.clock = clock
+        self.sleep = sleep
+        self.random = random
 
 
 class Session:
@@ -426,6 +428,9 @@ class Session:
                 if status >= 400:
                     if status == 429:
                         counters.rate_limited += 1
+                    # The reading of error answers loads with the first one.
+                    from .._core.error_bodies import error_from_response
+
                     raise error_from_response(
                         status, body, resp_headers, method=method, path=log_path
                     )

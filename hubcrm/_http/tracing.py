@@ -20,8 +20,6 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import attrs
-
 from .._core.errors import APIError
 from .._core.version import version
 
@@ -62,11 +60,9 @@ _ROUTES: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-@attrs.frozen
-class _Route:
-    words: tuple[tuple[int, str], ...]  # (position, the word that must be there)
-    action: int | None  # the position of a batch action, kept as written
-    parts: tuple[str, ...]
+# A route as matched: the (position, word) pairs that must be there, the position of a
+# batch action (kept as written) or None, and the template's segments.
+_Route = tuple[tuple[tuple[int, str], ...], int | None, tuple[str, ...]]
 
 
 def _compile() -> dict[tuple[str, int], tuple[_Route, ...]]:
@@ -75,12 +71,13 @@ def _compile() -> dict[tuple[str, int], tuple[_Route, ...]]:
         for route in routes:
             words = tuple((i, w) for i, w in enumerate(route) if w != "*" and w[0] != "{")
             action = route.index("*") if "*" in route else None
-            table.setdefault((api, len(route)), []).append(_Route(words, action, route))
+            table.setdefault((api, len(route)), []).append((words, action, route))
     return {shape: tuple(routes) for shape, routes in table.items()}
 
 
-# By (api, segments below the version): the few routes a path can be.
-_SHAPES = _compile()
+# By (api, segments below the version): the few routes a path can be. Built by the first
+# traced request (a client without tracing never needs it).
+_SHAPES: dict[tuple[str, int], tuple[_Route, ...]] | None = None
 
 
 def _is_version(segment: str) -> bool:
@@ -109,14 +106,16 @@ def route_template(path: str) -> tuple[str, str | None] | None:
     else:
         return None
     rest = segments[4:]
-    for route in _SHAPES.get((api, len(rest)), ()):
-        if all(rest[i] == word for i, word in route.words):
-            parts = route.parts
-            if route.action is not None:
-                action = rest[route.action]
+    global _SHAPES
+    if _SHAPES is None:
+        _SHAPES = _compile()
+    for words, position, parts in _SHAPES.get((api, len(rest)), ()):
+        if all(rest[i] == word for i, word in words):
+            if position is not None:
+                action = rest[position]
                 if action not in _BATCH_ACTIONS:
                     continue
-                parts = (*parts[: route.action], action, *parts[route.action + 1 :])
+                parts = (*parts[:position], action, *parts[position + 1 :])
             return "/".join((*segments[:4], *parts)), unquote(rest[0])
     return None
 

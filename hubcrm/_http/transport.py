@@ -22,6 +22,7 @@ import inspect
 import netrc
 import os
 import platform
+import re
 import urllib.request
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from ssl import SSLContext
@@ -240,7 +241,7 @@ def check_app_name(app_name: object) -> str | None:
         )
     for product in app_name.split(" "):
         name, slash, product_version = product.partition("/")
-        if not TOKEN.fullmatch(name) or (slash and not TOKEN.fullmatch(product_version)):
+        if not re.fullmatch(TOKEN, name) or (slash and not re.fullmatch(TOKEN, product_version)):
             raise ValueError(
                 f"app_name must be a product such as 'acme-sync/2.1' (a name and an "
                 f"optional /version, several separated by single spaces; letters, digits "

@@ -10,10 +10,9 @@ from typing import TYPE_CHECKING, Any
 from .._check.reader import DefinitionsReader
 from .._core.config import RequestOptions
 from .._core.convert import dump_input, load_object
-from .._core.error_bodies import error_from_batch_entry
 from .._core.errors import ResponseParseError
 from .._core.models import CONTACT_TYPES, Association, CrmObject, ObjectInput
-from .._core.values import PropertyValue, type_name
+from .._core.values import type_name
 from .._http.retry import RequestKind, Retrier
 from .._http.session import object_type_segment, path_segment
 from .._write.recovery import Writes
@@ -22,6 +21,7 @@ from .objects_bulk import BulkWrites
 from .raw import WithRawResponse, raw_response
 
 if TYPE_CHECKING:
+    from .._core.values import PropertyValue
     from .._write.bulk_args import BulkArgs, Endpoint
     from .search import Filter, Sort
 
@@ -268,6 +268,8 @@ class AsyncObjects(BulkWrites):
                 raise ResponseParseError("a batch read answer is not a JSON object")
             for entry in _list(data.get("errors")):
                 if isinstance(entry, Mapping) and entry.get("category") != "OBJECT_NOT_FOUND":
+                    from .._core.error_bodies import error_from_batch_entry
+
                     raise error_from_batch_entry(
                         entry, headers=response.headers, method="POST", path=path
                     )

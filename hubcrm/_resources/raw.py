@@ -19,12 +19,23 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
-from typing import Any, Concatenate, Generic, Literal, ParamSpec, Protocol, TypeVar, cast
-
-import attrs
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Concatenate,
+    Generic,
+    Literal,
+    ParamSpec,
+    Protocol,
+    TypeVar,
+    cast,
+)
 
 from .._http.retry import RequestKind, Retrier
 from .._http.session import Response
+
+if TYPE_CHECKING:
+    from .raw_response import RawResponse
 
 __all__ = [
     "RawResponse",
@@ -40,6 +51,17 @@ __all__ = [
 
 T = TypeVar("T")
 P = ParamSpec("P")
+
+
+def __getattr__(name: str) -> object:
+    # RawResponse loads with the first raw call (or the first use of this name), not
+    # with the clients.
+    if name == "RawResponse":
+        from .raw_response import RawResponse
+
+        return RawResponse
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: How safe a request made with ``crm.request`` is to send twice:
 #: ``"read"`` (no side effect), ``"idempotent"`` (a second send changes nothing more:
@@ -112,32 +134,6 @@ def shown_path(path: str) -> str:
     return "/".join(
         "<redacted>" if ("@" in part or "%40" in part) else part for part in path.split("/")
     )
-
-
-@attrs.frozen
-class RawResponse(Generic[T]):
-    """An HTTP response and the value a typed method read from it.
-
-    Attributes:
-        http_response: The response: ``status``, ``headers`` and the body.
-    """
-
-    http_response: Response
-    _parsed: T
-
-    @property
-    def status(self) -> int:
-        """The HTTP status (for a settled create, of the request that settled it)."""
-        return self.http_response.status
-
-    @property
-    def headers(self) -> Mapping[str, str]:
-        """The response headers (case-insensitive), e.g. ``x-hubspot-correlation-id``."""
-        return self.http_response.headers
-
-    def parse(self) -> T:
-        """The value the typed method returns (a ``CrmObject``, or None for an archive)."""
-        return self._parsed
 
 
 _Send = TypeVar("_Send", bound=Callable[..., Awaitable[Response]])
@@ -228,6 +224,8 @@ def raw_response(
         recorder = Recorder(self._resource._retrier)
         value = await method(self._resource._sending_through(recorder), *args, **kwargs)
         assert recorder.last is not None, f"{name}() returned without a response"
+        from .raw_response import RawResponse
+
         return RawResponse(recorder.last, value)
 
     assert raw.__qualname__ == _MADE_BY_RAW_RESPONSE

@@ -25,8 +25,6 @@ import enum
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from .._core.config import RequestOptions, RetryPolicy, RetryWrites
 from .._core.convert import load_object
 from .._core.errors import (
@@ -262,20 +260,44 @@ def _settle_attributes(object_type: str, inputs: int) -> dict[str, Any]:
     return {"hubcrm.object_type": object_type, "hubcrm.settle.inputs": inputs}
 
 
-@attrs.define
 class _Settling:
     """The settling of one ambiguous create. From its start the first attempt may have
     made the record, so any failure that does not settle the question ends as
-    ``OutcomeUnknownError``, never as a plain error that would read as "not created"."""
+    ``OutcomeUnknownError``, never as a plain error that would read as "not created".
 
-    writes: Writes
-    path: str
-    obj: ObjectInput
-    body: Any
-    object_type: str
-    id_property: str | None
-    options: RequestOptions
-    look_up: LookUp
+    A plain class (never shown, compared or copied), so that importing the clients
+    does not pay for attrs' generated methods."""
+
+    __slots__ = (
+        "body",
+        "id_property",
+        "look_up",
+        "obj",
+        "object_type",
+        "options",
+        "path",
+        "writes",
+    )
+
+    def __init__(
+        self,
+        writes: Writes,
+        path: str,
+        obj: ObjectInput,
+        body: Any,
+        object_type: str,
+        id_property: str | None,
+        options: RequestOptions,
+        look_up: LookUp,
+    ) -> None:
+        self.writes = writes
+        self.path = path
+        self.obj = obj
+        self.body = body
+        self.object_type = object_type
+        self.id_property = id_property
+        self.options = options
+        self.look_up = look_up
 
     def _unknown(self, cause: HubCRMError) -> OutcomeUnknownError:
         return OutcomeUnknownError(self.object_type, self.obj, cause=cause, retried=True)

@@ -433,7 +433,9 @@ def test_only_recovery_reads_retry_writes() -> None:
 # record read back with the values sent when a record is first read back; search's
 # filters and request building when a search first runs, and paging when a listing or a
 # search first runs; the snapshot types of
-# crm.stats when it is first read.
+# crm.stats when it is first read; the reading of HubSpot's error answers (and
+# ErrorDetail with it) when the first error is made; RawResponse with the first raw
+# call.
 _LOADED_ON_FIRST_USE = (
     "hubcrm._write.bulk",
     "hubcrm._write.engine",
@@ -454,6 +456,9 @@ _LOADED_ON_FIRST_USE = (
     "hubcrm._resources.search",
     "hubcrm._resources.paging",
     "hubcrm._http.client_stats",
+    "hubcrm._core.error_bodies",
+    "hubcrm._core.error_detail",
+    "hubcrm._resources.raw_response",
 )
 
 
@@ -480,12 +485,14 @@ def test_the_modules_left_for_first_use_exist_and_load_with_bulk_writes() -> Non
         "import hubcrm._write.bulk, hubcrm._check.validate, hubcrm._check.bulk\n"
         "import hubcrm._write.engine, hubcrm._write.intake, hubcrm._check.check\n"
         "import hubcrm._check.reading, hubcrm._write.batch_write, hubcrm._resources.search\n"
-        "import hubcrm._http.client_stats, hubcrm._write.compare"
+        "import hubcrm._http.client_stats, hubcrm._write.compare, hubcrm._core.error_bodies\n"
+        "import hubcrm._resources.raw_response"
     )
     assert set(_LOADED_ON_FIRST_USE) <= _modules_loaded_by(code)
 
 
 _DEPENDENCIES_ONLY = "import aiohttp, attrs, cattrs, anyio"
+_CLIENTS = "from hubcrm import AsyncHubCRM, HubCRM"
 _DEPENDENCY_PACKAGES = {"aiohttp", "attr", "attrs", "cattrs", "anyio"}
 
 
@@ -496,6 +503,44 @@ def _third_party_modules_loaded_by(code: str) -> set[str]:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     return {m for m in done.stdout.split() if m.split(".")[0] in _DEPENDENCY_PACKAGES}
+
+
+def _modules_outside_hubcrm_loaded_by(code: str) -> set[str]:
+    """The modules other than hubcrm's a fresh interpreter has after ``code``."""
+    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    return {m for m in done.stdout.split() if m.split(".")[0] != "hubcrm"}
+
+
+def test_importing_the_clients_loads_no_module_their_dependencies_do_not() -> None:
+    # Not even one of the standard library: decimal, for one, loads with the first
+    # value that needs it (a Decimal, or PropertyValue's first use), not at import.
+    baseline = _modules_outside_hubcrm_loaded_by(_DEPENDENCIES_ONLY)
+    assert {"aiohttp", "json", "re"} <= baseline  # read right
+    assert "decimal" not in baseline
+    loaded = _modules_outside_hubcrm_loaded_by(f"{_DEPENDENCIES_ONLY}\n{_CLIENTS}")
+    assert sorted(loaded - baseline) == []
+    # ...and what loads decimal is seen: the check above could fail.
+    code = f"{_DEPENDENCIES_ONLY}\n{_CLIENTS}\nimport hubcrm\nhubcrm.PropertyValue"
+    assert "decimal" in _modules_outside_hubcrm_loaded_by(code) - baseline
+
+
+def test_importing_the_clients_builds_no_converter_and_no_route_table() -> None:
+    # The general converter (a record in HubSpot's usual shape is read without it) and
+    # tracing's table of route templates are made by their first use.
+    code = (
+        f"{_CLIENTS}\nfrom hubcrm._core import convert\nfrom hubcrm._http import tracing\n"
+        "print('converter' in vars(convert), tracing._SHAPES is None)\n"
+        "assert convert._converter() is convert.converter\n"
+        "tracing.route_template('/crm/objects/2026-03/contacts')\n"
+        "print('converter' in vars(convert), tracing._SHAPES is None)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.split("\n")[:2] == ["False True", "True False"]
 
 
 def test_the_clients_load_no_more_of_their_dependencies_than_importing_them_does() -> None:
