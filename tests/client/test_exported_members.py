@@ -496,22 +496,25 @@ _CLIENTS = "from hubcrm import AsyncHubCRM, HubCRM"
 _DEPENDENCY_PACKAGES = {"aiohttp", "attr", "attrs", "cattrs", "anyio"}
 
 
-def _third_party_modules_loaded_by(code: str) -> set[str]:
-    """The modules of hubcrm's dependencies a fresh interpreter has after ``code``."""
+def _modules_loaded_by(code: str) -> set[str]:
+    """The modules a fresh interpreter has after ``code``."""
     script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
-    return {m for m in done.stdout.split() if m.split(".")[0] in _DEPENDENCY_PACKAGES}
+    return set(done.stdout.split())
+
+
+def _third_party_modules_loaded_by(code: str) -> set[str]:
+    """The modules of hubcrm's dependencies a fresh interpreter has after ``code``."""
+    return {m for m in _modules_loaded_by(code) if m.split(".")[0] in _DEPENDENCY_PACKAGES}
 
 
 def _modules_outside_hubcrm_loaded_by(code: str) -> set[str]:
-    """The modules other than hubcrm's a fresh interpreter has after ``code``."""
-    script = f"{code}\nimport sys\nprint('\\n'.join(sys.modules))"
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
-    )
-    return {m for m in done.stdout.split() if m.split(".")[0] != "hubcrm"}
+    """The modules other than hubcrm's (and the ``speed`` extra's orjson, which the
+    codec loads with the clients when it is installed) a fresh interpreter has after
+    ``code``."""
+    return {m for m in _modules_loaded_by(code) if m.split(".")[0] not in ("hubcrm", "orjson")}
 
 
 def test_importing_the_clients_loads_no_module_their_dependencies_do_not() -> None:
