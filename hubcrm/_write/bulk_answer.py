@@ -107,7 +107,7 @@ def map_batch_answer(
     record: list[CrmObject | None] = [None] * n
     error: list[HubCRMError | None] = [None] * n
     new: list[bool | None] = [None] * n
-    readable = isinstance(data, Mapping)
+    readable = type(data) is dict or isinstance(data, Mapping)
     if not readable:
         data = {}
 
@@ -119,7 +119,7 @@ def map_batch_answer(
         keyed = [(key_property, k) if k else None for k in keys]
     by_key = _KeyIndex(keyed) if keyed is not None else None
     for result in results if isinstance(results, list) else ():
-        if not isinstance(result, Mapping):
+        if type(result) is not dict and not isinstance(result, Mapping):
             all_traced = readable = False  # it may stand for any input
             continue
         trace_id = result.get("objectWriteTraceId")
