@@ -256,9 +256,6 @@ def encode_value(name: str, value: object) -> str:
     raise _unsupported(name, value)
 
 
-_STR = frozenset({str})
-
-
 def encode_properties(properties: Mapping[str, object]) -> dict[str, str]:
     """Encode a mapping of property names to Python values as HubSpot strings.
 
@@ -279,17 +276,6 @@ def encode_properties(properties: Mapping[str, object]) -> dict[str, str]:
         raise TypeError(
             f"properties must be a mapping of property name to value, not {type_name(properties)}"
         )
-    if (
-        type(properties) is dict
-        and _STR.issuperset(map(type, properties.values()))
-        and _STR.issuperset(map(type, properties))
-        and "" not in properties
-        and "".join(properties).isascii()
-        and "".join(properties.values()).isascii()
-    ):
-        # The usual row: ASCII str names and values, each kept as it is (what the loop
-        # below does for them), in one copy.
-        return dict(properties)
     encoded: dict[str, str] = {}
     for name, value in properties.items():
         if type(name) is not str:

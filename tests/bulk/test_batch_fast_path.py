@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from hubcrm import AsyncHubCRM, BulkOutcome, BulkProgress, ObjectInput, OutcomeUnknownError
-from hubcrm._core.values import encode_properties
 from hubcrm._write import bulk
 from hubcrm._write.engine import Engine
 from hubcrm.testing import Emulator
@@ -139,38 +138,6 @@ async def test_with_on_progress_every_outcome_is_counted(
     assert snapshots[-1].created == 150
     assert snapshots[-1].done == 150
     assert hubspot_emulator.count("contacts") == 150
-
-
-def test_encoding_the_usual_row_copies_it() -> None:
-    row = {"email": "a@example.com", "firstname": "Ada"}
-    encoded = encode_properties(row)
-    assert encoded == row
-    assert encoded is not row
-    row["email"] = "b@example.com"
-    assert encoded["email"] == "a@example.com"
-
-
-@pytest.mark.parametrize(
-    ("row", "error", "match"),
-    [
-        ({"a": "x\ud800"}, ValueError, "lone surrogate"),
-        ({"": "x"}, TypeError, "non-empty str"),
-        ({"a\ud800": "x"}, ValueError, None),
-    ],
-)
-def test_an_unusual_row_is_still_checked(
-    row: dict[str, Any], error: type[Exception], match: str | None
-) -> None:
-    with pytest.raises(error, match=match):
-        encode_properties(row)
-
-
-def test_unusual_values_are_still_encoded() -> None:
-    assert encode_properties({"n": 3, "ok": True, "name": "Zoë"}) == {
-        "n": "3",
-        "ok": "true",
-        "name": "Zoë",
-    }
 
 
 async def test_an_error_naming_no_input_sends_the_unnamed_inputs_again(
