@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from .._core.convert import load_object
+from .._core.convert import load_object, load_usual_object
 from .._core.error_bodies import error_from_batch_entry
 from .._core.errors import HubCRMError, ResponseParseError
 from .._core.models import CrmObject
@@ -102,12 +102,12 @@ def map_batch_answer(
         The outcome of each input, by position, and the groups to send again.
     """
     n = len(trace_ids)
-    by_trace = {trace_id: i for i, trace_id in enumerate(trace_ids)}
+    by_trace = dict(zip(trace_ids, range(n), strict=True))
     status: list[OutcomeStatus | None] = [None] * n
     record: list[CrmObject | None] = [None] * n
     error: list[HubCRMError | None] = [None] * n
     new: list[bool | None] = [None] * n
-    readable = isinstance(data, Mapping)
+    readable = type(data) is dict or isinstance(data, Mapping)
     if not readable:
         data = {}
 
@@ -119,7 +119,7 @@ def map_batch_answer(
         keyed = [(key_property, k) if k else None for k in keys]
     by_key = _KeyIndex(keyed) if keyed is not None else None
     for result in results if isinstance(results, list) else ():
-        if not isinstance(result, Mapping):
+        if type(result) is not dict and not isinstance(result, Mapping):
             all_traced = readable = False  # it may stand for any input
             continue
         trace_id = result.get("objectWriteTraceId")
@@ -133,13 +133,27 @@ def map_batch_answer(
             continue
         if by_key is not None:
             by_key.drop(i)
+        # Each result is read once: its properties become the record's. The usual
+        # record is read here; any other shape, or a value the usual reading refuses,
+        # goes through load_object, which names the field.
         try:
-            record[i] = load_object(result, fresh=True)  # each result is read once
-        except ResponseParseError as exc:
-            status[i] = "unknown"
-            error[i] = exc
+            usual = load_usual_object(result, True) if type(result) is dict else None
+        except Exception:
+            usual = None
+        if usual is not None:
+            record[i] = usual
+        else:
+            try:
+                record[i] = load_object(result, fresh=True)
+            except ResponseParseError as exc:
+                status[i] = "unknown"
+                error[i] = exc
+                continue
+        if not upsert:  # a create's result is a new record
+            status[i] = "created"
+            new[i] = True
             continue
-        is_new = result.get("new") if upsert else True
+        is_new = result.get("new")
         if is_new is False:
             status[i] = "updated"
             new[i] = False

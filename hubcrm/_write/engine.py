@@ -34,7 +34,7 @@ from .._http.session import request_sent
 from .batch_settling import BatchEntry, MadeBy, claim, earlier_in_run
 from .bulk_answer import BatchAnswer, map_batch_answer, resent_new
 from .bulk_args import BulkArgs, Endpoint
-from .executor import Verdict, execute, stops
+from .executor import execute, stops
 from .intake import Intake, Item, Refused, batch_body, mark_sent, unsendable
 from .outcomes import (
     BulkInput,
@@ -115,7 +115,6 @@ class Engine:
         # retrier (idempotent), and mode="single" settles each create on its own.
         self._writes = endpoint.writes if not self._upsert and not self._single else None
         self._read_back = endpoint.read_back
-        self._spec = _CreateSpec(self, endpoint.path, self._kind, endpoint.options)
         # By when (HubSpot's clock) the batch answers read and the records settled so
         # far were made: a record an earlier input of the run made was made no later.
         self._made_by: MadeBy | None = None
@@ -310,42 +309,89 @@ class Engine:
         # When it was sent: for settling, and for an upsert answered after a resend.
         started = self._requester.session.clock.time()
         completed_before = self._made_by
-        executed = await execute(self._requester, self._spec, items, halted=self._halted)
+        # A spec per batch, not one kept on the engine: the engine and its spec would be
+        # a reference cycle, and what the run delivered (the outcomes list a result
+        # shares) would then outlive the result until a full garbage collection.
+        spec = _CreateSpec(self, self._endpoint.path, self._kind, self._endpoint.options)
+        executed = await execute(self._requester, spec, items, halted=self._halted)
         if executed.stopped_by is not None:
             self._stop(executed.stopped_by)
         to_settle: list[Item] = []
         cause: HubCRMError | None = None
-        emit = self._emit
-        for item, verdict in zip(items, executed.verdicts, strict=True):
-            error = verdict.error
-            if verdict.status == "created" and not verdict.resent:  # _apply, in short
+        answer = executed.answer
+        error: Sequence[Exception | None]
+        if answer is not None:  # one answer for the whole batch: read its columns
+            status, value, error, new = answer.status, answer.record, answer.error, answer.new
+            if (
+                not executed.resent
+                and self._on_progress is None
+                and status.count("created") == len(items)
+            ):
+                self._emit_created(items, value, new)  # the usual batch
+                return None
+            resent = [executed.resent] * len(items)
+        else:
+            verdicts = executed.verdicts
+            status = [verdict.status for verdict in verdicts]
+            value = [verdict.value for verdict in verdicts]
+            error = [verdict.error for verdict in verdicts]
+            new = [verdict.new for verdict in verdicts]
+            resent = [verdict.resent for verdict in verdicts]
+        for j, item in enumerate(items):
+            status_j = status[j]
+            error_j = error[j]
+            resent_j = resent[j]
+            if status_j == "created" and not resent_j:  # _apply, in short
                 item.done = True
-                emit(new_outcome(item.index, item.raw, "created", verdict.value, None, verdict.new))
+                self._emit(new_outcome(item.index, item.raw, "created", value[j], None, new[j]))
             elif (
-                verdict.status == "unknown"
+                status_j == "unknown"
                 and self._writes is not None
                 and self._read_back is not None
-                and isinstance(error, HubCRMError)
-                and classify(error) is FailureClass.AMBIGUOUS
+                and isinstance(error_j, HubCRMError)
+                and classify(error_j) is FailureClass.AMBIGUOUS
             ):
                 item.settling = True
                 to_settle.append(item)
-                cause = error
+                cause = error_j
             else:
-                if verdict.resent:  # an upsert may meet the record its first attempt made
-                    verdict.new = resent_new(verdict.new, verdict.value, started)
-                self._apply(item, verdict)
+                new_j = new[j]
+                if resent_j:  # an upsert may meet the record its first attempt made
+                    new_j = resent_new(new_j, value[j], started)
+                self._apply(item, status_j, value[j], error_j, new_j)
         if cause is None:
             return None
         return _Ambiguous(to_settle, cause, started, completed_before)
 
-    def _apply(self, item: Item, verdict: Verdict[CrmObject]) -> None:
+    def _emit_created(
+        self, items: list[Item], value: list[CrmObject | None], new: list[bool | None]
+    ) -> None:
+        """Deliver the outcomes of a batch whose inputs were all created, in input order
+        and in one pass (there is no on_progress to call between them): what
+        :meth:`_emit` does for each, with the counts and the release added once."""
+        deliver = self._deliver
+        for j, item in enumerate(items):
+            item.done = True
+            deliver(new_outcome(item.index, item.raw, "created", value[j], None, new[j]))
+        self._counts["created"] += len(items)
+        if self._auto_release:
+            self._outstanding -= len(items)
+            self._changed.set()
+
+    def _apply(
+        self,
+        item: Item,
+        status: OutcomeStatus | None,
+        value: CrmObject | None,
+        error: Exception | None,
+        new: bool | None,
+    ) -> None:
         """Give an input the outcome its verdict says."""
-        status = verdict.status
+        assert status is not None
         if status in ("created", "updated"):
-            self._settle(item, status, verdict.value, None, verdict.new)
+            self._settle(item, status, value, None, new)
         else:
-            self._settle(item, status, None, verdict.error)
+            self._settle(item, status, None, error)
 
     def _halted(self) -> Exception | None:
         return self._halt

@@ -117,14 +117,52 @@ class Verdict(Generic[R]):
     resent: bool = False
 
 
-@attrs.define(slots=True)
 class Executed(Generic[R]):
     """The verdicts of one batch, aligned with its inputs, what stopped the run, and
-    how many requests it took (splits included)."""
+    how many requests it took (splits included).
 
-    verdicts: list[Verdict[R]]
-    stopped_by: HubCRMError | None = None
-    requests: int = 0
+    When one request's answer said what became of every input (no split, no failed
+    request), that answer is kept as it is (``answer``, with ``resent``) and the
+    verdicts are made from it only if asked for: a caller on the bulk hot path reads
+    the answer's columns instead, one object less per input.
+    """
+
+    __slots__ = ("_verdicts", "answer", "requests", "resent", "stopped_by")
+
+    def __init__(
+        self,
+        verdicts: list[Verdict[R]] | None,
+        stopped_by: HubCRMError | None = None,
+        requests: int = 0,
+        *,
+        answer: BatchAnswer[R] | None = None,
+        resent: bool = False,
+    ) -> None:
+        if verdicts is None and answer is None:
+            raise ValueError("Executed needs its verdicts or the answer they come from")
+        self._verdicts = verdicts
+        self.stopped_by = stopped_by
+        self.requests = requests
+        #: The one answer that gave every input its outcome, or None (see ``verdicts``).
+        self.answer = answer
+        #: Whether that answer came to a resend after an ambiguous failure.
+        self.resent = resent
+
+    @property
+    def verdicts(self) -> list[Verdict[R]]:
+        """One verdict per input, in input order."""
+        verdicts = self._verdicts
+        if verdicts is None:
+            answer = self.answer
+            assert answer is not None
+            resent = self.resent
+            verdicts = self._verdicts = []
+            for status, record, error, new in zip(
+                answer.status, answer.record, answer.error, answer.new, strict=True
+            ):
+                assert status is not None  # kept only when nothing was split off
+                verdicts.append(Verdict(status, record, error, new, resent))
+        return verdicts
 
 
 def stops_run(error: HubCRMError) -> bool:
@@ -235,6 +273,10 @@ async def execute(
                 out[i] = Verdict("unknown", error=unread)
             continue
         resent = response.resent_after_ambiguous
+        if not answer.split and not groups and len(group) == len(items) and requests == 1:
+            # The first request's answer says what became of every input: keep it as
+            # it is (the usual batch), no verdict per input.
+            return Executed(None, stopped, requests, answer=answer, resent=resent)
         for j, i in enumerate(group):
             status_j = answer.status[j]
             if status_j is not None:

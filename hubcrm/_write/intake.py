@@ -32,7 +32,7 @@ class Item:
     trace id and unique keys."""
 
     __slots__ = (
-        *("_obj", "associations", "done", "index", "keys", "properties", "raw", "repeated"),
+        *("_obj", "associations", "done", "index", "key", "properties", "raw", "repeated"),
         *("sent", "settling", "trace_id", "unique"),
     )
 
@@ -44,7 +44,7 @@ class Item:
         associations: tuple[Association, ...],
         obj: ObjectInput | None,
         trace_id: str,
-        keys: tuple[str, ...],
+        key: str | tuple[str, ...],
         unique: str = "",
     ) -> None:
         self.index = index
@@ -58,12 +58,20 @@ class Item:
         # made on first use of ``obj`` (settling and errors): one object less per input.
         self._obj = obj
         self.trace_id = trace_id
-        self.keys = keys
+        # Its unique keys as scheduling takes them: a lone key as itself (the usual
+        # case: no tuple per input), else a tuple of them.
+        self.key = key
         self.done = False
         self.settling = False  # handed to settling: its keys stay busy until settled
         # An earlier input of the run may have had its unique value (see SeenKeys).
         self.repeated = False
         self.sent = False  # a request with it left the rate limiter: it may be in HubSpot
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Its unique keys (the ones scheduling keeps apart), as a tuple."""
+        key = self.key
+        return (key,) if isinstance(key, str) else key
 
     @property
     def obj(self) -> ObjectInput:
@@ -186,8 +194,9 @@ class Intake:
                 )
             properties, associations = obj.properties, obj.associations
             trace_id = obj.object_write_trace_id
-        # The unique keys, as strings (no container per key): see unique_key.
-        keys: tuple[str, ...] = ()
+        # The unique keys, as strings (no container per key, and a lone key as itself):
+        # see unique_key.
+        key: str | tuple[str, ...] = ()
         unique = ""
         id_property = self._id_property
         if id_property is not None:
@@ -200,21 +209,23 @@ class Intake:
                     "batch/upsert cannot set associations; use create_many with "
                     "id_property for inputs with associations"
                 )
-            keys = (unique_key(id_property, unique),)
+            key = unique_key(id_property, unique)
         if self._contacts:
             email = properties.get("email")
-            key = email.strip().lower() if email else ""
-            if key:
+            folded = email.strip().lower() if email else ""
+            if folded:
                 if id_property is None:
-                    unique = key
-                    keys = (f"u5:email{key}",)  # unique_key("email", key), inline
-                elif id_property != "email" or key != unique:
-                    keys = (*keys, unique_key("email", key))
+                    unique = folded
+                    key = f"u5:email{folded}"  # unique_key("email", folded), inline
+                elif id_property != "email" or folded != unique:
+                    assert type(key) is str  # the id_property's
+                    key = (key, unique_key("email", folded))
         if trace_id is None:
             trace_id = f"{self._trace_prefix}{index}"
-        elif not self._single:
-            keys = (*keys, f"t{trace_id}")  # the caller's own: must be unique per batch
-        return Item(index, raw, properties, associations, obj, trace_id, keys, unique)
+        elif not self._single:  # the caller's own: must be unique per batch
+            traced = f"t{trace_id}"
+            key = traced if key == () else (key, traced) if type(key) is str else (*key, traced)
+        return Item(index, raw, properties, associations, obj, trace_id, key, unique)
 
 
 def unique_key(prop: str, value: str) -> str:

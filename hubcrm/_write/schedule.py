@@ -81,16 +81,24 @@ def in_flight(requester: _Pool, concurrency: int | None) -> int:
 
 
 class Keyed(Protocol):
-    """An input as scheduling sees it: its unique keys (no key twice)."""
+    """An input as scheduling sees it: its unique keys (no key twice), a lone key as
+    itself (a str), several in a tuple."""
 
     @property
-    def keys(self) -> tuple[Hashable, ...]: ...
+    def key(self) -> str | tuple[str, ...]: ...
 
 
 K = TypeVar("K", bound=Keyed)
 
 
-def _count(counts: dict[Hashable, int], keys: Iterable[Hashable], step: int) -> None:
+def _count(counts: dict[str, int], keys: str | tuple[str, ...], step: int) -> None:
+    if type(keys) is str:
+        left = counts.get(keys, 0) + step
+        if left:
+            counts[keys] = left
+        else:
+            del counts[keys]
+        return
     for key in keys:
         left = counts.get(key, 0) + step
         if left:
@@ -106,9 +114,9 @@ class KeyDeferral(Generic[K]):
     """
 
     def __init__(self) -> None:
-        self._busy: dict[Hashable, int] = {}  # keys of inputs taken and not released
+        self._busy: dict[str, int] = {}  # keys of inputs taken and not released
         self._held: deque[K] = deque()
-        self._held_keys: dict[Hashable, int] = {}
+        self._held_keys: dict[str, int] = {}
 
     def __len__(self) -> int:
         """How many inputs are held back."""
@@ -117,7 +125,10 @@ class KeyDeferral(Generic[K]):
     def must_wait(self, item: K) -> bool:
         """Whether ``item`` shares a key with an input taken or held back before it."""
         busy, held = self._busy, self._held_keys
-        for key in item.keys:  # noqa: SIM110 - cheaper than any(): runs once per input
+        keys = item.key
+        if type(keys) is str:  # the usual input: one key
+            return keys in busy or keys in held
+        for key in keys:  # noqa: SIM110 - cheaper than any(): runs once per input
             if key in busy or key in held:
                 return True
         return False
@@ -125,19 +136,23 @@ class KeyDeferral(Generic[K]):
     def take(self, item: K, batch: list[K]) -> None:
         """Put ``item`` in ``batch``: its keys are busy until released."""
         busy = self._busy
-        for key in item.keys:
-            busy[key] = busy.get(key, 0) + 1
+        keys = item.key
+        if type(keys) is str:
+            busy[keys] = busy.get(keys, 0) + 1
+        else:
+            for key in keys:
+                busy[key] = busy.get(key, 0) + 1
         batch.append(item)
 
     def release(self, items: Iterable[K]) -> None:
         """``items`` are done (or left for good): their keys are free again."""
         for item in items:
-            _count(self._busy, item.keys, -1)
+            _count(self._busy, item.key, -1)
 
     def hold(self, item: K) -> None:
         """Hold ``item`` back until no earlier input shares its keys."""
         self._held.append(item)
-        _count(self._held_keys, item.keys, 1)
+        _count(self._held_keys, item.key, 1)
 
     def ready(self, batch: list[K], size: int) -> None:
         """Move held-back inputs that may go now into ``batch`` (up to ``size``), in
@@ -145,13 +160,14 @@ class KeyDeferral(Generic[K]):
         if not self._held:
             return
         kept: deque[K] = deque()
-        blocked: set[Hashable] = set()
+        blocked: set[str] = set()
         busy = self._busy
         while self._held:
             item = self._held.popleft()
-            keys = item.keys
+            key = item.key
+            keys = (key,) if type(key) is str else key
             if len(batch) < size and not any(k in busy for k in keys) and blocked.isdisjoint(keys):
-                _count(self._held_keys, keys, -1)
+                _count(self._held_keys, key, -1)
                 self.take(item, batch)
             else:
                 kept.append(item)

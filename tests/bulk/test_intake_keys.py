@@ -93,3 +93,39 @@ def test_an_object_input_is_kept_as_given() -> None:
     assert item.obj is given_input
     assert item.properties is given_input.properties
     assert item.trace_id == "mine"
+
+
+def test_a_lone_key_and_a_pair_of_keys_wait_for_each_other() -> None:
+    pair = ObjectInput({"email": "a@b.c"}, object_write_trace_id="x")
+    first, second, third, fourth = intake(
+        [
+            pair,
+            {"email": "A@b.c"},
+            ObjectInput({"email": "d@b.c"}, object_write_trace_id="x"),
+            {"email": "e@b.c"},
+        ]
+    )
+    assert first.keys == (unique_key("email", "a@b.c"), "tx")
+    assert second.keys == (unique_key("email", "a@b.c"),)
+    keys: KeyDeferral[Item] = KeyDeferral()
+    batch: list[Item] = []
+    keys.take(first, batch)
+    assert keys.must_wait(second)  # its email
+    assert keys.must_wait(third)  # its trace id
+    assert not keys.must_wait(fourth)
+    keys.hold(second)
+    keys.hold(third)
+    assert len(keys) == 2
+    keys.take(fourth, batch)
+    later: list[Item] = []
+    keys.ready(later, 10)
+    assert later == []  # both still wait for the first
+    keys.release([first, fourth])
+    (fifth,) = intake([{"email": "a@B.c"}])
+    assert keys.must_wait(fifth)  # behind the held-back second
+    keys.ready(later, 10)
+    assert later == [second, third]
+    assert keys.must_wait(first)  # the two taken again hold its keys
+    keys.release(later)
+    assert not keys.must_wait(first)
+    assert not keys.must_wait(fourth)
