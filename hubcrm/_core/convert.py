@@ -28,7 +28,6 @@ __all__ = [
     "load_object",
     "load_owner",
     "load_pipeline",
-    "load_usual_object",
     "parse_datetime",
 ]
 
@@ -347,7 +346,7 @@ def load_object(data: Any, *, fresh: bool = False) -> CrmObject:
     """
     if type(data) is dict:
         try:
-            fast = load_usual_object(data, fresh)
+            fast = _load_usual_object(data, fresh)
         except Exception:  # the converter below reports it, naming the field
             fast = None
         if fast is not None:
@@ -360,7 +359,7 @@ def load_object(data: Any, *, fresh: bool = False) -> CrmObject:
 
 
 _new_object = object.__new__
-# The fields load_usual_object sets, in CrmObject's order: it sets them all.
+# The fields _load_usual_object sets, in CrmObject's order: it sets them all.
 _OBJECT_FIELDS = (
     "id",
     "properties",
@@ -391,7 +390,7 @@ assert tuple(a.name for a in attrs.fields(CrmObject)) == _OBJECT_FIELDS
 ) = (CrmObject.__dict__[name].__set__ for name in _OBJECT_FIELDS)
 
 
-def load_usual_object(data: dict[str, Any], fresh: bool = False) -> CrmObject | None:
+def _load_usual_object(data: dict[str, Any], fresh: bool = False) -> CrmObject | None:
     """The record the converter would read from ``data``, in HubSpot's usual shape (a
     created or read record without history, warnings or associations); None for any
     other shape, left to the converter. A value the converter would refuse raises (any

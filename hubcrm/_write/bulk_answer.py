@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 
-from .._core.convert import load_object, load_usual_object
+from .._core.convert import load_object
 from .._core.error_bodies import error_from_batch_entry
 from .._core.errors import HubCRMError, ResponseParseError
 from .._core.models import CrmObject
@@ -133,22 +133,12 @@ def map_batch_answer(
             continue
         if by_key is not None:
             by_key.drop(i)
-        # Each result is read once: its properties become the record's. The usual
-        # record is read here; any other shape, or a value the usual reading refuses,
-        # goes through load_object, which names the field.
         try:
-            usual = load_usual_object(result, True) if type(result) is dict else None
-        except Exception:
-            usual = None
-        if usual is not None:
-            record[i] = usual
-        else:
-            try:
-                record[i] = load_object(result, fresh=True)
-            except ResponseParseError as exc:
-                status[i] = "unknown"
-                error[i] = exc
-                continue
+            record[i] = load_object(result, fresh=True)  # each result is read once
+        except ResponseParseError as exc:
+            status[i] = "unknown"
+            error[i] = exc
+            continue
         if not upsert:  # a create's result is a new record
             status[i] = "created"
             new[i] = True
