@@ -61,6 +61,7 @@ from _harness import (
     admin,
     cpu_ms,
     emulator_process,
+    handwritten_load,
     interleave,
     machine,
     props,
@@ -174,42 +175,16 @@ async def drive_hubcrm(base_url: str, inputs: list[dict[str, str]]) -> Calls:
 
 
 async def drive_handwritten(base_url: str, inputs: list[dict[str, str]]) -> Calls:
-    """The floor: a minimal loader written by hand on plain aiohttp, doing the least any
-    bulk client must do. 100 inputs per ``batch/create`` body, ``json.dumps``,
-    ``_UNLIMITED_CONCURRENCY`` requests in flight, ``json.loads`` of each answer, each
-    result matched to its input by trace id and kept beside it as a plain dict. No
-    retries, no typed records, no settling: it is only run unthrottled."""
-    url = f"{base_url}/crm/objects/2026-03/contacts/batch/create"
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-    results: list[tuple[dict[str, str], object]] = []
-    failed: collections.Counter[str] = collections.Counter()
-    failed_inputs = 0
-    todo = enumerate(inputs)
-
-    async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal failed_inputs
-        while chunk := list(itertools.islice(todo, SDK_CHUNK)):
-            body = {
-                "inputs": [
-                    {"properties": p, "associations": [], "objectWriteTraceId": str(i)}
-                    for i, p in chunk
-                ]
-            }
-            async with session.post(url, data=json.dumps(body), headers=headers) as resp:
-                answer = json.loads(await resp.read())
-            if resp.status != 201:
-                failed[f"HTTP {resp.status}"] += 1
-                failed_inputs += len(chunk)
-                continue
-            by_trace = {str(i): p for i, p in chunk}
-            for record in answer["results"]:
-                results.append((by_trace.pop(record["objectWriteTraceId"]), record))
-            failed_inputs += len(by_trace)
-
-    connector = aiohttp.TCPConnector(limit=_UNLIMITED_CONCURRENCY)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(*(worker(session) for _ in range(_UNLIMITED_CONCURRENCY)))
-    return Calls(failed_batches=sum(failed.values()), failed_inputs=failed_inputs, errors=failed)
+    """The floor: the least a bulk loader does, by hand on plain aiohttp
+    (``_harness.handwritten_load``), each result kept beside its input as a dict."""
+    results: list[tuple[dict[str, str], dict[str, object]]] = []
+    failed, missing = await handwritten_load(
+        base_url,
+        inputs,
+        lambda _, raw, record: results.append((raw, record)),
+        in_flight=_UNLIMITED_CONCURRENCY,
+    )
+    return Calls(failed_batches=sum(failed.values()), failed_inputs=missing, errors=failed)
 
 
 Driver = Callable[[str, list[dict[str, str]]], Awaitable[Calls]]

@@ -34,7 +34,6 @@ import argparse
 import asyncio
 import gc
 import itertools
-import json
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _harness import TOKEN, admin, emulator_process, props
+from _harness import TOKEN, admin, emulator_process, handwritten_load, props
 
 HERE = Path(__file__).parent
 HAND, TYPED = "hand-written", "hand-written, typed"
@@ -81,38 +80,22 @@ async def _hubcrm_run(base_url: str, n: int, tag: int, *, typed: bool) -> None:
 
 
 async def _loader_run(base_url: str, n: int, tag: int, *, typed: bool) -> None:
-    import aiohttp
-
+    kept: list[object] = []
     if typed:
         from hubcrm._core.convert import load_object
         from hubcrm._write.outcomes import new_outcome
-    url = f"{base_url}/crm/objects/2026-03/contacts/batch/create"
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-    kept: list[object] = []
-    todo = enumerate(props(tag, i) for i in range(n))
 
-    async def send(session: aiohttp.ClientSession) -> None:
-        while chunk := list(itertools.islice(todo, 100)):
-            body = {
-                "inputs": [
-                    {"properties": p, "associations": [], "objectWriteTraceId": str(i)}
-                    for i, p in chunk
-                ]
-            }
-            async with session.post(url, data=json.dumps(body), headers=headers) as resp:
-                answer = json.loads(await resp.read())
-            by_trace = {str(i): p for i, p in chunk}
-            for record in answer["results"]:
-                trace_id = record["objectWriteTraceId"]
-                raw = by_trace.pop(trace_id)
-                if typed:
-                    made = load_object(record, fresh=True)
-                    kept.append(new_outcome(int(trace_id), raw, "created", made, None, True))
-                else:
-                    kept.append((raw, record))
+        def keep(index: int, raw: dict[str, str], record: dict[str, Any]) -> None:
+            made = load_object(record, fresh=True)
+            kept.append(new_outcome(index, raw, "created", made, None, True))
+    else:
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=16)) as session:
-        await asyncio.gather(*(send(session) for _ in range(16)))
+        def keep(index: int, raw: dict[str, str], record: dict[str, Any]) -> None:
+            kept.append((raw, record))
+
+    failed, missing = await handwritten_load(base_url, (props(tag, i) for i in range(n)), keep)
+    assert not failed, failed
+    assert not missing, missing
     assert len(kept) == n, len(kept)
 
 
